@@ -1,0 +1,34 @@
+import type { OsInfo, Package, ScanNotice } from '../report/model.js';
+import type { Analyzer, FileHeader } from './analyzer.js';
+import { analyzeLayerFiles } from './runner.js';
+import { mergeLayers } from './merge.js';
+
+export interface TreeFile {
+  path: string;
+  content: Buffer | string;
+  mode?: number;
+  type?: FileHeader['type'];
+  linkname?: string;
+}
+
+/**
+ * Runs analyzers over an in-memory tree exactly as over one image layer (same runner, same merge),
+ * for cataloger tests and fixtures: `analyzeFiles([dpkgAnalyzer], [{ path: 'var/lib/dpkg/status', content }])`.
+ */
+export async function analyzeFiles(
+  analyzers: readonly Analyzer[],
+  files: readonly TreeFile[],
+): Promise<{ packages: Package[]; os: OsInfo | null; notices: ScanNotice[] }> {
+  const layer = await analyzeLayerFiles(analyzers, 'sha256:test', files.map((f) => ({
+    header: {
+      path: f.path.replace(/^\/+/, ''),
+      type: f.type ?? 'file',
+      size: Buffer.byteLength(f.content),
+      mode: f.mode ?? 0o644,
+      linkname: f.linkname,
+    },
+    content: Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content),
+  })));
+  const merged = mergeLayers([layer]);
+  return { packages: merged.packages, os: merged.os, notices: merged.notices };
+}

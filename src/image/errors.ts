@@ -1,0 +1,14 @@
+/** An error the user can act on: the message says what went wrong and, where possible, what to do. */
+export class ImageError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(hint ? `${message}\n  hint: ${hint}` : message);
+    this.name = 'ImageError';
+  }
+}
+
+export class DigestMismatchError extends ImageError {
+  constructor(readonly expected: string, readonly actual: string, what = 'blob') {
+    super(`${what} digest mismatch: expected ${expected}, got ${actual}`, 'the source is corrupt or was tampered with; nothing was cached');
+    this.name = 'DigestMismatchError';
+  }
+}

@@ -1,0 +1,94 @@
+import type { Readable } from 'node:stream';
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** `--platform`: one platform, or every platform an index lists. */
+export type PlatformSelector = Platform | 'all';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: Platform;
+  annotations?: Record<string, string>;
+  urls?: string[];
+}
+
+/** The parts of an OCI / Docker image config that Detonate reads. */
+export interface ImageConfigFile {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  created?: string;
+  config?: {
+    User?: string;
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    Env?: string[] | null;
+    ExposedPorts?: Record<string, unknown> | null;
+    Labels?: Record<string, string> | null;
+    WorkingDir?: string;
+  } | null;
+  rootfs?: { type: string; diff_ids: string[] };
+  history?: { created?: string; created_by?: string; empty_layer?: boolean; comment?: string }[];
+}
+
+/** One layer of a resolved image: its identity and a way to open its bytes, verified against `digest` as they stream. */
+export interface Layer {
+  index: number;
+  /** Digest of the blob as stored (compressed or not). */
+  digest: string;
+  /** sha256 of the uncompressed tar (rootfs.diff_ids): the cache key for analysis. */
+  diffId: string;
+  size: number;
+  mediaType: string;
+  createdBy?: string;
+  /** Opens the blob as stored; the stream errors if the bytes do not match `digest` or exceed `size`. */
+  open(): Promise<Readable>;
+}
+
+export interface ResolvedImage {
+  /** Normalised reference as the user would recognise it (`docker.io/library/nginx:latest`, `docker-archive:/x.tar`). */
+  reference: string;
+  /** Digest of the image manifest (for archives without one, of the config). */
+  digest: string;
+  /** Digest of the index/manifest list the image was picked from, if any. */
+  indexDigest?: string;
+  platform: Platform;
+  configDigest: string;
+  config: ImageConfigFile;
+  layers: Layer[];
+}
+
+/**
+ * Where images come from: registry, docker-archive, oci-archive, oci layout. Every source resolves a reference
+ * plus platform selector into concrete images whose layers can be streamed.
+ */
+export interface ImageSource {
+  resolve(platform: PlatformSelector): Promise<ResolvedImage[]>;
+  /** Releases file handles and connections. */
+  close(): Promise<void>;
+}
+
+export function formatPlatform(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+}
+
+export function parsePlatform(text: string): Platform {
+  const parts = text.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p.length === 0)) {
+    throw new Error(`invalid platform "${text}": expected os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8`);
+  }
+  const [os, architecture, variant] = parts as [string, string, string | undefined];
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+/** The platform of this machine, in OCI terms. */
+export function hostPlatform(): Platform {
+  const archMap: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  return { os: 'linux', architecture: archMap[process.arch] ?? process.arch };
+}

@@ -1,0 +1,135 @@
+/**
+ * The report contract (DESIGN.md §3). Every renderer (json, table, cyclonedx, spdx, …) takes a `Report`.
+ * Extend only; never rename or remove a field without bumping `schemaVersion`.
+ */
+
+export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'gem' | 'golang' | 'maven' | 'nuget' | 'cargo';
+
+export interface Package {
+  name: string;
+  version: string;
+  type: PackageType;
+  /** Package URL (https://github.com/package-url/purl-spec). */
+  purl: string;
+  /** Index of the layer that introduced this package (as installed now). */
+  layer: number;
+  /** Paths (no leading slash) of the files the package was read from. */
+  paths: string[];
+  /** Source package name where the format has one (dpkg `Source:`, rpm `SOURCERPM`, apk origin). */
+  sourceName?: string;
+  sourceVersion?: string;
+  arch?: string;
+  licenses?: string[];
+  /** Maven group id, npm scope folded into name, etc. are expressed in `name` + `purl`; this is for extras. */
+  metadata?: Record<string, string | string[] | boolean | number>;
+}
+
+export type Severity = 'critical' | 'high' | 'moderate' | 'low' | 'info';
+export type FindingCategory =
+  | 'cryptominer'
+  | 'hacking-tool'
+  | 'backdoor'
+  | 'windows-malware'
+  | 'malware'
+  | 'malicious-package'
+  | 'secret'
+  | 'misconfiguration'
+  | 'windows-pe'
+  | 'suspicious';
+
+export interface Finding {
+  category: FindingCategory;
+  severity: Severity;
+  title: string;
+  source: 'static' | 'dynamic';
+  rule: string;
+  path?: string;
+  layer?: number;
+  removedInLayer?: number | null;
+  sha256?: string;
+  attack?: string[];
+  evidence?: Record<string, unknown>;
+}
+
+export interface OsInfo {
+  /** os-release ID, e.g. `debian`, `alpine`, `ubuntu`, `rhel`. */
+  id: string;
+  /** VERSION_ID, e.g. `12`, `3.19.1`. */
+  versionId?: string;
+  versionCodename?: string;
+  prettyName?: string;
+  /** `ID_LIKE` split on spaces. */
+  idLike?: string[];
+}
+
+export interface LayerInfo {
+  index: number;
+  /** sha256 of the uncompressed tar (from the image config's rootfs.diff_ids). */
+  diffId: string;
+  /** Digest of the blob as stored (compressed) where it differs from diffId. */
+  digest?: string;
+  mediaType?: string;
+  /** Size of the blob in bytes, as stored. */
+  size: number;
+  createdBy?: string;
+  /** Regular files, directories, links … this layer adds or replaces. */
+  entries?: number;
+  /** Paths this layer deletes (whiteouts) and opaque directories it resets. */
+  whiteouts?: number;
+}
+
+export interface ImageConfigSummary {
+  user: string;
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  exposedPorts: string[];
+  labels: Record<string, string>;
+  workingDir?: string;
+  created?: string;
+  architecture?: string;
+  os?: string;
+}
+
+export interface ImageSection {
+  reference: string;
+  digest: string;
+  /** Digest of the image config blob (the image ID Docker shows). */
+  configDigest?: string;
+  platform: string;
+  os?: OsInfo | null;
+  layers: LayerInfo[];
+  config: ImageConfigSummary;
+  /** Totals over the merged filesystem. */
+  files?: { count: number; bytes: number; removed: number };
+}
+
+export interface ScanNotice {
+  level: 'warning' | 'error';
+  message: string;
+  path?: string;
+  layer?: number;
+}
+
+export interface Report {
+  schemaVersion: 1;
+  tool: {
+    name: 'detonate';
+    version: string;
+    advisoryDb?: { builtAt: string; sources: string[] } | null;
+  };
+  image: ImageSection;
+  packages: Package[];
+  vulnerabilities: unknown[];
+  findings: Finding[];
+  behavior: null | Record<string, unknown>;
+  verdict: {
+    malicious: boolean;
+    categories: FindingCategory[];
+    vulnerabilities: { critical: number; high: number; moderate: number; low: number; unknown: number };
+    summary: string;
+  };
+  /** Problems met during the scan that did not stop it (unreadable package DB, skipped huge file, …). */
+  notices?: ScanNotice[];
+  scannedAt?: string;
+}

@@ -12,3 +12,14 @@ export class DigestMismatchError extends ImageError {
     this.name = 'DigestMismatchError';
   }
 }
+
+/**
+ * A layer whose content breaks a limit or is not a readable tar (bomb, too many entries, garbage). The scan records
+ * it and goes on with the other layers; integrity errors (digest mismatch, truncation) stop the scan instead.
+ */
+export class LayerReadError extends ImageError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'LayerReadError';
+  }
+}

@@ -43,7 +43,12 @@ const descriptorSchema = z
   .loose();
 
 export const indexSchema = z
-  .object({ schemaVersion: z.literal(2), mediaType: z.string().optional(), manifests: z.array(descriptorSchema) })
+  .object({
+    schemaVersion: z.literal(2),
+    mediaType: z.string().optional(),
+    // some writers (go-containerregistry) emit `"manifests": null` for an empty index
+    manifests: z.array(descriptorSchema).nullable().transform((m) => m ?? []),
+  })
   .loose();
 
 export const manifestSchema = z

@@ -47,6 +47,11 @@ export interface Layer {
   size: number;
   mediaType: string;
   createdBy?: string;
+  /**
+   * True when `digest` could not be checked on the stored bytes (a compressed layer in a docker archive names no
+   * compressed digest): the layer walker then verifies the uncompressed stream against `diffId` instead.
+   */
+  verifyDiffId?: boolean;
   /** Opens the blob as stored; the stream errors if the bytes do not match `digest` or exceed `size`. */
   open(): Promise<Readable>;
 }

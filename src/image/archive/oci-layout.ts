@@ -1,0 +1,161 @@
+import { promises as fs, createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ImageError } from '../errors.js';
+import { parseDigest, VerifyingStream, verifyBuffer } from '../digest.js';
+import { buildResolvedImage, parseImageConfig, parseManifestOrIndex, selectFromIndex, type ImageIndex } from '../manifest.js';
+import type { Descriptor, ImageSource, PlatformSelector, ResolvedImage } from '../types.js';
+import type { Limits } from '../../config/limits.js';
+import { TarIndex } from './tar-index.js';
+
+/** Files of an OCI image layout, wherever they are: a directory (`oci:`) or a tar of one (`oci-archive:`). */
+export interface LayoutFiles {
+  describe: string;
+  read(relPath: string, maxBytes: number): Promise<Buffer>;
+  stream(relPath: string): Promise<Readable>;
+  exists(relPath: string): Promise<boolean>;
+}
+
+export function directoryLayout(dir: string): LayoutFiles {
+  return {
+    describe: dir,
+    async read(rel, max) {
+      const path = join(dir, rel);
+      const stat = await fs.stat(path).catch(() => null);
+      if (!stat) throw new ImageError(`${path} does not exist`);
+      if (stat.size > max) throw new ImageError(`${path} is ${stat.size} bytes, over the ${max}-byte limit`);
+      return fs.readFile(path);
+    },
+    async stream(rel) {
+      return createReadStream(join(dir, rel));
+    },
+    async exists(rel) {
+      return fs.access(join(dir, rel)).then(() => true, () => false);
+    },
+  };
+}
+
+export function archiveLayout(index: TarIndex): LayoutFiles {
+  return {
+    describe: index.path,
+    read: (rel, max) => index.read(rel, max),
+    stream: async (rel) => index.stream(rel),
+    exists: async (rel) => index.has(rel),
+  };
+}
+
+function blobPath(digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `blobs/${algorithm}/${hex}`;
+}
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+export interface OciLayoutOptions {
+  reference: string;
+  /** Tag (`org.opencontainers.image.ref.name`) to pick from index.json; all images when absent. */
+  tag?: string;
+  limits: Limits;
+  /** When false, an index with a single image is used whatever its platform. */
+  platformExplicit: boolean;
+}
+
+/** `oci:DIR[:TAG]` and `oci-archive:PATH[:TAG]`. */
+export class OciLayoutSource implements ImageSource {
+  constructor(private readonly files: LayoutFiles, private readonly options: OciLayoutOptions) {}
+
+  private async readBlob(d: Descriptor, what: string): Promise<Buffer> {
+    const path = blobPath(d.digest);
+    if (!(await this.files.exists(path))) throw new ImageError(`${this.files.describe} is missing ${what} ${d.digest}`, 'the layout is incomplete');
+    const data = await this.files.read(path, this.options.limits.maxManifestBytes);
+    verifyBuffer(data, d.digest, what);
+    return data;
+  }
+
+  private async openBlob(d: Descriptor): Promise<Readable> {
+    const path = blobPath(d.digest);
+    if (!(await this.files.exists(path))) throw new ImageError(`${this.files.describe} is missing blob ${d.digest}`, 'the layout is incomplete');
+    const raw = await this.files.stream(path);
+    const verifier = new VerifyingStream(d.digest, d.size, 'layer');
+    raw.on('error', (err) => verifier.destroy(err));
+    return raw.pipe(verifier);
+  }
+
+  async resolve(platform: PlatformSelector): Promise<ResolvedImage[]> {
+    const { limits } = this.options;
+    if (!(await this.files.exists('index.json'))) {
+      throw new ImageError(`${this.files.describe} is not an OCI image layout (no index.json)`, 'for `docker save` output use docker-archive:PATH');
+    }
+    const top = parseManifestOrIndex(await this.files.read('index.json', limits.maxManifestBytes), `${this.files.describe} index.json`, limits);
+    if (top.kind !== 'index') throw new ImageError(`${this.files.describe} index.json is not an index`);
+    let candidates = top.index.manifests as Descriptor[];
+    if (this.options.tag) {
+      const tag = this.options.tag;
+      candidates = candidates.filter((d) => {
+        const name = d.annotations?.[REF_NAME];
+        return name === tag || name?.endsWith(`:${tag}`);
+      });
+      if (candidates.length === 0) {
+        const tags = top.index.manifests.map((d) => d.annotations?.[REF_NAME]).filter(Boolean);
+        throw new ImageError(`${this.files.describe} has no image tagged "${tag}"`, `tags in this layout: ${tags.join(', ') || 'none'}`);
+      }
+    }
+    // Expand nested indexes (e.g. a multi-platform image copied with `skopeo copy --all`).
+    const expanded: { descriptor: Descriptor; indexDigest?: string }[] = [];
+    const expand = async (ds: Descriptor[], indexDigest: string | undefined, depth: number): Promise<void> => {
+      for (const d of ds) {
+        if (expanded.length > limits.maxLayers) throw new ImageError(`${this.files.describe} lists too many images`);
+        const isIndex = d.mediaType === 'application/vnd.oci.image.index.v1+json' || d.mediaType === 'application/vnd.docker.distribution.manifest.list.v2+json';
+        if (isIndex) {
+          if (depth > 4) throw new ImageError(`${this.files.describe} nests indexes too deeply`);
+          const nested = parseManifestOrIndex(await this.readBlob(d, 'index'), `index ${d.digest}`, limits);
+          if (nested.kind !== 'index') throw new ImageError(`${d.digest} is declared an index but is a manifest`);
+          await expand(nested.index.manifests as Descriptor[], d.digest, depth + 1);
+        } else {
+          expanded.push({ descriptor: d, indexDigest });
+        }
+      }
+    };
+    await expand(candidates, undefined, 0);
+    if (expanded.length === 0) {
+      const hint = (await this.files.exists('manifest.json')) ? 'it also has a manifest.json: scan it as docker-archive:PATH' : undefined;
+      throw new ImageError(`${this.files.describe} lists no images in index.json`, hint);
+    }
+
+    const pseudoIndex: ImageIndex = { schemaVersion: 2, manifests: expanded.map((e) => e.descriptor) } as ImageIndex;
+    let selected: Descriptor[];
+    if (!this.options.platformExplicit && expanded.length === 1) selected = [expanded[0]!.descriptor];
+    else selected = selectFromIndex(pseudoIndex, platform, this.files.describe);
+
+    const images: ResolvedImage[] = [];
+    for (const d of selected) {
+      const parsed = parseManifestOrIndex(await this.readBlob(d, 'manifest'), `manifest ${d.digest}`, limits);
+      if (parsed.kind !== 'manifest') throw new ImageError(`${d.digest} is not an image manifest`);
+      const config = parseImageConfig(await this.readBlob(parsed.manifest.config as Descriptor, 'config'), `config ${parsed.manifest.config.digest}`, limits);
+      images.push(
+        buildResolvedImage({
+          reference: this.options.reference,
+          manifestDigest: d.digest,
+          indexDigest: expanded.find((e) => e.descriptor === d)?.indexDigest,
+          manifest: parsed.manifest,
+          config,
+          limits,
+          openBlob: (blob) => this.openBlob(blob),
+        }),
+      );
+    }
+    return images;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export async function openOciArchive(path: string, options: OciLayoutOptions): Promise<OciLayoutSource> {
+  return new OciLayoutSource(archiveLayout(await TarIndex.open(path)), options);
+}
+
+export async function openOciDirectory(dir: string, options: OciLayoutOptions): Promise<OciLayoutSource> {
+  const stat = await fs.stat(dir).catch(() => null);
+  if (!stat?.isDirectory()) throw new ImageError(`oci:${dir} is not a directory`, 'oci: takes an OCI image layout directory; for a tar of one use oci-archive:');
+  return new OciLayoutSource(directoryLayout(dir), options);
+}

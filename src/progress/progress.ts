@@ -1,0 +1,92 @@
+import cliProgress from 'cli-progress';
+
+/** One long step: pulling a layer, walking it, analysing. `total` in bytes or items; unknown totals are fine. */
+export interface ProgressTask {
+  update(done: number, detail?: string): void;
+  finish(detail?: string): void;
+}
+
+/** Every long step reports through this; the CLI picks bars on a TTY, plain lines otherwise, or nothing. */
+export interface Progress {
+  task(label: string, total?: number): ProgressTask;
+  /** A one-off line (warnings, stage changes). */
+  log(message: string): void;
+  stop(): void;
+}
+
+export const silentProgress: Progress = {
+  task: () => ({ update: () => {}, finish: () => {} }),
+  log: () => {},
+  stop: () => {},
+};
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** Plain lines for logs and CI: a start line, a line at most every few seconds, an end line. */
+export function lineProgress(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`), intervalMs = 5000): Progress {
+  return {
+    task(label, total) {
+      const started = Date.now();
+      let lastPrint = started;
+      write(`${label}${total ? ` (${formatBytes(total)})` : ''} …`);
+      return {
+        update(done, detail) {
+          const now = Date.now();
+          if (now - lastPrint < intervalMs) return;
+          lastPrint = now;
+          const pct = total ? ` ${Math.min(100, Math.floor((done / total) * 100))}%` : ` ${formatBytes(done)}`;
+          write(`${label}${pct}${detail ? ` ${detail}` : ''}`);
+        },
+        finish(detail) {
+          write(`${label} done in ${((Date.now() - started) / 1000).toFixed(1)}s${detail ? `: ${detail}` : ''}`);
+        },
+      };
+    },
+    log: (message) => write(message),
+    stop: () => {},
+  };
+}
+
+/** Bars on a terminal (stderr). */
+export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      clearOnComplete: false,
+      hideCursor: true,
+      format: '{label} [{bar}] {percentage}% {detail}',
+      barsize: 24,
+      etaBuffer: 20,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  return {
+    task(label, total) {
+      const bar = multi.create(total && total > 0 ? total : 1, 0, { label: label.padEnd(32).slice(0, 32), detail: '' });
+      return {
+        update(done, detail) {
+          if (!total) bar.setTotal(Math.max(done, 1));
+          bar.update(done, { detail: detail ?? (total ? '' : formatBytes(done)) });
+        },
+        finish(detail) {
+          bar.setTotal(Math.max(bar.getTotal(), 1));
+          bar.update(bar.getTotal(), { detail: detail ?? 'done' });
+          bar.stop();
+        },
+      };
+    },
+    log: (message) => multi.log(`${message}\n`),
+    stop: () => multi.stop(),
+  };
+}

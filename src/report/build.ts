@@ -1,0 +1,68 @@
+import type { ResolvedImage } from '../image/types.js';
+import { formatPlatform } from '../image/types.js';
+import type { MergedImage } from '../analyze/merge.js';
+import type { LayerResult } from '../analyze/runner.js';
+import type { FindingCategory, ImageConfigSummary, Report } from './model.js';
+import { toolVersion } from '../version.js';
+
+const MALICIOUS: ReadonlySet<FindingCategory> = new Set(['cryptominer', 'backdoor', 'windows-malware', 'malware', 'malicious-package']);
+
+export function configSummary(image: ResolvedImage): ImageConfigSummary {
+  const c = image.config.config ?? {};
+  return {
+    user: c.User ?? '',
+    entrypoint: c.Entrypoint ?? [],
+    cmd: c.Cmd ?? [],
+    env: c.Env ?? [],
+    exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+    labels: c.Labels ?? {},
+    ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+    ...(image.config.created ? { created: image.config.created } : {}),
+    ...(image.config.architecture ? { architecture: image.config.architecture } : {}),
+    ...(image.config.os ? { os: image.config.os } : {}),
+  };
+}
+
+/** Joins what was resolved and what was merged into the one report object every renderer takes. */
+export function buildReport(image: ResolvedImage, layers: readonly LayerResult[], merged: MergedImage): Report {
+  let bytes = 0;
+  for (const f of merged.files.values()) bytes += f.size;
+  const categories = [...new Set(merged.findings.map((f) => f.category))].sort();
+  const malicious = categories.some((c) => MALICIOUS.has(c));
+  const osName = merged.os?.prettyName ?? (merged.os ? `${merged.os.id} ${merged.os.versionId ?? ''}`.trim() : 'unknown OS');
+  return {
+    schemaVersion: 1,
+    tool: { name: 'detonate', version: toolVersion(), advisoryDb: null },
+    image: {
+      reference: image.reference,
+      digest: image.digest,
+      configDigest: image.configDigest,
+      platform: formatPlatform(image.platform),
+      os: merged.os,
+      layers: image.layers.map((l, i) => ({
+        index: l.index,
+        diffId: l.diffId,
+        ...(l.digest !== l.diffId ? { digest: l.digest } : {}),
+        mediaType: l.mediaType,
+        size: l.size,
+        ...(l.createdBy !== undefined ? { createdBy: l.createdBy } : {}),
+        entries: layers[i]?.entries.length ?? 0,
+        whiteouts: (layers[i]?.whiteouts.length ?? 0) + (layers[i]?.opaqueDirs.length ?? 0),
+      })),
+      config: configSummary(image),
+      files: { count: merged.files.size, bytes, removed: merged.removed.length },
+    },
+    packages: merged.packages,
+    vulnerabilities: [],
+    findings: merged.findings,
+    behavior: null,
+    verdict: {
+      malicious,
+      categories,
+      vulnerabilities: { critical: 0, high: 0, moderate: 0, low: 0, unknown: 0 },
+      summary: `${osName}, ${merged.packages.length} packages in ${image.layers.length} layers${categories.length ? `; findings: ${categories.join(', ')}` : ''}.`,
+    },
+    notices: merged.notices,
+    scannedAt: new Date().toISOString(),
+  };
+}

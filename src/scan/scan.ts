@@ -1,0 +1,127 @@
+import type { Analyzer } from '../analyze/analyzer.js';
+import { LayerAnalysis, analyzerKey, type LayerResult } from '../analyze/runner.js';
+import { mergeLayers } from '../analyze/merge.js';
+import { LayerResultCache } from '../analyze/layer-cache.js';
+import { defaultAnalyzers } from '../analyze/registry.js';
+import { resolveLimits, type Limits } from '../config/limits.js';
+import { BlobCache, cacheRoot } from '../image/cache.js';
+import { openImageSource } from '../image/open.js';
+import type { Layer, PlatformSelector, ResolvedImage } from '../image/types.js';
+import { hostPlatform, formatPlatform } from '../image/types.js';
+import { Transform } from 'node:stream';
+import { walkLayer, type WalkResult } from '../layers/walk.js';
+import { LayerReadError } from '../image/errors.js';
+import { silentProgress, type Progress } from '../progress/progress.js';
+import { buildReport } from '../report/build.js';
+import type { Report } from '../report/model.js';
+
+export interface ScanOptions {
+  /** Undefined: the host's platform, but an archive holding a single image of another platform is still scanned. */
+  platform?: PlatformSelector;
+  limits?: Partial<Limits>;
+  analyzers?: readonly Analyzer[];
+  /** Cache root (blobs and layer results); defaults to the XDG cache dir. */
+  cacheDir?: string;
+  /** Skip the layer-result cache (blobs are still cached: they are verified by digest). */
+  noLayerCache?: boolean;
+  insecureRegistries?: string[];
+  progress?: Progress;
+}
+
+/** The static stage for one reference: resolve → per-layer analysis (cached) → merge → report, per platform. */
+export async function scanReference(reference: string, options: ScanOptions = {}): Promise<Report[]> {
+  const limits = resolveLimits(options.limits);
+  const root = options.cacheDir ?? cacheRoot();
+  const progress = options.progress ?? silentProgress;
+  const source = await openImageSource(reference, {
+    limits,
+    cache: new BlobCache(root),
+    insecureRegistries: options.insecureRegistries ?? [],
+    platformExplicit: options.platform !== undefined,
+  });
+  try {
+    const images = await source.resolve(options.platform ?? hostPlatform());
+    const reports: Report[] = [];
+    for (const image of images) {
+      reports.push(await scanResolvedImage(image, { ...options, limits, cacheDir: root, progress }));
+    }
+    return reports;
+  } finally {
+    await source.close();
+  }
+}
+
+export async function scanResolvedImage(
+  image: ResolvedImage,
+  options: ScanOptions & { limits: Limits; cacheDir: string; progress: Progress },
+): Promise<Report> {
+  const analyzers = options.analyzers ?? defaultAnalyzers;
+  const key = analyzerKey(analyzers);
+  const cache = options.noLayerCache ? null : new LayerResultCache(options.cacheDir);
+  const results: LayerResult[] = [];
+  const label = image.layers.length > 0 ? `${formatPlatform(image.platform)}` : '';
+  for (const layer of image.layers) {
+    const cached = await cache?.get(layer.diffId, key);
+    if (cached) {
+      results.push(cached);
+      continue;
+    }
+    const result = await analyzeLayer(layer, analyzers, options.limits, options.progress, `${label} layer ${layer.index + 1}/${image.layers.length}`);
+    results.push(result);
+    // A layer whose walk stopped on a limit is not cached: its result is partial.
+    if (cache && !result.notices.some((n) => n.level === 'error')) await cache.put(result);
+  }
+  return buildReport(image, results, mergeLayers(results));
+}
+
+/** Streams one layer once through every analyzer that wants its files. */
+export async function analyzeLayer(
+  layer: Layer,
+  analyzers: readonly Analyzer[],
+  limits: Limits,
+  progress: Progress,
+  label: string,
+): Promise<LayerResult> {
+  const analysis = new LayerAnalysis(analyzers, layer.diffId, {
+    maxNestedArchiveDepth: limits.maxNestedArchiveDepth,
+    maxNestedArchiveBytes: limits.maxNestedArchiveBytes,
+  });
+  const task = progress.task(label, layer.size);
+  const blob = await layer.open();
+  let compressedSeen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      compressedSeen += chunk.length;
+      task.update(compressedSeen);
+      cb(null, chunk);
+    },
+  });
+  blob.on('error', (err) => counter.destroy(err));
+  let pendingWanted: Analyzer[] = [];
+  let walked: WalkResult;
+  try {
+    walked = await walkLayer(
+    blob.pipe(counter),
+    { limits, compressedSize: layer.size, ...(layer.verifyDiffId ? { verifyDiffId: layer.diffId } : {}) },
+    {
+      entry(header) {
+        analysis.addEntry(header);
+        pendingWanted = analysis.wanted(header);
+        return pendingWanted.length > 0;
+      },
+      content: (header, content) => analysis.analyze(header, content, pendingWanted),
+      whiteout: (path) => analysis.addWhiteout(path),
+      opaqueDir: (dir) => analysis.addOpaqueDir(dir),
+      notice: (n) => analysis.addNotice(n),
+    },
+  );
+  } catch (err) {
+    if (!(err instanceof LayerReadError)) throw err;
+    analysis.addNotice({ level: 'error', message: `layer ${layer.index} (${layer.digest}) could not be read completely: ${err.message}` });
+    task.finish('failed');
+    return analysis.result();
+  }
+  analysis.setTarBytes(walked.tarBytes);
+  task.finish(`${walked.entries} entries`);
+  return analysis.result();
+}

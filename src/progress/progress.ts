@@ -37,8 +37,8 @@ export function lineProgress(write: (line: string) => void = (l) => process.stde
   return {
     task(label, total) {
       const started = Date.now();
+      // quick steps print one line when they end; long ones also print every `intervalMs`
       let lastPrint = started;
-      write(`${label}${total ? ` (${formatBytes(total)})` : ''} …`);
       return {
         update(done, detail) {
           const now = Date.now();

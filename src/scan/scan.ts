@@ -1,6 +1,6 @@
 import type { Analyzer } from '../analyze/analyzer.js';
 import { LayerAnalysis, analyzerKey, type LayerResult } from '../analyze/runner.js';
-import { mergeLayers } from '../analyze/merge.js';
+import { mergeLayers, type MergedImage } from '../analyze/merge.js';
 import { LayerResultCache } from '../analyze/layer-cache.js';
 import { defaultAnalyzers } from '../analyze/registry.js';
 import { resolveLimits, type Limits } from '../config/limits.js';
@@ -51,10 +51,15 @@ export async function scanReference(reference: string, options: ScanOptions = {}
   }
 }
 
-export async function scanResolvedImage(
-  image: ResolvedImage,
-  options: ScanOptions & { limits: Limits; cacheDir: string; progress: Progress },
-): Promise<Report> {
+export type ResolvedScanOptions = ScanOptions & { limits: Limits; cacheDir: string; progress: Progress };
+
+export async function scanResolvedImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<Report> {
+  const { layers, merged } = await analyzeImage(image, options);
+  return buildReport(image, layers, merged);
+}
+
+/** Per-layer results (from the cache where possible) and the merged view of one image. */
+export async function analyzeImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<{ layers: LayerResult[]; merged: MergedImage }> {
   const analyzers = options.analyzers ?? defaultAnalyzers;
   const key = analyzerKey(analyzers);
   const cache = options.noLayerCache ? null : new LayerResultCache(options.cacheDir);
@@ -71,7 +76,7 @@ export async function scanResolvedImage(
     // A layer whose walk stopped on a limit is not cached: its result is partial.
     if (cache && !result.notices.some((n) => n.level === 'error')) await cache.put(result);
   }
-  return buildReport(image, results, mergeLayers(results));
+  return { layers: results, merged: mergeLayers(results) };
 }
 
 /** Streams one layer once through every analyzer that wants its files. */

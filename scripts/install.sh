@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what Detonate needs on a Debian machine (idempotent): Debian packages, npm dependencies, the build.
+#   scripts/install.sh          what a user needs to scan images
+#   scripts/install.sh --test   also what the test suite and benchmarks need (local registry, skopeo, rpm, …)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+  esac
+done
+
+# Runtime: zstd (layer decompression fallback tooling), ca-certificates (registries over HTTPS).
+packages=(ca-certificates zstd)
+if [ "$want_test" = 1 ]; then
+  # docker-registry: a real registry on loopback; skopeo/umoci: push and build test images;
+  # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;
+  # mmdebstrap: the benchmark's Debian image; busybox-static: small test images.
+  packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  echo "installing Debian packages: ${missing[*]}" >&2
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Detonate needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+# npm 11 runs dependency install scripts only for packages listed in package.json "allowScripts".
+if [ -d node_modules ] && [ package-lock.json -ot node_modules/.package-lock.json ]; then
+  echo "npm dependencies up to date" >&2
+else
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+echo "Detonate is installed: node dist/src/cli/main.js --help  (or npm link for a 'detonate' command)" >&2

@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { scanCommand } from './scan.js';
+import { toolVersion } from '../version.js';
+import { EXIT } from './exit.js';
+
+export function buildProgram(): Command {
+  const program = new Command('detonate')
+    .description('Container-image threat analyzer: inventory, vulnerabilities, threats and behaviour of container images')
+    .version(toolVersion())
+    .showHelpAfterError('(run detonate --help for usage)')
+    .exitOverride();
+  program.addCommand(scanCommand());
+  for (const sub of program.commands) sub.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every usage mistake is 2 (the contract), commander already printed why
+      return err.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`detonate: ${message}\n`);
+    if (process.env.DETONATE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return EXIT.error;
+  }
+}
+

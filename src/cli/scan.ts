@@ -1,0 +1,107 @@
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { promises as fs } from 'node:fs';
+import { scanReference } from '../scan/scan.js';
+import { parsePlatform, type PlatformSelector } from '../image/types.js';
+import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
+import { barProgress, lineProgress, silentProgress, type Progress } from '../progress/progress.js';
+import type { FindingCategory, Report, Severity } from '../report/model.js';
+import { EXIT, UsageError } from './exit.js';
+
+const SEVERITY_ORDER: Severity[] = ['info', 'low', 'moderate', 'high', 'critical'];
+const CATEGORIES: FindingCategory[] = ['cryptominer', 'hacking-tool', 'backdoor', 'windows-malware', 'malware', 'malicious-package', 'secret', 'misconfiguration', 'windows-pe', 'suspicious'];
+
+export interface FailOn {
+  minSeverity?: Severity;
+  categories: Set<FindingCategory>;
+}
+
+export function parseFailOn(text: string): FailOn {
+  const out: FailOn = { categories: new Set() };
+  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if ((SEVERITY_ORDER as string[]).includes(raw)) {
+      const sev = raw as Severity;
+      if (!out.minSeverity || SEVERITY_ORDER.indexOf(sev) < SEVERITY_ORDER.indexOf(out.minSeverity)) out.minSeverity = sev;
+    } else if ((CATEGORIES as string[]).includes(raw)) {
+      out.categories.add(raw as FindingCategory);
+    } else {
+      throw new InvalidArgumentError(`"${raw}" is neither a severity (critical, high, moderate, low) nor a category (${CATEGORIES.join(', ')})`);
+    }
+  }
+  return out;
+}
+
+/** True when some finding (or vulnerability count) meets `--fail-on`. */
+export function meetsFailOn(report: Report, failOn: FailOn): boolean {
+  for (const f of report.findings) {
+    if (failOn.categories.has(f.category)) return true;
+    if (failOn.minSeverity && SEVERITY_ORDER.indexOf(f.severity) >= SEVERITY_ORDER.indexOf(failOn.minSeverity)) return true;
+  }
+  if (failOn.minSeverity) {
+    const counts = report.verdict.vulnerabilities;
+    const min = SEVERITY_ORDER.indexOf(failOn.minSeverity);
+    const levels: [Severity, number][] = [['critical', counts.critical], ['high', counts.high], ['moderate', counts.moderate], ['low', counts.low]];
+    if (levels.some(([sev, n]) => n > 0 && SEVERITY_ORDER.indexOf(sev) >= min)) return true;
+  }
+  return false;
+}
+
+function progressFor(quiet: boolean): Progress {
+  if (quiet) return silentProgress;
+  return process.stderr.isTTY ? barProgress() : lineProgress();
+}
+
+interface ScanFlags {
+  format?: ReportFormat;
+  output?: string;
+  platform?: string;
+  staticOnly?: boolean;
+  detonateTimeout: string;
+  sandbox: string;
+  failOn?: FailOn;
+  insecureRegistry: string[];
+  quiet?: boolean;
+  cache: boolean;
+}
+
+export function scanCommand(): Command {
+  return new Command('scan')
+    .description('static analysis (and, once available, detonation) of each image')
+    .argument('<image...>', 'registry reference (nginx:1.25, ghcr.io/o/r@sha256:…, localhost:5000/x:y) | docker-archive:PATH | oci-archive:PATH | oci:DIR[:TAG]')
+    .addOption(new Option('--format <format>', 'report format (default: table on a TTY, json otherwise)').choices([...FORMATS]))
+    .option('--output <file>', 'write the report to FILE instead of stdout')
+    .option('--platform <os/arch[/variant]|all>', "platform to scan (default: the host's); `all` scans every platform")
+    .option('--static-only', 'skip detonation')
+    .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox', '60s')
+    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime').choices(['auto', 'gvisor', 'runc']).default('auto'))
+    .option('--fail-on <list>', 'exit 1 when a finding or vulnerability meets a severity (critical|high|moderate|low) or a category', parseFailOn)
+    .option('--insecure-registry <host>', 'plain HTTP / unverified TLS for this registry host (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--no-cache', 'analyse every layer again (blobs stay cached: they are verified by digest)')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (images: string[], flags: ScanFlags) => {
+      let platform: PlatformSelector | undefined;
+      if (flags.platform) {
+        try {
+          platform = flags.platform === 'all' ? 'all' : parsePlatform(flags.platform);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }
+      const progress = progressFor(Boolean(flags.quiet));
+      if (!flags.staticOnly) {
+        progress.log('note: detonation is not available in this version; running static analysis only (--static-only)');
+      }
+      const reports: Report[] = [];
+      try {
+        for (const image of images) {
+          reports.push(...(await scanReference(image, { platform, progress, insecureRegistries: flags.insecureRegistry, noLayerCache: !flags.cache })));
+        }
+      } finally {
+        progress.stop();
+      }
+      const format: ReportFormat = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'json');
+      const text = renderReports(format, reports, { color: Boolean(process.stdout.isTTY) && !flags.output && !process.env.NO_COLOR, width: process.stdout.columns });
+      if (flags.output) await fs.writeFile(flags.output, text);
+      else process.stdout.write(text);
+      if (flags.failOn && reports.some((r) => meetsFailOn(r, flags.failOn!))) process.exitCode = EXIT.failOnMet;
+    });
+}

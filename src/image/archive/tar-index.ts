@@ -37,7 +37,12 @@ function readOctal(buf: Buffer, start: number, len: number): number {
 }
 
 function checksumOk(header: Buffer): boolean {
-  const stored = readOctal(header, 148, 8);
+  let stored: number;
+  try {
+    stored = readOctal(header, 148, 8);
+  } catch {
+    return false;
+  }
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
   return sum === stored;

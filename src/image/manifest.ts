@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { Readable } from 'node:stream';
 import { ImageError } from './errors.js';
 import { parseDigest } from './digest.js';
 import type { Descriptor, ImageConfigFile, Layer, Platform, PlatformSelector, ResolvedImage } from './types.js';
+import { ShapeError, arrayAt, fail, objectAt, optionalString, optionalStringArray, optionalStringRecord, sizeAt, stringAt } from './validate.js';
 import { formatPlatform } from './types.js';
 import type { Limits } from '../config/limits.js';
 
@@ -20,69 +20,116 @@ export const MEDIA_TYPES = {
 /** What a registry client sends in `Accept` for a manifest. */
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest].join(', ');
 
-const digestString = z.string().refine((d) => {
+function digestAt(v: unknown, path: string): string {
+  const d = stringAt(v, path);
   try {
     parseDigest(d);
-    return true;
   } catch {
-    return false;
+    fail(path, 'not a valid digest');
   }
-}, 'not a valid digest');
+  return d;
+}
 
-const platformSchema = z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() }).loose();
+function platformAt(v: unknown, path: string): Platform | undefined {
+  if (v === undefined || v === null) return undefined;
+  const o = objectAt(v, path);
+  const variant = optionalString(o.variant, `${path}.variant`);
+  return { os: stringAt(o.os, `${path}.os`), architecture: stringAt(o.architecture, `${path}.architecture`), ...(variant ? { variant } : {}) };
+}
 
-const descriptorSchema = z
-  .object({
-    mediaType: z.string().default(''),
-    digest: digestString,
-    size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    platform: platformSchema.optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-    urls: z.array(z.string()).optional(),
-  })
-  .loose();
+function descriptorAt(v: unknown, path: string): Descriptor {
+  const o = objectAt(v, path);
+  const platform = platformAt(o.platform, `${path}.platform`);
+  const annotations = optionalStringRecord(o.annotations, `${path}.annotations`);
+  const urls = optionalStringArray(o.urls, `${path}.urls`);
+  return {
+    mediaType: optionalString(o.mediaType, `${path}.mediaType`) ?? '',
+    digest: digestAt(o.digest, `${path}.digest`),
+    size: sizeAt(o.size, `${path}.size`),
+    ...(platform ? { platform } : {}),
+    ...(annotations ? { annotations } : {}),
+    ...(urls ? { urls } : {}),
+  };
+}
 
-export const indexSchema = z
-  .object({
-    schemaVersion: z.literal(2),
-    mediaType: z.string().optional(),
-    // some writers (go-containerregistry) emit `"manifests": null` for an empty index
-    manifests: z.array(descriptorSchema).nullable().transform((m) => m ?? []),
-  })
-  .loose();
+function schemaVersion2(o: Record<string, unknown>): void {
+  if (o.schemaVersion !== 2) fail('schemaVersion', 'expected 2');
+}
 
-export const manifestSchema = z
-  .object({ schemaVersion: z.literal(2), mediaType: z.string().optional(), config: descriptorSchema, layers: z.array(descriptorSchema) })
-  .loose();
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+}
 
-const configSchema = z
-  .object({
-    architecture: z.string().optional(),
-    os: z.string().optional(),
-    variant: z.string().optional(),
-    created: z.string().optional(),
-    config: z
-      .object({
-        User: z.string().optional(),
-        Entrypoint: z.array(z.string()).nullable().optional(),
-        Cmd: z.array(z.string()).nullable().optional(),
-        Env: z.array(z.string()).nullable().optional(),
-        ExposedPorts: z.record(z.string(), z.unknown()).nullable().optional(),
-        Labels: z.record(z.string(), z.string()).nullable().optional(),
-        WorkingDir: z.string().optional(),
-      })
-      .loose()
-      .nullable()
-      .optional(),
-    rootfs: z.object({ type: z.string(), diff_ids: z.array(digestString) }).loose(),
-    history: z
-      .array(z.object({ created: z.string().optional(), created_by: z.string().optional(), empty_layer: z.boolean().optional(), comment: z.string().optional() }).loose())
-      .optional(),
-  })
-  .loose();
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
 
-export type ImageIndex = z.infer<typeof indexSchema>;
-export type ImageManifest = z.infer<typeof manifestSchema>;
+function indexShape(o: Record<string, unknown>): ImageIndex {
+  schemaVersion2(o);
+  // some writers (go-containerregistry) emit `"manifests": null` for an empty index
+  const manifests = o.manifests === null ? [] : arrayAt(o.manifests, 'manifests').map((d, i) => descriptorAt(d, `manifests.${i}`));
+  const mediaType = optionalString(o.mediaType, 'mediaType');
+  return { schemaVersion: 2, ...(mediaType ? { mediaType } : {}), manifests };
+}
+
+function manifestShape(o: Record<string, unknown>): ImageManifest {
+  schemaVersion2(o);
+  const mediaType = optionalString(o.mediaType, 'mediaType');
+  return {
+    schemaVersion: 2,
+    ...(mediaType ? { mediaType } : {}),
+    config: descriptorAt(o.config, 'config'),
+    layers: arrayAt(o.layers, 'layers').map((d, i) => descriptorAt(d, `layers.${i}`)),
+  };
+}
+
+function configShape(v: unknown): ImageConfigFile {
+  const o = objectAt(v, '');
+  const c = o.config === undefined || o.config === null ? null : objectAt(o.config, 'config');
+  const rootfs = objectAt(o.rootfs, 'rootfs');
+  const out: ImageConfigFile = {
+    architecture: optionalString(o.architecture, 'architecture'),
+    os: optionalString(o.os, 'os'),
+    variant: optionalString(o.variant, 'variant'),
+    created: optionalString(o.created, 'created'),
+    config: c && {
+      User: optionalString(c.User, 'config.User'),
+      Entrypoint: optionalStringArray(c.Entrypoint, 'config.Entrypoint') ?? null,
+      Cmd: optionalStringArray(c.Cmd, 'config.Cmd') ?? null,
+      Env: optionalStringArray(c.Env, 'config.Env') ?? null,
+      ExposedPorts: c.ExposedPorts === undefined || c.ExposedPorts === null ? null : objectAt(c.ExposedPorts, 'config.ExposedPorts'),
+      Labels: optionalStringRecord(c.Labels, 'config.Labels') ?? null,
+      WorkingDir: optionalString(c.WorkingDir, 'config.WorkingDir'),
+    },
+    rootfs: { type: stringAt(rootfs.type, 'rootfs.type'), diff_ids: arrayAt(rootfs.diff_ids, 'rootfs.diff_ids').map((d, i) => digestAt(d, `rootfs.diff_ids.${i}`)) },
+  };
+  if (o.history !== undefined && o.history !== null) {
+    out.history = arrayAt(o.history, 'history').map((h, i) => {
+      const e = objectAt(h, `history.${i}`);
+      return {
+        created: optionalString(e.created, `history.${i}.created`),
+        created_by: optionalString(e.created_by, `history.${i}.created_by`),
+        empty_layer: e.empty_layer === true,
+        comment: optionalString(e.comment, `history.${i}.comment`),
+      };
+    });
+  }
+  return out;
+}
+
+function shaped<T>(what: string, kind: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof ShapeError) throw new ImageError(`${what} is not a valid ${kind}: ${err.message}`);
+    throw err;
+  }
+}
 
 function parseJson(bytes: Buffer, what: string, limits: Pick<Limits, 'maxManifestBytes'>): unknown {
   if (bytes.length > limits.maxManifestBytes) {
@@ -93,10 +140,6 @@ function parseJson(bytes: Buffer, what: string, limits: Pick<Limits, 'maxManifes
   } catch (err) {
     throw new ImageError(`${what} is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-function issues(err: z.ZodError): string {
-  return err.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 /** Parses a manifest or index; which one it is comes from its mediaType, or from its shape when that is absent. */
@@ -114,20 +157,13 @@ export function parseManifestOrIndex(
     throw new ImageError(`${what} is a Docker schema 1 manifest, which is deprecated and unsupported`, 'push the image again with a current tool (schema 2 or OCI)');
   }
   const isIndex = mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || (!('layers' in obj) && 'manifests' in obj);
-  if (isIndex) {
-    const r = indexSchema.safeParse(obj);
-    if (!r.success) throw new ImageError(`${what} is not a valid image index: ${issues(r.error)}`);
-    return { kind: 'index', index: r.data };
-  }
-  const r = manifestSchema.safeParse(obj);
-  if (!r.success) throw new ImageError(`${what} is not a valid image manifest: ${issues(r.error)}`);
-  return { kind: 'manifest', manifest: r.data };
+  if (isIndex) return { kind: 'index', index: shaped(what, 'image index', () => indexShape(obj)) };
+  return { kind: 'manifest', manifest: shaped(what, 'image manifest', () => manifestShape(obj)) };
 }
 
 export function parseImageConfig(bytes: Buffer, what: string, limits: Pick<Limits, 'maxManifestBytes'>): ImageConfigFile {
-  const r = configSchema.safeParse(parseJson(bytes, what, limits));
-  if (!r.success) throw new ImageError(`${what} is not a valid image config: ${issues(r.error)}`);
-  return r.data as ImageConfigFile;
+  const json = parseJson(bytes, what, limits);
+  return shaped(what, 'image config', () => configShape(json));
 }
 
 function platformMatches(candidate: Platform | undefined, wanted: Platform): boolean {
@@ -142,7 +178,7 @@ function platformMatches(candidate: Platform | undefined, wanted: Platform): boo
 export function selectFromIndex(index: ImageIndex, selector: PlatformSelector, what: string): Descriptor[] {
   const images = index.manifests.filter(
     (d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && !(d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'),
-  ) as Descriptor[];
+  );
   if (selector === 'all') {
     if (images.length === 0) throw new ImageError(`${what} lists no images`);
     return images;
@@ -191,7 +227,7 @@ export function buildResolvedImage(input: BuildImageInput): ResolvedImage {
     if (d.size > limits.maxBlobBytes) {
       throw new ImageError(`layer ${index} (${d.digest}) declares ${d.size} bytes, over the ${limits.maxBlobBytes}-byte limit`, 'the manifest is hostile or corrupt');
     }
-    const descriptor = d as Descriptor;
+    const descriptor = d;
     return {
       index,
       digest: d.digest,

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import { ImageError } from '../errors.js';
 import { digestOf, VerifyingStream } from '../digest.js';
 import { buildResolvedImage, MEDIA_TYPES, parseImageConfig, parseManifestOrIndex, type ImageManifest } from '../manifest.js';
@@ -7,16 +6,26 @@ import type { ImageSource, PlatformSelector, ResolvedImage } from '../types.js';
 import { formatPlatform } from '../types.js';
 import type { Limits } from '../../config/limits.js';
 import { TarIndex } from './tar-index.js';
+import { ShapeError, arrayAt, objectAt, optionalStringArray, stringAt } from '../validate.js';
 import { detectCompression } from '../../layers/compression.js';
 
-const entrySchema = z
-  .object({
-    Config: z.string(),
-    RepoTags: z.array(z.string()).nullable().optional(),
-    Layers: z.array(z.string()),
-  })
-  .loose();
-const archiveManifestSchema = z.array(entrySchema);
+interface ArchiveEntry {
+  Config: string;
+  RepoTags?: string[];
+  Layers: string[];
+}
+
+/** manifest.json of `docker save`: `[{Config, RepoTags, Layers}]`. */
+function archiveManifestShape(json: unknown): ArchiveEntry[] {
+  return arrayAt(json, '').map((e, i) => {
+    const o = objectAt(e, `${i}`);
+    return {
+      Config: stringAt(o.Config, `${i}.Config`),
+      RepoTags: optionalStringArray(o.RepoTags, `${i}.RepoTags`),
+      Layers: arrayAt(o.Layers, `${i}.Layers`).map((l, j) => stringAt(l, `${i}.Layers.${j}`)),
+    };
+  });
+}
 
 export interface DockerArchiveOptions {
   reference: string;
@@ -43,11 +52,13 @@ export class DockerArchiveSource implements ImageSource {
     } catch (err) {
       throw new ImageError(`${path}: manifest.json is not valid JSON: ${(err as Error).message}`);
     }
-    const parsed = archiveManifestSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new ImageError(`${path}: manifest.json is not a docker archive manifest (expected a list of {Config, RepoTags, Layers})`, 'the archive is corrupt or was not made by docker save');
+    let entries: ArchiveEntry[];
+    try {
+      entries = archiveManifestShape(json);
+    } catch (err) {
+      if (!(err instanceof ShapeError)) throw err;
+      throw new ImageError(`${path}: manifest.json is not a docker archive manifest (expected a list of {Config, RepoTags, Layers}; ${err.message})`, 'the archive is corrupt or was not made by docker save');
     }
-    const entries = parsed.data;
     if (entries.length === 0) throw new ImageError(`${path}: manifest.json lists no images`);
 
     let chosen = entries;

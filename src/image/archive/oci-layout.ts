@@ -88,7 +88,7 @@ export class OciLayoutSource implements ImageSource {
     }
     const top = parseManifestOrIndex(await this.files.read('index.json', limits.maxManifestBytes), `${this.files.describe} index.json`, limits);
     if (top.kind !== 'index') throw new ImageError(`${this.files.describe} index.json is not an index`);
-    let candidates = top.index.manifests as Descriptor[];
+    let candidates = top.index.manifests;
     if (this.options.tag) {
       const tag = this.options.tag;
       candidates = candidates.filter((d) => {
@@ -110,7 +110,7 @@ export class OciLayoutSource implements ImageSource {
           if (depth > 4) throw new ImageError(`${this.files.describe} nests indexes too deeply`);
           const nested = parseManifestOrIndex(await this.readBlob(d, 'index'), `index ${d.digest}`, limits);
           if (nested.kind !== 'index') throw new ImageError(`${d.digest} is declared an index but is a manifest`);
-          await expand(nested.index.manifests as Descriptor[], d.digest, depth + 1);
+          await expand(nested.index.manifests, d.digest, depth + 1);
         } else {
           expanded.push({ descriptor: d, indexDigest });
         }
@@ -131,7 +131,7 @@ export class OciLayoutSource implements ImageSource {
     for (const d of selected) {
       const parsed = parseManifestOrIndex(await this.readBlob(d, 'manifest'), `manifest ${d.digest}`, limits);
       if (parsed.kind !== 'manifest') throw new ImageError(`${d.digest} is not an image manifest`);
-      const config = parseImageConfig(await this.readBlob(parsed.manifest.config as Descriptor, 'config'), `config ${parsed.manifest.config.digest}`, limits);
+      const config = parseImageConfig(await this.readBlob(parsed.manifest.config, 'config'), `config ${parsed.manifest.config.digest}`, limits);
       images.push(
         buildResolvedImage({
           reference: this.options.reference,

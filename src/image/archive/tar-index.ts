@@ -202,6 +202,6 @@ export class TarIndex {
     const m = this.get(name);
     if (!m) throw new ImageError(`archive ${this.path} has no ${name}`);
     if (m.size === 0) return Readable.from([]);
-    return createReadStream(this.path, { start: m.offset, end: m.offset + m.size - 1 });
+    return createReadStream(this.path, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 1024 * 1024 });
   }
 }

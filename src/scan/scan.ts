@@ -8,7 +8,7 @@ import { BlobCache, cacheRoot } from '../image/cache.js';
 import { openImageSource } from '../image/open.js';
 import type { Layer, PlatformSelector, ResolvedImage } from '../image/types.js';
 import { hostPlatform, formatPlatform } from '../image/types.js';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { walkLayer, type WalkResult } from '../layers/walk.js';
 import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
@@ -43,7 +43,11 @@ export async function scanReference(reference: string, options: ScanOptions = {}
     const images = await source.resolve(options.platform ?? hostPlatform());
     const reports: Report[] = [];
     for (const image of images) {
-      reports.push(await scanResolvedImage(image, { ...options, limits, cacheDir: root, progress }));
+      const started = Date.now();
+      const report = await scanResolvedImage(image, { ...options, limits, cacheDir: root, progress });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      progress.log(`${image.reference} (${formatPlatform(image.platform)}): ${report.packages.length} packages in ${image.layers.length} layers, ${seconds}s`);
+      reports.push(report);
     }
     return reports;
   } finally {
@@ -58,30 +62,47 @@ export async function scanResolvedImage(image: ResolvedImage, options: ResolvedS
   return buildReport(image, layers, merged);
 }
 
+/** How many layers ahead blobs are fetched while the current layer is analysed (registry pulls overlap analysis). */
+const PREFETCH_LAYERS = 3;
+
 /** Per-layer results (from the cache where possible) and the merged view of one image. */
 export async function analyzeImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<{ layers: LayerResult[]; merged: MergedImage }> {
   const analyzers = options.analyzers ?? defaultAnalyzers;
   const key = analyzerKey(analyzers);
   const cache = options.noLayerCache ? null : new LayerResultCache(options.cacheDir);
-  const results: LayerResult[] = [];
-  const label = image.layers.length > 0 ? `${formatPlatform(image.platform)}` : '';
-  for (const layer of image.layers) {
-    const cached = await cache?.get(layer.diffId, key);
-    if (cached) {
-      results.push(cached);
-      continue;
+  const label = formatPlatform(image.platform);
+  const results: (LayerResult | null)[] = await Promise.all(image.layers.map((l) => cache?.get(l.diffId, key) ?? null));
+  const pending = image.layers.filter((_, i) => results[i] === null);
+  const opened = new Map<number, Promise<Readable>>();
+  const prefetch = (from: number) => {
+    for (const layer of pending.slice(from, from + PREFETCH_LAYERS)) {
+      if (opened.has(layer.index)) continue;
+      const p = layer.open();
+      p.catch(() => {}); // surfaced when the layer's turn comes
+      opened.set(layer.index, p);
     }
-    const result = await analyzeLayer(layer, analyzers, options.limits, options.progress, `${label} layer ${layer.index + 1}/${image.layers.length}`);
-    results.push(result);
-    // A layer whose walk stopped on a limit is not cached: its result is partial.
-    if (cache && !result.notices.some((n) => n.level === 'error')) await cache.put(result);
+  };
+  try {
+    for (const [n, layer] of pending.entries()) {
+      prefetch(n);
+      const blob = await opened.get(layer.index)!;
+      opened.delete(layer.index);
+      const result = await analyzeLayer(layer, blob, analyzers, options.limits, options.progress, `${label} layer ${layer.index + 1}/${image.layers.length}`);
+      results[layer.index] = result;
+      // A layer whose walk stopped on a limit is not cached: its result is partial.
+      if (cache && !result.notices.some((n) => n.level === 'error')) await cache.put(result);
+    }
+  } finally {
+    for (const p of opened.values()) p.then((s) => s.destroy(), () => {});
   }
-  return { layers: results, merged: mergeLayers(results) };
+  const layers = results as LayerResult[];
+  return { layers, merged: mergeLayers(layers) };
 }
 
 /** Streams one layer once through every analyzer that wants its files. */
 export async function analyzeLayer(
   layer: Layer,
+  blob: Readable,
   analyzers: readonly Analyzer[],
   limits: Limits,
   progress: Progress,
@@ -92,7 +113,6 @@ export async function analyzeLayer(
     maxNestedArchiveBytes: limits.maxNestedArchiveBytes,
   });
   const task = progress.task(label, layer.size);
-  const blob = await layer.open();
   let compressedSeen = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {

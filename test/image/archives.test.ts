@@ -144,3 +144,41 @@ describe('go-containerregistry archives', () => {
     await expect(scanReference(`docker-archive:${join(imagesDir, 'ggcr', 'null_manifest.tar')}`, { cacheDir })).rejects.toThrow(/manifest.json is not a docker archive manifest/);
   });
 });
+
+describe('OCI layout directories (oci:DIR[:TAG])', () => {
+  it('picks an image by tag and says which tags exist when the tag is wrong', async () => {
+    const { writeOciDirectory } = await import('../support/image-builder.js');
+    const dir = join(cacheDir, 'layout');
+    const built = await writeOciDirectory(dir, { tag: '1.0', layers: [{ entries: [{ name: 'etc/motd', content: 'hi' }] }] });
+    const [image] = await resolve(`oci:${dir}:1.0`);
+    expect(image!.digest).toBe(built.manifestDigest);
+    expect(image!.layers.map((l) => l.diffId)).toEqual(built.diffIds);
+    await expect(resolve(`oci:${dir}:2.0`)).rejects.toThrow(/no image tagged "2.0"[\s\S]*tags in this layout: 1.0/);
+    await expect(resolve(`oci:${join(cacheDir, 'missing-dir')}`)).rejects.toThrow(/is not a directory/);
+  });
+
+  it('--platform all returns every image of a multi-platform layout; one platform picks one', async () => {
+    const { buildOciLayout } = await import('../support/image-builder.js');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const dir = join(cacheDir, 'multi');
+    const amd = await buildOciLayout({ architecture: 'amd64', layers: [{ entries: [{ name: 'arch', content: 'amd64' }] }] });
+    const arm = await buildOciLayout({ architecture: 'arm64', layers: [{ entries: [{ name: 'arch', content: 'arm64' }] }] });
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] as unknown[] };
+    for (const built of [amd, arm]) {
+      for (const [rel, data] of built.files) {
+        if (rel === 'index.json') index.manifests.push(...(JSON.parse(data.toString()) as { manifests: unknown[] }).manifests);
+        else {
+          mkdirSync(join(dir, rel, '..'), { recursive: true });
+          writeFileSync(join(dir, rel), data);
+        }
+      }
+    }
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    const source = await openImageSource(`oci:${dir}`, { limits: resolveLimits(), cache: new BlobCache(cacheDir), insecureRegistries: [], platformExplicit: true });
+    const all = await source.resolve('all');
+    expect(all.map((i) => i.platform.architecture)).toEqual(['amd64', 'arm64']);
+    const [arm64] = await source.resolve({ os: 'linux', architecture: 'arm64' });
+    expect(arm64!.digest).toBe(arm.manifestDigest);
+    await expect(source.resolve({ os: 'linux', architecture: 's390x' })).rejects.toThrow(/no image for platform linux\/s390x[\s\S]*available: linux\/amd64, linux\/arm64/);
+  });
+});

@@ -191,15 +191,13 @@ export function selectFromIndex(index: ImageIndex, selector: PlatformSelector, w
   throw new ImageError(`${what} has no image for platform ${formatPlatform(selector)}`, `available: ${available || 'none'}; pass --platform with one of them, or --platform all`);
 }
 
-/** `created_by` of each non-empty layer, from the config's history (empty_layer entries have no layer). */
+/**
+ * `created_by` of each layer, from the config's history: entries marked `empty_layer` (ENV, CMD …) have no layer,
+ * the others line up with the layers in order. Builders that write no or short history leave the rest unknown.
+ */
 export function layerHistory(config: ImageConfigFile, layerCount: number): (string | undefined)[] {
-  const out: (string | undefined)[] = [];
-  for (const h of config.history ?? []) {
-    if (h.empty_layer) continue;
-    out.push(h.created_by);
-  }
-  // Some builders write no history, or a history that does not match the layer count: attribute what lines up.
-  return Array.from({ length: layerCount }, (_, i) => (out.length === layerCount ? out[i] : out[i]));
+  const withLayers = (config.history ?? []).filter((h) => !h.empty_layer).map((h) => h.created_by);
+  return Array.from({ length: layerCount }, (_, i) => withLayers[i]);
 }
 
 export interface BuildImageInput {

@@ -9,7 +9,7 @@ import { openImageSource } from '../image/open.js';
 import type { Layer, PlatformSelector, ResolvedImage } from '../image/types.js';
 import { hostPlatform, formatPlatform } from '../image/types.js';
 import { Transform, type Readable } from 'node:stream';
-import { walkLayer, type WalkResult } from '../layers/walk.js';
+import { walkLayer, type LayerVisitor, type WalkResult } from '../layers/walk.js';
 import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import { buildReport } from '../report/build.js';
@@ -123,23 +123,21 @@ export async function analyzeLayer(
   });
   blob.on('error', (err) => counter.destroy(err));
   let pendingWanted: Analyzer[] = [];
+  const visitor: LayerVisitor = {
+    entry(header) {
+      analysis.addEntry(header);
+      pendingWanted = analysis.wanted(header);
+      return pendingWanted.length > 0;
+    },
+    content: (header, content) => analysis.analyze(header, content, pendingWanted),
+    whiteout: (path) => analysis.addWhiteout(path),
+    opaqueDir: (dir) => analysis.addOpaqueDir(dir),
+    notice: (n) => analysis.addNotice(n),
+  };
   let walked: WalkResult;
   try {
-    walked = await walkLayer(
-    blob.pipe(counter),
-    { limits, compressedSize: layer.size, ...(layer.verifyDiffId ? { verifyDiffId: layer.diffId } : {}) },
-    {
-      entry(header) {
-        analysis.addEntry(header);
-        pendingWanted = analysis.wanted(header);
-        return pendingWanted.length > 0;
-      },
-      content: (header, content) => analysis.analyze(header, content, pendingWanted),
-      whiteout: (path) => analysis.addWhiteout(path),
-      opaqueDir: (dir) => analysis.addOpaqueDir(dir),
-      notice: (n) => analysis.addNotice(n),
-    },
-  );
+    const options = { limits, compressedSize: layer.size, ...(layer.verifyDiffId ? { verifyDiffId: layer.diffId } : {}) };
+    walked = await walkLayer(blob.pipe(counter), options, visitor);
   } catch (err) {
     if (!(err instanceof LayerReadError)) throw err;
     analysis.addNotice({ level: 'error', message: `layer ${layer.index} (${layer.digest}) could not be read completely: ${err.message}` });

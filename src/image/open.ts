@@ -2,6 +2,7 @@ import type { Limits } from '../config/limits.js';
 import { ImageError } from './errors.js';
 import type { BlobCache } from './cache.js';
 import type { ImageSource } from './types.js';
+import type { Progress } from '../progress/progress.js';
 import { openDockerArchive } from './archive/docker-archive.js';
 import { openOciArchive, openOciDirectory } from './archive/oci-layout.js';
 import { promises as fs } from 'node:fs';
@@ -14,6 +15,8 @@ export interface OpenSourceOptions {
   insecureRegistries: string[];
   /** True when the user passed --platform: archives then refuse an image of another platform. */
   platformExplicit: boolean;
+  /** Download progress and notes from registries. */
+  progress?: Progress;
 }
 
 /** Transports of the CLI contract, as skopeo names them. */

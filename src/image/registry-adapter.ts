@@ -1,8 +1,8 @@
-import { ImageError } from './errors.js';
 import type { OpenSourceOptions } from './open.js';
 import type { ImageSource } from './types.js';
+import { openRegistrySource } from './registry/index.js';
 
-/** Registry references: wired to the OCI Distribution client in src/image/registry/. */
-export async function openRegistrySourceFor(text: string, _options: OpenSourceOptions): Promise<ImageSource> {
-  throw new ImageError(`registry references are not supported yet: ${text}`);
+/** Registry references go to the OCI Distribution client; loaded only when a reference needs it. */
+export async function openRegistrySourceFor(text: string, options: OpenSourceOptions): Promise<ImageSource> {
+  return openRegistrySource(text, options);
 }

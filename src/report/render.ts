@@ -1,4 +1,8 @@
 import type { Report } from './model.js';
+import { renderJson } from './json.js';
+import { renderTable } from './table.js';
+import { renderCycloneDx } from './cyclonedx.js';
+import { renderSpdx } from './spdx.js';
 
 export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
@@ -9,11 +13,15 @@ export interface RenderOptions {
 }
 
 /** Renders reports in one of the output formats of the CLI contract. */
-export function renderReports(format: ReportFormat, reports: Report[], _options: RenderOptions): string {
+export function renderReports(format: ReportFormat, reports: Report[], options: RenderOptions): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`;
-    default:
-      throw new Error(`format ${format} is not available yet`);
+      return renderJson(reports);
+    case 'table':
+      return renderTable(reports, options);
+    case 'cyclonedx':
+      return renderCycloneDx(reports);
+    case 'spdx':
+      return renderSpdx(reports);
   }
 }

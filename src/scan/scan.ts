@@ -38,6 +38,7 @@ export async function scanReference(reference: string, options: ScanOptions = {}
     cache: new BlobCache(root),
     insecureRegistries: options.insecureRegistries ?? [],
     platformExplicit: options.platform !== undefined,
+    progress,
   });
   try {
     const images = await source.resolve(options.platform ?? hostPlatform());

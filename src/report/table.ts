@@ -1,0 +1,375 @@
+/**
+ * `--format table`: the report as a person reads it in a terminal. First what the image is (reference, digest,
+ * platform, OS, layers, package counts, verdict), then its layers, packages, findings, vulnerabilities, and the
+ * notices met on the way. Columns are aligned and cut to the terminal width; colour only when asked for.
+ * Every string from the image goes through `terminalSafe` first (see text.ts).
+ */
+import type { Finding, LayerInfo, Package, PackageType, Report, ScanNotice } from './model.js';
+import { displayWidth, formatBytes, pad, terminalSafe, truncate, wrap } from './text.js';
+
+export interface TableOptions {
+  color: boolean;
+  /** Terminal width in columns (default 120). */
+  width?: number;
+}
+
+const DEFAULT_WIDTH = 120;
+const MIN_WIDTH = 40;
+const INDENT = '  ';
+const GAP = '  ';
+/** No cell is measured past this many columns: a megabyte-long name must not cost a megabyte of padding work. */
+const MAX_CELL = 256;
+
+const TYPE_ORDER: readonly PackageType[] = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'gem', 'golang', 'maven', 'nuget', 'cargo'];
+const SEVERITY_ORDER = ['critical', 'high', 'moderate', 'low', 'info', 'unknown'];
+
+/** SGR codes of the styles used; `color: false` drops them all. */
+const STYLES = {
+  heading: '1',
+  label: '2',
+  dim: '2',
+  critical: '1;31',
+  high: '31',
+  moderate: '33',
+  low: '36',
+  info: '2',
+  unknown: '2',
+  malicious: '1;31',
+  clean: '32',
+  warning: '33',
+  error: '31',
+} as const;
+type Style = keyof typeof STYLES;
+
+type Paint = (style: Style | undefined, text: string) => string;
+
+function painter(color: boolean): Paint {
+  return (style, text) => (color && style && text.trim().length > 0 ? `\u001b[${STYLES[style]}m${text}\u001b[0m` : text);
+}
+
+interface Cell {
+  text: string;
+  style?: Style;
+}
+
+interface Column {
+  header: string;
+  align?: 'left' | 'right';
+  /** Columns that may be cut when the table is wider than the terminal, down to `min` columns; lower ranks first. */
+  shrink?: number;
+  min?: number;
+}
+
+function cell(text: string, style?: Style): Cell {
+  return { text: truncate(terminalSafe(text), MAX_CELL), ...(style ? { style } : {}) };
+}
+
+/**
+ * Column widths that fit `available` columns. Shrinkable columns give up width in order of `shrink` (1 first: the
+ * least needed, e.g. source package; then names; versions last); within one rank, every column is capped at one
+ * common width, the largest that fits, never below its own minimum. Fixed columns keep their natural width.
+ */
+function fitWidths(natural: readonly number[], columns: readonly Column[], available: number): number[] {
+  const widths = [...natural];
+  const total = (): number => widths.reduce((a, b) => a + b, 0);
+  const ranks = [...new Set(columns.map((c) => c.shrink ?? 0).filter((r) => r > 0))].sort((a, b) => a - b);
+  for (const rank of ranks) {
+    if (total() <= available) break;
+    const inRank = columns.flatMap((c, i) => (c.shrink === rank ? [i] : []));
+    const capped = (i: number, cap: number): number => Math.max(Math.min(natural[i] ?? 0, cap), Math.min(natural[i] ?? 0, columns[i]?.min ?? 4));
+    const others = total() - inRank.reduce((sum, i) => sum + (widths[i] ?? 0), 0);
+    const fits = (cap: number): boolean => others + inRank.reduce((sum, i) => sum + capped(i, cap), 0) <= available;
+    let low = 0;
+    let high = inRank.reduce((max, i) => Math.max(max, natural[i] ?? 0), 0);
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (fits(mid)) low = mid;
+      else high = mid - 1;
+    }
+    for (const i of inRank) widths[i] = capped(i, low);
+  }
+  return widths;
+}
+
+function renderRows(columns: readonly Column[], rows: readonly Cell[][], width: number, paint: Paint): string[] {
+  const natural = columns.map((c, i) => rows.reduce((max, r) => Math.max(max, displayWidth(r[i]?.text ?? '')), displayWidth(c.header)));
+  const available = width - INDENT.length - GAP.length * (columns.length - 1);
+  let widths = fitWidths(natural, columns, available);
+  if (widths.reduce((a, b) => a + b, 0) > available) {
+    // Even the minimum widths do not fit: cut every column rather than let the terminal wrap the lines.
+    widths = fitWidths(widths, columns.map((c) => ({ ...c, shrink: 1, min: 1 })), available);
+  }
+  const line = (cells: readonly Cell[], headerRow: boolean): string => {
+    const parts = columns.map((column, i) => {
+      const w = widths[i] ?? 0;
+      const c = cells[i] ?? { text: '' };
+      const last = i === columns.length - 1;
+      const text = truncate(c.text, w);
+      const padded = last && column.align !== 'right' ? text : pad(text, w, column.align);
+      return paint(headerRow ? 'label' : c.style, padded);
+    });
+    return INDENT + parts.join(GAP).trimEnd();
+  };
+  return [line(columns.map((c) => ({ text: c.header })), true), ...rows.map((r) => line(r, false))];
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function severityRank(severity: string): number {
+  const rank = SEVERITY_ORDER.indexOf(severity);
+  return rank === -1 ? SEVERITY_ORDER.length : rank;
+}
+
+function asSeverityStyle(severity: string): Style | undefined {
+  return severity in STYLES ? (severity as Style) : undefined;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `deb 140, npm 3`, in the order of the package types. */
+function countsByType(packages: readonly Package[]): string {
+  const counts = new Map<string, number>();
+  for (const p of packages) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
+  const types = [...counts.keys()].sort((a, b) => typeRank(a) - typeRank(b) || compareText(a, b));
+  return types.map((t) => `${t} ${counts.get(t)}`).join(', ');
+}
+
+function typeRank(type: string): number {
+  const rank = TYPE_ORDER.indexOf(type as PackageType);
+  return rank === -1 ? TYPE_ORDER.length : rank;
+}
+
+/** `/bin/sh -c #(nop)  CMD ["nginx"]` → `CMD ["nginx"]`: the history prefix Docker adds to metadata-only steps. */
+function readableCommand(createdBy: string): string {
+  return createdBy
+    .replace(/^\/bin\/sh -c #\(nop\)\s*/, '')
+    .replace(/\s+# buildkit$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function osName(report: Report): string {
+  const os = report.image.os;
+  if (!os) return 'unknown';
+  return os.prettyName ?? [os.id, os.versionId].filter(Boolean).join(' ');
+}
+
+function summarySection(report: Report, width: number, paint: Paint): string[] {
+  const { image, packages, findings, verdict } = report;
+  const layerBytes = image.layers.reduce((sum, l) => sum + (Number.isFinite(l.size) ? l.size : 0), 0);
+  const command = [...image.config.entrypoint, ...image.config.cmd].join(' ');
+  const rows: [label: string, value: string, style?: Style, wrapped?: boolean][] = [
+    ['Digest', image.digest],
+    ['Platform', image.platform],
+    ['OS', osName(report)],
+    ['Layers', `${image.layers.length} (${formatBytes(layerBytes)})`],
+    ['Packages', packages.length > 0 ? `${packages.length}: ${countsByType(packages)}` : 'none found'],
+    ['User', image.config.user || 'root (not set)'],
+  ];
+  if (command) rows.push(['Command', command]);
+  if (findings.length > 0) rows.push(['Findings', findingCounts(findings)]);
+  const vulns = verdict.vulnerabilities;
+  const vulnTotal = vulns.critical + vulns.high + vulns.moderate + vulns.low + vulns.unknown;
+  if (vulnTotal > 0) {
+    const parts = (['critical', 'high', 'moderate', 'low', 'unknown'] as const).filter((s) => vulns[s] > 0).map((s) => `${vulns[s]} ${s}`);
+    rows.push(['Vulns', parts.join(', ')]);
+  }
+  rows.push(['Verdict', `${verdict.malicious ? 'MALICIOUS: ' : ''}${verdict.summary}`, verdict.malicious ? 'malicious' : 'clean', true]);
+
+  const labelWidth = Math.max(...rows.map(([label]) => label.length));
+  const valueWidth = Math.max(10, width - INDENT.length - labelWidth - GAP.length);
+  const lines = [paint('heading', truncate(terminalSafe(image.reference), width))];
+  const hanging = ' '.repeat(INDENT.length + labelWidth + GAP.length);
+  for (const [label, value, style, wrapped] of rows) {
+    const [first = '', ...more] = wrapped ? wrap(terminalSafe(value), valueWidth) : [truncate(terminalSafe(value), valueWidth)];
+    lines.push(`${INDENT}${paint('label', pad(label, labelWidth))}${GAP}${paint(style, first)}`);
+    for (const line of more) lines.push(`${hanging}${paint(style, line)}`);
+  }
+  return lines;
+}
+
+function findingCounts(findings: readonly Finding[]): string {
+  const counts = new Map<string, number>();
+  for (const f of findings) counts.set(f.severity, (counts.get(f.severity) ?? 0) + 1);
+  const parts = [...counts.entries()].sort(([a], [b]) => severityRank(a) - severityRank(b)).map(([s, n]) => `${n} ${s}`);
+  return `${findings.length} (${parts.join(', ')})`;
+}
+
+function heading(title: string, width: number, paint: Paint): string {
+  return paint('heading', truncate(title, width));
+}
+
+function layersSection(report: Report, width: number, paint: Paint): string[] {
+  const layers: readonly LayerInfo[] = report.image.layers;
+  if (layers.length === 0) return [heading('Layers: none', width, paint)];
+  const packagesPerLayer = new Map<number, number>();
+  for (const p of report.packages) packagesPerLayer.set(p.layer, (packagesPerLayer.get(p.layer) ?? 0) + 1);
+  const columns: Column[] = [
+    { header: '#', align: 'right' },
+    { header: 'SIZE', align: 'right' },
+    { header: 'PKGS', align: 'right' },
+    { header: 'CREATED BY', shrink: 1, min: 10 },
+  ];
+  const rows = layers.map((l) => [
+    cell(String(l.index)),
+    cell(formatBytes(l.size)),
+    cell(String(packagesPerLayer.get(l.index) ?? 0), packagesPerLayer.has(l.index) ? undefined : 'dim'),
+    cell(readableCommand(l.createdBy ?? '')),
+  ]);
+  return [heading(`Layers (${layers.length})`, width, paint), ...renderRows(columns, rows, width, paint)];
+}
+
+function packagesSection(report: Report, width: number, paint: Paint): string[] {
+  const packages = [...report.packages].sort(
+    (a, b) => typeRank(a.type) - typeRank(b.type) || compareText(a.name, b.name) || compareText(a.version, b.version) || a.layer - b.layer,
+  );
+  if (packages.length === 0) return [heading('Packages: none found', width, paint)];
+  const source = (p: Package): string => {
+    if (!p.sourceName) return '';
+    const version = p.sourceVersion && p.sourceVersion !== p.version ? ` ${p.sourceVersion}` : '';
+    return p.sourceName !== p.name || version ? `${p.sourceName}${version}` : '';
+  };
+  const showSource = packages.some((p) => source(p) !== '');
+  const columns: Column[] = [
+    { header: 'NAME', shrink: 2, min: 12 },
+    { header: 'VERSION', shrink: 3, min: 10 },
+    { header: 'TYPE' },
+    ...(showSource ? [{ header: 'SOURCE', shrink: 1, min: 8 }] : []),
+    { header: 'LAYER', align: 'right' },
+  ];
+  const rows = packages.map((p) => [
+    cell(p.name),
+    cell(p.version),
+    cell(p.type),
+    ...(showSource ? [cell(source(p), 'dim')] : []),
+    cell(String(p.layer)),
+  ]);
+  return [heading(`Packages (${packages.length})`, width, paint), ...renderRows(columns, rows, width, paint)];
+}
+
+function findingsSection(report: Report, width: number, paint: Paint): string[] {
+  if (report.findings.length === 0) return [heading('Findings: none', width, paint)];
+  const findings = [...report.findings].sort(
+    (a, b) => severityRank(a.severity) - severityRank(b.severity) || compareText(a.category, b.category) || compareText(a.title, b.title),
+  );
+  const columns: Column[] = [
+    { header: 'SEVERITY' },
+    { header: 'CATEGORY' },
+    { header: 'TITLE', shrink: 2, min: 16 },
+    { header: 'PATH', shrink: 1, min: 12 },
+    { header: 'LAYER' },
+  ];
+  const rows = findings.map((f) => [
+    cell(f.severity, asSeverityStyle(f.severity)),
+    cell(f.category),
+    cell(f.title),
+    cell(f.path ? `/${f.path}` : ''),
+    cell(
+      f.layer === undefined ? '' : `${f.layer}${typeof f.removedInLayer === 'number' ? ` (removed in ${f.removedInLayer})` : ''}`,
+    ),
+  ]);
+  return [heading(`Findings (${findings.length})`, width, paint), ...renderRows(columns, rows, width, paint)];
+}
+
+/** What the table shows of a vulnerability; the contract's vulnerability type is not settled yet, so read defensively. */
+interface VulnerabilityRow {
+  id: string;
+  severity: string;
+  package: string;
+  installed: string;
+  fixed: string;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+function readVulnerability(value: unknown): VulnerabilityRow | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  const id = text(v.id);
+  if (!id) return undefined;
+  const severity = text(v.severity).toLowerCase();
+  return {
+    id,
+    severity: SEVERITY_ORDER.includes(severity) ? severity : 'unknown',
+    package: text(v.package),
+    installed: text(v.installedVersion),
+    fixed: text(v.fixedVersion),
+  };
+}
+
+function vulnerabilitiesSection(report: Report, width: number, paint: Paint): string[] {
+  if (!report.tool.advisoryDb && report.vulnerabilities.length === 0) {
+    return [heading('Vulnerabilities: not checked (no advisory database)', width, paint)];
+  }
+  const vulns = report.vulnerabilities.map(readVulnerability).filter((v): v is VulnerabilityRow => v !== undefined);
+  const unreadable = report.vulnerabilities.length - vulns.length;
+  const db = report.tool.advisoryDb ? `, advisory database built ${report.tool.advisoryDb.builtAt}` : '';
+  if (vulns.length === 0 && unreadable === 0) return [heading(`Vulnerabilities: none known${terminalSafe(db)}`, width, paint)];
+  vulns.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || compareText(a.package, b.package) || compareText(a.id, b.id));
+  const columns: Column[] = [
+    { header: 'SEVERITY' },
+    { header: 'ID', shrink: 3, min: 14 },
+    { header: 'PACKAGE', shrink: 1, min: 12 },
+    { header: 'INSTALLED', shrink: 2, min: 10 },
+    { header: 'FIXED IN', shrink: 2, min: 10 },
+  ];
+  const rows = vulns.map((v) => [
+    cell(v.severity, asSeverityStyle(v.severity)),
+    cell(v.id),
+    cell(v.package),
+    cell(v.installed),
+    cell(v.fixed || 'no fix', v.fixed ? undefined : 'dim'),
+  ]);
+  const lines = [heading(`Vulnerabilities (${vulns.length})${terminalSafe(db)}`, width, paint)];
+  if (vulns.length > 0) lines.push(...renderRows(columns, rows, width, paint));
+  if (unreadable > 0) lines.push(`${INDENT}${paint('dim', `${plural(unreadable, 'entry', 'entries')} not shown: no id`)}`);
+  return lines;
+}
+
+function noticeLocation(notice: ScanNotice): string {
+  const parts: string[] = [];
+  if (notice.path) parts.push(`/${notice.path}`);
+  if (notice.layer !== undefined) parts.push(`layer ${notice.layer}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+function noticesSection(notices: readonly ScanNotice[], width: number, paint: Paint): string[] {
+  if (notices.length === 0) return [];
+  const lines = [heading(`Notices (${notices.length})`, width, paint)];
+  const levelWidth = notices.reduce((max, n) => Math.max(max, n.level.length), 0);
+  const textWidth = Math.max(20, width - INDENT.length - levelWidth - GAP.length);
+  const hanging = ' '.repeat(INDENT.length + levelWidth + GAP.length);
+  for (const notice of notices) {
+    const message = terminalSafe(`${notice.message}${noticeLocation(notice)}`);
+    const wrapped = wrap(message, textWidth);
+    lines.push(`${INDENT}${paint(notice.level, pad(notice.level, levelWidth))}${GAP}${wrapped[0] ?? ''}`);
+    for (const more of wrapped.slice(1)) lines.push(`${hanging}${more}`);
+  }
+  return lines;
+}
+
+function renderOne(report: Report, width: number, paint: Paint): string {
+  const sections = [
+    summarySection(report, width, paint),
+    layersSection(report, width, paint),
+    packagesSection(report, width, paint),
+    findingsSection(report, width, paint),
+    vulnerabilitiesSection(report, width, paint),
+    noticesSection(report.notices ?? [], width, paint),
+  ].filter((s) => s.length > 0);
+  return sections.map((s) => s.join('\n')).join('\n\n');
+}
+
+/** The reports as text tables for a terminal, one block per image, ending in a newline. */
+export function renderTable(reports: readonly Report[], options: TableOptions): string {
+  const width = Math.max(MIN_WIDTH, Math.floor(options.width && Number.isFinite(options.width) ? options.width : DEFAULT_WIDTH));
+  const paint = painter(options.color);
+  if (reports.length === 0) return 'No images scanned.\n';
+  return `${reports.map((r) => renderOne(r, width, paint)).join('\n\n\n')}\n`;
+}

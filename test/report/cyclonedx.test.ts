@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { renderCycloneDx, toCycloneDx, cycloneDxLicenses, type CycloneDxBom } from '../../src/report/cyclonedx.js';
+import type { Report } from '../../src/report/model.js';
+import { repoRoot } from '../support/paths.js';
+import { alpineReport, debianReport, emptyReport, IMAGE_DIGEST } from './sample-reports.js';
+
+const schemaDir = join(repoRoot, 'node_modules/@cyclonedx/cyclonedx-library/res/schema');
+const loadSchema = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as Record<string, unknown>;
+
+/**
+ * The official CycloneDX 1.6 JSON schema (draft-07). It refers to its SPDX license-id and JSF sub-schemas by the
+ * file names they have in this folder, resolved against its own $id, so they are registered under those URLs.
+ */
+function cycloneDx16Validator(): ValidateFunction {
+  const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  // Formats of JSON Schema that ajv-formats leaves out; no string Detonate writes uses them, so keep them loose.
+  ajv.addFormat('iri-reference', /^\S*$/);
+  ajv.addFormat('idn-email', /^\S+@\S+$/);
+  ajv.addSchema(loadSchema('spdx.SNAPSHOT.schema.json'), 'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json');
+  ajv.addSchema(loadSchema('jsf-0.82.SNAPSHOT.schema.json'), 'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json');
+  return ajv.compile(loadSchema('bom-1.6.SNAPSHOT.schema.json'));
+}
+
+const validate = cycloneDx16Validator();
+const fixed = { now: new Date('2024-03-02T10:00:00.123Z'), randomUuid: () => '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9' };
+
+function expectValid(bom: unknown): void {
+  const ok = validate(bom);
+  expect(validate.errors ?? [], JSON.stringify(validate.errors?.slice(0, 5), null, 2)).toEqual([]);
+  expect(ok).toBe(true);
+}
+
+function parse(text: string): CycloneDxBom {
+  return JSON.parse(text) as CycloneDxBom;
+}
+
+describe('CycloneDX 1.6 output', () => {
+  const reports: [string, () => Report][] = [
+    ['a Debian image with language packages and odd names', debianReport],
+    ['an Alpine image pulled by digest, with vulnerabilities', alpineReport],
+    ['an empty scratch image from an archive', emptyReport],
+  ];
+
+  for (const [label, make] of reports) {
+    it(`validates against the CycloneDX 1.6 schema: ${label}`, () => {
+      expectValid(parse(renderCycloneDx([make()])));
+    });
+  }
+
+  it('stays valid for a package with empty name, version and purl and no paths', () => {
+    const report = emptyReport();
+    report.packages = [{ name: '', version: '', type: 'npm', purl: '', layer: 7, paths: [] }];
+    const bom = toCycloneDx(report, fixed);
+    expectValid(bom);
+    expect(bom.components[0]).toMatchObject({ type: 'library', name: '', 'bom-ref': 'npm:@' });
+  });
+
+  it('the validator itself rejects a BOM that breaks the schema', () => {
+    const bom = toCycloneDx(debianReport(), fixed) as unknown as { components: { type: string; licenses?: unknown }[] };
+    const broken = structuredClone(bom);
+    (broken.components[1] as { type: string }).type = 'package';
+    expect(validate(broken)).toBe(false);
+    const unknownLicense = structuredClone(bom);
+    (unknownLicense.components[1] as { licenses?: unknown }).licenses = [{ license: { id: 'Not-A-License' } }];
+    expect(validate(unknownLicense)).toBe(false);
+  });
+
+  it('has the header fields: format, spec version, a urn:uuid serial number, version 1, timestamp and tool', () => {
+    const report = debianReport();
+    const bom = parse(renderCycloneDx([report], fixed));
+    expect(bom.bomFormat).toBe('CycloneDX');
+    expect(bom.specVersion).toBe('1.6');
+    expect(bom.serialNumber).toBe('urn:uuid:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9');
+    expect(bom.version).toBe(1);
+    expect(bom.metadata.timestamp).toBe('2024-03-02T10:00:00.123Z');
+    expect(bom.metadata.tools.components).toEqual([{ type: 'application', name: 'detonate', version: report.tool.version }]);
+  });
+
+  it('gives each BOM a fresh serial number by default', () => {
+    const a = toCycloneDx(debianReport());
+    const b = toCycloneDx(debianReport());
+    expect(a.serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a.serialNumber).not.toBe(b.serialNumber);
+  });
+
+  it('describes the image as a container component with its digest and a pkg:oci purl', () => {
+    const bom = toCycloneDx(debianReport(), fixed);
+    const image = bom.metadata.component;
+    expect(image.type).toBe('container');
+    expect(image.name).toBe('docker.io/library/example');
+    expect(image.version).toBe(IMAGE_DIGEST);
+    expect(image.purl).toBe(`pkg:oci/example@${IMAGE_DIGEST}?arch=amd64&repository_url=docker.io%2Flibrary%2Fexample&tag=1.0`);
+  });
+
+  it('names images from archives and by-digest references sensibly', () => {
+    expect(toCycloneDx(emptyReport()).metadata.component.purl).toBe(`pkg:oci/scratch-image@${emptyReport().image.digest}?arch=arm64`);
+    const alpine = toCycloneDx(alpineReport()).metadata.component;
+    expect(alpine.name).toBe('ghcr.io/owner/team/alpine-app');
+    expect(alpine.purl).toBe(`pkg:oci/alpine-app@${alpineReport().image.digest}?arch=amd64&repository_url=ghcr.io%2Fowner%2Fteam%2Falpine-app`);
+  });
+
+  it('lists the OS as an operating-system component', () => {
+    const bom = toCycloneDx(debianReport(), fixed);
+    const os = bom.components.filter((c) => c.type === 'operating-system');
+    expect(os).toEqual([expect.objectContaining({ name: 'debian', version: '12', description: 'Debian GNU/Linux 12 (bookworm)' })]);
+  });
+
+  it('lists every package as a library with its purl, name and version, in report order', () => {
+    const report = debianReport();
+    const bom = toCycloneDx(report, fixed);
+    const libraries = bom.components.filter((c) => c.type === 'library');
+    expect(libraries.map((c) => [c.name, c.version, c.purl])).toEqual(report.packages.map((p) => [p.name, p.version, p.purl]));
+    expect(libraries.map((c) => c.name)).toContain('ünïcödé-包');
+    expect(libraries.map((c) => c.purl)).toContain('pkg:npm/%40babel/core@7.24.0');
+  });
+
+  it('records where each package was found: layer, layer diffID, paths, source package', () => {
+    const report = debianReport();
+    const bom = toCycloneDx(report, fixed);
+    const libssl = bom.components.find((c) => c.name === 'libssl3');
+    const props = (libssl?.properties ?? []).map((p) => [p.name, p.value]);
+    expect(props).toEqual(
+      expect.arrayContaining([
+        ['detonate:layer', '0'],
+        ['detonate:layerDiffId', report.image.layers[0]?.diffId],
+        ['detonate:path', 'var/lib/dpkg/status'],
+        ['detonate:sourceName', 'openssl'],
+      ]),
+    );
+    expect(libssl?.evidence?.occurrences).toEqual([{ location: '/var/lib/dpkg/status' }]);
+  });
+
+  it('gives every component a unique bom-ref, also for a package installed twice', () => {
+    const bom = toCycloneDx(debianReport(), fixed);
+    const refs = [bom.metadata.component, ...bom.components].map((c) => c['bom-ref']);
+    expect(new Set(refs).size).toBe(refs.length);
+    const lodash = bom.components.filter((c) => c.name === 'lodash');
+    expect(lodash).toHaveLength(2);
+    expect(lodash[0]?.purl).toBe(lodash[1]?.purl);
+  });
+
+  it('makes the image depend on every component, and refers only to existing bom-refs', () => {
+    const bom = toCycloneDx(debianReport(), fixed);
+    const refs = new Set(bom.components.map((c) => c['bom-ref']));
+    expect(bom.dependencies).toEqual([{ ref: bom.metadata.component['bom-ref'], dependsOn: [...refs] }]);
+  });
+
+  it('maps declared licenses onto SPDX ids, names or one expression as the schema allows', () => {
+    expect(cycloneDxLicenses(['mit'])).toEqual([{ license: { id: 'MIT' } }]);
+    expect(cycloneDxLicenses(['BSD License'])).toEqual([{ license: { name: 'BSD License' } }]);
+    expect(cycloneDxLicenses(['Apache-2.0 OR MIT'])).toEqual([{ expression: 'Apache-2.0 OR MIT' }]);
+    expect(cycloneDxLicenses(['MIT', 'Apache-2.0'])).toEqual([{ license: { id: 'MIT' } }, { license: { id: 'Apache-2.0' } }]);
+    expect(cycloneDxLicenses(['GPL-3.0-or-later WITH GCC-exception-3.1', 'GFDL-1.2'])).toEqual([
+      { expression: '(GPL-3.0-or-later WITH GCC-exception-3.1) AND GFDL-1.2' },
+    ]);
+    expect(cycloneDxLicenses(['GPL-2+', 'MIT OR X11'])).toEqual([{ license: { name: 'GPL-2+' } }, { license: { name: 'MIT OR X11' } }]);
+    expect(cycloneDxLicenses(['LicenseRef-ring'])).toEqual([{ expression: 'LicenseRef-ring' }]);
+    expect(cycloneDxLicenses([])).toBeUndefined();
+    expect(cycloneDxLicenses(['MIT', 'MIT', ' '])).toEqual([{ license: { id: 'MIT' } }]);
+  });
+
+  it('renders several images as an array of valid BOMs, one per image, with different serial numbers', () => {
+    const boms = JSON.parse(renderCycloneDx([debianReport(), alpineReport(), emptyReport()])) as CycloneDxBom[];
+    expect(boms).toHaveLength(3);
+    for (const bom of boms) expectValid(bom);
+    expect(new Set(boms.map((b) => b.serialNumber)).size).toBe(3);
+    expect(boms.map((b) => b.metadata.component.version)).toEqual([IMAGE_DIGEST, alpineReport().image.digest, emptyReport().image.digest]);
+  });
+
+  it('is deterministic when time and UUID are pinned, and ends in a newline', () => {
+    const a = renderCycloneDx([debianReport()], fixed);
+    expect(renderCycloneDx([debianReport()], fixed)).toBe(a);
+    expect(a.endsWith('}\n')).toBe(true);
+  });
+});

@@ -1,7 +1,11 @@
 import type { Analyzer } from './analyzer.js';
+import { osReleaseAnalyzer } from './os/index.js';
+import { dpkgAnalyzer } from './packages/dpkg/index.js';
+import { apkAnalyzer } from './packages/apk/index.js';
+import { rpmAnalyzer } from './packages/rpm/index.js';
 
 /**
  * Every analyzer the static stage runs, in one list. Adding an ecosystem or detector: write its module under
  * `packages/<ecosystem>/` or `threats/<detector>/` and add it here.
  */
-export const defaultAnalyzers: readonly Analyzer[] = [];
+export const defaultAnalyzers: readonly Analyzer[] = [osReleaseAnalyzer, dpkgAnalyzer, apkAnalyzer, rpmAnalyzer];

@@ -1,0 +1,106 @@
+/**
+ * A real Debian image for integration tests and the benchmark, built once with mmdebstrap (from the machine's
+ * configured Debian sources) and cached in `.cache/images/`: the rootfs as one gzip layer plus a small app layer.
+ * Streamed with gzip/tar/sha256 so a 250 MB rootfs never sits in memory.
+ */
+import { spawnSync, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, copyFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+export const imagesCacheDir = join(repoRoot, '.cache', 'images');
+
+export interface DebianImage {
+  /** `oci-archive:` path of the image. */
+  archive: string;
+  /** The rootfs tar mmdebstrap wrote (layer 0, uncompressed). */
+  rootfsTar: string;
+  /** OCI layout directory with the blobs (for the tar floor in the benchmark). */
+  layoutDir: string;
+  layers: { digest: string; diffId: string; size: number }[];
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString().slice(-2000)}`);
+}
+
+export const DEBIAN_EXTRA_PACKAGES = ['python3', 'perl', 'curl', 'ca-certificates', 'libxml2'];
+
+/** Builds (once) and returns the Debian image; `name` separates variants. */
+export async function debianImage(name = 'debian-bookworm'): Promise<DebianImage> {
+  const dir = join(imagesCacheDir, name);
+  const archive = join(dir, 'image.oci.tar');
+  const rootfsTar = join(dir, 'rootfs.tar');
+  const layoutDir = join(dir, 'layout');
+  const layersFile = join(dir, 'layers.json');
+  if (existsSync(archive) && existsSync(layersFile) && existsSync(layoutDir)) {
+    return { archive, rootfsTar, layoutDir, layers: JSON.parse((await import('node:fs')).readFileSync(layersFile, 'utf8')) };
+  }
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(rootfsTar)) {
+    const partial = join(dir, 'rootfs.partial.tar'); // mmdebstrap picks its output format from the extension
+    run('mmdebstrap', ['--quiet', '--variant=minbase', `--include=${DEBIAN_EXTRA_PACKAGES.join(',')}`, 'bookworm', partial]);
+    renameSync(partial, rootfsTar);
+  }
+  rmSync(layoutDir, { recursive: true, force: true });
+  mkdirSync(join(layoutDir, 'blobs', 'sha256'), { recursive: true });
+  // layer 1: a small application layer (a node_modules tree), as a real image would have
+  const appDir = mkdtempSync(join(tmpdir(), 'detonate-app-'));
+  for (let i = 0; i < 200; i++) {
+    const pkg = join(appDir, 'srv/app/node_modules', `pkg-${i}`);
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: `pkg-${i}`, version: `1.${i}.0`, license: 'MIT' }));
+    writeFileSync(join(pkg, 'index.js'), `module.exports = ${i};\n`.repeat(50));
+  }
+  const appTar = join(dir, 'app.tar');
+  run('tar', ['--sort=name', '--mtime=2024-01-01', '--owner=0', '--group=0', '-cf', appTar, '-C', appDir, 'srv']);
+  rmSync(appDir, { recursive: true, force: true });
+
+  const layers: DebianImage['layers'] = [];
+  for (const tar of [rootfsTar, appTar]) {
+    const diffId = await sha256File(tar);
+    const gz = `${tar}.gz`;
+    execFileSync('sh', ['-c', 'gzip -6 -n -c "$1" > "$2"', 'sh', tar, gz]);
+    const digest = await sha256File(gz);
+    copyFileSync(gz, join(layoutDir, 'blobs', 'sha256', digest.slice(7)));
+    layers.push({ digest, diffId, size: statSync(gz).size });
+    rmSync(gz);
+  }
+  rmSync(appTar);
+  const put = (data: Buffer): { digest: string; size: number } => {
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    writeFileSync(join(layoutDir, 'blobs', 'sha256', digest.slice(7)), data);
+    return { digest, size: data.length };
+  };
+  const config = put(Buffer.from(JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Cmd: ['/bin/bash'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    history: [{ created_by: `mmdebstrap --variant=minbase --include=${DEBIAN_EXTRA_PACKAGES.join(',')} bookworm` }, { created_by: 'COPY srv/ /srv/' }],
+  })));
+  const manifest = put(Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+  })));
+  writeFileSync(join(layoutDir, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { os: 'linux', architecture: 'amd64' } }],
+  }));
+  writeFileSync(join(layoutDir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  run('tar', ['-cf', `${archive}.partial`, '-C', layoutDir, '.']);
+  renameSync(`${archive}.partial`, archive);
+  writeFileSync(layersFile, JSON.stringify(layers));
+  return { archive, rootfsTar, layoutDir, layers };
+}

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { scanReference } from '../scan/scan.js';
 import { parsePlatform, type PlatformSelector } from '../image/types.js';
 import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
-import { barProgress, lineProgress, silentProgress, type Progress } from '../progress/progress.js';
+import { lineProgress, silentProgress, type Progress } from '../progress/progress.js';
 import type { FindingCategory, Report, Severity } from '../report/model.js';
 import { EXIT, UsageError } from './exit.js';
 
@@ -45,9 +45,9 @@ export function meetsFailOn(report: Report, failOn: FailOn): boolean {
   return false;
 }
 
-function progressFor(quiet: boolean): Progress {
+async function progressFor(quiet: boolean): Promise<Progress> {
   if (quiet) return silentProgress;
-  return process.stderr.isTTY ? barProgress() : lineProgress();
+  return process.stderr.isTTY ? (await import('../progress/bars.js')).barProgress() : lineProgress();
 }
 
 interface ScanFlags {
@@ -86,7 +86,7 @@ export function scanCommand(): Command {
           throw new UsageError((err as Error).message);
         }
       }
-      const progress = progressFor(Boolean(flags.quiet));
+      const progress = await progressFor(Boolean(flags.quiet));
       if (!flags.staticOnly) {
         progress.log('note: detonation is not available in this version; running static analysis only (--static-only)');
       }
@@ -99,7 +99,7 @@ export function scanCommand(): Command {
         progress.stop();
       }
       const format: ReportFormat = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'json');
-      const text = renderReports(format, reports, { color: Boolean(process.stdout.isTTY) && !flags.output && !process.env.NO_COLOR, width: process.stdout.columns });
+      const text = await renderReports(format, reports, { color: Boolean(process.stdout.isTTY) && !flags.output && !process.env.NO_COLOR, width: process.stdout.columns });
       if (flags.output) await fs.writeFile(flags.output, text);
       else process.stdout.write(text);
       if (flags.failOn && reports.some((r) => meetsFailOn(r, flags.failOn!))) process.exitCode = EXIT.failOnMet;

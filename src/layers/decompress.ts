@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { PassThrough, Transform, type TransformCallback, type Readable } from 'node:stream';
-import { Decompress as FzstdDecompress } from 'fzstd';
+import type { Decompress as FzstdDecompressType } from 'fzstd';
 import { detectCompression, type Compression } from './compression.js';
 import { LayerReadError } from '../image/errors.js';
 
@@ -13,12 +13,17 @@ function zstdStream(): Transform {
     const { DecompressStream } = require('zstd-napi') as { DecompressStream: new () => Transform };
     return new DecompressStream();
   } catch {
-    return new FzstdTransform();
+    const { Decompress } = require('fzstd') as { Decompress: typeof FzstdDecompressType };
+    return new FzstdTransform(Decompress);
   }
 }
 
 class FzstdTransform extends Transform {
-  private readonly inflater = new FzstdDecompress((chunk) => this.push(Buffer.from(chunk)));
+  private readonly inflater: FzstdDecompressType;
+  constructor(Decompress: typeof FzstdDecompressType) {
+    super();
+    this.inflater = new Decompress((chunk) => this.push(Buffer.from(chunk)));
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.inflater.push(chunk);

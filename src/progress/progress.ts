@@ -1,5 +1,3 @@
-import cliProgress from 'cli-progress';
-
 /** One long step: pulling a layer, walking it, analysing. `total` in bytes or items; unknown totals are fine. */
 export interface ProgressTask {
   update(done: number, detail?: string): void;
@@ -20,7 +18,7 @@ export const silentProgress: Progress = {
   stop: () => {},
 };
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
@@ -57,36 +55,3 @@ export function lineProgress(write: (line: string) => void = (l) => process.stde
   };
 }
 
-/** Bars on a terminal (stderr). */
-export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
-  const multi = new cliProgress.MultiBar(
-    {
-      stream,
-      clearOnComplete: false,
-      hideCursor: true,
-      format: '{label} [{bar}] {percentage}% {detail}',
-      barsize: 24,
-      etaBuffer: 20,
-      fps: 10,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  return {
-    task(label, total) {
-      const bar = multi.create(total && total > 0 ? total : 1, 0, { label: label.padEnd(32).slice(0, 32), detail: '' });
-      return {
-        update(done, detail) {
-          if (!total) bar.setTotal(Math.max(done, 1));
-          bar.update(done, { detail: detail ?? (total ? '' : formatBytes(done)) });
-        },
-        finish(detail) {
-          bar.setTotal(Math.max(bar.getTotal(), 1));
-          bar.update(bar.getTotal(), { detail: detail ?? 'done' });
-          bar.stop();
-        },
-      };
-    },
-    log: (message) => multi.log(`${message}\n`),
-    stop: () => multi.stop(),
-  };
-}

@@ -1,8 +1,4 @@
 import type { Report } from './model.js';
-import { renderJson } from './json.js';
-import { renderTable } from './table.js';
-import { renderCycloneDx } from './cyclonedx.js';
-import { renderSpdx } from './spdx.js';
 
 export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
@@ -12,16 +8,16 @@ export interface RenderOptions {
   width?: number;
 }
 
-/** Renders reports in one of the output formats of the CLI contract. */
-export function renderReports(format: ReportFormat, reports: Report[], options: RenderOptions): string {
+/** Renders reports in one of the output formats of the CLI contract. Each renderer loads only when asked for. */
+export async function renderReports(format: ReportFormat, reports: Report[], options: RenderOptions): Promise<string> {
   switch (format) {
     case 'json':
-      return renderJson(reports);
+      return (await import('./json.js')).renderJson(reports);
     case 'table':
-      return renderTable(reports, options);
+      return (await import('./table.js')).renderTable(reports, options);
     case 'cyclonedx':
-      return renderCycloneDx(reports);
+      return (await import('./cyclonedx.js')).renderCycloneDx(reports);
     case 'spdx':
-      return renderSpdx(reports);
+      return (await import('./spdx.js')).renderSpdx(reports);
   }
 }

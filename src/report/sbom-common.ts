@@ -1,6 +1,6 @@
 /** What the CycloneDX and SPDX renderers share: how the image is named and identified, and unique identifiers. */
 import { randomUUID } from 'node:crypto';
-import { PackageURL } from 'packageurl-js';
+import { packageUrl } from '../analyze/purl.js';
 import { parseImageRef } from '../image/ref.js';
 import type { ImageSection } from './model.js';
 
@@ -68,7 +68,7 @@ export function imageIdentity(image: ImageSection): ImageIdentity {
   if (repositoryUrl) qualifiers.repository_url = repositoryUrl;
   if (tag) qualifiers.tag = tag;
   const digest = image.digest.length > 0 ? image.digest : undefined;
-  const purl = new PackageURL('oci', undefined, name, digest, Object.keys(qualifiers).length ? qualifiers : undefined, undefined).toString();
+  const purl = packageUrl('oci', undefined, name, digest, qualifiers);
   return { name, ...(repositoryUrl ? { repositoryUrl } : {}), ...(tag ? { tag } : {}), ...(arch ? { arch } : {}), purl };
 }
 

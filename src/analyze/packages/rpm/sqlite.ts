@@ -1,5 +1,14 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { ProblemLog } from './problems.js';
+
+// Loaded on first use: most images have no SQLite rpmdb, and the native module costs start-up time on every scan.
+const require = createRequire(import.meta.url);
+let sqlite: typeof Database | undefined;
+function openDatabase(image: Buffer): Database.Database {
+  sqlite ??= require('better-sqlite3') as typeof Database;
+  return new sqlite(image, { readonly: true });
+}
 
 /**
  * rpm's SQLite database (`rpmdb.sqlite`, Fedora ≥ 33, RHEL ≥ 9, Amazon Linux 2023 …): table `Packages`
@@ -35,7 +44,7 @@ export function forEachSqliteBlob(file: Buffer, visit: (blob: Buffer) => boolean
 
   let db: Database.Database;
   try {
-    db = new Database(image, { readonly: true });
+    db = openDatabase(image);
   } catch (err) {
     throw new SqliteRpmdbError(`SQLite could not open it: ${(err as Error).message}`);
   }

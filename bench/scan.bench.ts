@@ -31,7 +31,7 @@ function timeIt(fn: () => void): number {
 
 /** Runs the built CLI under GNU time; returns wall seconds and peak RSS in bytes. */
 function scanOnce(cacheDir: string): { seconds: number; rssBytes: number } {
-  const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+  const cli = join(root, 'dist', 'bin', 'detonate.mjs');
   const start = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'scan', '--static-only', '--quiet', '--format', 'json', '--output', '/dev/null', `oci-archive:${archive}`], {
     env: { ...process.env, DETONATE_CACHE_DIR: cacheDir },

@@ -1,7 +1,6 @@
 import type { ResolvedImage } from '../image/types.js';
 import { formatPlatform } from '../image/types.js';
-import type { MergedImage } from '../analyze/merge.js';
-import type { LayerResult } from '../analyze/runner.js';
+import type { StaticSummary } from '../analyze/summary.js';
 import type { FindingCategory, ImageConfigSummary, Report } from './model.js';
 import { toolVersion } from '../version.js';
 
@@ -23,10 +22,8 @@ export function configSummary(image: ResolvedImage): ImageConfigSummary {
   };
 }
 
-/** Joins what was resolved and what was merged into the one report object every renderer takes. */
-export function buildReport(image: ResolvedImage, layers: readonly LayerResult[], merged: MergedImage): Report {
-  let bytes = 0;
-  for (const f of merged.files.values()) bytes += f.size;
+/** Joins what was resolved and what the static stage found into the one report object every renderer takes. */
+export function buildReport(image: ResolvedImage, merged: StaticSummary): Report {
   const categories = [...new Set(merged.findings.map((f) => f.category))].sort();
   const malicious = categories.some((c) => MALICIOUS.has(c));
   const osName = merged.os?.prettyName ?? (merged.os ? `${merged.os.id} ${merged.os.versionId ?? ''}`.trim() : 'unknown OS');
@@ -46,11 +43,11 @@ export function buildReport(image: ResolvedImage, layers: readonly LayerResult[]
         mediaType: l.mediaType,
         size: l.size,
         ...(l.createdBy !== undefined ? { createdBy: l.createdBy } : {}),
-        entries: layers[i]?.entries.length ?? 0,
-        whiteouts: (layers[i]?.whiteouts.length ?? 0) + (layers[i]?.opaqueDirs.length ?? 0),
+        entries: merged.layerStats[i]?.entries ?? 0,
+        whiteouts: merged.layerStats[i]?.whiteouts ?? 0,
       })),
       config: configSummary(image),
-      files: { count: merged.files.size, bytes, removed: merged.removed.length },
+      files: merged.files,
     },
     packages: merged.packages,
     vulnerabilities: [],

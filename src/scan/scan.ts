@@ -2,6 +2,7 @@ import type { Analyzer } from '../analyze/analyzer.js';
 import { LayerAnalysis, analyzerKey, type LayerResult } from '../analyze/runner.js';
 import { mergeLayers, type MergedImage } from '../analyze/merge.js';
 import { LayerResultCache } from '../analyze/layer-cache.js';
+import { ImageSummaryCache, summarise } from '../analyze/summary.js';
 import { defaultAnalyzers } from '../analyze/registry.js';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import { BlobCache, cacheRoot } from '../image/cache.js';
@@ -59,8 +60,15 @@ export async function scanReference(reference: string, options: ScanOptions = {}
 export type ResolvedScanOptions = ScanOptions & { limits: Limits; cacheDir: string; progress: Progress };
 
 export async function scanResolvedImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<Report> {
+  const key = analyzerKey(options.analyzers ?? defaultAnalyzers);
+  const diffIds = image.layers.map((l) => l.diffId);
+  const cache = options.noLayerCache ? null : new ImageSummaryCache(options.cacheDir);
+  const cached = await cache?.get(diffIds, key);
+  if (cached) return buildReport(image, cached);
   const { layers, merged } = await analyzeImage(image, options);
-  return buildReport(image, layers, merged);
+  const summary = summarise(layers, merged);
+  await cache?.put(diffIds, key, summary);
+  return buildReport(image, summary);
 }
 
 /** How many layers ahead blobs are fetched while the current layer is analysed (registry pulls overlap analysis). */

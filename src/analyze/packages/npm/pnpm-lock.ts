@@ -1,5 +1,9 @@
-import { parseAllDocuments } from 'yaml';
+import { createRequire } from 'node:module';
 import { NpmPackageCollector, isRecord, stringField, type Notice, type ParseResult } from './collect.js';
+
+// The YAML parser loads on the first pnpm lock file: it was a tenth of every scan's start-up time.
+const require = createRequire(import.meta.url);
+let yaml: typeof import('yaml') | undefined;
 
 /** YAML documents read from one lock file (pnpm writes one, or two when it pins its own version). */
 const MAX_DOCUMENTS = 8;
@@ -15,7 +19,8 @@ const MAX_DOCUMENTS = 8;
 export function parsePnpmLock(text: string): ParseResult {
   const collector = new NpmPackageCollector();
   const notices: Notice[] = [];
-  const docs = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false });
+  yaml ??= require('yaml') as typeof import('yaml');
+  const docs = yaml.parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length > MAX_DOCUMENTS) notices.push({ level: 'warning', message: `pnpm lock has ${list.length} YAML documents; only the first ${MAX_DOCUMENTS} were read` });
   for (const doc of list.slice(0, MAX_DOCUMENTS)) {

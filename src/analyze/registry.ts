@@ -7,6 +7,9 @@ import { npmAnalyzer } from './packages/npm/index.js';
 import { pythonAnalyzer } from './packages/python/index.js';
 import { gemAnalyzer } from './packages/gem/index.js';
 import { dotnetAnalyzer } from './packages/dotnet/index.js';
+import { goBinaryAnalyzer } from './packages/golang/index.js';
+import { rustAuditAnalyzer } from './packages/rust/index.js';
+import { javaArchiveAnalyzer } from './packages/java/index.js';
 
 /**
  * Every analyzer the static stage runs, in one list. Adding an ecosystem or detector: write its module under
@@ -21,4 +24,7 @@ export const defaultAnalyzers: readonly Analyzer[] = [
   pythonAnalyzer,
   gemAnalyzer,
   dotnetAnalyzer,
+  goBinaryAnalyzer,
+  rustAuditAnalyzer,
+  javaArchiveAnalyzer,
 ];

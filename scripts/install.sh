@@ -18,8 +18,9 @@ packages=(ca-certificates zstd)
 if [ "$want_test" = 1 ]; then
   # docker-registry: a real registry on loopback; skopeo/umoci: push and build test images;
   # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;
-  # mmdebstrap: the benchmark's Debian image; busybox-static: small test images.
-  packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip)
+  # mmdebstrap: the benchmark's Debian image; busybox-static: small test images;
+  # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators.
+  packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging)
 fi
 
 missing=()

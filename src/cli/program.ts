@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { scanCommand } from './scan.js';
+import { dbCommand } from './db.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -10,7 +11,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run detonate --help for usage)')
     .exitOverride();
   program.addCommand(scanCommand());
-  for (const sub of program.commands) sub.exitOverride();
+  program.addCommand(dbCommand());
+  const exitOverrideAll = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(exitOverrideAll);
+  };
+  exitOverrideAll(program);
   return program;
 }
 

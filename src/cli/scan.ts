@@ -6,6 +6,8 @@ import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
 import { lineProgress, silentProgress, type Progress } from '../progress/progress.js';
 import type { FindingCategory, Report, Severity } from '../report/model.js';
 import { EXIT, UsageError } from './exit.js';
+import { cacheRoot } from '../image/cache.js';
+import type { AdvisoryDb } from '../vuln/db.js';
 
 const SEVERITY_ORDER: Severity[] = ['info', 'low', 'moderate', 'high', 'critical'];
 const CATEGORIES: FindingCategory[] = ['cryptominer', 'hacking-tool', 'backdoor', 'windows-malware', 'malware', 'malicious-package', 'secret', 'misconfiguration', 'windows-pe', 'suspicious'];
@@ -50,6 +52,17 @@ async function progressFor(quiet: boolean): Promise<Progress> {
   return process.stderr.isTTY ? (await import('../progress/bars.js')).barProgress() : lineProgress();
 }
 
+/** Opens the advisory DB for the whole run; a missing or unusable DB is not fatal: the reports say why. */
+async function openAdvisoryDb(path: string | undefined): Promise<{ db: AdvisoryDb | null; unavailable?: string }> {
+  const { AdvisoryDb, AdvisoryDbError, defaultDbPath } = await import('../vuln/db.js');
+  try {
+    return { db: AdvisoryDb.open(path ?? defaultDbPath(cacheRoot())) };
+  } catch (err) {
+    if (err instanceof AdvisoryDbError) return { db: null, unavailable: err.message };
+    throw err;
+  }
+}
+
 interface ScanFlags {
   format?: ReportFormat;
   output?: string;
@@ -61,6 +74,8 @@ interface ScanFlags {
   insecureRegistry: string[];
   quiet?: boolean;
   cache: boolean;
+  vulns: boolean;
+  db?: string;
 }
 
 export function scanCommand(): Command {
@@ -76,6 +91,8 @@ export function scanCommand(): Command {
     .option('--fail-on <list>', 'exit 1 when a finding or vulnerability meets a severity (critical|high|moderate|low) or a category', parseFailOn)
     .option('--insecure-registry <host>', 'plain HTTP / unverified TLS for this registry host (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--no-cache', 'analyse every layer again (blobs stay cached: they are verified by digest)')
+    .option('--no-vulns', 'skip matching packages against the advisory DB')
+    .option('--db <path>', 'advisory DB to match against (default: the one `detonate db update` builds in the cache dir)')
     .option('-q, --quiet', 'no progress output')
     .action(async (images: string[], flags: ScanFlags) => {
       let platform: PlatformSelector | undefined;
@@ -90,13 +107,16 @@ export function scanCommand(): Command {
       if (!flags.staticOnly) {
         progress.log('note: detonation is not available in this version; running static analysis only (--static-only)');
       }
+      const vulnerabilities = flags.vulns ? await openAdvisoryDb(flags.db) : undefined;
+      if (vulnerabilities && !vulnerabilities.db) progress.log(`note: vulnerabilities not checked: ${vulnerabilities.unavailable}`);
       const reports: Report[] = [];
       try {
         for (const image of images) {
-          reports.push(...(await scanReference(image, { platform, progress, insecureRegistries: flags.insecureRegistry, noLayerCache: !flags.cache })));
+          reports.push(...(await scanReference(image, { platform, progress, insecureRegistries: flags.insecureRegistry, noLayerCache: !flags.cache, vulnerabilities })));
         }
       } finally {
         progress.stop();
+        vulnerabilities?.db?.close();
       }
       const format: ReportFormat = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'json');
       const text = await renderReports(format, reports, { color: Boolean(process.stdout.isTTY) && !flags.output && !process.env.NO_COLOR, width: process.stdout.columns });

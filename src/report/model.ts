@@ -104,6 +104,31 @@ export interface ImageSection {
   files?: { count: number; bytes: number; removed: number };
 }
 
+export type VulnerabilitySeverity = 'critical' | 'high' | 'moderate' | 'low' | 'unknown';
+
+export interface Vulnerability {
+  /** The CVE where one exists, else the advisory's own id. */
+  id: string;
+  /** Every other id of the same advisory (DSA-, DLA-, GHSA-, GO-, PYSEC-, RUSTSEC-, …). */
+  aliases: string[];
+  /** The installed package's own name (the binary package for OS packages). */
+  package: string;
+  purl: string;
+  installedVersion: string;
+  /** The first version that fixes it; null while there is no fix. */
+  fixedVersion: string | null;
+  severity: VulnerabilitySeverity;
+  /** Where the severity came from: `cvss:3.1`, `cvss:4.0`, `ghsa`, `debian-urgency`, … */
+  severitySource?: string;
+  cvss?: { score: number; vector: string } | null;
+  /** The advisory that matched (DSA-…, GHSA-…, GO-…). */
+  source: string;
+  layer: number;
+  title?: string;
+  /** The distro decided not to fix it (Debian <no-dsa>, <ignored>, <postponed>). */
+  wontFix?: boolean;
+}
+
 export interface ScanNotice {
   level: 'warning' | 'error';
   message: string;
@@ -116,11 +141,12 @@ export interface Report {
   tool: {
     name: 'detonate';
     version: string;
-    advisoryDb?: { builtAt: string; sources: string[] } | null;
+    /** The advisory DB used; null when vulnerabilities were not checked. `stale` when older than 7 days. */
+    advisoryDb?: { builtAt: string; sources: string[]; stale?: boolean } | null;
   };
   image: ImageSection;
   packages: Package[];
-  vulnerabilities: unknown[];
+  vulnerabilities: Vulnerability[];
   findings: Finding[];
   behavior: null | Record<string, unknown>;
   verdict: {

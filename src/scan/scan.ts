@@ -15,6 +15,7 @@ import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/model.js';
+import type { AdvisoryDb } from '../vuln/db.js';
 
 export interface ScanOptions {
   /** Undefined: the host's platform, but an archive holding a single image of another platform is still scanned. */
@@ -27,6 +28,11 @@ export interface ScanOptions {
   noLayerCache?: boolean;
   insecureRegistries?: string[];
   progress?: Progress;
+  /**
+   * The vulnerability stage: the opened advisory DB, or null with the reason it is unavailable (the report then
+   * says so). Absent: vulnerabilities are not part of this scan at all (library use, tests of other stages).
+   */
+  vulnerabilities?: { db: AdvisoryDb | null; unavailable?: string };
 }
 
 /** The static stage for one reference: resolve → per-layer analysis (cached) → merge → report, per platform. */
@@ -46,9 +52,14 @@ export async function scanReference(reference: string, options: ScanOptions = {}
     const reports: Report[] = [];
     for (const image of images) {
       const started = Date.now();
-      const report = await scanResolvedImage(image, { ...options, limits, cacheDir: root, progress });
+      let report = await scanResolvedImage(image, { ...options, limits, cacheDir: root, progress });
+      if (options.vulnerabilities) {
+        const { applyVulnerabilities } = await import('../vuln/stage.js');
+        report = applyVulnerabilities(report, options.vulnerabilities.db, options.vulnerabilities.unavailable);
+      }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      progress.log(`${image.reference} (${formatPlatform(image.platform)}): ${report.packages.length} packages in ${image.layers.length} layers, ${seconds}s`);
+      const vulns = options.vulnerabilities?.db ? `, ${report.vulnerabilities.length} vulnerabilities` : '';
+      progress.log(`${image.reference} (${formatPlatform(image.platform)}): ${report.packages.length} packages in ${image.layers.length} layers${vulns}, ${seconds}s`);
       reports.push(report);
     }
     return reports;

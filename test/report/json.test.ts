@@ -58,14 +58,14 @@ describe('JSON report', () => {
     const report = debianReport();
     const loop: Record<string, unknown> = {};
     loop.self = loop;
-    report.vulnerabilities = [loop];
+    report.vulnerabilities = [loop] as unknown as Report['vulnerabilities'];
     expect(() => renderJson([report])).toThrow(/cycle/);
   });
 
   it('writes the same object twice in a report (shared, not cyclic) in full both times', () => {
     const report = debianReport();
     const shared = { id: 'CVE-2024-1', package: 'bash' };
-    report.vulnerabilities = [shared, shared];
+    report.vulnerabilities = [shared, shared] as unknown as Report['vulnerabilities'];
     const parsed = JSON.parse(renderJson([report])) as Report;
     expect(parsed.vulnerabilities).toEqual([shared, shared]);
   });

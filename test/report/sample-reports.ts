@@ -180,7 +180,8 @@ export function alpineReport(): Report {
       { id: 'CVE-2023-42363', package: 'busybox', installedVersion: '1.36.1-r15', fixedVersion: null, severity: 'critical', layer: 0 },
       'not an object',
       { aliases: ['GHSA-xxxx'] },
-    ],
+      // deliberately malformed entries: renderers must cope with reports from older or foreign producers
+    ] as unknown as Report['vulnerabilities'],
     verdict: {
       malicious: false,
       categories: [],

@@ -1,0 +1,137 @@
+import type { Finding, OsInfo, Package, Vulnerability, VulnerabilitySeverity } from '../report/model.js';
+import type { AdvisoryDb, AdvisoryHit } from './db.js';
+import type { AdvisoryRecord, AffectedPackage, VersionComparator, VersionRange } from './model.js';
+import { packageKey } from './ecosystem.js';
+import { comparatorFor, inRange, schemeForEcosystem } from './versions/index.js';
+import { severityFromRating, severityFromScore, tryScoreVector } from './severity/index.js';
+
+export interface MatchResult {
+  vulnerabilities: Vulnerability[];
+  /** Packages that OSV `MAL-` records name: findings, not vulnerabilities. */
+  findings: Omit<Finding, 'removedInLayer'>[];
+}
+
+const SEVERITY_RANK: Record<VulnerabilitySeverity, number> = { critical: 4, high: 3, moderate: 2, low: 1, unknown: 0 };
+
+/** Is `version` vulnerable per this affected entry; and the fix that applies to it. */
+export function affects(affected: AffectedPackage, version: string, cmp: VersionComparator): { vulnerable: boolean; fixed: string | null } {
+  if (affected.status === 'not-affected') return { vulnerable: false, fixed: null };
+  if (affected.status === 'unfixed' || affected.status === 'ignored') {
+    // a distro entry may still name the ranges it knows about; without any, every version is affected
+    if (affected.ranges.length === 0) return { vulnerable: true, fixed: null };
+  }
+  if (affected.versions?.some((v) => cmp.compare(v, version) === 0)) {
+    return { vulnerable: true, fixed: nextFix(affected.ranges, version, cmp) };
+  }
+  for (const range of affected.ranges) {
+    if (inRange(cmp, version, range)) return { vulnerable: true, fixed: range.fixed ?? null };
+  }
+  return { vulnerable: false, fixed: null };
+}
+
+function nextFix(ranges: VersionRange[], version: string, cmp: VersionComparator): string | null {
+  const fixes = ranges.map((r) => r.fixed).filter((f): f is string => !!f && cmp.compare(f, version) > 0);
+  fixes.sort((a, b) => cmp.compare(a, b));
+  return fixes[0] ?? null;
+}
+
+/** Severity from the best evidence: a CVSS vector (v3 preferred, then v4, v2), else the source's rating. */
+export function advisorySeverity(advisory: Omit<AdvisoryRecord, 'affected'>, affected: AffectedPackage): {
+  severity: VulnerabilitySeverity;
+  source?: string;
+  cvss?: { score: number; vector: string };
+} {
+  const s = advisory.severity;
+  for (const vector of [s?.cvssV3, s?.cvssV4, s?.cvssV2]) {
+    if (!vector) continue;
+    const scored = tryScoreVector(vector);
+    if (scored) return { severity: severityFromScore(scored.score, scored.version), source: `cvss:${scored.version}`, cvss: { score: scored.score, vector: scored.vector } };
+  }
+  if (typeof s?.score === 'number') return { severity: severityFromScore(s.score, '3.1'), source: `${advisory.source}-score` };
+  for (const [rating, source] of [[s?.rating, advisory.source], [affected.severity, `${advisory.source}-urgency`]] as const) {
+    if (!rating) continue;
+    const severity = severityFromRating(rating);
+    if (severity !== 'unknown') return { severity, source };
+  }
+  return { severity: 'unknown' };
+}
+
+/**
+ * Matches a report's packages against the advisory DB. OS packages are looked up by source package in their
+ * distro release, language packages by normalised name; several feeds describing the same advisory for the same
+ * package become one vulnerability with every alias, the best severity evidence and the known fix.
+ */
+export function matchPackages(db: AdvisoryDb, packages: readonly Package[], os: OsInfo | null): MatchResult {
+  const vulnerabilities: Vulnerability[] = [];
+  const findings: MatchResult['findings'] = [];
+  for (const pkg of packages) {
+    const key = packageKey(pkg, os);
+    if (!key) continue;
+    const scheme = schemeForEcosystem(key.ecosystem);
+    if (!scheme) continue;
+    const cmp = comparatorFor(scheme);
+    const hits = db.find(key.ecosystem, key.name);
+    if (hits.length === 0) continue;
+    // a feed that says "not affected" for this package outweighs generic ranges from others
+    const notAffected = new Set(hits.filter((h) => h.affected.status === 'not-affected').flatMap((h) => [h.advisory.id, ...h.advisory.aliases]));
+    const byAdvisory = new Map<string, { hits: AdvisoryHit[]; fixed: string | null }>();
+    for (const hit of hits) {
+      if (notAffected.has(hit.advisory.id)) continue;
+      const verdict = affects(hit.affected, key.version, cmp);
+      if (!verdict.vulnerable) continue;
+      if (hit.advisory.malicious) {
+        findings.push({
+          category: 'malicious-package',
+          severity: 'critical',
+          title: `malicious package ${pkg.name}@${pkg.version} (${hit.advisory.sourceId})`,
+          source: 'static',
+          rule: `advisory:${hit.advisory.sourceId}`,
+          path: pkg.paths[0],
+          layer: pkg.layer,
+          attack: ['T1195.002'],
+          evidence: { advisory: hit.advisory.sourceId, aliases: hit.advisory.aliases, package: pkg.name, version: pkg.version, purl: pkg.purl, summary: hit.advisory.summary },
+        });
+        continue;
+      }
+      const entry = byAdvisory.get(hit.advisory.id) ?? { hits: [], fixed: null };
+      entry.hits.push(hit);
+      if (verdict.fixed && (!entry.fixed || cmp.compare(verdict.fixed, entry.fixed) < 0)) entry.fixed = verdict.fixed;
+      byAdvisory.set(hit.advisory.id, entry);
+    }
+    for (const [id, { hits: group, fixed }] of byAdvisory) {
+      const aliases = new Set<string>();
+      for (const h of group) for (const a of [h.advisory.sourceId, ...h.advisory.aliases]) if (a !== id) aliases.add(a);
+      let best: ReturnType<typeof advisorySeverity> = { severity: 'unknown' };
+      for (const h of group) {
+        const s = advisorySeverity(h.advisory, h.affected);
+        // prefer CVSS evidence, then the higher rating
+        const better = (s.cvss && !best.cvss) || (!!s.cvss === !!best.cvss && SEVERITY_RANK[s.severity] > SEVERITY_RANK[best.severity]);
+        if (better) best = s;
+      }
+      const primary = group.find((h) => h.advisory.sourceId !== id) ?? group[0]!;
+      vulnerabilities.push({
+        id,
+        aliases: [...aliases].sort(),
+        package: pkg.name,
+        purl: pkg.purl,
+        installedVersion: pkg.version,
+        fixedVersion: fixed,
+        severity: best.severity,
+        ...(best.source ? { severitySource: best.source } : {}),
+        cvss: best.cvss ?? null,
+        source: primary.advisory.sourceId,
+        layer: pkg.layer,
+        ...(primary.advisory.summary ? { title: primary.advisory.summary } : {}),
+        ...(group.every((h) => h.affected.status === 'ignored') ? { wontFix: true } : {}),
+      });
+    }
+  }
+  vulnerabilities.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.package.localeCompare(b.package) || a.id.localeCompare(b.id));
+  return { vulnerabilities, findings };
+}
+
+export function countBySeverity(vulns: readonly Vulnerability[]): Record<VulnerabilitySeverity, number> {
+  const counts: Record<VulnerabilitySeverity, number> = { critical: 0, high: 0, moderate: 0, low: 0, unknown: 0 };
+  for (const v of vulns) counts[v.severity]++;
+  return counts;
+}

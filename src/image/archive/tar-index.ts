@@ -1,4 +1,4 @@
-import { promises as fs, createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { posix } from 'node:path';
 import { ImageError } from '../errors.js';
@@ -80,15 +80,17 @@ export class TarIndex {
   ) {}
 
   static async open(path: string): Promise<TarIndex> {
-    let handle: fs.FileHandle;
+    // Synchronous reads: indexing touches only a few 512-byte headers, and thread-pool round trips for each were
+    // a measurable part of a cached re-scan.
+    let fd: number;
     try {
-      handle = await fs.open(path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new ImageError(`cannot open archive ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
     try {
-      const { size: fileSize } = await handle.stat();
+      const { size: fileSize } = fstatSync(fd);
       const members = new Map<string, ArchiveMember>();
       const header = Buffer.alloc(BLOCK);
       let offset = 0;
@@ -97,7 +99,7 @@ export class TarIndex {
       let pax: Record<string, string> = {};
       let zeroBlocks = 0;
       while (offset + BLOCK <= fileSize) {
-        const { bytesRead } = await handle.read(header, 0, BLOCK, offset);
+        const bytesRead = readSync(fd, header, 0, BLOCK, offset);
         if (bytesRead < BLOCK) break;
         if (header.every((b) => b === 0)) {
           if (++zeroBlocks >= 2) break;
@@ -119,7 +121,7 @@ export class TarIndex {
         if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
           if (size > MAX_META_BYTES) throw new ImageError(`${path} has an oversized tar metadata record (${size} bytes)`);
           const data = Buffer.alloc(size);
-          await handle.read(data, 0, size, dataOffset);
+          readSync(fd, data, 0, size, dataOffset);
           if (typeflag === 'L') longName = readString(data, 0, size);
           else if (typeflag === 'K') longLink = readString(data, 0, size);
           else if (typeflag === 'x') pax = parsePax(data);
@@ -146,7 +148,7 @@ export class TarIndex {
       }
       return new TarIndex(path, members, fileSize);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -174,13 +176,17 @@ export class TarIndex {
     const m = this.get(name);
     if (!m) throw new ImageError(`archive ${this.path} has no ${name}`);
     if (m.size > maxBytes) throw new ImageError(`${name} in ${this.path} is ${m.size} bytes, over the ${maxBytes}-byte limit`);
-    const handle = await fs.open(this.path, 'r');
+    return this.readAt(m.offset, m.size);
+  }
+
+  private readAt(offset: number, length: number): Buffer {
+    const fd = openSync(this.path, 'r');
     try {
-      const buf = Buffer.alloc(m.size);
-      await handle.read(buf, 0, m.size, m.offset);
-      return buf;
+      const buf = Buffer.alloc(length);
+      const n = readSync(fd, buf, 0, length, offset);
+      return n === length ? buf : buf.subarray(0, n);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -188,14 +194,7 @@ export class TarIndex {
   async head(name: string, n: number): Promise<Buffer> {
     const m = this.get(name);
     if (!m) throw new ImageError(`archive ${this.path} has no ${name}`);
-    const handle = await fs.open(this.path, 'r');
-    try {
-      const buf = Buffer.alloc(Math.min(n, m.size));
-      await handle.read(buf, 0, buf.length, m.offset);
-      return buf;
-    } finally {
-      await handle.close();
-    }
+    return this.readAt(m.offset, Math.min(n, m.size));
   }
 
   stream(name: string): Readable {

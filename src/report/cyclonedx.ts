@@ -8,7 +8,7 @@
  *
  * Built from plain objects: @cyclonedx/cyclonedx-library is a dev dependency, used by the tests for its schemas.
  */
-import type { OsInfo, Package, Report } from './model.js';
+import type { OsInfo, Package, Report, Vulnerability } from './model.js';
 import { combinedLicenseExpression, parseLicenseExpression, spdxLicenseId } from './license-expression.js';
 import { documentUuid, imageIdentity, metadataPairs, UniqueIds, type SbomOptions } from './sbom-common.js';
 
@@ -44,6 +44,70 @@ export interface CycloneDxBom {
   };
   components: CycloneDxComponent[];
   dependencies: { ref: string; dependsOn: string[] }[];
+  vulnerabilities?: CycloneDxVulnerability[];
+}
+
+export interface CycloneDxVulnerability {
+  'bom-ref': string;
+  id: string;
+  source: { name: string };
+  references?: { id: string; source: { name: string } }[];
+  ratings: { score?: number; severity: 'critical' | 'high' | 'medium' | 'low' | 'unknown'; method?: 'CVSSv2' | 'CVSSv3' | 'CVSSv31' | 'CVSSv4' | 'other'; vector?: string; source?: { name: string } }[];
+  description?: string;
+  recommendation?: string;
+  affects: { ref: string; versions: { version: string; status: 'affected' }[] }[];
+  analysis?: { state: 'exploitable' | 'in_triage'; response?: 'will_not_fix'[] };
+}
+
+/** Where an id comes from, by its prefix, for CycloneDX `source` / `references`. */
+function advisorySourceName(id: string): string {
+  const prefix = /^([A-Z]+)-/.exec(id)?.[1] ?? 'other';
+  const names: Record<string, string> = { CVE: 'NVD', GHSA: 'GitHub', DSA: 'Debian', DLA: 'Debian', DTSA: 'Debian', GO: 'Go', PYSEC: 'PyPA', RUSTSEC: 'RustSec', OSV: 'OSV', MAL: 'OSV' };
+  return names[prefix] ?? prefix;
+}
+
+function cvssMethod(vector: string): CycloneDxVulnerability['ratings'][number]['method'] {
+  if (vector.startsWith('CVSS:4.')) return 'CVSSv4';
+  if (vector.startsWith('CVSS:3.1')) return 'CVSSv31';
+  if (vector.startsWith('CVSS:3.')) return 'CVSSv3';
+  return vector.includes('Au:') ? 'CVSSv2' : 'other';
+}
+
+/**
+ * The vulnerabilities section: one entry per advisory, affecting every component it was matched on. Entries that
+ * are not well-formed vulnerabilities (reports from other producers) are left out rather than breaking the BOM.
+ */
+function cycloneDxVulnerabilities(report: Report, refByPurl: Map<string, string>, ids: UniqueIds): CycloneDxVulnerability[] {
+  const byId = new Map<string, CycloneDxVulnerability>();
+  for (const raw of report.vulnerabilities as unknown[]) {
+    if (!raw || typeof raw !== 'object') continue;
+    const v = raw as Partial<Vulnerability>;
+    if (typeof v.id !== 'string' || typeof v.purl !== 'string' || typeof v.installedVersion !== 'string') continue;
+    const ref = refByPurl.get(v.purl);
+    if (!ref) continue;
+    let entry = byId.get(v.id);
+    if (!entry) {
+      const severity = v.severity === 'moderate' ? 'medium' : v.severity === 'critical' || v.severity === 'high' || v.severity === 'low' ? v.severity : 'unknown';
+      const rating: CycloneDxVulnerability['ratings'][number] = v.cvss && typeof v.cvss.vector === 'string'
+        ? { score: v.cvss.score, severity, method: cvssMethod(v.cvss.vector), vector: v.cvss.vector }
+        : { severity, method: 'other', ...(v.severitySource ? { source: { name: v.severitySource } } : {}) };
+      const aliases = Array.isArray(v.aliases) ? v.aliases.filter((a): a is string => typeof a === 'string') : [];
+      entry = {
+        'bom-ref': ids.take(`vuln:${v.id}`),
+        id: v.id,
+        source: { name: advisorySourceName(v.id) },
+        ...(aliases.length > 0 ? { references: aliases.map((a) => ({ id: a, source: { name: advisorySourceName(a) } })) } : {}),
+        ratings: [rating],
+        ...(typeof v.title === 'string' ? { description: v.title } : {}),
+        affects: [],
+      };
+      byId.set(v.id, entry);
+    }
+    entry.affects.push({ ref, versions: [{ version: v.installedVersion, status: 'affected' }] });
+    if (typeof v.fixedVersion === 'string' && !entry.recommendation) entry.recommendation = `Upgrade ${v.package ?? 'the package'} to ${v.fixedVersion} or later`;
+    if (v.wontFix) entry.analysis = { state: 'exploitable', response: ['will_not_fix'] };
+  }
+  return [...byId.values()];
 }
 
 /**
@@ -130,7 +194,13 @@ export function toCycloneDx(report: Report, options: SbomOptions = {}): CycloneD
   const image = imageComponent(report, ids);
   const components: CycloneDxComponent[] = [];
   if (report.image.os) components.push(osComponent(report.image.os, ids));
-  for (const pkg of report.packages) components.push(packageComponent(pkg, report, ids));
+  const refByPurl = new Map<string, string>();
+  for (const pkg of report.packages) {
+    const component = packageComponent(pkg, report, ids);
+    components.push(component);
+    if (pkg.purl && !refByPurl.has(pkg.purl)) refByPurl.set(pkg.purl, component['bom-ref'] as string);
+  }
+  const vulnerabilities = cycloneDxVulnerabilities(report, refByPurl, ids);
   const metadataProperties: CycloneDxProperty[] = [];
   if (report.scannedAt) metadataProperties.push({ name: 'detonate:scannedAt', value: report.scannedAt });
   if (report.tool.advisoryDb) {
@@ -150,6 +220,7 @@ export function toCycloneDx(report: Report, options: SbomOptions = {}): CycloneD
     },
     components,
     dependencies: [{ ref: image['bom-ref'] as string, dependsOn: components.map((c) => c['bom-ref'] as string) }],
+    ...(vulnerabilities.length > 0 ? { vulnerabilities } : {}),
   };
 }
 

@@ -179,3 +179,36 @@ describe('CycloneDX 1.6 output', () => {
     expect(a.endsWith('}\n')).toBe(true);
   });
 });
+
+describe('CycloneDX vulnerabilities section', () => {
+  it('lists each matched advisory with its rating, the affected components and the fix; skips malformed entries', () => {
+    const report = alpineReport();
+    const bom = parse(renderCycloneDx([report], fixed));
+    expectValid(bom);
+    const libcrypto = bom.components.find((c) => c.name === 'libcrypto3')!;
+    expect(bom.vulnerabilities).toEqual([
+      expect.objectContaining({
+        id: 'CVE-2024-0727',
+        source: { name: 'NVD' },
+        ratings: [expect.objectContaining({ severity: 'medium', method: 'other' })],
+        affects: [{ ref: libcrypto['bom-ref'], versions: [{ version: '3.1.4-r5', status: 'affected' }] }],
+        recommendation: 'Upgrade libcrypto3 to 3.1.4-r6 or later',
+      }),
+    ]);
+  });
+
+  it('carries CVSS vectors as ratings with their method, and aliases as references', () => {
+    const report = alpineReport();
+    report.vulnerabilities = [{
+      id: 'CVE-2023-5678', aliases: ['DSA-5532-1', 'GHSA-aaaa-bbbb-cccc'], package: report.packages[2]!.name, purl: report.packages[2]!.purl, installedVersion: report.packages[2]!.version,
+      fixedVersion: null, severity: 'moderate', cvss: { score: 5.3, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L' }, source: 'DSA-5532-1', layer: 0, wontFix: true,
+    }];
+    const bom = parse(renderCycloneDx([report], fixed));
+    expectValid(bom);
+    expect(bom.vulnerabilities![0]).toMatchObject({
+      ratings: [{ score: 5.3, severity: 'medium', method: 'CVSSv31', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L' }],
+      references: [{ id: 'DSA-5532-1', source: { name: 'Debian' } }, { id: 'GHSA-aaaa-bbbb-cccc', source: { name: 'GitHub' } }],
+      analysis: { state: 'exploitable', response: ['will_not_fix'] },
+    });
+  });
+});

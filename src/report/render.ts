@@ -1,6 +1,6 @@
 import type { Report } from './model.js';
 
-export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
+export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'sarif'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
 export interface RenderOptions {
@@ -19,5 +19,7 @@ export async function renderReports(format: ReportFormat, reports: Report[], opt
       return (await import('./cyclonedx.js')).renderCycloneDx(reports);
     case 'spdx':
       return (await import('./spdx.js')).renderSpdx(reports);
+    case 'sarif':
+      return (await import('./sarif.js')).renderSarif(reports);
   }
 }

@@ -34,6 +34,7 @@ describe('the bundled CLI', () => {
     ['cyclonedx', (out: string) => expect(JSON.parse(out)).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6' })],
     ['spdx', (out: string) => expect(JSON.parse(out)).toMatchObject({ spdxVersion: 'SPDX-2.3' })],
     ['table', (out: string) => expect(out).toMatch(/libssl3\s+3\.0\.11-1~deb12u2\s+deb\s+openssl/)],
+    ['sarif', (out: string) => expect(JSON.parse(out)).toMatchObject({ version: '2.1.0', runs: [{ tool: { driver: { name: 'detonate' } } }] })],
   ])('scans the example image as %s', (format, check) => {
     const r = detonate(['scan', '--static-only', '-q', '--format', format, `oci-archive:${join(repoRoot, 'examples/example-app.oci.tar')}`]);
     expect(r.stderr).toBe('');

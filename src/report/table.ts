@@ -176,7 +176,12 @@ function summarySection(report: Report, width: number, paint: Paint): string[] {
   const vulnTotal = vulns.critical + vulns.high + vulns.moderate + vulns.low + vulns.unknown;
   if (vulnTotal > 0) {
     const parts = (['critical', 'high', 'moderate', 'low', 'unknown'] as const).filter((s) => vulns[s] > 0).map((s) => `${vulns[s]} ${s}`);
-    rows.push(['Vulns', parts.join(', ')]);
+    // the worst one, named: what a person looks at first
+    const rank = { critical: 4, high: 3, moderate: 2, low: 1, unknown: 0 } as Record<string, number>;
+    const named = report.vulnerabilities.filter((v) => v && typeof v === 'object' && typeof v.id === 'string' && typeof v.package === 'string');
+    const worst = named.reduce<(typeof named)[number] | undefined>((w, v) => (!w || (rank[v.severity] ?? 0) > (rank[w.severity] ?? 0) ? v : w), undefined);
+    const worstText = worst ? `; worst: ${worst.id} in ${worst.package} ${worst.installedVersion} (${worst.severity}${worst.fixedVersion ? `, fixed in ${worst.fixedVersion}` : ', no fix yet'})` : '';
+    rows.push(['Vulns', `${parts.join(', ')}${worstText}`]);
   }
   rows.push(['Verdict', `${verdict.malicious ? 'MALICIOUS: ' : ''}${verdict.summary}`, verdict.malicious ? 'malicious' : 'clean', true]);
 

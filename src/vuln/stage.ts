@@ -25,7 +25,12 @@ export function applyVulnerabilities(report: Report, db: AdvisoryDb | null, unav
   }
   const { vulnerabilities, findings } = matchPackages(db, report.packages, report.image.os ?? null);
   report.vulnerabilities = vulnerabilities;
-  report.verdict.vulnerabilities = countBySeverity(vulnerabilities);
+  const counts = countBySeverity(vulnerabilities);
+  report.verdict.vulnerabilities = counts;
+  if (vulnerabilities.length > 0) {
+    const severe = (['critical', 'high'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+    report.verdict.summary = `${report.verdict.summary.replace(/\.$/, '')}; ${vulnerabilities.length} known vulnerabilities${severe.length ? ` (${severe.join(', ')})` : ''}.`;
+  }
   if (findings.length > 0) {
     report.findings.push(...findings.map((f) => ({ ...f, removedInLayer: null })));
     report.verdict.categories = [...new Set([...report.verdict.categories, 'malicious-package' as const])].sort();

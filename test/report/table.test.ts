@@ -190,3 +190,12 @@ describe('terminal text helpers', () => {
     expect([0, 999, 1000, 1843, 29_153_245, 999_960, 5e12, -1].map(formatBytes)).toEqual(['0 B', '999 B', '1.0 kB', '1.8 kB', '29.2 MB', '1.0 MB', '5.0 TB', '?']);
   });
 });
+
+describe('vulnerability summary line', () => {
+  it('counts by severity and names the worst vulnerability with its fix', async () => {
+    const { renderTable } = await import('../../src/report/table.js');
+    const { alpineReport } = await import('./sample-reports.js');
+    const out = renderTable([alpineReport()], { color: false, width: 200 });
+    expect(out).toMatch(/Vulns\s+1 critical, 1 moderate; worst: CVE-2023-42363 in busybox 1\.36\.1-r15 \(critical, no fix yet\)/);
+  });
+});

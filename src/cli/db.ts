@@ -1,11 +1,6 @@
 import { Command } from 'commander';
 import { cacheRoot } from '../image/cache.js';
-import { lineProgress, silentProgress, type Progress } from '../progress/progress.js';
-
-async function progressFor(quiet: boolean): Promise<Progress> {
-  if (quiet) return silentProgress;
-  return process.stderr.isTTY ? (await import('../progress/bars.js')).barProgress() : lineProgress();
-}
+import { progressFor } from './progress.js';
 
 export function dbCommand(): Command {
   const db = new Command('db').description('the local advisory database used to match vulnerabilities');

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { scanReference } from '../scan/scan.js';
 import { parsePlatform, type PlatformSelector } from '../image/types.js';
 import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
-import { lineProgress, silentProgress, type Progress } from '../progress/progress.js';
+import { progressFor } from './progress.js';
 import type { FindingCategory, Report, Severity } from '../report/model.js';
 import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
@@ -45,11 +45,6 @@ export function meetsFailOn(report: Report, failOn: FailOn): boolean {
     if (levels.some(([sev, n]) => n > 0 && SEVERITY_ORDER.indexOf(sev) >= min)) return true;
   }
   return false;
-}
-
-async function progressFor(quiet: boolean): Promise<Progress> {
-  if (quiet) return silentProgress;
-  return process.stderr.isTTY ? (await import('../progress/bars.js')).barProgress() : lineProgress();
 }
 
 /** Opens the advisory DB for the whole run; a missing or unusable DB is not fatal: the reports say why. */

@@ -31,7 +31,9 @@ export class LayerResultCache {
     }
   }
 
+  /** Stores a complete result; a layer whose walk stopped on a limit (an error notice) is partial and not stored. */
   async put(result: LayerResult): Promise<void> {
+    if (result.notices.some((n) => n.level === 'error')) return;
     const path = this.pathOf(result.diffId, result.analyzerKey);
     await fs.mkdir(join(path, '..'), { recursive: true });
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;

@@ -1,6 +1,6 @@
 import type { Finding, OsInfo, Package, ScanNotice } from '../report/model.js';
 import type { LayerEntryRecord, LayerResult } from './runner.js';
-import { isOsPackageType, osPackageUrl } from './purl.js';
+import { isOsPackageType, osPackageUrl, packageUrl } from './purl.js';
 
 export interface MergedFile extends LayerEntryRecord {
   /** Layer that put this version of the file in place. */
@@ -108,8 +108,9 @@ export function mergeLayers(layers: readonly LayerResult[]): MergedImage {
 
   // Which layer's version of each path is live, so analyses of replaced or deleted versions can be told apart.
   const liveLayerOf = (path: string): number | undefined => tree.files.get(path)?.layer;
-  const removedInOf = (path: string, layer: number): number | undefined =>
-    removed.find((f) => f.path === path && f.layer === layer)?.removedInLayer;
+  const removedIn = new Map<string, number | undefined>();
+  for (const f of removed) removedIn.set(`${f.layer}\u0000${f.path}`, f.removedInLayer);
+  const removedInOf = (path: string, layer: number): number | undefined => removedIn.get(`${layer}\u0000${path}`);
 
   let os: OsInfo | null = null;
   for (const candidate of OS_RELEASE_PATHS) {
@@ -152,16 +153,15 @@ export function mergeLayers(layers: readonly LayerResult[]): MergedImage {
       if (live) {
         for (const p of a.packages ?? []) {
           const layerOfPackage = firstSeen.get(`${a.path}\u0000${packageKey(p)}`) ?? index;
-          const purl = p.purl ?? (isOsPackageType(p.type) ? osPackageUrl(p, os) : `pkg:generic/${encodeURIComponent(p.name)}@${encodeURIComponent(p.version)}`);
+          const purl = p.purl ?? (isOsPackageType(p.type) ? osPackageUrl(p, os) : packageUrl('generic', undefined, p.name, p.version));
           const paths = p.paths && p.paths.length > 0 ? p.paths : [a.path];
-          const key = `${purl}`;
-          const existing = packages.get(key);
+          const existing = packages.get(purl);
           if (existing) {
             for (const path of paths) if (!existing.paths.includes(path)) existing.paths.push(path);
             existing.layer = Math.min(existing.layer, layerOfPackage);
           } else {
             const { paths: _ignored, ...rest } = p;
-            packages.set(key, { ...rest, purl, layer: layerOfPackage, paths: [...paths] });
+            packages.set(purl, { ...rest, purl, layer: layerOfPackage, paths: [...paths] });
           }
         }
       }

@@ -18,10 +18,5 @@ export function normaliseLayerPath(raw: string): string | null {
   return out.join('/');
 }
 
-/** True when `raw` is absolute or climbs with `..`: legal for symlink targets, hostile for entry names. */
-export function isEscapingName(raw: string): boolean {
-  return raw.startsWith('/') || raw.split('/').includes('..');
-}
-
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';

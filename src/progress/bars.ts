@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
-import { formatBytes, type Progress } from './progress.js';
+import type { Progress } from './progress.js';
+import { formatBytes } from '../report/text.js';
 
 /** Bars on a terminal (stderr). */
 export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progress {

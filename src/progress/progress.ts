@@ -1,3 +1,5 @@
+import { formatBytes } from '../report/text.js';
+
 /** One long step: pulling a layer, walking it, analysing. `total` in bytes or items; unknown totals are fine. */
 export interface ProgressTask {
   update(done: number, detail?: string): void;
@@ -17,18 +19,6 @@ export const silentProgress: Progress = {
   log: () => {},
   stop: () => {},
 };
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 /** Plain lines for logs and CI: a start line, a line at most every few seconds, an end line. */
 export function lineProgress(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`), intervalMs = 5000): Progress {

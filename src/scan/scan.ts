@@ -109,8 +109,7 @@ export async function analyzeImage(image: ResolvedImage, options: ResolvedScanOp
       opened.delete(layer.index);
       const result = await analyzeLayer(layer, blob, analyzers, options.limits, options.progress, `${label} layer ${layer.index + 1}/${image.layers.length}`);
       results[layer.index] = result;
-      // A layer whose walk stopped on a limit is not cached: its result is partial.
-      if (cache && !result.notices.some((n) => n.level === 'error')) await cache.put(result);
+      await cache?.put(result);
     }
   } finally {
     for (const p of opened.values()) p.then((s) => s.destroy(), () => {});

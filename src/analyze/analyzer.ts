@@ -48,6 +48,11 @@ export interface AnalysisOutput {
 export interface Analyzer {
   readonly name: string;
   readonly version: number;
+  /**
+   * What else decides this analyzer's output besides its code: e.g. a digest of the YARA rules or hash list it was
+   * built with. Part of the layer cache key, so results made with other rules are never reused.
+   */
+  readonly configKey?: string;
   wants(path: string, header: FileHeader): boolean;
   analyze(file: AnalyzedFile, context: AnalyzerContext): Promise<AnalysisOutput> | AnalysisOutput;
 }

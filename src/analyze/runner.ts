@@ -3,6 +3,10 @@ import type { OsInfo, ScanNotice } from '../report/model.js';
 import type { Analyzer, AnalyzerContext, CatalogedPackage, DetectedFinding, FileHeader } from './analyzer.js';
 import { DEFAULT_LIMITS } from '../config/limits.js';
 
+/** Files (and bytes of content) analysed at once per layer: enough to keep a thread pool busy, bounded in memory. */
+const MAX_IN_FLIGHT_FILES = 16;
+const MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
+
 /** Bump when the shape of `LayerResult` changes: old cache entries are then ignored. */
 export const LAYER_RESULT_FORMAT = 1;
 
@@ -41,7 +45,7 @@ export interface LayerResult {
 
 /** `name@version` of every analyzer, sorted: part of the layer cache key. */
 export function analyzerKey(analyzers: readonly Analyzer[]): string {
-  return [...analyzers].map((a) => `${a.name}@${a.version}`).sort().join(',');
+  return [...analyzers].map((a) => `${a.name}@${a.version}${a.configKey ? `#${a.configKey}` : ''}`).sort().join(',');
 }
 
 /**
@@ -52,7 +56,10 @@ export class LayerAnalysis {
   private readonly entries = new Map<string, LayerEntryRecord>();
   private readonly whiteouts: string[] = [];
   private readonly opaqueDirs: string[] = [];
-  private readonly analyses: FileAnalysisRecord[] = [];
+  private readonly analyses: { sequence: number; order: number; record: FileAnalysisRecord }[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private inFlightBytes = 0;
+  private sequence = 0;
   private readonly notices: Omit<ScanNotice, 'layer'>[] = [];
   private tarBytes = 0;
 
@@ -107,7 +114,31 @@ export class LayerAnalysis {
     return out;
   }
 
+  /**
+   * Hands one file to the analyzers that want it. Returns once there is room for more work: analyzers that wait on
+   * other threads (YARA scanning on libuv's pool) then overlap with reading the next files, while at most
+   * `MAX_IN_FLIGHT_FILES` files and `MAX_IN_FLIGHT_BYTES` bytes are held. Call `drain()` before `result()`.
+   */
   async analyze(header: FileHeader, content: Buffer, analyzers: readonly Analyzer[]): Promise<void> {
+    const sequence = this.sequence++;
+    const size = content.length;
+    this.inFlightBytes += size;
+    const task = this.analyzeNow(header, content, analyzers, sequence).finally(() => {
+      this.inFlight.delete(task);
+      this.inFlightBytes -= size;
+    });
+    this.inFlight.add(task);
+    while (this.inFlight.size >= MAX_IN_FLIGHT_FILES || (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.inFlight.size > 1)) {
+      await Promise.race(this.inFlight);
+    }
+  }
+
+  /** Waits for every file handed to `analyze` to be done. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  private async analyzeNow(header: FileHeader, content: Buffer, analyzers: readonly Analyzer[], sequence: number): Promise<void> {
     let sha256: string | undefined;
     for (const analyzer of analyzers) {
       try {
@@ -124,7 +155,7 @@ export class LayerAnalysis {
           record.findings = out.findings!.map((f) => ({ ...f, path: f.path ?? header.path, sha256: f.sha256 ?? fileSha }));
         }
         if (out.os) record.os = out.os;
-        this.analyses.push(record);
+        this.analyses.push({ sequence, order: analyzers.indexOf(analyzer), record });
       } catch (err) {
         this.notices.push({
           level: 'warning',
@@ -136,6 +167,7 @@ export class LayerAnalysis {
   }
 
   result(analyzerKeyOverride?: string): LayerResult {
+    if (this.inFlight.size > 0) throw new Error('LayerAnalysis.result() called before drain()');
     return {
       format: LAYER_RESULT_FORMAT,
       diffId: this.diffId,
@@ -143,7 +175,8 @@ export class LayerAnalysis {
       entries: [...this.entries.values()],
       whiteouts: this.whiteouts,
       opaqueDirs: this.opaqueDirs,
-      analyses: this.analyses,
+      // in the order files appeared in the layer, whatever order their analyses finished in
+      analyses: this.analyses.sort((a, b) => a.sequence - b.sequence || a.order - b.order).map((a) => a.record),
       notices: this.notices,
       tarBytes: this.tarBytes,
     };
@@ -162,5 +195,6 @@ export async function analyzeLayerFiles(
     const wanted = layer.wanted(header);
     if (wanted.length > 0) await layer.analyze(header, content, wanted);
   }
+  await layer.drain();
   return layer.result();
 }

@@ -1,4 +1,4 @@
-import type { OsInfo, Package, ScanNotice } from '../report/model.js';
+import type { Finding, OsInfo, Package, ScanNotice } from '../report/model.js';
 import type { Analyzer, FileHeader } from './analyzer.js';
 import { analyzeLayerFiles } from './runner.js';
 import { mergeLayers } from './merge.js';
@@ -13,12 +13,12 @@ export interface TreeFile {
 
 /**
  * Runs analyzers over an in-memory tree exactly as over one image layer (same runner, same merge),
- * for cataloger tests and fixtures: `analyzeFiles([dpkgAnalyzer], [{ path: 'var/lib/dpkg/status', content }])`.
+ * for cataloger and detector tests and fixtures: `analyzeFiles([dpkgAnalyzer], [{ path: 'var/lib/dpkg/status', content }])`.
  */
 export async function analyzeFiles(
   analyzers: readonly Analyzer[],
   files: readonly TreeFile[],
-): Promise<{ packages: Package[]; os: OsInfo | null; notices: ScanNotice[] }> {
+): Promise<{ packages: Package[]; findings: Finding[]; os: OsInfo | null; notices: ScanNotice[] }> {
   const layer = await analyzeLayerFiles(analyzers, 'sha256:test', files.map((f) => ({
     header: {
       path: f.path.replace(/^\/+/, ''),
@@ -30,5 +30,5 @@ export async function analyzeFiles(
     content: Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content),
   })));
   const merged = mergeLayers([layer]);
-  return { packages: merged.packages, os: merged.os, notices: merged.notices };
+  return { packages: merged.packages, findings: merged.findings, os: merged.os, notices: merged.notices };
 }

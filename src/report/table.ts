@@ -268,7 +268,7 @@ function findingsSection(report: Report, width: number, paint: Paint): string[] 
     { header: 'PATH', shrink: 1, min: 12 },
     { header: 'LAYER' },
   ];
-  const rows = findings.map((f) => [
+  const rows = collapseInfo(findings).map((f) => [
     cell(f.severity, asSeverityStyle(f.severity)),
     cell(f.category),
     cell(f.title),
@@ -278,6 +278,47 @@ function findingsSection(report: Report, width: number, paint: Paint): string[] 
     ),
   ]);
   return [heading(`Findings (${findings.length})`, width, paint), ...renderRows(columns, rows, width, paint)];
+}
+
+/** Above this many info findings of one category (647 Wine DLLs are each `windows-pe`) the table shows one row. */
+const MAX_INFO_ROWS_PER_CATEGORY = 5;
+
+/** Info findings of a category past the limit become one row naming the count and the directory they share. */
+function collapseInfo(findings: readonly Finding[]): Finding[] {
+  const infoByCategory = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (f.severity !== 'info') continue;
+    const list = infoByCategory.get(f.category) ?? [];
+    list.push(f);
+    infoByCategory.set(f.category, list);
+  }
+  const out: Finding[] = [];
+  const collapsed = new Set<string>();
+  for (const f of findings) {
+    const group = f.severity === 'info' ? infoByCategory.get(f.category)! : undefined;
+    if (!group || group.length <= MAX_INFO_ROWS_PER_CATEGORY) {
+      out.push(f);
+      continue;
+    }
+    if (collapsed.has(f.category)) continue;
+    collapsed.add(f.category);
+    const dir = commonDirectory(group.map((g) => g.path ?? ''));
+    const { layer: _layer, removedInLayer: _removed, ...rest } = f;
+    out.push({ ...rest, title: `${group.length} findings (e.g. ${f.title}); all in the JSON report`, path: dir ? `${dir}/…` : '' });
+  }
+  return out;
+}
+
+function commonDirectory(paths: readonly string[]): string {
+  if (paths.length === 0) return '';
+  let parts = paths[0]!.split('/').slice(0, -1);
+  for (const p of paths.slice(1)) {
+    const other = p.split('/');
+    let i = 0;
+    while (i < parts.length && parts[i] === other[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join('/');
 }
 
 /** What the table shows of a vulnerability; the contract's vulnerability type is not settled yet, so read defensively. */

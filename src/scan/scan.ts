@@ -3,7 +3,10 @@ import { LayerAnalysis, analyzerKey, type LayerResult } from '../analyze/runner.
 import { mergeLayers, type MergedImage } from '../analyze/merge.js';
 import { LayerResultCache } from '../analyze/layer-cache.js';
 import { ImageSummaryCache, summarise } from '../analyze/summary.js';
-import { defaultAnalyzers } from '../analyze/registry.js';
+import { defaultAnalyzers, defaultImageChecks } from '../analyze/registry.js';
+import { imageCheckKey, runImageChecks, type HistoryStep, type ImageCheck } from '../analyze/image-check.js';
+import { configSummary } from '../report/build.js';
+import type { Detectors } from '../analyze/detectors.js';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import { BlobCache, cacheRoot } from '../image/cache.js';
 import { openImageSource } from '../image/open.js';
@@ -22,6 +25,8 @@ export interface ScanOptions {
   platform?: PlatformSelector;
   limits?: Partial<Limits>;
   analyzers?: readonly Analyzer[];
+  /** Image-level checks run after the merge (config, history, file modes, correlations); default `defaultImageChecks`. */
+  imageChecks?: readonly ImageCheck[];
   /** Cache root (blobs and layer results); defaults to the XDG cache dir. */
   cacheDir?: string;
   /** Skip the layer-result cache (blobs are still cached: they are verified by digest). */
@@ -37,6 +42,11 @@ export interface ScanOptions {
 
 /** The static stage for one reference: resolve → per-layer analysis (cached) → merge → report, per platform. */
 export async function scanReference(reference: string, options: ScanOptions = {}): Promise<Report[]> {
+  if (!options.analyzers) {
+    // The full static stage, YARA rules included, as the CLI runs it; built once per process.
+    const detectors = await defaultDetectors();
+    options = { ...options, analyzers: detectors.analyzers, imageChecks: options.imageChecks ?? detectors.imageChecks };
+  }
   const limits = resolveLimits(options.limits);
   const root = options.cacheDir ?? cacheRoot();
   const progress = options.progress ?? silentProgress;
@@ -71,15 +81,42 @@ export async function scanReference(reference: string, options: ScanOptions = {}
 export type ResolvedScanOptions = ScanOptions & { limits: Limits; cacheDir: string; progress: Progress };
 
 export async function scanResolvedImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<Report> {
-  const key = analyzerKey(options.analyzers ?? defaultAnalyzers);
+  const checks = options.imageChecks ?? defaultImageChecks;
+  // Image checks read the config, so the config digest is part of the key as well as the layers.
+  const key = `${analyzerKey(options.analyzers ?? defaultAnalyzers)}|${imageCheckKey(checks)}|${image.configDigest}`;
   const diffIds = image.layers.map((l) => l.diffId);
   const cache = options.noLayerCache ? null : new ImageSummaryCache(options.cacheDir);
   const cached = await cache?.get(diffIds, key);
   if (cached) return buildReport(image, cached);
   const { layers, merged } = await analyzeImage(image, options);
-  const summary = summarise(layers, merged);
+  const checked = runImageChecks(checks, {
+    config: configSummary(image),
+    history: historySteps(image),
+    layers,
+    files: merged.files,
+    removed: merged.removed,
+    packages: merged.packages,
+    findings: merged.findings,
+  });
+  const summary = summarise(layers, { ...merged, findings: checked.findings, notices: [...merged.notices, ...checked.notices] });
   await cache?.put(diffIds, key, summary);
   return buildReport(image, summary);
+}
+
+/** The config's build history, each step tied to the layer it produced (steps marked `empty_layer` made none). */
+export function historySteps(image: ResolvedImage): HistoryStep[] {
+  let layer = 0;
+  return (image.config.history ?? []).map((h, step) => ({
+    step,
+    createdBy: h.created_by ?? '',
+    layer: h.empty_layer ? null : layer < image.layers.length ? layer++ : null,
+  }));
+}
+
+let defaultDetectorsPromise: Promise<Detectors> | undefined;
+function defaultDetectors(): Promise<Detectors> {
+  defaultDetectorsPromise ??= import('../analyze/detectors.js').then((m) => m.createDetectors());
+  return defaultDetectorsPromise;
 }
 
 /** How many layers ahead blobs are fetched while the current layer is analysed (registry pulls overlap analysis). */
@@ -159,10 +196,12 @@ export async function analyzeLayer(
     walked = await walkLayer(blob.pipe(counter), options, visitor);
   } catch (err) {
     if (!(err instanceof LayerReadError)) throw err;
+    await analysis.drain();
     analysis.addNotice({ level: 'error', message: `layer ${layer.index} (${layer.digest}) could not be read completely: ${err.message}` });
     task.finish('failed');
     return analysis.result();
   }
+  await analysis.drain();
   analysis.setTarBytes(walked.tarBytes);
   task.finish(`${walked.entries} entries`);
   return analysis.result();

@@ -94,3 +94,34 @@ describe('per-layer result cache', () => {
     expect(v2.seen).toEqual(['pkgs/base', 'pkgs/a']);
   });
 });
+
+describe('concurrent analysis within a layer', () => {
+  /** An analyzer that waits a varying time per file, as a YARA scan on another thread does, and records overlap. */
+  function slowAnalyzer(): Analyzer & { maxConcurrent: number } {
+    let running = 0;
+    const a = {
+      name: 'slow',
+      version: 1,
+      maxConcurrent: 0,
+      wants: () => true,
+      async analyze(file: AnalyzedFile) {
+        running++;
+        a.maxConcurrent = Math.max(a.maxConcurrent, running);
+        const n = Number(file.path.slice(2));
+        await new Promise((r) => setTimeout(r, (n * 7) % 5));
+        running--;
+        return { findings: [{ category: 'suspicious' as const, severity: 'low' as const, title: file.path, rule: 'slow/file' }] };
+      },
+    };
+    return a;
+  }
+
+  it('overlaps files that wait on other threads, bounded, and keeps results in layer order', async () => {
+    const analyzer = slowAnalyzer();
+    const files = Array.from({ length: 60 }, (_, i) => ({ header: { path: `f/${i}`, type: 'file' as const, size: 1, mode: 0o644 }, content: Buffer.from('x') }));
+    const result = await analyzeLayerFiles([analyzer], 'sha256:slow', files);
+    expect(analyzer.maxConcurrent).toBeGreaterThan(1);
+    expect(analyzer.maxConcurrent).toBeLessThanOrEqual(16);
+    expect(result.analyses.map((a) => a.path)).toEqual(files.map((f) => f.header.path));
+  });
+});

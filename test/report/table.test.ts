@@ -199,3 +199,29 @@ describe('vulnerability summary line', () => {
     expect(out).toMatch(/Vulns\s+1 critical, 1 moderate; worst: CVE-2023-42363 in busybox 1\.36\.1-r15 \(critical, no fix yet\)/);
   });
 });
+
+describe('findings table with many info findings', () => {
+  it('shows one row for hundreds of windows-pe findings and every stronger finding in full', () => {
+    const report: Report = {
+      ...debianReport(),
+      findings: [
+        ...Array.from({ length: 300 }, (_, i) => ({
+          category: 'windows-pe' as const,
+          severity: 'info' as const,
+          title: `Windows executable (PE32+ x86-64) ${i}`,
+          source: 'static' as const,
+          rule: 'executables/windows-pe',
+          path: `usr/lib/x86_64-linux-gnu/wine/x86_64-windows/f${i}.dll`,
+          layer: 0,
+          removedInLayer: null,
+        })),
+        { category: 'cryptominer', severity: 'critical', title: 'XMRig cryptominer', source: 'static', rule: 'yara/XMRig', path: 'usr/local/bin/kdevtmpfsi', layer: 1, removedInLayer: null },
+      ],
+    };
+    const text = plain(renderTable([report], { color: false, width: 160 }));
+    const rows = section(text, 'Findings (301)');
+    expect(rows.some((l) => l.includes('300 findings') && l.includes('/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/…'))).toBe(true);
+    expect(rows.filter((l) => l.includes('windows-pe'))).toHaveLength(1);
+    expect(rows.some((l) => l.includes('XMRig cryptominer') && l.includes('/usr/local/bin/kdevtmpfsi'))).toBe(true);
+  });
+});

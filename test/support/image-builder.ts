@@ -187,3 +187,28 @@ export async function writeDockerArchive(path: string, spec: ImageSpec): Promise
   await writeTarFile(path, files);
   return built;
 }
+
+/**
+ * Layer entries for every file, directory and symlink under `dir` (a real tree on disk: an extracted Debian
+ * package, a node_modules tree), named under `prefix` in the image. Modes are kept; other file types are skipped.
+ */
+export async function directoryEntries(dir: string, prefix: string): Promise<EntrySpec[]> {
+  const out: EntrySpec[] = [];
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    for (const d of await fs.readdir(abs, { withFileTypes: true })) {
+      const childAbs = join(abs, d.name);
+      const childRel = rel ? `${rel}/${d.name}` : d.name;
+      const name = `${prefix.replace(/\/+$/, '')}/${childRel}`.replace(/^\/+/, '');
+      if (d.isSymbolicLink()) out.push({ name, type: 'symlink', linkname: await fs.readlink(childAbs) });
+      else if (d.isDirectory()) {
+        out.push({ name, type: 'directory', mode: 0o755 });
+        await walk(childAbs, childRel);
+      } else if (d.isFile()) {
+        const stat = await fs.stat(childAbs);
+        out.push({ name, content: await fs.readFile(childAbs), mode: stat.mode & 0o7777 });
+      }
+    }
+  };
+  await walk(dir, '');
+  return out;
+}

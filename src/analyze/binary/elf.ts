@@ -7,6 +7,8 @@ export const SHF_WRITE = 0x1;
 export const SHF_ALLOC = 0x2;
 export const SHF_EXECINSTR = 0x4;
 export const PT_LOAD = 1;
+export const PT_INTERP = 3;
+export const SHT_SYMTAB = 2;
 export const PF_X = 0x1;
 export const PF_W = 0x2;
 
@@ -52,6 +54,12 @@ export interface ElfFile {
   entry: number;
   sections: ElfSection[];
   programHeaders: ElfProgramHeader[];
+  /** Set only when read with `tolerateDamagedSections` and the section table could not be read. */
+  sectionTableError?: string;
+}
+
+export interface ReadElfOptions {
+  tolerateDamagedSections?: boolean;
 }
 
 export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
@@ -64,8 +72,10 @@ export function isElf(buf: Buffer): boolean {
  * Reads an ELF file's header, section headers (with names) and program headers; 32/64-bit, either byte order.
  * Header tables that point outside the file are errors; a section whose *contents* lie outside the file is
  * listed as is and only fails when its bytes are read (`elfSectionBytes`), as damaged binaries often have one.
+ * With `tolerateDamagedSections`, a section table that cannot be read leaves `sections` empty and says why in
+ * `sectionTableError` (the loader never reads it; malware corrupts it on purpose to stop analysis tools).
  */
-export function readElf(buf: Buffer): ElfFile {
+export function readElf(buf: Buffer, options: ReadElfOptions = {}): ElfFile {
   if (!isElf(buf)) throw new BinaryFormatError('not-recognised', 'not an ELF file');
   if (buf.length < 16) throw new BinaryFormatError('truncated', 'ELF identification is truncated');
   const elfClass = buf[4];
@@ -93,16 +103,30 @@ export function readElf(buf: Buffer): ElfFile {
   const phMin = is64 ? 56 : 32;
 
   // Extended numbering: counts that do not fit in 16 bits live in section header 0.
-  if (shoff !== 0) {
-    if (shentsize < shMin) throw new BinaryFormatError('malformed', `ELF section header size ${shentsize} is below ${shMin}`);
-    checkRange(buf.length, shoff, shentsize, 'ELF section header table');
-    if (shnum === 0) shnum = is64 ? v.u64(shoff + 32, 'section count') : v.u32(shoff + 20);
-    if (shstrndx === 0xffff) shstrndx = v.u32(shoff + 24);
-    if (phnum === 0xffff) phnum = v.u32(shoff + 28);
+  let sectionTableError: string | undefined;
+  const sectionTable = (): void => {
+    if (shoff !== 0) {
+      if (shentsize < shMin) throw new BinaryFormatError('malformed', `ELF section header size ${shentsize} is below ${shMin}`);
+      checkRange(buf.length, shoff, shentsize, 'ELF section header table');
+      if (shnum === 0) shnum = is64 ? v.u64(shoff + 32, 'section count') : v.u32(shoff + 20);
+      if (shstrndx === 0xffff) shstrndx = v.u32(shoff + 24);
+      if (phnum === 0xffff) phnum = v.u32(shoff + 28);
+    } else {
+      shnum = 0;
+    }
+    if (shnum > MAX_SECTIONS) throw new BinaryFormatError('too-large', `ELF declares ${shnum} sections`);
+  };
+  if (options.tolerateDamagedSections) {
+    try {
+      sectionTable();
+    } catch (err) {
+      if (!(err instanceof BinaryFormatError)) throw err;
+      sectionTableError = err.message;
+      shnum = 0;
+    }
   } else {
-    shnum = 0;
+    sectionTable();
   }
-  if (shnum > MAX_SECTIONS) throw new BinaryFormatError('too-large', `ELF declares ${shnum} sections`);
   if (phnum > MAX_PROGRAM_HEADERS) throw new BinaryFormatError('too-large', `ELF declares ${phnum} program headers`);
 
   const programHeaders: ElfProgramHeader[] = [];
@@ -137,57 +161,72 @@ export function readElf(buf: Buffer): ElfFile {
     }
   }
 
-  const sections: ElfSection[] = [];
-  if (shnum > 0) {
-    checkRange(buf.length, shoff, shnum * shentsize, 'ELF section header table');
-    const nameOffsets: number[] = [];
-    for (let i = 0; i < shnum; i++) {
-      const at = shoff + i * shentsize;
-      nameOffsets.push(v.u32(at));
-      sections.push(
-        is64
-          ? {
-              index: i,
-              name: '',
-              type: v.u32(at + 4),
-              flags: v.address64(at + 8),
-              address: v.address64(at + 16),
-              offset: v.u64(at + 24, 'sh_offset'),
-              size: v.u64(at + 32, 'sh_size'),
-              link: v.u32(at + 40),
-              info: v.u32(at + 44),
-              addressAlign: v.address64(at + 48),
-              entrySize: v.address64(at + 56),
-            }
-          : {
-              index: i,
-              name: '',
-              type: v.u32(at + 4),
-              flags: v.u32(at + 8),
-              address: v.u32(at + 12),
-              offset: v.u32(at + 16),
-              size: v.u32(at + 20),
-              link: v.u32(at + 24),
-              info: v.u32(at + 28),
-              addressAlign: v.u32(at + 32),
-              entrySize: v.u32(at + 36),
-            },
-      );
+  let sections: ElfSection[] = [];
+  const readSections = (): void => {
+    if (shnum > 0) {
+      checkRange(buf.length, shoff, shnum * shentsize, 'ELF section header table');
+      const nameOffsets: number[] = [];
+      for (let i = 0; i < shnum; i++) {
+        const at = shoff + i * shentsize;
+        nameOffsets.push(v.u32(at));
+        sections.push(
+          is64
+            ? {
+                index: i,
+                name: '',
+                type: v.u32(at + 4),
+                flags: v.address64(at + 8),
+                address: v.address64(at + 16),
+                offset: v.u64(at + 24, 'sh_offset'),
+                size: v.u64(at + 32, 'sh_size'),
+                link: v.u32(at + 40),
+                info: v.u32(at + 44),
+                addressAlign: v.address64(at + 48),
+                entrySize: v.address64(at + 56),
+              }
+            : {
+                index: i,
+                name: '',
+                type: v.u32(at + 4),
+                flags: v.u32(at + 8),
+                address: v.u32(at + 12),
+                offset: v.u32(at + 16),
+                size: v.u32(at + 20),
+                link: v.u32(at + 24),
+                info: v.u32(at + 28),
+                addressAlign: v.u32(at + 32),
+                entrySize: v.u32(at + 36),
+              },
+        );
+      }
+      if (shstrndx !== 0) {
+        const strtab = sections[shstrndx];
+        if (!strtab) throw new BinaryFormatError('malformed', `ELF section-name table index ${shstrndx} is not a section`);
+        if (strtab.type === SHT_NOBITS) throw new BinaryFormatError('malformed', 'ELF section-name table has no contents');
+        checkRange(buf.length, strtab.offset, strtab.size, 'ELF section-name table');
+        const names = new ByteView(buf.subarray(strtab.offset, strtab.offset + strtab.size), v.littleEndian);
+        sections.forEach((s, i) => {
+          const nameOffset = nameOffsets[i]!;
+          s.name = nameOffset < names.length ? names.cString(nameOffset, MAX_SECTION_NAME, 'section name') : '';
+        });
+      }
     }
-    if (shstrndx !== 0) {
-      const strtab = sections[shstrndx];
-      if (!strtab) throw new BinaryFormatError('malformed', `ELF section-name table index ${shstrndx} is not a section`);
-      if (strtab.type === SHT_NOBITS) throw new BinaryFormatError('malformed', 'ELF section-name table has no contents');
-      checkRange(buf.length, strtab.offset, strtab.size, 'ELF section-name table');
-      const names = new ByteView(buf.subarray(strtab.offset, strtab.offset + strtab.size), v.littleEndian);
-      sections.forEach((s, i) => {
-        const nameOffset = nameOffsets[i]!;
-        s.name = nameOffset < names.length ? names.cString(nameOffset, MAX_SECTION_NAME, 'section name') : '';
-      });
+  };
+  if (options.tolerateDamagedSections && sectionTableError === undefined) {
+    try {
+      readSections();
+    } catch (err) {
+      if (!(err instanceof BinaryFormatError)) throw err;
+      sectionTableError = err.message;
+      sections = [];
     }
+  } else {
+    readSections();
   }
 
-  return { bits, littleEndian: v.littleEndian, osAbi: buf[7]!, type, machine, entry, sections, programHeaders };
+  const file: ElfFile = { bits, littleEndian: v.littleEndian, osAbi: buf[7]!, type, machine, entry, sections, programHeaders };
+  if (sectionTableError !== undefined) file.sectionTableError = sectionTableError;
+  return file;
 }
 
 /** The first section called `name`, if any. */
@@ -217,4 +256,21 @@ const ELF_MACHINES: Record<number, string> = {
 
 export function elfMachineName(machine: number): string {
   return ELF_MACHINES[machine] ?? `elf-machine-${machine}`;
+}
+
+const MAX_INTERPRETER = 4096;
+
+/**
+ * The program interpreter a dynamically linked program names in PT_INTERP (`/lib64/ld-linux-x86-64.so.2`), or
+ * undefined for static programs and libraries. A PT_INTERP whose bytes lie outside the file reads as `''`
+ * (the program still needs an interpreter; its name is unreadable).
+ */
+export function elfInterpreter(buf: Buffer, elf: ElfFile): string | undefined {
+  const interp = elf.programHeaders.find((p) => p.type === PT_INTERP);
+  if (!interp) return undefined;
+  if (interp.offset >= buf.length || interp.fileSize === 0) return '';
+  const end = Math.min(buf.length, interp.offset + Math.min(interp.fileSize, MAX_INTERPRETER));
+  let i = interp.offset;
+  while (i < end && buf[i] !== 0) i++;
+  return buf.toString('latin1', interp.offset, i);
 }

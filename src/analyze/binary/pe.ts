@@ -35,6 +35,10 @@ export interface PeFile {
   characteristics: number;
   imageBase: number;
   subsystem: number;
+  /** RVA of the entry point (AddressOfEntryPoint; 0 when the optional header is too short to hold it, or for most DLLs' absent one). */
+  entryPoint: number;
+  /** DllCharacteristics bits (ASLR, DEP, …); 0 when the optional header is too short. */
+  dllCharacteristics: number;
   /** Export, import, resource … CLR runtime header (index 14, present in .NET assemblies). */
   dataDirectories: PeDataDirectory[];
   sections: PeSection[];
@@ -64,16 +68,20 @@ export function readPe(buf: Buffer): PeFile {
   let is64 = false;
   let imageBase = 0;
   let subsystem = 0;
+  let entryPoint = 0;
+  let dllCharacteristics = 0;
   const dataDirectories: PeDataDirectory[] = [];
   if (optionalSize >= 2) {
     v.check(opt, optionalSize, 'PE optional header');
     const magic = v.u16(opt);
     if (magic !== 0x10b && magic !== 0x20b) throw new BinaryFormatError('malformed', `unknown PE optional header magic 0x${magic.toString(16)}`);
     is64 = magic === 0x20b;
+    if (optionalSize >= 20) entryPoint = v.u32(opt + 16);
     const dirCountAt = is64 ? 108 : 92;
     if (optionalSize >= dirCountAt + 4) {
       imageBase = is64 ? v.address64(opt + 24) : v.u32(opt + 28);
       subsystem = v.u16(opt + 68);
+      dllCharacteristics = v.u16(opt + 70);
       const declared = v.u32(opt + dirCountAt);
       const fits = Math.floor((optionalSize - dirCountAt - 4) / 8);
       const count = Math.min(declared, fits, MAX_DATA_DIRECTORIES);
@@ -106,7 +114,7 @@ export function readPe(buf: Buffer): PeFile {
       characteristics: v.u32(at + 36),
     });
   }
-  return { machine, is64, characteristics, imageBase, subsystem, dataDirectories, sections };
+  return { machine, is64, characteristics, imageBase, subsystem, entryPoint, dllCharacteristics, dataDirectories, sections };
 }
 
 export function findPeSection(pe: PeFile, name: string): PeSection | undefined {
@@ -132,4 +140,171 @@ const PE_MACHINES: Record<number, string> = {
 
 export function peMachineName(machine: number): string {
   return PE_MACHINES[machine] ?? `pe-machine-0x${machine.toString(16)}`;
+}
+
+/** Data directory indexes (PE/COFF specification, "Optional Header Data Directories"). */
+export const PE_DIRECTORY_IMPORT = 1;
+export const PE_DIRECTORY_SECURITY = 4;
+export const PE_DIRECTORY_DELAY_IMPORT = 13;
+export const PE_DIRECTORY_CLR_RUNTIME = 14;
+
+export const IMAGE_FILE_DLL = 0x2000;
+
+/** The section whose memory range holds `rva`, if any (virtual size 0 means "as large as the raw data", as loaders read it). */
+export function peSectionAt(pe: PeFile, rva: number): PeSection | undefined {
+  return pe.sections.find((s) => rva >= s.virtualAddress && rva - s.virtualAddress < Math.max(s.virtualSize, s.rawSize));
+}
+
+/**
+ * The file offset of the byte mapped at `rva`, or undefined when no file byte backs it (zero-filled tail of a section,
+ * outside every section, past the end of the file). RVAs below the first section map to the headers, as loaded.
+ */
+export function peRvaToOffset(pe: PeFile, rva: number, fileLength: number): number | undefined {
+  if (!Number.isSafeInteger(rva) || rva < 0) return undefined;
+  const section = peSectionAt(pe, rva);
+  let offset: number;
+  if (section) {
+    const delta = rva - section.virtualAddress;
+    if (delta >= section.rawSize) return undefined;
+    offset = section.rawOffset + delta;
+  } else {
+    const firstSection = pe.sections.reduce((min, s) => Math.min(min, s.virtualAddress), Number.MAX_SAFE_INTEGER);
+    if (rva >= firstSection) return undefined;
+    offset = rva;
+  }
+  return offset < fileLength ? offset : undefined;
+}
+
+export interface PeImportedModule {
+  /** DLL name as written in the file (case kept), cut to a bounded length. */
+  name: string;
+  /** Function names; imports by ordinal appear as `#<ordinal>`. */
+  functions: string[];
+  /** From the delay-load import directory rather than the regular one. */
+  delayLoaded?: boolean;
+}
+
+export interface PeImports {
+  modules: PeImportedModule[];
+  functionCount: number;
+  /** The limits stopped the walk before its end (more modules or functions than are read). */
+  truncated: boolean;
+  /** Why part of the table could not be read (pointers outside the file); what was read before stays. */
+  damaged?: string;
+}
+
+export interface PeImportLimits {
+  maxModules: number;
+  maxFunctions: number;
+}
+
+const DEFAULT_IMPORT_LIMITS: PeImportLimits = { maxModules: 256, maxFunctions: 8192 };
+const MAX_IMPORT_NAME = 256;
+
+/**
+ * The DLLs and functions a PE imports, from the import directory and the delay-load import directory. Hostile tables
+ * (pointers outside the file, descriptors without an end, thunk arrays that never end) yield what was read before the
+ * problem, bounded by `limits`; this function does not throw on bad content.
+ */
+export function readPeImports(buf: Buffer, pe: PeFile, limits: PeImportLimits = DEFAULT_IMPORT_LIMITS): PeImports {
+  const result: PeImports = { modules: [], functionCount: 0, truncated: false };
+  const pointerSize = pe.is64 ? 8 : 4;
+  const at = (rva: number, length: number): number | undefined => {
+    const offset = peRvaToOffset(pe, rva, buf.length);
+    return offset !== undefined && length <= buf.length - offset ? offset : undefined;
+  };
+  const nameAt = (rva: number): string | undefined => {
+    const offset = at(rva, 1);
+    if (offset === undefined) return undefined;
+    const end = Math.min(buf.length, offset + MAX_IMPORT_NAME);
+    let i = offset;
+    while (i < end && buf[i] !== 0) i++;
+    return buf.toString('latin1', offset, i);
+  };
+  const damaged = (why: string): void => {
+    result.damaged ??= why;
+  };
+
+  /** Reads one thunk array (names or ordinals) at `rva` into `functions`. */
+  const readThunks = (rva: number, functions: string[]): void => {
+    for (let i = 0; ; i++) {
+      if (result.functionCount >= limits.maxFunctions) {
+        result.truncated = true;
+        return;
+      }
+      const offset = at(rva + i * pointerSize, pointerSize);
+      if (offset === undefined) return damaged(`import thunk at RVA 0x${(rva + i * pointerSize).toString(16)} is outside the file`);
+      const entry = pe.is64 ? buf.readBigUInt64LE(offset) : BigInt(buf.readUInt32LE(offset));
+      if (entry === 0n) return;
+      const byOrdinal = pe.is64 ? (entry & (1n << 63n)) !== 0n : (entry & 0x80000000n) !== 0n;
+      if (byOrdinal) {
+        functions.push(`#${Number(entry & 0xffffn)}`);
+      } else {
+        const name = nameAt(Number(entry & 0x7fffffffn) + 2);
+        if (name === undefined) return damaged(`import name at RVA 0x${(Number(entry & 0x7fffffffn) + 2).toString(16)} is outside the file`);
+        functions.push(name);
+      }
+      result.functionCount++;
+    }
+  };
+
+  const directory = pe.dataDirectories[PE_DIRECTORY_IMPORT];
+  if (directory && directory.virtualAddress !== 0) {
+    for (let i = 0; ; i++) {
+      if (result.modules.length >= limits.maxModules) {
+        result.truncated = true;
+        break;
+      }
+      const offset = at(directory.virtualAddress + i * 20, 20);
+      if (offset === undefined) {
+        damaged('import directory runs outside the file');
+        break;
+      }
+      const lookup = buf.readUInt32LE(offset);
+      const nameRva = buf.readUInt32LE(offset + 12);
+      const iat = buf.readUInt32LE(offset + 16);
+      if (nameRva === 0 && iat === 0 && lookup === 0) break;
+      const name = nameAt(nameRva);
+      if (name === undefined) {
+        damaged(`imported DLL name at RVA 0x${nameRva.toString(16)} is outside the file`);
+        break;
+      }
+      const module: PeImportedModule = { name, functions: [] };
+      result.modules.push(module);
+      // The lookup table keeps names after binding; some linkers leave it out, and the IAT then holds them.
+      readThunks(lookup !== 0 ? lookup : iat, module.functions);
+      if (result.truncated) break;
+    }
+  }
+
+  const delay = pe.dataDirectories[PE_DIRECTORY_DELAY_IMPORT];
+  if (delay && delay.virtualAddress !== 0 && !result.truncated) {
+    for (let i = 0; ; i++) {
+      if (result.modules.length >= limits.maxModules) {
+        result.truncated = true;
+        break;
+      }
+      const offset = at(delay.virtualAddress + i * 32, 32);
+      if (offset === undefined) {
+        damaged('delay-load import directory runs outside the file');
+        break;
+      }
+      const attributes = buf.readUInt32LE(offset);
+      const nameRva = buf.readUInt32LE(offset + 4);
+      const nameTable = buf.readUInt32LE(offset + 16);
+      if (nameRva === 0) break;
+      // Attribute bit 0 clear: an old (Visual C++ 6) table of virtual addresses rather than RVAs.
+      const base = (attributes & 1) === 0 && nameRva > pe.imageBase ? pe.imageBase : 0;
+      const name = nameAt(nameRva - base);
+      if (name === undefined) {
+        damaged(`delay-loaded DLL name at RVA 0x${nameRva.toString(16)} is outside the file`);
+        break;
+      }
+      const module: PeImportedModule = { name, functions: [], delayLoaded: true };
+      result.modules.push(module);
+      if (nameTable !== 0 && base === 0) readThunks(nameTable, module.functions);
+      if (result.truncated) break;
+    }
+  }
+  return result;
 }

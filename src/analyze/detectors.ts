@@ -36,7 +36,10 @@ export async function createDetectors(options: DetectorOptions = {}): Promise<De
   const { createYaraAnalyzer } = await import('./threats/yara/index.js');
   // Cheap checks of what the user supplied come first, so a typo fails before any rule is compiled.
   const hashes = options.hashLists && options.hashLists.length > 0 ? createKnownHashesAnalyzer(loadHashLists(options.hashLists)) : null;
-  const rules = await loadRules({ bundled: options.bundledRules ?? true, dirs: [...(options.ruleDirs ?? [])], engine: options.yaraEngine ?? 'auto' });
+  const ruleDirs = [...(options.ruleDirs ?? [])];
+  // The user's rules compile now, so what cannot be used is reported before the scan; the bundled ones (tested to
+  // compile) compile on first use, so a re-scan answered from the cache never starts the YARA engine.
+  const rules = await loadRules({ bundled: options.bundledRules ?? true, dirs: ruleDirs, engine: options.yaraEngine ?? 'auto', lazy: ruleDirs.length === 0 });
   const analyzers: Analyzer[] = [...defaultAnalyzers, createYaraAnalyzer(rules)];
   if (hashes) analyzers.push(hashes);
   const notices: ScanNotice[] = describeSkippedRules(rules).map((message) => ({ level: 'warning', message }));

@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from '../config/limits.js';
 
 /** Files (and bytes of content) analysed at once per layer: enough to keep a thread pool busy, bounded in memory. */
 const MAX_IN_FLIGHT_FILES = 16;
-const MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
+const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 /** Bump when the shape of `LayerResult` changes: old cache entries are then ignored. */
 export const LAYER_RESULT_FORMAT = 1;
@@ -116,7 +116,7 @@ export class LayerAnalysis {
 
   /**
    * Hands one file to the analyzers that want it. Returns once there is room for more work: analyzers that wait on
-   * other threads (YARA scanning on libuv's pool) then overlap with reading the next files, while at most
+   * other threads (YARA scanning in worker threads) then overlap with reading the next files, while at most
    * `MAX_IN_FLIGHT_FILES` files and `MAX_IN_FLIGHT_BYTES` bytes are held. Call `drain()` before `result()`.
    */
   async analyze(header: FileHeader, content: Buffer, analyzers: readonly Analyzer[]): Promise<void> {

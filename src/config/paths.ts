@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let cachedRulesDir: string | undefined;
@@ -17,4 +19,20 @@ export function bundledRulesDir(): string {
     if (existsSync(`${dir}PROVENANCE.md`)) return (cachedRulesDir = dir.replace(/\/$/, ''));
   }
   throw new Error('the rules/ directory that ships with Detonate was not found next to the program; reinstall, or set DETONATE_RULES_DIR');
+}
+
+const dataDigests = new Map<string, string>();
+
+/**
+ * First 16 hex digits of the SHA-256 of a shipped data file (`rules/<name>`): a detector's `configKey`, so cached
+ * results follow edits of its data. Hashing the bytes is far cheaper than parsing them, and a cached re-scan needs
+ * only the key.
+ */
+export function dataFileDigest(name: string): string {
+  let digest = dataDigests.get(name);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(readFileSync(join(bundledRulesDir(), name))).digest('hex').slice(0, 16);
+    dataDigests.set(name, digest);
+  }
+  return digest;
 }

@@ -35,9 +35,12 @@ export class ByteView {
 
   /** A 64-bit size or offset; refuses values a JS number cannot hold exactly. */
   u64(offset: number, what = 'u64'): number {
-    const v = this.u64Big(offset, what);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new BinaryFormatError('too-large', `${what} is too large (${v})`);
-    return Number(v);
+    this.check(offset, 8, what);
+    const high = this.littleEndian ? this.buf.readUInt32LE(offset + 4) : this.buf.readUInt32BE(offset);
+    // Below 2^21 in the high word the value is at most 2^53 - 1 (safe); above it, BigInt only to word the error.
+    if (high >= 0x200000) throw new BinaryFormatError('too-large', `${what} is too large (${this.u64Big(offset, what)})`);
+    const low = this.littleEndian ? this.buf.readUInt32LE(offset) : this.buf.readUInt32BE(offset + 4);
+    return high * 0x100000000 + low;
   }
 
   /**
@@ -45,7 +48,11 @@ export class ByteView {
    * bounds-checked again), so precision beyond 2^53 does not matter and is not an error.
    */
   address64(offset: number, what = 'address'): number {
-    return Number(this.u64Big(offset, what));
+    this.check(offset, 8, what);
+    const high = this.littleEndian ? this.buf.readUInt32LE(offset + 4) : this.buf.readUInt32BE(offset);
+    const low = this.littleEndian ? this.buf.readUInt32LE(offset) : this.buf.readUInt32BE(offset + 4);
+    // One rounding of the exact value, as Number(bigint) does: high * 2^32 is exact in a double.
+    return high * 0x100000000 + low;
   }
 
   /** A pointer-sized word: 4 or 8 bytes. */

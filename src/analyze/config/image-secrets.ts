@@ -1,3 +1,4 @@
+import { dataFileDigest } from '../../config/paths.js';
 import type { Finding } from '../../report/model.js';
 import type { HistoryStep, ImageCheck } from '../image-check.js';
 import { printable, secretFingerprint } from '../threats/evidence.js';
@@ -140,7 +141,7 @@ export const imageSecretsCheck: ImageCheck = {
   name: 'image-secrets',
   version: 1,
   get configKey(): string {
-    return secretRules().digest;
+    return dataFileDigest('secrets.yaml');
   },
   check(facts) {
     const collector = new Collector();

@@ -1,3 +1,4 @@
+import { dataFileDigest } from '../../config/paths.js';
 import type { Finding } from '../../report/model.js';
 import type { ImageCheck } from '../image-check.js';
 import { printable } from '../threats/evidence.js';
@@ -11,7 +12,7 @@ export const sensitivePortCheck: ImageCheck = {
   name: 'sensitive-port',
   version: 1,
   get configKey(): string {
-    return configRules().digest;
+    return dataFileDigest('config.yaml');
   },
   check(facts) {
     const { sensitivePorts } = configRules();

@@ -1,3 +1,4 @@
+import { dataFileDigest } from '../../config/paths.js';
 import type { Finding } from '../../report/model.js';
 import type { ImageCheck, ImageFacts } from '../image-check.js';
 import { printable } from '../threats/evidence.js';
@@ -27,7 +28,7 @@ export const setuidCheck: ImageCheck = {
   name: 'setuid',
   version: 1,
   get configKey(): string {
-    return configRules().digest;
+    return dataFileDigest('config.yaml');
   },
   check(facts) {
     const rules = configRules();

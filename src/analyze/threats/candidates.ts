@@ -99,9 +99,7 @@ export function hasKind(kinds: number, wanted: number): boolean {
 
 /** Whether content looks like text (no NUL in the first 8 KiB): scripts without an extension are found by this. */
 export function looksLikeText(content: Buffer): boolean {
-  const end = Math.min(content.length, 8192);
-  for (let i = 0; i < end; i++) if (content[i] === 0) return false;
-  return true;
+  return content.subarray(0, 8192).indexOf(0) < 0;
 }
 
 /** The interpreter named by a `#!` line (`sh`, `bash`, `python3`, `perl`, `node`, `php` …), or undefined. */

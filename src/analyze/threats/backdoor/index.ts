@@ -1,3 +1,4 @@
+import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
 import type { Severity } from '../../../report/model.js';
 import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES } from '../candidates.js';
@@ -65,7 +66,7 @@ export function scanBackdoorText(file: AnalyzedFile, text: string, kinds: number
     }
   }
 
-  for (const hit of matchPatterns(text, patterns.patterns, hasKind(kinds, Kind.Persistence))) {
+  for (const hit of matchPatterns(text, patterns, hasKind(kinds, Kind.Persistence))) {
     if (findings.length >= MAX_FINDINGS_PER_FILE) break;
     const reverseShell = hit.pattern.rule.startsWith('backdoor/reverse-shell-');
     const severity: Severity = reverseShell && runsByItself(place) ? 'critical' : 'high';
@@ -117,7 +118,7 @@ export const backdoorAnalyzer: Analyzer = {
   name: 'backdoor',
   version: 1,
   get configKey(): string {
-    return `patterns:${backdoorPatterns().digest}`;
+    return `patterns:${dataFileDigest('backdoor-patterns.yaml')}`;
   },
   wants(path, header) {
     if (header.size > MAX_TEXT_CANDIDATE_BYTES) return false;

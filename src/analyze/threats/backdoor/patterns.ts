@@ -11,6 +11,8 @@ export interface TextPattern {
   attack: string[];
   scope: 'any' | 'persistence';
   anchor: RegExp;
+  /** Index into `PatternSet.prefilters` of what must occur in the text for `anchor` to match; undefined: always run. */
+  prefilter?: number;
   window: number;
   all: RegExp[];
   any: RegExp[];
@@ -19,6 +21,10 @@ export interface TextPattern {
 
 export interface PatternSet {
   patterns: TextPattern[];
+  /** The distinct prefilters, case-insensitive, each sticky: tried where `anyPrefilter` matched. */
+  prefilters: RegExp[];
+  /** Every prefilter in one expression, so a text is scanned once for all of them. */
+  anyPrefilter?: RegExp;
   digest: string;
 }
 
@@ -29,6 +35,7 @@ const PatternSchema = z.strictObject({
   scope: z.enum(['any', 'persistence']).default('any'),
   flags: z.string().regex(/^[imsu]*$/).default(''),
   anchor: z.string().min(1),
+  prefilter: z.string().min(1).optional(),
   window: z.number().int().min(0).max(4000).default(0),
   all: z.array(z.string().min(1)).default([]),
   any: z.array(z.string().min(1)).default([]),
@@ -49,27 +56,41 @@ export function parsePatterns(text: string, fileName: string): PatternSet {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${fileName}: ${issue.path.join('.')}: ${issue.message}`);
   }
+  const prefilterSources: string[] = [];
   const patterns = parsed.data.patterns.map((p, i): TextPattern => {
-    const compile = (source: string, field: string, global = false): RegExp => {
+    const fail = (field: string, message: string) => new Error(`${fileName}: patterns.${i} (${p.rule}) ${field}: ${message}`);
+    const compile = (source: string, field: string, flags: string): RegExp => {
       try {
-        return new RegExp(source, `${global ? 'g' : ''}${p.flags}`);
+        return new RegExp(source, flags);
       } catch (err) {
-        throw new Error(`${fileName}: patterns.${i} (${p.rule}) ${field}: ${err instanceof Error ? err.message : String(err)}`);
+        throw fail(field, err instanceof Error ? err.message : String(err));
       }
     };
+    let prefilter: number | undefined;
+    if (p.prefilter !== undefined) {
+      if (compile(`${p.prefilter}|`, 'prefilter', '').exec('')!.length > 1) throw fail('prefilter', 'capturing groups are not allowed, use (?:…)');
+      prefilter = prefilterSources.indexOf(p.prefilter);
+      if (prefilter < 0) prefilter = prefilterSources.push(p.prefilter) - 1;
+    }
     return {
       rule: p.rule,
       title: p.title,
       attack: p.attack,
       scope: p.scope,
-      anchor: compile(p.anchor, 'anchor', true),
+      anchor: compile(p.anchor, 'anchor', `g${p.flags}`),
+      ...(prefilter !== undefined ? { prefilter } : {}),
       window: p.window,
-      all: p.all.map((s, j) => compile(s, `all.${j}`)),
-      any: p.any.map((s, j) => compile(s, `any.${j}`)),
-      endpoint: p.endpoint === undefined ? undefined : compile(p.endpoint, 'endpoint'),
+      all: p.all.map((s, j) => compile(s, `all.${j}`, p.flags)),
+      any: p.any.map((s, j) => compile(s, `any.${j}`, p.flags)),
+      endpoint: p.endpoint === undefined ? undefined : compile(p.endpoint, 'endpoint', p.flags),
     };
   });
-  return { patterns, digest: createHash('sha256').update(text).digest('hex').slice(0, 16) };
+  return {
+    patterns,
+    prefilters: prefilterSources.map((source) => new RegExp(source, 'iy')),
+    ...(prefilterSources.length > 0 ? { anyPrefilter: new RegExp(prefilterSources.map((source) => `(${source})`).join('|'), 'gi') } : {}),
+    digest: createHash('sha256').update(text).digest('hex').slice(0, 16),
+  };
 }
 
 let shipped: PatternSet | undefined;
@@ -94,12 +115,45 @@ const MAX_ANCHORS_PER_PATTERN = 200;
 /** Characters either side of an anchor looked at on one (possibly huge, minified) line. */
 const MAX_LINE_REACH = 2000;
 
+const MAX_PREFILTER_POSITIONS = 10_000;
+
+/**
+ * Which prefilters of `set` occur in `text`, in one pass: the combined expression finds the first position where any
+ * occurs, then each prefilter not yet seen is tried there, and the search goes on from the next character (so no
+ * occurrence hides inside another's match).
+ */
+export function prefiltersPresent(text: string, set: PatternSet): boolean[] {
+  const present = set.prefilters.map(() => false);
+  const any = set.anyPrefilter;
+  if (!any) return present;
+  let missing = present.length;
+  let positions = 0;
+  any.lastIndex = 0;
+  for (let m = any.exec(text); m !== null && missing > 0; m = any.exec(text)) {
+    // Hostile repetition: stop looking and let every pattern run (their own work is capped).
+    if (++positions > MAX_PREFILTER_POSITIONS) return present.map(() => true);
+    for (let i = 0; i < present.length; i++) {
+      if (present[i]) continue;
+      const re = set.prefilters[i]!;
+      re.lastIndex = m.index;
+      if (re.test(text)) {
+        present[i] = true;
+        missing--;
+      }
+    }
+    any.lastIndex = m.index + 1;
+  }
+  return present;
+}
+
 /** Runs the patterns over `text`; one hit per pattern rule and line. */
-export function matchPatterns(text: string, patterns: readonly TextPattern[], persistence: boolean): PatternHit[] {
+export function matchPatterns(text: string, set: PatternSet, persistence: boolean): PatternHit[] {
   const hits: PatternHit[] = [];
   const seen = new Set<string>();
-  for (const pattern of patterns) {
+  const present = prefiltersPresent(text, set);
+  for (const pattern of set.patterns) {
     if (pattern.scope === 'persistence' && !persistence) continue;
+    if (pattern.prefilter !== undefined && !present[pattern.prefilter]) continue;
     pattern.anchor.lastIndex = 0;
     let anchors = 0;
     for (const m of text.matchAll(pattern.anchor)) {

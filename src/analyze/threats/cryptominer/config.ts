@@ -103,7 +103,11 @@ function fromXmrigKeys(text: string): MinerConfig | undefined {
   };
 }
 
+/** A key `fromXmrStak` or `fromXmrigKeys` needs: one pass over the text instead of one per key. */
+const TEXT_CONFIG_KEY = /"(?:pool_address|call_timeout|donate-level)"/;
+
 export function parseMinerConfig(text: string): MinerConfig | undefined {
-  if (!text.includes('"')) return undefined;
-  return fromJson(text) ?? fromXmrStak(text) ?? fromXmrigKeys(text);
+  const json = fromJson(text);
+  if (json || !TEXT_CONFIG_KEY.test(text)) return json;
+  return fromXmrStak(text) ?? fromXmrigKeys(text);
 }

@@ -1,9 +1,10 @@
+import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
 import type { Severity } from '../../../report/model.js';
 import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES } from '../candidates.js';
 import { lineAt, printable } from '../evidence.js';
 import { parseMinerConfig } from './config.js';
-import { findHosts, miningPoolDomains, type PoolDomains } from './pools.js';
+import { miningPoolDomains, type PoolDomains } from './pools.js';
 import { findWallets, type WalletType } from './wallets.js';
 import { placeOf, runsByItself, type TextPlace } from './where.js';
 
@@ -25,6 +26,23 @@ const OPT_DONATE = /(?:^|\s)--donate-level(?:\s+|=)\d/;
 const OPT_ALGO = /(?:^|\s)(?:-a|--algo|--algorithm)(?:\s+|=)['"]?(?:cryptonight[\w/-]*|cn[/-][\w-]+|randomx|rx\/\w+|argon2[\w/-]*|ethash|etchash|kawpow|autolykos2?|equihash[\w-]*|scrypt(?:-n)?|sha256d|x11|x16r\w*|lyra2\w*|ghostrider|astrobwt|cuckatoo\d*|beamhash\w*|octopus|progpow\w*|yescrypt\w*)(?![\w/-])/i;
 const OPT_COIN = /(?:^|\s)--coin(?:\s+|=)['"]?(?:monero|xmr|eth|etc|rvn|ravencoin|ergo|erg|zec|beam|btg|firo|kaspa|kas|wownero|dero|haven|conceal)(?![\w-])/i;
 
+/**
+ * Something every miner command line has (see `isMinerCommandLine`): a miner program's name, `--donate-level`,
+ * `--coin`, or a pool or mining-algorithm option with its value. Looser than those tests and never across a line
+ * break, so only the lines it matches need the full test.
+ */
+const MINER_LINE_HINT = new RegExp(
+  [
+    '--donate-level',
+    '--coin',
+    // Every program name of MINER_PROGRAM has one of these in it.
+    'miner|xmr|t-rex',
+    String.raw`(?:-o|--url)(?:[^\S\n]+|=)['"]?(?:stratum|[a-z0-9.-]+\.[a-z]{2,}:\d|\d{1,3}(?:\.\d{1,3}){3}:\d)`,
+    String.raw`(?:-a|--algo|--algorithm)(?:[^\S\n]+|=)['"]?(?:cryptonight|cn[/-]|randomx|rx/|argon2|ethash|etchash|kawpow|autolykos|equihash|scrypt|sha256d|x11|x16r|lyra2|ghostrider|astrobwt|cuckatoo|beamhash|octopus|progpow|yescrypt)`,
+  ].join('|'),
+  'gi',
+);
+
 /** Words that put a Bitcoin or Ethereum address in mining context on the same line. */
 const WALLET_CONTEXT = /stratum|(?:^|\s)(?:-u|--user|-O|--userpass|--wallet|-w)(?:\s|=)|["']?\b(?:user|wallet|username|wallet_address|rig-user)["']?\s*[:=]|\bpool\b|miner/i;
 
@@ -40,13 +58,15 @@ interface Line {
   offset: number;
 }
 
-function* lines(text: string): Generator<Line> {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
+/** The lines `MINER_LINE_HINT` matches, each once, cut to `MAX_LINE_SCAN_CHARS`. */
+function* hintedLines(text: string): Generator<Line> {
+  const hint = new RegExp(MINER_LINE_HINT);
+  for (let m = hint.exec(text); m !== null; m = hint.exec(text)) {
+    const start = text.lastIndexOf('\n', m.index - 1) + 1;
+    let end = text.indexOf('\n', m.index);
     if (end < 0) end = text.length;
     yield { text: text.slice(start, Math.min(end, start + MAX_LINE_SCAN_CHARS)), offset: start };
-    start = end + 1;
+    hint.lastIndex = end + 1;
   }
 }
 
@@ -129,7 +149,7 @@ export function scanMinerText(file: AnalyzedFile, text: string, pools: PoolDomai
   let minerContext = config !== undefined || stratumHosts.size > 0;
   {
     let commandLines = 0;
-    for (const line of lines(text)) {
+    for (const line of hintedLines(text)) {
       if (!isMinerCommandLine(line.text)) continue;
       minerContext = true;
       if (++commandLines > 8) break;
@@ -165,10 +185,9 @@ export function scanMinerText(file: AnalyzedFile, text: string, pools: PoolDomai
     const host = hostOfUrl(poolUrl);
     if (host) stratumHostNames.add(host.toLowerCase());
   }
-  for (const { host, offset } of findHosts(text)) {
-    const domain = pools.match(host);
+  for (const { host, offset, domain } of pools.findIn(text)) {
     const lower = host.toLowerCase();
-    if (!domain || seenPools.has(lower) || stratumHostNames.has(lower)) continue;
+    if (seenPools.has(lower) || stratumHostNames.has(lower)) continue;
     seenPools.add(lower);
     add({
       category: 'cryptominer',
@@ -188,9 +207,9 @@ export function scanMinerText(file: AnalyzedFile, text: string, pools: PoolDomai
  */
 export const cryptominerAnalyzer: Analyzer = {
   name: 'cryptominer',
-  version: 1,
+  version: 2,
   get configKey(): string {
-    return `pools:${miningPoolDomains().digest}`;
+    return `pools:${dataFileDigest('ioc/mining-pools.txt')}`;
   },
   wants(path, header) {
     if (header.size > MAX_TEXT_CANDIDATE_BYTES) return false;

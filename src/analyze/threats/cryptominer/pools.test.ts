@@ -45,6 +45,20 @@ describe('mining-pool list', () => {
   });
 });
 
+describe('listed hosts in text', () => {
+  it('yields exactly the tokens findHosts yields that the list matches', () => {
+    const pools = parsePoolList('supportxmr.com\nxmr.2miners.com\nminexmr.com\n', 't.txt');
+    const text = [
+      'curl http://POOL.SupportXMR.com:3333/x; tar xf a.minexmr.com.tar.gz; x@xmr.2miners.com',
+      'eth.2miners.com notsupportxmr.com a.b_c.supportxmr.com supportxmr.com._x a..minexmr.com',
+      `${'a.'.repeat(13)}minexmr.com ${'b'.repeat(64)}.minexmr.com self.supportxmr.comx os.path.join`,
+    ].join('\n');
+    const expected = findHosts(text).filter((h) => pools.match(h.host)).map((h) => ({ ...h, domain: pools.match(h.host) }));
+    expect(pools.findIn(text)).toEqual(expected);
+    expect(expected.map((h) => h.host)).toEqual(['POOL.SupportXMR.com', 'xmr.2miners.com', 'a.b_c.supportxmr.com', 'supportxmr.com']);
+  });
+});
+
 describe('keccak256', () => {
   it('matches the published empty-input digest', () => {
     expect(keccak256(Buffer.alloc(0)).toString('hex')).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');

@@ -2,14 +2,44 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { bundledRulesDir } from '../../../config/paths.js';
 
+/**
+ * Host names in text: dot-separated labels ending in an alphabetic top-level label, not part of a longer word or
+ * path segment (`a.b_c` or `x.minexmr.com.tar` do not yield `minexmr.com`). A token starts only where a run of
+ * host characters `[A-Za-z0-9_.-]` starts, and a run holds at most one token.
+ */
+const HOST_BODY = '(?:[A-Za-z0-9_-]{1,63}\\.){1,12}[A-Za-z][A-Za-z0-9-]{0,23}';
+const FINAL_LABEL = /^[a-z][a-z0-9-]{0,23}$/;
+const HOST_END = '(?![A-Za-z0-9_-]|\\.[A-Za-z0-9])';
+const HOST_TOKEN = new RegExp(`(?<![A-Za-z0-9_.-])${HOST_BODY}${HOST_END}`, 'g');
+const HOST_TOKEN_AT = new RegExp(`${HOST_BODY}${HOST_END}`, 'y');
+/** 12 labels of at most 63 characters with their dots, and the final label. */
+const MAX_HOST_TOKEN_CHARS = 12 * 64 + 24;
+
+function isLabelChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d;
+}
+
+function isHostChar(c: number): boolean {
+  return isLabelChar(c) || c === 0x2e;
+}
+
 /** A set of mining-pool domains, matched by suffix: `supportxmr.com` matches `pool.supportxmr.com`. */
 export class PoolDomains {
   private readonly domains: ReadonlySet<string>;
+  /** The last two labels of every entry (`supportxmr.com`): a host must end in one of these to match. */
+  private readonly lastTwoLabels: ReadonlySet<string>;
+  /** `.` + a top-level label some entry ends in, where a host token can end (see `findIn`). */
+  private readonly topLevelAnchor: RegExp;
   /** sha256 of the sorted list, short: part of the analyzer's cache key. */
   readonly digest: string;
   constructor(domains: Iterable<string>) {
     this.domains = new Set(domains);
     this.digest = createHash('sha256').update([...this.domains].sort().join('\n')).digest('hex').slice(0, 16);
+    this.lastTwoLabels = new Set([...this.domains].map((d) => d.split('.').slice(-2).join('.')));
+    // Only top-level labels a host token can end in (a letter first, no underscore) can ever match.
+    const topLevel = [...new Set([...this.domains].map((d) => d.slice(d.lastIndexOf('.') + 1)))].filter((t) => FINAL_LABEL.test(t));
+    topLevel.sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+    this.topLevelAnchor = new RegExp(`\\.(?:${topLevel.join('|') || '(?!)'})${HOST_END}`, 'gi');
   }
   get size(): number {
     return this.domains.size;
@@ -25,6 +55,43 @@ export class PoolDomains {
       candidate = candidate.slice(dot + 1);
     }
     return undefined;
+  }
+
+  /**
+   * The listed hosts in `text`: every host token `findHosts` yields that is or is under a listed domain, in text
+   * order, with the domain. Rather than testing every token, it looks only where a listed top-level label ends a
+   * token and the last two labels are an entry's, and reads the whole token there. At most `limit` tokens are read.
+   */
+  findIn(text: string, limit = 10_000): PoolHostMatch[] {
+    const out: PoolHostMatch[] = [];
+    const anchor = this.topLevelAnchor;
+    let tokenStart = -1;
+    let token: RegExpExecArray | null = null;
+    let read = 0;
+    anchor.lastIndex = 0;
+    for (let m = anchor.exec(text); m !== null; m = anchor.exec(text)) {
+      const dot = m.index;
+      const end = dot + m[0].length;
+      let labelStart = dot;
+      while (labelStart > 0 && isLabelChar(text.charCodeAt(labelStart - 1))) labelStart--;
+      if (labelStart === dot || !this.lastTwoLabels.has(text.slice(labelStart, end).toLowerCase())) continue;
+      // A token starts where its run of host characters starts; a run reaching further back than a token can be long
+      // has no token ending here.
+      const floor = Math.max(0, end - MAX_HOST_TOKEN_CHARS);
+      let start = labelStart;
+      while (start > floor && isHostChar(text.charCodeAt(start - 1))) start--;
+      if (start > 0 && isHostChar(text.charCodeAt(start - 1))) continue;
+      if (start !== tokenStart) {
+        if (++read > limit) break;
+        tokenStart = start;
+        HOST_TOKEN_AT.lastIndex = start;
+        token = HOST_TOKEN_AT.exec(text);
+      }
+      if (!token || token.index + token[0].length !== end) continue;
+      const domain = this.match(token[0]);
+      if (domain) out.push({ host: token[0], offset: token.index, domain });
+    }
+    return out;
   }
 }
 
@@ -53,15 +120,14 @@ export function miningPoolDomains(): PoolDomains {
   return shipped;
 }
 
-/**
- * Host names in text: dot-separated labels ending in an alphabetic top-level label, not part of a longer word or
- * path segment (`a.b_c` or `x.minexmr.com.tar` do not yield `minexmr.com`).
- */
-const HOST_TOKEN = /(?<![A-Za-z0-9_.-])(?:[A-Za-z0-9_-]{1,63}\.){1,12}[A-Za-z][A-Za-z0-9-]{0,23}(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;
-
 export interface HostMatch {
   host: string;
   offset: number;
+}
+
+export interface PoolHostMatch extends HostMatch {
+  /** The listed domain the host is or is under. */
+  domain: string;
 }
 
 export function findHosts(text: string, limit = 10_000): HostMatch[] {

@@ -190,25 +190,44 @@ export interface WalletMatch {
   standalone: boolean;
 }
 
-const MONERO_CANDIDATE = /(?<![0-9A-Za-z])[48][1-9A-HJ-NP-Za-km-z]{94}(?:[1-9A-HJ-NP-Za-km-z]{11})?(?![0-9A-Za-z])/g;
-const BITCOIN_BASE58_CANDIDATE = /(?<![0-9A-Za-z])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![0-9A-Za-z])/g;
-const BITCOIN_BECH32_CANDIDATE = /(?<![0-9A-Za-z])(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![0-9A-Za-z])/g;
-const ETHEREUM_CANDIDATE = /(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])/g;
+/**
+ * Candidates of every format in one pass. Each alternative matches a whole run of letters and digits, and the formats
+ * start differently (`4`/`8`, `1`/`3`, `bc1`, `0x`), so a run is a candidate of one format at most.
+ */
+const BASE58_CHAR = '[1-9A-HJ-NP-Za-km-z]';
+const WALLET_CANDIDATE = new RegExp(
+  '(?<![0-9A-Za-z])(?:' +
+    `(?<monero>[48]${BASE58_CHAR}{94}(?:${BASE58_CHAR}{11})?)` +
+    `|(?<bitcoin>[13]${BASE58_CHAR}{25,34})` +
+    '|(?<bech32>(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71})' +
+    '|(?<ethereum>0x[0-9a-fA-F]{40})' +
+    ')(?![0-9A-Za-z])',
+  'g',
+);
 
-/** Every checksum-valid address in `text` (at most `limit` candidates of each format are checked). */
+type CandidateFormat = 'monero' | 'bitcoin' | 'bech32' | 'ethereum';
+
+const CHECKS: Record<CandidateFormat, { check: (s: string) => WalletType | undefined; standalone: boolean }> = {
+  monero: { check: moneroAddressType, standalone: true },
+  bitcoin: { check: (s) => (isBitcoinBase58Address(s) ? 'bitcoin' : undefined), standalone: false },
+  bech32: { check: (s) => (isBitcoinBech32Address(s) ? 'bitcoin' : undefined), standalone: false },
+  ethereum: { check: (s) => (isEthereumAddress(s) ? 'ethereum' : undefined), standalone: false },
+};
+
+/** Every checksum-valid address in `text` (at most `limit` candidates of each format are checked), in text order. */
 export function findWallets(text: string, limit = 64): WalletMatch[] {
   const found: WalletMatch[] = [];
-  const scan = (re: RegExp, check: (s: string) => WalletType | undefined, standalone: boolean): void => {
-    let checked = 0;
-    for (const m of text.matchAll(re)) {
-      if (++checked > limit) break;
-      const type = check(m[0]);
-      if (type) found.push({ type, offset: m.index, address: m[0], standalone });
-    }
-  };
-  scan(MONERO_CANDIDATE, moneroAddressType, true);
-  scan(BITCOIN_BASE58_CANDIDATE, (s) => (isBitcoinBase58Address(s) ? 'bitcoin' : undefined), false);
-  scan(BITCOIN_BECH32_CANDIDATE, (s) => (isBitcoinBech32Address(s) ? 'bitcoin' : undefined), false);
-  scan(ETHEREUM_CANDIDATE, (s) => (isEthereumAddress(s) ? 'ethereum' : undefined), false);
-  return found.sort((a, b) => a.offset - b.offset);
+  const checked: Record<CandidateFormat, number> = { monero: 0, bitcoin: 0, bech32: 0, ethereum: 0 };
+  let open = 4;
+  for (const m of text.matchAll(WALLET_CANDIDATE)) {
+    const groups = m.groups!;
+    const format: CandidateFormat = groups.monero ? 'monero' : groups.bitcoin ? 'bitcoin' : groups.bech32 ? 'bech32' : 'ethereum';
+    if (checked[format] >= limit) continue;
+    checked[format]++;
+    const { check, standalone } = CHECKS[format];
+    const type = check(m[0]);
+    if (type) found.push({ type, offset: m.index, address: m[0], standalone });
+    if (checked[format] === limit && --open === 0) break;
+  }
+  return found;
 }

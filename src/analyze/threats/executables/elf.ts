@@ -2,7 +2,7 @@ import { BinaryFormatError } from '../../binary/errors.js';
 import { PF_X, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, elfInterpreter, elfMachineName, readElf, type ElfFile } from '../../binary/elf.js';
 import { readGoBuildInfo } from '../../packages/golang/buildinfo.js';
 import { printable } from '../evidence.js';
-import { ENTROPY_BYTE_BUDGET, MAX_SECTIONS_IN_EVIDENCE, roundEntropy, shannonEntropy, type SectionEntropy } from './entropy.js';
+import { ENTROPY_BYTE_BUDGET, MAX_SECTIONS_IN_EVIDENCE, entropyReaches, roundEntropy, shannonEntropy, type SectionEntropy } from './entropy.js';
 import { detectPackers, type PackerMatch } from './packers.js';
 import type { ExecutableRules } from './rules.js';
 
@@ -61,10 +61,17 @@ function goVersionOf(content: Buffer): string | undefined {
 }
 
 /**
+ * How much of an ELF `examineElf` works out. `full`: every fact. `screen`: only what can make a finding (headers,
+ * packers, which code sections are high-entropy): `sections` stays empty and the Go build information is not read, so
+ * the facts serve as a superset test only; the detector examines the few files that pass again in full for the evidence.
+ */
+export type ElfExamination = 'full' | 'screen';
+
+/**
  * Facts of an ELF file, or undefined when even its header and program headers do not read (a damaged section
  * table alone is a fact, not a failure). Never throws on bad content.
  */
-export function examineElf(content: Buffer, rules: ExecutableRules): ElfFacts | undefined {
+export function examineElf(content: Buffer, rules: ExecutableRules, examination: ElfExamination = 'full'): ElfFacts | undefined {
   let elf: ElfFile;
   try {
     elf = readElf(content, { tolerateDamagedSections: true });
@@ -90,7 +97,7 @@ export function examineElf(content: Buffer, rules: ExecutableRules): ElfFacts | 
   if (packers.length > 0) {
     facts.packer = packers[0]!.id;
     facts.packers = packers;
-  } else {
+  } else if (examination === 'full') {
     // A packed program hides its build information; only unpacked files are worth the look.
     const goVersion = goVersionOf(content);
     if (goVersion !== undefined) facts.goVersion = printable(goVersion, 64);
@@ -111,6 +118,13 @@ export function examineElf(content: Buffer, rules: ExecutableRules): ElfFacts | 
     const size = Math.min(r.size, content.length - r.offset);
     if (size > budget) continue;
     budget -= size;
+    if (examination === 'screen') {
+      // Only whether a code section is high-entropy matters here, and most are ruled out before their end.
+      if (r.executable && size >= rules.entropy.minSectionBytes && entropyReaches(content.subarray(r.offset, r.offset + size), rules.entropy.highCode)) {
+        facts.highEntropyCode.push(printable(r.name, 32));
+      }
+      continue;
+    }
     const entropy = shannonEntropy(content.subarray(r.offset, r.offset + size));
     const name = printable(r.name, 32);
     measured.push({ name, size, entropy: roundEntropy(entropy), executable: r.executable });

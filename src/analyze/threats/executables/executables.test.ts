@@ -6,6 +6,7 @@ import { buildElf, buildElfProgram, buildPe, buildPeImportSection } from '../../
 import { readPe, readPeImports } from '../../binary/pe.js';
 import { executablesAnalyzer, examineElf, examinePe, scriptFacts, shannonEntropy } from './index.js';
 import { ExecutableRulesError, executableRules, parseExecutableRules } from './rules.js';
+import { entropyReaches, maxEntropyWithUnseen } from './entropy.js';
 
 /** Deterministic incompressible bytes (a SHA-256 chain), as packed or encrypted code looks. */
 function randomBytes(length: number, seed = 'seed'): Buffer {
@@ -334,6 +335,42 @@ describe('entropy', () => {
     expect(shannonEntropy(Buffer.alloc(100))).toBe(0);
     expect(shannonEntropy(Buffer.from(Array.from({ length: 512 }, (_, i) => i & 0xff)))).toBeCloseTo(8, 10);
     expect(shannonEntropy(Buffer.alloc(0))).toBe(0);
+  });
+
+  it('counts bytes alike at any alignment and length', () => {
+    const bytes = Buffer.concat([randomBytes(3000), Buffer.alloc(3000, 0x90)]);
+    const naive = (b: Uint8Array): number => {
+      const counts = new Array<number>(256).fill(0);
+      for (const x of b) counts[x]!++;
+      return counts.reduce((h, c) => (c === 0 ? h : h - (c / b.length) * Math.log2(c / b.length)), 0);
+    };
+    for (const [from, to] of [[0, 6000], [1, 5999], [2, 7], [3, 4], [5, 4097]] as const) {
+      expect(shannonEntropy(bytes.subarray(from, to))).toBeCloseTo(naive(bytes.subarray(from, to)), 12);
+    }
+  });
+
+  it('bounds the entropy of bytes not yet seen from above', () => {
+    const bytes = Buffer.concat([Buffer.alloc(40_000, 0x41), randomBytes(60_000)]);
+    const counts = new Float64Array(256);
+    for (let i = 0; i < 50_000; i++) counts[bytes[i]!]!++;
+    expect(maxEntropyWithUnseen(counts, 50_000, bytes.length)).toBeGreaterThanOrEqual(shannonEntropy(bytes));
+    expect(maxEntropyWithUnseen(new Float64Array(256), 0, 1024)).toBeCloseTo(8, 10);
+  });
+
+  it('tells whether entropy reaches a threshold exactly as measuring it all does, low, high or random bytes late', () => {
+    const code = Buffer.from(Array.from({ length: 600_000 }, (_, i) => [0x48, 0x89, 0xe5, 0x00, 0x8b, 0x45, 0xff, 0xc3][i % 8]! ^ (i % 97 === 0 ? i & 0xff : 0)));
+    const inputs = [
+      code,
+      randomBytes(400_000),
+      // Low-entropy start, incompressible end: the early stop must not rule it out.
+      Buffer.concat([Buffer.alloc(150_000, 0x00), randomBytes(450_000)]),
+      Buffer.concat([code.subarray(0, 200_000), randomBytes(500_000)]),
+      randomBytes(5000),
+      Buffer.alloc(0),
+    ];
+    for (const bytes of inputs) {
+      for (const threshold of [0.5, 6, 7.2, 7.9]) expect(entropyReaches(bytes, threshold)).toBe(shannonEntropy(bytes) >= threshold);
+    }
   });
 });
 

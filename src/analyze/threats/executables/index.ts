@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
 import { detectExecutableFormat } from '../../binary/executable.js';
 import { Kind, candidateKinds, hasKind } from '../candidates.js';
@@ -118,21 +118,25 @@ function hiddenLocationFinding(path: string, facts: ElfFacts, rules: ExecutableR
   ];
 }
 
+/**
+ * Whether screened facts (no Go build information, entropy of code only) may lead to a finding: a superset of the
+ * conditions of `packedFindings` and `hiddenLocationFinding`, which the full facts then decide.
+ */
+function mayYieldFinding(path: string, screened: ElfFacts, rules: ExecutableRules): boolean {
+  if (screened.packer !== undefined || screened.highEntropyCode.length > 0) return true;
+  if (screened.type === 'relocatable' || screened.type === 'core') return false;
+  return screened.linking === 'static' && screened.stripped && oddLocation(path, rules) !== undefined;
+}
+
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
-
-let configKey: string | undefined;
 
 export const executablesAnalyzer: Analyzer = {
   name: 'executables',
   version: 1,
   get configKey(): string {
-    if (configKey === undefined) {
-      const rules = executableRules();
-      configKey = `executables-rules:${createHash('sha256').update(JSON.stringify(rules, (_k, v: unknown) => (v instanceof Set ? [...v] : Buffer.isBuffer(v) ? v.toString('hex') : v))).digest('hex').slice(0, 16)}`;
-    }
-    return configKey;
+    return `executables-rules:${dataFileDigest('executables.yaml')}`;
   },
   wants: (path, header) => hasKind(candidateKinds(path, header), Kind.Executable | Kind.WindowsProgram | Kind.Script),
   analyze(file: AnalyzedFile): AnalysisOutput {
@@ -148,6 +152,10 @@ export const executablesAnalyzer: Analyzer = {
     }
     if (format === 'elf') {
       const rules = executableRules();
+      // Most programs yield nothing: screen them cheaply, and examine in full only those that may yield a finding.
+      const screened = examineElf(file.content, rules, 'screen');
+      if (!screened) return { notices: [{ level: 'warning', message: 'ELF headers are unreadable; the program was not examined' }] };
+      if (!mayYieldFinding(file.path, screened, rules)) return {};
       const facts = examineElf(file.content, rules);
       if (!facts) return { notices: [{ level: 'warning', message: 'ELF headers are unreadable; the program was not examined' }] };
       const findings = facts.goVersion === undefined || facts.packer !== undefined ? packedFindings('ELF', facts, 'elf') : [];

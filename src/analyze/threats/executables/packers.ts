@@ -30,13 +30,15 @@ function printableSignal(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
 }
 
-function matchPacker(rule: PackerRule, input: PackerInput): PackerMatch | undefined {
+function matchPacker(rule: PackerRule, input: PackerInput, sectionHits: boolean): PackerMatch | undefined {
   const signals: string[] = [];
   let atEntryPoint = false;
-  for (const name of input.sectionNames) {
-    if (rule.sections.has(name)) {
-      signals.push(`section:${printableSignal(name)}`);
-      if (name === input.entrySection) atEntryPoint = true;
+  if (sectionHits) {
+    for (const name of input.sectionNames) {
+      if (rule.sections.has(name)) {
+        signals.push(`section:${printableSignal(name)}`);
+        if (name === input.entrySection) atEntryPoint = true;
+      }
     }
   }
   for (const m of rule.markers) {
@@ -58,8 +60,30 @@ function matchPacker(rule: PackerRule, input: PackerInput): PackerMatch | undefi
  * Crypter layer over UPX reads as yoda-crypter, then upx.
  */
 export function detectPackers(rules: ExecutableRules, input: PackerInput): PackerMatch[] {
-  const found = rules.packers.flatMap((r) => matchPacker(r, input) ?? []);
+  const packersBySection = sectionIndex(rules);
+  const named = new Set<PackerRule>();
+  for (const name of input.sectionNames) for (const rule of packersBySection.get(name) ?? []) named.add(rule);
+  const found: PackerMatch[] = [];
+  for (const rule of rules.packers) {
+    // Most packers have only section names, and most files none of them: skip those without reading anything.
+    if (!named.has(rule) && rule.markers.length === 0 && (rule.entryPoint.length === 0 || !input.entryBytes)) continue;
+    const match = matchPacker(rule, input, named.has(rule));
+    if (match) found.push(match);
+  }
   return found.sort((a, b) => Number(b.atEntryPoint) - Number(a.atEntryPoint));
+}
+
+const sectionIndexes = new WeakMap<ExecutableRules, Map<string, PackerRule[]>>();
+
+/** Section name → the packers that write a section of that name. */
+function sectionIndex(rules: ExecutableRules): Map<string, PackerRule[]> {
+  let index = sectionIndexes.get(rules);
+  if (!index) {
+    index = new Map();
+    for (const rule of rules.packers) for (const name of rule.sections) index.set(name, [...(index.get(name) ?? []), rule]);
+    sectionIndexes.set(rules, index);
+  }
+  return index;
 }
 
 /** Longest entry-point pattern, so callers read enough bytes at the entry point. */

@@ -1,3 +1,4 @@
+import { dataFileDigest } from '../../../config/paths.js';
 import { z } from 'zod';
 import type { Finding, Package, PackageType, Severity } from '../../../report/model.js';
 import type { ImageCheck } from '../../image-check.js';
@@ -85,7 +86,7 @@ export const hackingToolPackages: ImageCheck = {
   name: 'hacking-tool-packages',
   version: 1,
   get configKey(): string {
-    return hackingToolPackageIndex().digest;
+    return dataFileDigest('hacking-tool-packages.yaml');
   },
   check(facts) {
     const index = hackingToolPackageIndex();

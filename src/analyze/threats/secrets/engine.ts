@@ -93,6 +93,54 @@ function nearSecret(rule: SecretRule, text: string, start: number, end: number, 
   return undefined;
 }
 
+const keywordSearches = new WeakMap<readonly SecretRule[], Map<string, RegExp>>();
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** One case-insensitive expression for every keyword of `rules`, memoised per rule set and selection. */
+function keywordSearch(rules: readonly SecretRule[], all: readonly SecretRule[]): RegExp {
+  let bySelection = keywordSearches.get(all);
+  if (!bySelection) keywordSearches.set(all, (bySelection = new Map()));
+  const keywords = [...new Set(rules.flatMap((r) => r.keywords))];
+  const key = keywords.join('\n');
+  let re = bySelection.get(key);
+  if (!re) bySelection.set(key, (re = new RegExp(keywords.map(escapeRegExp).join('|'), 'gi')));
+  return re;
+}
+
+const MAX_KEYWORD_POSITIONS = 10_000;
+
+/** Characters whose lower case is ASCII although they are not (`İ` → `i̇`, Kelvin sign → `k`). */
+const LOWERS_TO_ASCII = /[\u0130\u212a]/;
+
+/**
+ * The rules' keywords that occur in the lower-cased text, found in one pass: the combined expression finds a position
+ * where some keyword starts, every keyword not yet seen is compared there, and the search goes on from the next
+ * character (so no keyword hides inside another's match).
+ */
+function keywordsPresent(text: string, rules: readonly SecretRule[], all: readonly SecretRule[]): Set<string> {
+  const keywords = [...new Set(rules.flatMap((r) => r.keywords))];
+  if (LOWERS_TO_ASCII.test(text)) {
+    const lower = text.toLowerCase();
+    return new Set(keywords.filter((k) => lower.includes(k)));
+  }
+  const present = new Set<string>();
+  const search = keywordSearch(rules, all);
+  let positions = 0;
+  search.lastIndex = 0;
+  for (let m = search.exec(text); m !== null && present.size < keywords.length; m = search.exec(text)) {
+    // Hostile repetition: stop looking and let every rule run (their own work is capped).
+    if (++positions > MAX_KEYWORD_POSITIONS) return new Set(keywords);
+    for (const k of keywords) {
+      if (!present.has(k) && text.slice(m.index, m.index + k.length).toLowerCase() === k) present.add(k);
+    }
+    search.lastIndex = m.index + 1;
+  }
+  return present;
+}
+
 /**
  * Finds secrets in `text` with the rule set (the shipped `rules/secrets.yaml` by default). The same secret found by
  * several rules is reported once, by the earliest rule; results are in text order. Never throws on any input.
@@ -100,10 +148,10 @@ function nearSecret(rule: SecretRule, text: string, start: number, end: number, 
 export function scanSecrets(text: string, target: SecretScanTarget, set: SecretRuleSet = secretRules()): SecretMatch[] {
   const applicable = set.rules.filter((r) => ruleApplies(r, target));
   if (applicable.length === 0 || text.length === 0) return [];
-  const lower = text.toLowerCase();
+  const present = keywordsPresent(text, applicable, set.rules);
   const byFingerprint = new Map<string, SecretMatch>();
   for (const rule of applicable) {
-    if (!rule.keywords.some((k) => lower.includes(k))) continue;
+    if (!rule.keywords.some((k) => present.has(k))) continue;
     if (rule.requires && !rule.requires.test(text)) continue;
     const re = rule.regex;
     re.lastIndex = 0;

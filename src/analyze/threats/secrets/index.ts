@@ -1,3 +1,4 @@
+import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding, FileHeader } from '../../analyzer.js';
 import { candidateKinds, hasKind, Kind, looksLikeText } from '../candidates.js';
 import { secretFingerprint } from '../evidence.js';
@@ -49,7 +50,7 @@ export const secretsAnalyzer: Analyzer = {
   name: 'secrets',
   version: 1,
   get configKey(): string {
-    return secretRules().digest;
+    return dataFileDigest('secrets.yaml');
   },
   wants(path: string, header: FileHeader): boolean {
     if (!hasKind(candidateKinds(path, header), WANTED_KINDS)) return false;

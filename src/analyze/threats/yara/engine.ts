@@ -1,6 +1,6 @@
 /**
  * The YARA seam: one compiled rule set, scanned against file contents. Two engines implement it: YARA-X in-process
- * (`@litko/yara-x`, scanning on libuv's thread pool, so off the main thread on every core) and the `yara` CLI (used
+ * (`@litko/yara-x`, scanning in a pool of worker threads, so off the main thread on every core) and the `yara` CLI (used
  * when the binding cannot load). Detectors never know which engine ran.
  */
 

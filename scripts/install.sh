@@ -20,8 +20,11 @@ if [ "$want_test" = 1 ]; then
   # docker-registry: a real registry on loopback; skopeo/umoci: push and build test images;
   # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;
   # mmdebstrap: the benchmark's Debian image; busybox-static: small test images;
-  # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators.
-  packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging)
+  # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators;
+  # iproute2, nftables, util-linux (nsenter, unshare): the detonation sandbox's network namespaces and sinkhole rules;
+  # openssl, curl: real clients for the sinkhole's protocol tests.
+  packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging
+    iproute2 nftables util-linux curl)
 fi
 
 missing=()

@@ -22,9 +22,9 @@ if [ "$want_test" = 1 ]; then
   # mmdebstrap: the benchmark's Debian image; busybox-static: small test images;
   # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators;
   # iproute2, nftables, util-linux (nsenter, unshare): the detonation sandbox's network namespaces and sinkhole rules;
-  # openssl, curl: real clients for the sinkhole's protocol tests.
+  # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests.
   packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging
-    iproute2 nftables util-linux curl)
+    iproute2 nftables util-linux curl dnsutils openssh-client)
 fi
 
 missing=()

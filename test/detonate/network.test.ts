@@ -79,15 +79,15 @@ describe('sandbox network: pure parts', () => {
     const entries = parseConntrack(text);
     expect(entries).toHaveLength(3);
     expect(entries[0]).toMatchObject({
-      protocol: 'tcp',
+      proto: 'tcp',
       state: 'TIME_WAIT',
       original: { src: '10.213.1.2', dst: '203.0.113.7', sport: 36752, dport: 4444 },
       reply: { src: '10.213.1.1', sport: 9999 },
       flags: ['ASSURED'],
     });
-    expect(entries[1]).toMatchObject({ protocol: 'udp', original: { dst: '192.0.2.53', dport: 53 }, flags: ['UNREPLIED'] });
-    expect(entries[1]!.state).toBeUndefined();
-    expect(entries[2]!.original).toEqual({ src: '10.213.1.2', dst: '198.51.100.1' });
+    expect(entries[1]).toMatchObject({ proto: 'udp', original: { dst: '192.0.2.53', dport: 53 }, flags: ['UNREPLIED'] });
+    expect(entries[1]!.state).toBeNull();
+    expect(entries[2]!.original).toMatchObject({ src: '10.213.1.2', dst: '198.51.100.1', sport: null, dport: null });
     expect(parseConntrack('x'.repeat(100_000))).toEqual([]);
   });
 
@@ -329,7 +329,7 @@ innerDescribe(
       expect(r).toEqual({ ok: true, reply: 'pong-tcp a' });
       expect(sink.events).toContainEqual({ kind: 'tcp', from: net.sampleAddress, data: 'stratum-hello' });
       const entries = parseConntrack(await net.readConntrack());
-      const flow = entries.find((e) => e.protocol === 'tcp' && e.original.dst === '203.0.113.7');
+      const flow = entries.find((e) => e.proto === 'tcp' && e.original.dst === '203.0.113.7');
       expect(flow?.original).toMatchObject({ src: net.sampleAddress, dport: 4444 });
       expect(flow?.reply).toMatchObject({ src: net.sinkAddress, sport: PORTS.tcp });
     });
@@ -340,7 +340,7 @@ innerDescribe(
       expect(sink.events).toContainEqual({ kind: 'dns', from: net.sampleAddress, data: 'query' });
       expect(sink.events).toContainEqual({ kind: 'udp', from: net.sampleAddress, data: 'ntp?' });
       const entries = parseConntrack(await net.readConntrack());
-      expect(entries.some((e) => e.protocol === 'udp' && e.original.dst === '192.0.2.53' && e.original.dport === 53)).toBe(true);
+      expect(entries.some((e) => e.proto === 'udp' && e.original.dst === '192.0.2.53' && e.original.dport === 53)).toBe(true);
     });
 
     it("cannot reach the caller's loopback services, nor anything but the sink", async () => {
@@ -362,7 +362,7 @@ innerDescribe(
       const r = await probe(net, 'flood', '', 0, '', 300);
       expect(r).toMatchObject({ ok: true, sent: 300 });
       const entries = parseConntrack(await net.readConntrack());
-      expect(entries.filter((e) => e.protocol === 'udp').length).toBeGreaterThan(100);
+      expect(entries.filter((e) => e.proto === 'udp').length).toBeGreaterThan(100);
     });
 
     it('runs two networks at once without crosstalk', async () => {

@@ -113,3 +113,18 @@ export function shebangInterpreter(content: Buffer): string | undefined {
   const base = program.slice(program.lastIndexOf('/') + 1);
   return base === '' ? undefined : base;
 }
+
+const latin1Texts = new WeakMap<Buffer, string>();
+
+/**
+ * The first `MAX_TEXT_CANDIDATE_BYTES` of a file as latin1 text (one char per byte, so offsets in the string are
+ * offsets in the file), converted once and shared by every text detector that reads the same file.
+ */
+export function latin1Text(content: Buffer): string {
+  let text = latin1Texts.get(content);
+  if (text === undefined) {
+    text = content.subarray(0, MAX_TEXT_CANDIDATE_BYTES).toString('latin1');
+    latin1Texts.set(content, text);
+  }
+  return text;
+}

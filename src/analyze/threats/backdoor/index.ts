@@ -1,7 +1,7 @@
 import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
 import type { Severity } from '../../../report/model.js';
-import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES } from '../candidates.js';
+import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES, latin1Text } from '../candidates.js';
 import { lineAt, printable } from '../evidence.js';
 import { placeOf, runsByItself, type TextPlace } from '../cryptominer/where.js';
 import { parseAuthorizedKeys, parsePreload } from './authorized-keys.js';
@@ -128,7 +128,7 @@ export const backdoorAnalyzer: Analyzer = {
   analyze(file: AnalyzedFile): AnalysisOutput {
     if (!looksLikeText(file.content)) return {};
     const kinds = candidateKinds(file.path, file);
-    const text = file.content.subarray(0, MAX_TEXT_CANDIDATE_BYTES).toString('latin1');
+    const text = latin1Text(file.content);
     try {
       const findings = scanBackdoorText(file, text, kinds, backdoorPatterns());
       return findings.length > 0 ? { findings } : {};

@@ -1,7 +1,7 @@
 import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
 import type { Severity } from '../../../report/model.js';
-import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES } from '../candidates.js';
+import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES, latin1Text } from '../candidates.js';
 import { lineAt, printable } from '../evidence.js';
 import { parseMinerConfig } from './config.js';
 import { miningPoolDomains, type PoolDomains } from './pools.js';
@@ -218,7 +218,7 @@ export const cryptominerAnalyzer: Analyzer = {
   },
   analyze(file: AnalyzedFile): AnalysisOutput {
     if (!looksLikeText(file.content)) return {};
-    const text = file.content.subarray(0, MAX_TEXT_CANDIDATE_BYTES).toString('latin1');
+    const text = latin1Text(file.content);
     try {
       const findings = scanMinerText(file, text, miningPoolDomains());
       return findings.length > 0 ? { findings } : {};

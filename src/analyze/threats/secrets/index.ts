@@ -1,6 +1,6 @@
 import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding, FileHeader } from '../../analyzer.js';
-import { candidateKinds, hasKind, Kind, looksLikeText } from '../candidates.js';
+import { candidateKinds, hasKind, Kind, looksLikeText, latin1Text } from '../candidates.js';
 import { secretFingerprint } from '../evidence.js';
 import { lineNumberAt, MAX_SECRETS_PER_TEXT, scanSecrets, type SecretMatch } from './engine.js';
 import { secretRules, type SecretRuleSet } from './rules.js';
@@ -73,7 +73,7 @@ export const secretsAnalyzer: Analyzer = {
       };
     }
     if (!looksLikeText(file.content)) return {};
-    const text = file.content.toString('latin1');
+    const text = latin1Text(file.content);
     const matches = scanSecrets(text, { path: file.path, kinds });
     if (matches.length === 0) return {};
     const findings = matches.map((m) => secretFinding(m, lineNumberAt(text, m.offset)));

@@ -14,8 +14,16 @@ export interface LayerVisitor {
   /** Every entry (files, dirs, links …). Return true to be handed the file's content. */
   entry(header: FileHeader): boolean;
   content(header: FileHeader, content: Buffer): Promise<void>;
-  whiteout(path: string): void;
-  opaqueDir(dir: string): void;
+  /**
+   * Optional streaming alternative to `content`, for consumers that write files out (rootfs extraction): when
+   * present, every entry `entry()` wanted, of any type, is handed here with its body as a stream (empty for
+   * non-files), `content` is not called and the in-memory size limit does not apply. The visitor reads the body
+   * to its end or not at all (the walker drains what is left; breaking out of the iteration would end the tar).
+   */
+  stream?(header: FileHeader, body: AsyncIterable<Buffer>): Promise<void>;
+  /** May return a promise: the walker waits for it before reading the next entry. */
+  whiteout(path: string): void | Promise<void>;
+  opaqueDir(dir: string): void | Promise<void>;
   notice(notice: Omit<ScanNotice, 'layer'>): void;
 }
 
@@ -146,10 +154,10 @@ export async function walkLayer(blob: Readable, options: WalkOptions, visitor: L
       const base = path.slice(slash + 1);
       const dir = slash < 0 ? '' : path.slice(0, slash);
       if (base.startsWith(WHITEOUT_PREFIX)) {
-        if (base === OPAQUE_MARKER) visitor.opaqueDir(dir);
+        if (base === OPAQUE_MARKER) await visitor.opaqueDir(dir);
         else if (!base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
           const target = base.slice(WHITEOUT_PREFIX.length);
-          if (target) visitor.whiteout(dir ? `${dir}/${target}` : target);
+          if (target) await visitor.whiteout(dir ? `${dir}/${target}` : target);
         }
         await drain(entry);
         continue;
@@ -177,7 +185,10 @@ export async function walkLayer(blob: Readable, options: WalkOptions, visitor: L
         ...(linkname !== undefined ? { linkname } : {}),
       };
       const wanted = visitor.entry(header);
-      if (wanted && type === 'file') {
+      if (wanted && visitor.stream) {
+        await visitor.stream(header, entry as AsyncIterable<Buffer>);
+        await drain(entry);
+      } else if (wanted && type === 'file') {
         if (header.size > limits.maxAnalyzedFileBytes) {
           visitor.notice({ level: 'warning', message: `file is ${header.size} bytes, over the ${limits.maxAnalyzedFileBytes}-byte analysis limit; not analysed`, path });
           await drain(entry);

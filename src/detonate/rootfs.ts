@@ -1,0 +1,498 @@
+/**
+ * Materialises an image's root filesystem on disk for the detonation stage, from the same streaming layer walker
+ * as the static stage (decompression, bombs, path normalisation, whiteout names).
+ *
+ * Safety model: the target directory is new, empty and ours, and nothing but this code writes into it until the
+ * sandbox starts, so checks made with lstat cannot be raced. Every write goes to `<resolved parent>/<name>`, where
+ * the parent is resolved one component at a time with lstat: a symlink met on the way is followed *inside the
+ * rootfs* (an absolute target restarts at the rootfs, `..` stops at it), the way containerd and Docker apply
+ * layers in a chroot, so `evil -> /tmp` then `evil/x` lands in `<dir>/tmp/x`. The last component is never followed:
+ * whatever is there is removed first and files are created with O_CREAT|O_EXCL|O_NOFOLLOW.
+ *
+ * Modes are kept as the image has them, setuid and setgid included: the sample runs in a user namespace (runc:
+ * files are owned by the unprivileged host range, see `ownership`) or under gVisor's own kernel, where those bits
+ * grant nothing on the host. Host users are kept out by the bundle directory (0700, see bundle.ts), which also
+ * keeps them away from setuid files owned by real root when `ownership` maps image root to host root.
+ */
+import { constants, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Limits } from '../config/limits.js';
+import { ImageError } from '../image/errors.js';
+import type { ResolvedImage } from '../image/types.js';
+import type { FileHeader } from '../analyze/analyzer.js';
+import { walkLayer, type LayerVisitor } from '../layers/walk.js';
+import { silentProgress, type Progress } from '../progress/progress.js';
+import type { ScanNotice } from '../report/model.js';
+
+/** Host ids the image's ids are shifted onto: image uid N becomes host uid `uid + N` (N < size, else `uid + 65534`). */
+export interface RootfsOwnership {
+  uid: number;
+  gid: number;
+  size: number;
+}
+
+export interface MaterialiseOptions {
+  /** The walker's limits (bombs, entries per layer, path length). */
+  limits: Limits;
+  /** Disk budget: the sum of all regular files written, over all layers. Default 4 GiB. */
+  diskBudgetBytes?: number;
+  /** Most entries over all layers (files, dirs, links, whiteouts). Default `limits.maxLayerEntries`. */
+  maxEntries?: number;
+  /**
+   * Chown every entry onto this id range (needs root). runc with a user namespace needs the range of its uid
+   * mapping (e.g. 100000/65536) or the sample cannot read its own files; gVisor wants {0, 0, 2^32-1} (image ids
+   * kept). Absent: everything belongs to the calling user.
+   */
+  ownership?: RootfsOwnership;
+  progress?: Progress;
+}
+
+export interface MaterialiseResult {
+  /** Regular files written (hardlinks not counted). */
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardlinks: number;
+  /** Bytes of regular file content written (what the disk budget counts). */
+  bytes: number;
+  notices: ScanNotice[];
+}
+
+export const DEFAULT_DISK_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
+/** Symlinks followed while resolving one path, as the kernel's ELOOP limit. */
+const MAX_LINK_HOPS = 40;
+const MAX_NOTICES = 100;
+
+/** The rootfs could not be materialised (a limit, an unusable target dir, an I/O failure); stops the detonation. */
+export class RootfsError extends ImageError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'RootfsError';
+  }
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+export interface ResolveOptions {
+  /** Create missing components as directories (called with the absolute path and the resolved components). */
+  mkdir?: (abs: string, parts: string[]) => Promise<void>;
+  /** Every component, the last included, must be a directory. */
+  directory?: boolean;
+  /** Longest resolved path (relative to the root) accepted. */
+  maxPathLength?: number;
+}
+
+/**
+ * Resolves `path` (relative to `root`, any form) component by component with lstat, following symlinks as if
+ * `root` were `/`. Returns the resolved components (the last may not exist), or null when a component on the way
+ * is missing (without `mkdir`) or is not a directory. Never looks outside `root`.
+ */
+export async function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): Promise<string[] | null> {
+  const segments = (p: string): string[] => p.split('/').filter((s) => s !== '' && s !== '.').reverse();
+  const queue = segments(path);
+  const out: string[] = [];
+  let hops = 0;
+  let length = 0;
+  while (queue.length > 0) {
+    const c = queue.pop()!;
+    if (c === '..') {
+      const dropped = out.pop();
+      if (dropped !== undefined) length -= dropped.length + 1;
+      continue;
+    }
+    const last = queue.length === 0;
+    length += c.length + 1;
+    if (options.maxPathLength !== undefined && length > options.maxPathLength) {
+      throw new RootfsError(`a path in the image resolves to more than ${options.maxPathLength} characters (${JSON.stringify(path.slice(0, 200))})`, 'a hostile image, or raise the path length limit');
+    }
+    const abs = join(root, ...out, c);
+    let st;
+    try {
+      st = await fs.lstat(abs);
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+      if (options.mkdir) {
+        out.push(c);
+        await options.mkdir(abs, [...out]);
+        continue;
+      }
+      if (last) {
+        out.push(c);
+        return out;
+      }
+      return null;
+    }
+    if (st.isSymbolicLink()) {
+      if (++hops > MAX_LINK_HOPS) {
+        throw new RootfsError(`too many levels of symbolic links resolving ${JSON.stringify(path.slice(0, 200))} in the image`, 'a symlink loop in a hostile image');
+      }
+      const target = await fs.readlink(abs);
+      length -= c.length + 1;
+      if (target.startsWith('/')) {
+        out.length = 0;
+        length = 0;
+      }
+      queue.push(...segments(target));
+      continue;
+    }
+    if (!st.isDirectory() && (!last || options.directory)) return null;
+    out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Reads a regular file of a materialised rootfs (`etc/passwd`), resolving links inside the rootfs and reading at
+ * most `maxBytes`. Null when it does not exist or is not a regular file.
+ */
+export async function readRootfsFile(root: string, path: string, maxBytes: number): Promise<Buffer | null> {
+  const parts = await resolveInRoot(root, path);
+  if (!parts || parts.length === 0) return null;
+  let fh;
+  try {
+    fh = await fs.open(join(root, ...parts), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if (['ENOENT', 'ELOOP', 'ENOTDIR', 'ENXIO'].includes(errno(err) ?? '')) return null;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return null;
+    const buf = Buffer.alloc(Math.min(st.size, maxBytes));
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
+class Extractor {
+  readonly result: MaterialiseResult = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, notices: [] };
+  layer = 0;
+  /** Resolved paths this layer created or changed: whiteouts and opaque markers only hide what lower layers made. */
+  private layerPaths = new Set<string>();
+  /** Image path of a parent → its resolved components; cleared whenever something is removed. */
+  private dirCache = new Map<string, string[]>();
+  /** Directory modes, applied at the end so that a read-only directory does not stop later writes into it. */
+  private dirModes = new Map<string, number>();
+  private entries = 0;
+  private suppressed = 0;
+  private readonly budget: number;
+  private readonly maxEntries: number;
+
+  constructor(
+    private readonly root: string,
+    private readonly options: MaterialiseOptions,
+  ) {
+    this.budget = options.diskBudgetBytes ?? DEFAULT_DISK_BUDGET_BYTES;
+    this.maxEntries = options.maxEntries ?? options.limits.maxLayerEntries;
+  }
+
+  startLayer(index: number): void {
+    this.layer = index;
+    this.layerPaths = new Set();
+  }
+
+  notice(level: ScanNotice['level'], message: string, path?: string): void {
+    if (this.result.notices.length >= MAX_NOTICES) {
+      this.suppressed++;
+      return;
+    }
+    this.result.notices.push({ level, message, layer: this.layer, ...(path !== undefined ? { path } : {}) });
+  }
+
+  private count(): void {
+    if (++this.entries > this.maxEntries) {
+      throw new RootfsError(`the image has more than ${this.maxEntries} entries over all its layers`, 'a hostile image, or raise the entry limit');
+    }
+  }
+
+  private hostId(id: number | undefined, base: number, size: number): number {
+    const n = id ?? 0;
+    return base + (n >= 0 && n < size ? n : Math.min(65534, size - 1));
+  }
+
+  private async chown(abs: string, header?: FileHeader): Promise<void> {
+    const own = this.options.ownership;
+    if (!own) return;
+    await fs.lchown(abs, this.hostId(header?.uid, own.uid, own.size), this.hostId(header?.gid, own.gid, own.size));
+  }
+
+  private async resolveParent(parts: string[]): Promise<string[] | null> {
+    const key = parts.join('/');
+    const cached = this.dirCache.get(key);
+    if (cached) return cached;
+    const resolved = await resolveInRoot(this.root, key, {
+      directory: true,
+      maxPathLength: this.options.limits.maxPathLength,
+      mkdir: async (abs, made) => {
+        await fs.mkdir(abs, 0o755);
+        await this.chown(abs);
+        this.layerPaths.add(made.join('/'));
+      },
+    });
+    if (resolved) this.dirCache.set(key, resolved);
+    return resolved;
+  }
+
+  /** Removes whatever is at `abs` (never following it); a directory stays when `keepDir`. Returns whether a dir remains. */
+  private async clear(abs: string, keepDir: boolean): Promise<boolean> {
+    let st;
+    try {
+      st = await fs.lstat(abs);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return false;
+      throw err;
+    }
+    if (st.isDirectory()) {
+      if (keepDir) return true;
+      await fs.rm(abs, { recursive: true, force: true });
+    } else {
+      await fs.unlink(abs);
+    }
+    this.dirCache.clear();
+    return false;
+  }
+
+  async entry(header: FileHeader, body: AsyncIterable<Buffer>): Promise<void> {
+    this.count();
+    const parts = header.path.split('/');
+    const name = parts.pop()!;
+    const parent = await this.resolveParent(parts);
+    if (!parent) {
+      this.notice('warning', 'a parent of this entry is not a directory; entry skipped', header.path);
+      return;
+    }
+    const rel = [...parent, name];
+    const key = rel.join('/');
+    if (key.length > this.options.limits.maxPathLength) {
+      throw new RootfsError(`a path in the image resolves to more than ${this.options.limits.maxPathLength} characters (${JSON.stringify(header.path.slice(0, 200))})`, 'a hostile image, or raise the path length limit');
+    }
+    const abs = join(this.root, key);
+    switch (header.type) {
+      case 'directory':
+        if (!(await this.clear(abs, true))) await fs.mkdir(abs, 0o755);
+        await this.chown(abs, header);
+        this.dirModes.set(key, header.mode & 0o7777);
+        this.result.directories++;
+        break;
+      case 'file':
+        await this.writeFile(abs, header, body);
+        break;
+      case 'symlink': {
+        const target = header.linkname ?? '';
+        if (target === '' || target.length > this.options.limits.maxPathLength || target.includes('\u0000')) {
+          this.notice('warning', 'symlink with an empty or overlong target skipped', header.path);
+          return;
+        }
+        await this.clear(abs, false);
+        await fs.symlink(target, abs);
+        await this.chown(abs, header);
+        this.result.symlinks++;
+        break;
+      }
+      case 'hardlink':
+        if (!(await this.hardlink(abs, key, header))) return;
+        break;
+      default:
+        this.notice('warning', 'device node, fifo or other special file skipped', header.path);
+        return;
+    }
+    this.layerPaths.add(key);
+  }
+
+  private async writeFile(abs: string, header: FileHeader, body: AsyncIterable<Buffer>): Promise<void> {
+    if (this.result.bytes + header.size > this.budget) {
+      throw new RootfsError(
+        `the image's files need more than the ${this.budget}-byte disk budget (${header.path} is ${header.size} bytes, ${this.result.bytes} written before it)`,
+        'a hostile or very large image; raise the detonation disk budget to run it',
+      );
+    }
+    this.result.bytes += header.size;
+    await this.clear(abs, false);
+    const fh = await fs.open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      let written = 0;
+      for await (const chunk of body) {
+        written += chunk.length;
+        if (written > header.size) throw new RootfsError(`tar entry ${header.path} is longer than its header says`);
+        let offset = 0;
+        while (offset < chunk.length) {
+          const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+      }
+      const own = this.options.ownership;
+      // chown clears setuid/setgid, so it goes first
+      if (own) await fh.chown(this.hostId(header.uid, own.uid, own.size), this.hostId(header.gid, own.gid, own.size));
+      await fh.chmod(header.mode & 0o7777);
+    } finally {
+      await fh.close();
+    }
+    this.result.files++;
+  }
+
+  private async hardlink(abs: string, key: string, header: FileHeader): Promise<boolean> {
+    const targetPath = header.linkname ?? '';
+    const tparts = targetPath.split('/');
+    const tname = tparts.pop()!;
+    const tparent = tname ? await resolveInRoot(this.root, tparts.join('/'), { directory: true }) : null;
+    const tkey = tparent ? [...tparent, tname].join('/') : null;
+    let ok = false;
+    if (tkey !== null && tkey !== key) {
+      try {
+        ok = !(await fs.lstat(join(this.root, tkey))).isDirectory();
+      } catch (err) {
+        if (errno(err) !== 'ENOENT') throw err;
+      }
+    }
+    if (!ok) {
+      this.notice('warning', `hardlink to ${JSON.stringify(targetPath.slice(0, 200))} skipped: no such file earlier in the image`, header.path);
+      return false;
+    }
+    await this.clear(abs, false);
+    await fs.link(join(this.root, tkey!), abs);
+    this.result.hardlinks++;
+    return true;
+  }
+
+  async whiteout(path: string): Promise<void> {
+    this.count();
+    const parts = path.split('/');
+    const name = parts.pop()!;
+    if (name === '' || name === '.' || name === '..' || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      this.notice('warning', `whiteout of ${JSON.stringify(path.slice(0, 200))} ignored: not a name in the image`, path);
+      return;
+    }
+    const parent = await resolveInRoot(this.root, parts.join('/'), { directory: true });
+    if (!parent) return;
+    const key = [...parent, name].join('/');
+    if (this.layerPaths.has(key)) return;
+    await fs.rm(join(this.root, key), { recursive: true, force: true });
+    this.dirCache.clear();
+  }
+
+  async opaqueDir(dir: string): Promise<void> {
+    this.count();
+    const parts = await resolveInRoot(this.root, dir, { directory: true });
+    if (!parts) return;
+    try {
+      if (!(await fs.lstat(join(this.root, ...parts))).isDirectory()) return;
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return;
+      throw err;
+    }
+    await this.purge(parts);
+    this.dirCache.clear();
+  }
+
+  /** Removes everything under `parts` that this layer did not make. */
+  private async purge(parts: string[]): Promise<void> {
+    const abs = join(this.root, ...parts);
+    for (const child of await fs.readdir(abs, { withFileTypes: true })) {
+      const ckey = [...parts, child.name].join('/');
+      if (!this.layerPaths.has(ckey)) await fs.rm(join(abs, child.name), { recursive: true, force: true });
+      else if (child.isDirectory()) await this.purge([...parts, child.name]);
+    }
+  }
+
+  /** Applies directory modes, deepest first, to paths that are still real directories (no link on the way). */
+  async finish(): Promise<void> {
+    const realDir = new Map<string, boolean>();
+    const isRealDir = async (key: string): Promise<boolean> => {
+      const known = realDir.get(key);
+      if (known !== undefined) return known;
+      const slash = key.lastIndexOf('/');
+      let ok = slash < 0 || (await isRealDir(key.slice(0, slash)));
+      if (ok) {
+        try {
+          ok = (await fs.lstat(join(this.root, key))).isDirectory();
+        } catch {
+          ok = false;
+        }
+      }
+      realDir.set(key, ok);
+      return ok;
+    };
+    const keys = [...this.dirModes.keys()].sort((a, b) => b.split('/').length - a.split('/').length);
+    for (const key of keys) {
+      if (await isRealDir(key)) await fs.chmod(join(this.root, key), this.dirModes.get(key)!);
+    }
+    if (this.suppressed > 0) {
+      this.result.notices.push({ level: 'warning', message: `${this.suppressed} more rootfs notices were left out` });
+    }
+  }
+}
+
+async function checkTarget(dir: string, ownership: RootfsOwnership | undefined): Promise<void> {
+  let st;
+  try {
+    st = await fs.lstat(dir);
+  } catch (err) {
+    throw new RootfsError(`rootfs directory ${dir} is not usable: ${(err as Error).message}`);
+  }
+  if (!st.isDirectory()) throw new RootfsError(`rootfs directory ${dir} is not a directory (or is a symlink)`);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new RootfsError(`rootfs directory ${dir} is not owned by this user`, 'give an empty directory this process created');
+  }
+  if ((await fs.readdir(dir)).length > 0) throw new RootfsError(`rootfs directory ${dir} is not empty`, 'give an empty directory this process created');
+  if (ownership && typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new RootfsError('shifting rootfs ownership onto another id range needs root', 'run detonation as root');
+  }
+}
+
+/**
+ * Applies the image's layers in order into `dir` (empty, owned by us). Throws `RootfsError` when a limit is hit
+ * or the target is unusable, and the walker's `ImageError`s for unreadable layers; `dir` is then partly filled and
+ * the caller removes it. Suspicious but harmless entries (unsafe names, special files, dangling hardlinks) become
+ * notices.
+ */
+export async function materialiseRootfs(image: ResolvedImage, dir: string, options: MaterialiseOptions): Promise<MaterialiseResult> {
+  await checkTarget(dir, options.ownership);
+  const progress = options.progress ?? silentProgress;
+  const x = new Extractor(dir, options);
+  await fs.chmod(dir, 0o755);
+  if (options.ownership) await fs.chown(dir, options.ownership.uid, options.ownership.gid);
+  const wrap = async (path: string, op: () => Promise<void>): Promise<void> => {
+    try {
+      await op();
+    } catch (err) {
+      if (err instanceof ImageError) throw err;
+      throw new RootfsError(`cannot materialise ${JSON.stringify(path.slice(0, 200))} of layer ${x.layer}: ${(err as Error).message}`);
+    }
+  };
+  const visitor: LayerVisitor = {
+    entry: () => true,
+    content: () => Promise.resolve(),
+    stream: (header, body) => wrap(header.path, () => x.entry(header, body)),
+    whiteout: (path) => wrap(path, () => x.whiteout(path)),
+    opaqueDir: (path) => wrap(path, () => x.opaqueDir(path)),
+    notice: (n) => x.notice(n.level, n.message, n.path),
+  };
+  for (const layer of image.layers) {
+    x.startLayer(layer.index);
+    const task = progress.task(`rootfs layer ${layer.index + 1}/${image.layers.length}`);
+    const blob = await layer.open();
+    try {
+      await walkLayer(
+        blob,
+        { limits: options.limits, compressedSize: layer.size, onProgress: (n) => task.update(n), ...(layer.verifyDiffId ? { verifyDiffId: layer.diffId } : {}) },
+        visitor,
+      );
+    } catch (err) {
+      task.finish('failed');
+      blob.destroy();
+      throw err;
+    }
+    task.finish();
+  }
+  await wrap('', () => x.finish());
+  return x.result;
+}

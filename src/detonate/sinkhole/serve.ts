@@ -14,18 +14,11 @@ import { conntrackLookup, readConntrack } from './conntrack.js';
 import { startSinkhole, type SinkholeOptions } from './index.js';
 import type { SinkholeLimits } from './limits.js';
 
-export interface SinkholeProcessConfig {
-  host: string;
-  dnsPort: number;
-  tcpPort: number;
-  udpPort: number;
-  sinkAddress: string;
-  sinkAddress6?: string | null;
-  limits?: Partial<SinkholeLimits>;
+/** The sinkhole's options as JSON (no callbacks), plus where to read the original destinations from. */
+export type SinkholeProcessConfig = Pick<SinkholeOptions, 'host' | 'dnsPort' | 'tcpPort' | 'udpPort' | 'sinkAddress' | 'sinkAddress6' | 'limits' | 'httpBody'> & {
   /** Read the original destination of redirected flows from this conntrack table (normally /proc/net/nf_conntrack). */
   conntrackPath?: string | null;
-  httpBody?: string;
-}
+};
 
 export function parseProcessConfig(json: string): SinkholeProcessConfig {
   const v: unknown = JSON.parse(json);

@@ -1,0 +1,158 @@
+/**
+ * The runtime-neutral syscall events both text monitors (gVisor `--strace`, `strace -f` around runc) produce.
+ * Times are milliseconds on the log's own clock (time of day for strace and glog text, epoch for gVisor JSON
+ * logs); only differences matter. `errno` is set when the call failed; `ok` is false then, true when the call
+ * returned success, and undefined when the trace ended (or the task died) before the result was printed.
+ */
+export interface EventBase {
+  pid: number;
+  tMs: number;
+  ok?: boolean;
+  errno?: string;
+}
+
+export interface ExecEvent extends EventBase {
+  kind: 'exec';
+  exe: string;
+  argv: string[];
+  /** The argv list or one of its strings was cut by the tracer (`...`) or by our own bounds. */
+  argvTruncated: boolean;
+}
+
+export interface ForkEvent extends EventBase {
+  kind: 'fork';
+  child: number;
+  /** CLONE_THREAD: a new thread of `pid`, not a new process. */
+  thread: boolean;
+}
+
+export interface ExitEvent extends EventBase {
+  kind: 'exit';
+  code: number | null;
+  signal?: string;
+}
+
+export interface OpenEvent extends EventBase {
+  kind: 'open';
+  path: string;
+  flags: string[];
+  mode?: number;
+}
+
+export interface WriteEvent extends EventBase {
+  kind: 'write';
+  path: string;
+}
+
+export interface UnlinkEvent extends EventBase {
+  kind: 'unlink';
+  path: string;
+  directory: boolean;
+}
+
+export interface RenameEvent extends EventBase {
+  kind: 'rename';
+  from: string;
+  to: string;
+}
+
+export interface ChmodEvent extends EventBase {
+  kind: 'chmod';
+  path: string;
+  mode: number;
+}
+
+export interface SocketEvent extends EventBase {
+  kind: 'socket';
+  fd: number;
+  proto: 'tcp' | 'udp' | 'raw' | 'other';
+}
+
+export interface ConnectEvent extends EventBase {
+  kind: 'connect';
+  /** `sendto` carries an address only for datagram sockets. */
+  via: 'connect' | 'sendto';
+  fd: number;
+  family: 'inet' | 'inet6' | 'unix' | 'other';
+  address: string;
+  port: number | null;
+  /** Known when the tracer annotated the socket (`strace -yy`) or a `socket()` call was seen. */
+  proto?: 'tcp' | 'udp';
+}
+
+export interface KillEvent extends EventBase {
+  kind: 'kill';
+  target: number;
+  signal: string;
+}
+
+export type TraceEvent =
+  | ExecEvent
+  | ForkEvent
+  | ExitEvent
+  | OpenEvent
+  | WriteEvent
+  | UnlinkEvent
+  | RenameEvent
+  | ChmodEvent
+  | SocketEvent
+  | ConnectEvent
+  | KillEvent;
+
+export interface ParseLimits {
+  /** Longest line (after joining continuation lines) we look at; the rest is cut. */
+  maxLineChars: number;
+  /** Longest decoded string (path, argv element). */
+  maxStringChars: number;
+  maxArgv: number;
+  /** Events beyond this are counted in `dropped`, not kept. */
+  maxEvents: number;
+  /** Calls left `<unfinished ...>` at once (threads); beyond this the oldest is forgotten. */
+  maxPending: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = {
+  maxLineChars: 64 * 1024,
+  maxStringChars: 4096,
+  maxArgv: 256,
+  maxEvents: 200_000,
+  maxPending: 4096,
+};
+
+export interface ParseResult {
+  events: TraceEvent[];
+  /** Events not kept because of `maxEvents`. */
+  dropped: number;
+  /** Lines that looked like neither a syscall nor something we knowingly skip. */
+  unparsed: number;
+}
+
+/** The syscall list used with `runsc --strace-syscalls=` (runsc 20221219 accepts every name; a wrong name is fatal). */
+export const GVISOR_STRACE_SYSCALLS = [
+  'execve', 'execveat', 'clone', 'fork', 'vfork', 'exit_group', 'openat', 'open', 'creat', 'unlink', 'unlinkat',
+  'rename', 'renameat', 'renameat2', 'chmod', 'fchmod', 'fchmodat', 'socket', 'connect', 'sendto', 'kill', 'tgkill',
+  'write',
+] as const;
+
+/** `strace` arguments (before the traced command) that produce what `parseStrace` reads best. */
+export function straceArgs(outputFile: string): string[] {
+  return [
+    '-f', '-tt', '-yy', '-s', '256', '--pidns-translation',
+    '-e', `trace=${[...GVISOR_STRACE_SYSCALLS, 'clone3'].join(',')}`,
+    '-e', 'signal=none',
+    '-o', outputFile,
+  ];
+}
+
+/** The `runsc` global flags that write the `--strace` log `parseGvisorStrace` reads (JSON lines: unambiguous). */
+export function gvisorStraceFlags(debugLogDir: string): string[] {
+  const dir = debugLogDir.endsWith('/') ? debugLogDir : `${debugLogDir}/`;
+  return [
+    '--debug', '--debug-log-format=json', `--debug-log=${dir}`, '--strace',
+    `--strace-syscalls=${GVISOR_STRACE_SYSCALLS.join(',')}`,
+  ];
+}
+
+export function bounded(s: string, max: number): string {
+  return s.length > max ? s.slice(0, max) : s;
+}

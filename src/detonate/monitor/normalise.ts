@@ -1,0 +1,232 @@
+/**
+ * Folds a TraceEvent stream into the report's `behavior` lists: the process tree with argv, file changes,
+ * connection attempts and kills. Under `strace -f` around runc, everything before the container
+ * entrypoint's execve (runc's own setup, `runc init`) and every process outside the entrypoint's tree is
+ * dropped. Lists are deduplicated and bounded; `counts` keeps the real totals (a fork bomb stays visible).
+ */
+import type { TraceEvent } from './events.js';
+
+export interface ProcessRecord {
+  pid: number;
+  ppid: number;
+  exe: string;
+  argv: string[];
+  /** Ms since the container's first process started. */
+  startMs: number;
+  argvTruncated?: boolean;
+  exitCode?: number | null;
+  signal?: string;
+}
+
+export interface FileRecord {
+  op: 'write' | 'create' | 'delete' | 'chmod' | 'rename';
+  path: string;
+  pid: number;
+  /** chmod: the new permission bits. */
+  mode?: number;
+  /** rename: the new name. */
+  to?: string;
+}
+
+export interface ConnectionRecord {
+  proto: 'tcp' | 'udp' | 'unix';
+  dst: string;
+  port: number | null;
+  pid: number;
+  ok?: boolean;
+}
+
+export interface KillRecord {
+  pid: number;
+  target: number;
+  signal: string;
+  /** The target's program, when it is a process of the tree. */
+  targetExe?: string;
+  ok?: boolean;
+}
+
+export interface Behaviour {
+  processes: ProcessRecord[];
+  files: FileRecord[];
+  connections: ConnectionRecord[];
+  kills: KillRecord[];
+  /** Totals before the list bounds (deduplicated). */
+  counts: { processes: number; files: number; connections: number; kills: number };
+}
+
+export interface NormaliseOptions {
+  /**
+   * Where the container starts: `runc` drops everything before the first execve that follows runc's
+   * `runc init` (and every process outside that one's tree); `all` keeps every event (gVisor: the log holds
+   * only the sandbox's processes). Default: `runc` when a `runc init` exec is present, else `all`.
+   */
+  start?: 'runc' | 'all';
+  maxProcesses?: number;
+  maxFiles?: number;
+  maxConnections?: number;
+  maxKills?: number;
+}
+
+const DEFAULTS = { maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128 };
+
+function isRuncInit(e: TraceEvent): boolean {
+  return e.kind === 'exec' && e.argv[0] === 'runc' && e.argv[1] === 'init';
+}
+
+/** Writes that say nothing about the sample: terminals, the null device, pipes and sockets. */
+function boringWrite(path: string): boolean {
+  return !path.startsWith('/') || /^\/dev\/(null|zero|tty\S*|pts\/\d+|std(in|out|err)|console|full)$/.test(path) ||
+    /^\/proc\/self\/fd\/\d+$/.test(path);
+}
+
+export function normalise(events: readonly TraceEvent[], options: NormaliseOptions = {}): Behaviour {
+  const lim = { ...DEFAULTS, ...options };
+  const runc = (options.start ?? (events.some(isRuncInit) ? 'runc' : 'all')) === 'runc';
+
+  let from = 0;
+  let root: number | undefined;
+  if (runc) {
+    const init = events.findIndex(isRuncInit);
+    const entry = events.findIndex((e, i) => i > init && e.kind === 'exec' && e.ok !== false && !isRuncInit(e));
+    if (init < 0 || entry < 0) return empty();
+    from = entry;
+    root = events[entry]!.pid;
+  }
+
+  // pid → the process record currently running in it; tid → its process (threads share the record).
+  const current = new Map<number, ProcessRecord>();
+  const tgid = new Map<number, number>();
+  const processes: ProcessRecord[] = [];
+  let processCount = 0;
+  const files = new Map<string, FileRecord>();
+  const connections = new Map<string, ConnectionRecord>();
+  const kills = new Map<string, KillRecord>();
+  const sockets = new Map<string, 'tcp' | 'udp' | 'raw' | 'other'>();
+  let t0: number | undefined;
+
+  const owner = (pid: number): number => tgid.get(pid) ?? pid;
+  const inTree = (pid: number): boolean => !runc || current.has(owner(pid)) || owner(pid) === root;
+  const addProcess = (p: ProcessRecord): void => {
+    processCount += 1;
+    current.set(p.pid, p);
+    if (processes.length < lim.maxProcesses) processes.push(p);
+  };
+  const addFile = (f: FileRecord): void => {
+    const key = `${f.op}\0${f.path}\0${f.to ?? ''}\0${f.mode ?? ''}`;
+    if (!files.has(key)) files.set(key, f);
+  };
+
+  for (let i = from; i < events.length; i += 1) {
+    const e = events[i]!;
+    if (!inTree(e.pid)) continue;
+    const pid = owner(e.pid);
+    t0 ??= e.tMs;
+    const rel = Math.max(0, Math.round(e.tMs - t0));
+    switch (e.kind) {
+      case 'exec': {
+        if (e.ok === false) break;
+        const existing = current.get(pid);
+        const rec: ProcessRecord = {
+          pid, ppid: existing?.ppid ?? 0, exe: e.exe, argv: e.argv, startMs: rel,
+          ...(e.argvTruncated ? { argvTruncated: true } : {}),
+        };
+        // A fork that had not exec'd yet is the same process: it gets its program now.
+        if (existing && !existing.exe.startsWith('\0fork:')) {
+          existing.exitCode = undefined;
+          addProcess(rec);
+        } else if (existing) {
+          Object.assign(existing, rec);
+          current.set(pid, existing);
+        } else addProcess(rec);
+        break;
+      }
+      case 'fork': {
+        if (e.thread) {
+          tgid.set(e.child, pid);
+          break;
+        }
+        const parent = current.get(pid);
+        tgid.delete(e.child);
+        addProcess({
+          pid: e.child, ppid: pid, exe: `\0fork:${parent?.exe ?? ''}`, argv: parent?.argv ?? [], startMs: rel,
+        });
+        break;
+      }
+      case 'exit': {
+        if (e.pid !== pid) break;
+        const p = current.get(pid);
+        if (p && p.exitCode === undefined) {
+          p.exitCode = e.code;
+          if (e.signal) p.signal = e.signal;
+        }
+        break;
+      }
+      case 'open': {
+        if (e.ok === false) break;
+        const creates = e.flags.includes('O_CREAT') || e.flags.includes('O_TMPFILE');
+        const writes = creates || e.flags.some((f) => f === 'O_WRONLY' || f === 'O_RDWR' || f === 'O_TRUNC' || f === 'O_APPEND');
+        if (!writes || boringWrite(e.path)) break;
+        addFile({ op: creates ? 'create' : 'write', path: e.path, pid });
+        break;
+      }
+      case 'write': {
+        if (e.ok === false || boringWrite(e.path)) break;
+        if (files.has(`create\0${e.path}\0\0`)) break;
+        addFile({ op: 'write', path: e.path, pid });
+        break;
+      }
+      case 'unlink':
+        if (e.ok !== false) addFile({ op: 'delete', path: e.path, pid });
+        break;
+      case 'rename':
+        if (e.ok !== false) addFile({ op: 'rename', path: e.from, to: e.to, pid });
+        break;
+      case 'chmod':
+        if (e.ok !== false) addFile({ op: 'chmod', path: e.path, pid, mode: e.mode });
+        break;
+      case 'socket':
+        sockets.set(`${pid}:${e.fd}`, e.proto);
+        break;
+      case 'connect': {
+        if (e.family !== 'inet' && e.family !== 'inet6' && e.family !== 'unix') break;
+        const known = e.proto ?? sockets.get(`${pid}:${e.fd}`);
+        const proto = e.family === 'unix' ? 'unix' : known === 'udp' || (known === undefined && e.via === 'sendto') ? 'udp' : 'tcp';
+        const key = `${proto}\0${e.address}\0${e.port ?? ''}`;
+        const seen = connections.get(key);
+        if (!seen) connections.set(key, { proto, dst: e.address, port: e.port, pid, ...(e.ok === undefined ? {} : { ok: e.ok }) });
+        else if (e.ok === true) seen.ok = true;
+        break;
+      }
+      case 'kill': {
+        const target = current.get(e.target);
+        const key = `${pid}\0${e.target}\0${e.signal}`;
+        if (kills.has(key)) break;
+        kills.set(key, {
+          pid, target: e.target, signal: e.signal,
+          ...(target ? { targetExe: displayExe(target.exe) } : {}),
+          ...(e.ok === undefined ? {} : { ok: e.ok }),
+        });
+        break;
+      }
+    }
+  }
+
+  for (const p of processes) p.exe = displayExe(p.exe);
+  for (const k of kills.values()) if (k.targetExe !== undefined) k.targetExe = displayExe(k.targetExe);
+  return {
+    processes,
+    files: [...files.values()].slice(0, lim.maxFiles),
+    connections: [...connections.values()].slice(0, lim.maxConnections),
+    kills: [...kills.values()].slice(0, lim.maxKills),
+    counts: { processes: processCount, files: files.size, connections: connections.size, kills: kills.size },
+  };
+}
+
+/** A forked child that never exec'd runs its parent's program. */
+function displayExe(exe: string): string {
+  return exe.startsWith('\0fork:') ? exe.slice(6) : exe;
+}
+
+function empty(): Behaviour {
+  return { processes: [], files: [], connections: [], kills: [], counts: { processes: 0, files: 0, connections: 0, kills: 0 } };
+}

@@ -22,9 +22,11 @@ if [ "$want_test" = 1 ]; then
   # mmdebstrap: the benchmark's Debian image; busybox-static: small test images;
   # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators;
   # iproute2, nftables, util-linux (nsenter, unshare): the detonation sandbox's network namespaces and sinkhole rules;
-  # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests.
+  # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests;
+  # runsc (gVisor), runc, strace: the detonation sandboxes and their syscall monitor (they move to the user install
+  # once `scan` detonates).
   packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging
-    iproute2 nftables util-linux curl dnsutils openssh-client)
+    iproute2 nftables util-linux curl dnsutils openssh-client runsc runc strace)
 fi
 
 missing=()

@@ -1,0 +1,79 @@
+/** What the two runtime drivers share: bounded commands, the deadline, state dirs. */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runBounded, type RunResult } from '../network/exec.js';
+import { RUN_ID_PATTERN, RuntimeError, type RuntimeRunOptions } from './runtime.js';
+
+/** The environment every runtime command gets: nothing of the caller's (proxies, tokens) leaks into it. */
+export const RUNTIME_ENV: NodeJS.ProcessEnv = Object.freeze({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' });
+
+export const MANAGEMENT_TIMEOUT_MS = 10_000;
+/** After the deadline kill, how long the runtime gets to report the exit before its processes are SIGKILLed. */
+export const KILL_GRACE_MS = 3_000;
+
+export function checkRunId(id: string): void {
+  if (!RUN_ID_PATTERN.test(id)) throw new RuntimeError(`container id must match ${RUN_ID_PATTERN.source}, got ${JSON.stringify(id).slice(0, 60)}`);
+}
+
+export function stateDirFor(stateRoot: string, runtime: string, id: string): string {
+  return join(stateRoot, runtime, id);
+}
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+export function manage(cmd: string, args: readonly string[], timeoutMs = MANAGEMENT_TIMEOUT_MS): Promise<RunResult> {
+  return runBounded(cmd, args, { timeoutMs, env: RUNTIME_ENV, maxOutputBytes: 64 * 1024 });
+}
+
+export async function removeStateDir(dir: string): Promise<void> {
+  if (existsSync(dir)) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Wires the sample's output to the callbacks (never buffering it) and resolves when the child has exited. */
+export function pipeOutput(child: ChildProcess, options: Pick<RuntimeRunOptions, 'onStdout' | 'onStderr'>): void {
+  child.stdout?.on('data', (c: Buffer) => safeCall(options.onStdout, c));
+  child.stderr?.on('data', (c: Buffer) => safeCall(options.onStderr, c));
+}
+
+function safeCall(f: ((c: Buffer) => void) | undefined, c: Buffer): void {
+  if (!f) return;
+  try {
+    f(c);
+  } catch {
+    /* a consumer's bug must not stop the run */
+  }
+}
+
+export function waitExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once('error', (error) => resolve({ code: null, signal: null, error }));
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with `value` after `ms`, or earlier with whatever `p` gives. */
+export function within<T, U>(p: Promise<T>, ms: number, value: U): Promise<T | U> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<U>((r) => (timer = setTimeout(() => r(value), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** How the run ended, from the cgroup's counters when the deadline did not end it. */
+export async function classifyKill(options: RuntimeRunOptions, timedOut: boolean, exitCode: number | null): Promise<'deadline' | 'memory' | 'pids' | undefined> {
+  if (timedOut) return 'deadline';
+  if (!options.cgroup || exitCode === 0) return undefined;
+  const stats = await options.cgroup.sample().catch(() => undefined);
+  if (!stats) return undefined;
+  if (stats.oomKills > 0) return 'memory';
+  if (stats.pidsLimitHits > 0) return 'pids';
+  return undefined;
+}

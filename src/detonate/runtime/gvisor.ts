@@ -1,0 +1,191 @@
+/**
+ * gVisor `runsc`, as it works with the 2022 Debian build (lab report §3a):
+ *  - `--platform=ptrace` (kvm hangs on nested virtualisation);
+ *  - `--network=host` inside *our* sample namespace: this runsc's own network stack refuses to start on kernels
+ *    where every namespace has /proc/sys/net/core/rmem_default. The sample then uses the host kernel's TCP/IP, but
+ *    only in that namespace, whose one route leads to the sinkhole;
+ *  - `--overlay2=root:memory`: writes stay in the sandbox's memory, the materialised rootfs is left pristine;
+ *  - every runsc command under `nsenter --net=<sample ns>`: the control socket is an abstract unix socket, which
+ *    lives per network namespace (`ip netns exec` would remount /sys and break the cgroup setup).
+ * The run is `runsc run` in the foreground: `runsc wait` cannot give a root container's exit status once its
+ * sandbox is gone, only the process that made the sandbox can.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findExecutable, type RunResult } from '../network/exec.js';
+import {
+  checkRunId,
+  classifyKill,
+  isRoot,
+  KILL_GRACE_MS,
+  manage,
+  pipeOutput,
+  removeStateDir,
+  RUNTIME_ENV,
+  sleep,
+  stateDirFor,
+  waitExit,
+  within,
+} from './common.js';
+import {
+  DEFAULT_RUNTIME_STATE_DIR,
+  exitStatus,
+  INSTALL_HINT,
+  RuntimeError,
+  TailBuffer,
+  type Runtime,
+  type RuntimeAvailability,
+  type RuntimeRunOptions,
+  type RuntimeRunResult,
+} from './runtime.js';
+
+export interface GvisorOptions {
+  binary?: string;
+  nsenter?: string;
+  stateRoot?: string;
+  /** Flags added before the subcommand (a monitor's `--strace`, `--pod-init-config=…`). */
+  extraFlags?: string[];
+}
+
+export class GvisorRuntime implements Runtime {
+  readonly name = 'gvisor' as const;
+  private readonly stateRoot: string;
+
+  constructor(private readonly options: GvisorOptions = {}) {
+    this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
+  }
+
+  private binary(): string | undefined {
+    return this.options.binary ?? findExecutable('runsc');
+  }
+
+  async available(): Promise<RuntimeAvailability> {
+    const bin = this.binary();
+    if (!bin) return { ok: false, reason: `gVisor (runsc) is not installed; ${INSTALL_HINT}` };
+    if (!findExecutable('nsenter')) return { ok: false, reason: 'nsenter is not installed (apt-get install util-linux)' };
+    if (!isRoot()) return { ok: false, reason: 'gVisor detonation needs root (runsc in our own network namespace and cgroup)' };
+    const v = await manage(bin, ['--version'], 5000);
+    if (v.code !== 0) return { ok: false, reason: `\`${bin} --version\` failed: ${(v.stderr || v.spawnError || '').trim().slice(0, 200)}` };
+    return { ok: true, version: /runsc version (\S+)/.exec(v.stdout)?.[1] ?? v.stdout.trim().split('\n')[0] };
+  }
+
+  private root(id: string): string {
+    return stateDirFor(this.stateRoot, 'runsc', id);
+  }
+
+  /** `nsenter --net=<ns> -- runsc --root … <global flags> <args>` (no nsenter when the namespace is gone). */
+  private command(id: string, netnsPath: string | undefined, args: string[], extra: string[] = []): [string, string[]] {
+    const bin = this.binary();
+    if (!bin) throw new RuntimeError('gVisor (runsc) is not installed', INSTALL_HINT);
+    const runsc = [bin, '--root', this.root(id), '--platform=ptrace', '--network=host', '--overlay2=root:memory', ...extra, ...args];
+    if (netnsPath && existsSync(netnsPath)) {
+      return [this.options.nsenter ?? findExecutable('nsenter') ?? 'nsenter', [`--net=${netnsPath}`, '--', ...runsc]];
+    }
+    return [runsc[0]!, runsc.slice(1)];
+  }
+
+  private manage(id: string, netnsPath: string | undefined, args: string[], timeoutMs?: number): Promise<RunResult> {
+    const [cmd, argv] = this.command(id, netnsPath, args);
+    return manage(cmd, argv, timeoutMs);
+  }
+
+  async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {
+    checkRunId(options.id);
+    if (!existsSync(options.netnsPath)) throw new RuntimeError(`network namespace ${options.netnsPath} does not exist`);
+    const root = this.root(options.id);
+    if (existsSync(root)) throw new RuntimeError(`runsc state for ${options.id} already exists (${root}); clean it up first`);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const extra = [
+      '--cpu-num-from-quota',
+      ...(options.traceDir ? [`--debug-log=${options.traceDir.replace(/\/+$/, '')}/`] : []),
+      ...(this.options.extraFlags ?? []),
+      ...(options.runtimeFlags ?? []),
+    ];
+    for (const flag of extra) if (!flag.startsWith('--')) throw new RuntimeError(`runsc flag ${JSON.stringify(flag).slice(0, 80)} does not start with --`);
+    const errors = new TailBuffer();
+    const started = performance.now();
+    const [runCmd, runArgv] = this.command(options.id, options.netnsPath, ['run', '--bundle', bundleDir, options.id], extra);
+    const [cmd, argv] = options.wrapper?.length ? [options.wrapper[0]!, [...options.wrapper.slice(1), runCmd, ...runArgv]] : [runCmd, runArgv];
+    // `run` in the foreground: only the process that made the sandbox can learn the root container's exit status.
+    const child = spawn(cmd, argv, { cwd: bundleDir, env: RUNTIME_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    pipeOutput(child, {
+      ...(options.onStdout ? { onStdout: options.onStdout } : {}),
+      onStderr: (c) => {
+        errors.push(c);
+        options.onStderr?.(c);
+      },
+    });
+    const exited = waitExit(child);
+
+    // runsc writes the container's state file once `start` has started the sample's first process
+    let firstExecMs: number | undefined;
+    void (async () => {
+      while (firstExecMs === undefined && child.exitCode === null && child.signalCode === null) {
+        if (await isRunning(root)) firstExecMs = performance.now() - started;
+        else await sleep(5);
+      }
+    })();
+
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      void (async () => {
+        await this.manage(options.id, options.netnsPath, ['kill', '--all', options.id, 'KILL'], 5000);
+        if ((await within(exited, KILL_GRACE_MS, 'late')) === 'late') {
+          await options.cgroup?.killAll();
+          child.kill('SIGKILL');
+        }
+      })();
+    }, Math.max(0, options.deadlineMs));
+    const result = await exited;
+    clearTimeout(deadline);
+    const durationMs = performance.now() - started;
+    if (result.error) throw new RuntimeError(`cannot start runsc: ${result.error.message}`, INSTALL_HINT);
+    // runsc reports a sample killed by signal N as 128+N itself
+    const exitCode = exitStatus(result.code, result.signal);
+    const runtimeLog = errors.text().trim();
+    // runsc's own fatal errors exit 128 (a sample may too, but then its start was seen)
+    if (firstExecMs === undefined && !timedOut && exitCode === 128) {
+      throw new RuntimeError(`runsc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog.slice(-1000)}`);
+    }
+    const killedBy = await classifyKill(options, timedOut, exitCode);
+    return {
+      exitCode,
+      timedOut,
+      ...(killedBy ? { killedBy } : {}),
+      durationMs,
+      ...(firstExecMs !== undefined ? { firstExecMs } : {}),
+      ...(runtimeLog ? { runtimeLog: runtimeLog.slice(-4000) } : {}),
+    };
+  }
+
+  async cleanup(id: string, options: { netnsPath?: string } = {}): Promise<void> {
+    checkRunId(id);
+    const root = this.root(id);
+    if (this.binary() && existsSync(root)) {
+      await this.manage(id, options.netnsPath, ['kill', '--all', id, 'KILL']);
+      const del = await this.manage(id, options.netnsPath, ['delete', '--force', id]);
+      if (del.code !== 0 && !/does not exist|not found|no such/i.test(del.stderr)) {
+        throw new RuntimeError(`runsc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
+      }
+    }
+    await removeStateDir(root);
+  }
+}
+
+/** Whether a container state file in `root` says `running` (it may be half written: then not yet). */
+async function isRunning(root: string): Promise<boolean> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.endsWith('.state')) continue;
+    const text = await readFile(join(root, name), 'utf8').catch(() => '');
+    try {
+      if ((JSON.parse(text) as { status?: unknown }).status === 'running') return true;
+    } catch {
+      /* being written */
+    }
+  }
+  return false;
+}

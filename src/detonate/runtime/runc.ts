@@ -1,0 +1,153 @@
+/**
+ * Hardened runc: the bundle (bundle.ts, runtime 'runc') carries the user namespace, seccomp profile, no
+ * capabilities, read-only root, the sample's network namespace and the cgroup path; this driver runs it in the
+ * foreground (`runc run`: runc stays the parent, so its exit status is the sample's) with a state dir of our own.
+ * `--keep` leaves the stopped container, and so its cgroup, for the final accounting; `cleanup` deletes it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findExecutable } from '../network/exec.js';
+import {
+  checkRunId,
+  classifyKill,
+  isRoot,
+  KILL_GRACE_MS,
+  manage,
+  pipeOutput,
+  removeStateDir,
+  RUNTIME_ENV,
+  stateDirFor,
+  waitExit,
+  within,
+} from './common.js';
+import {
+  DEFAULT_RUNTIME_STATE_DIR,
+  exitStatus,
+  INSTALL_HINT,
+  RuntimeError,
+  type Runtime,
+  type RuntimeAvailability,
+  type RuntimeRunOptions,
+  type RuntimeRunResult,
+} from './runtime.js';
+
+export interface RuncOptions {
+  /** Default: `runc` on PATH or in the sbin directories. */
+  binary?: string;
+  /** Parent of the per-run `--root` dirs; default /run/detonate/runtime. */
+  stateRoot?: string;
+}
+
+export class RuncRuntime implements Runtime {
+  readonly name = 'runc' as const;
+  private readonly stateRoot: string;
+
+  constructor(private readonly options: RuncOptions = {}) {
+    this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
+  }
+
+  private binary(): string | undefined {
+    return this.options.binary ?? findExecutable('runc');
+  }
+
+  async available(): Promise<RuntimeAvailability> {
+    const bin = this.binary();
+    if (!bin) return { ok: false, reason: `runc is not installed; ${INSTALL_HINT}` };
+    if (!isRoot()) return { ok: false, reason: 'runc detonation needs root (it makes namespaces, cgroups and a user namespace mapping)' };
+    const maxUserNs = await readFile('/proc/sys/user/max_user_namespaces', 'utf8').catch(() => '1');
+    if (Number(maxUserNs.trim()) === 0) return { ok: false, reason: 'user namespaces are disabled (user.max_user_namespaces=0); hardened runc needs them' };
+    const v = await manage(bin, ['--version'], 5000);
+    if (v.code !== 0) return { ok: false, reason: `\`${bin} --version\` failed: ${(v.stderr || v.spawnError || '').trim().slice(0, 200)}` };
+    return { ok: true, version: /runc version (\S+)/.exec(v.stdout)?.[1] ?? v.stdout.trim().split('\n')[0] };
+  }
+
+  private root(id: string): string {
+    return stateDirFor(this.stateRoot, 'runc', id);
+  }
+
+  async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {
+    checkRunId(options.id);
+    const bin = this.binary();
+    if (!bin) throw new RuntimeError('runc is not installed', INSTALL_HINT);
+    const root = this.root(options.id);
+    if (existsSync(root)) throw new RuntimeError(`runc state for ${options.id} already exists (${root}); clean it up first`);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const pidFile = join(root, 'init.pid');
+    const logFile = join(options.traceDir ?? root, 'runc.log');
+    const started = performance.now();
+    const runcArgs = ['--root', root, '--log', logFile, '--log-format', 'json', 'run', '--keep', '--bundle', bundleDir, '--pid-file', pidFile, '--no-new-keyring', options.id];
+    const [cmd, argv] = options.wrapper?.length ? [options.wrapper[0]!, [...options.wrapper.slice(1), bin, ...runcArgs]] : [bin, runcArgs];
+    const child = spawn(cmd, argv, {
+      cwd: bundleDir,
+      env: RUNTIME_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    pipeOutput(child, options);
+    const exited = waitExit(child);
+
+    // runc writes the pid file once it has released the container's init to exec the sample's program; its
+    // mtime is read after the run, so a sample that is gone within milliseconds is timed too
+    const startedWall = Date.now();
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      void (async () => {
+        await manage(bin, ['--root', root, 'kill', '--all', options.id, 'KILL'], 5000);
+        await options.cgroup?.killAll();
+        if ((await within(exited, KILL_GRACE_MS, 'late')) === 'late') child.kill('SIGKILL');
+      })();
+    }, Math.max(0, options.deadlineMs));
+    const result = await exited;
+    clearTimeout(deadline);
+    const durationMs = performance.now() - started;
+    if (result.error) throw new RuntimeError(`cannot start runc: ${result.error.message}`, INSTALL_HINT);
+    const exitCode = exitStatus(result.code, result.signal);
+    const pidStat = await stat(pidFile).catch(() => undefined);
+    const firstExecMs = pidStat ? Math.max(0, pidStat.mtimeMs - startedWall) : undefined;
+    const runtimeLog = await runcErrors(logFile);
+    if (firstExecMs === undefined && !timedOut) {
+      // no pid file: runc never released the container's init, the sample did not run
+      throw new RuntimeError(`runc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog || 'no error logged'}`);
+    }
+    const killedBy = await classifyKill(options, timedOut, exitCode);
+    return {
+      exitCode,
+      timedOut,
+      ...(killedBy ? { killedBy } : {}),
+      durationMs,
+      ...(firstExecMs !== undefined ? { firstExecMs } : {}),
+      ...(runtimeLog ? { runtimeLog } : {}),
+    };
+  }
+
+  async cleanup(id: string): Promise<void> {
+    checkRunId(id);
+    const bin = this.binary();
+    const root = this.root(id);
+    if (bin && existsSync(root)) {
+      await manage(bin, ['--root', root, 'kill', '--all', id, 'KILL']);
+      const del = await manage(bin, ['--root', root, 'delete', '--force', id]);
+      if (del.code !== 0 && existsSync(join(root, id)) && !/does not exist|not exist/.test(del.stderr)) {
+        throw new RuntimeError(`runc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
+      }
+    }
+    await removeStateDir(root);
+  }
+}
+
+/** The error lines of runc's JSON log (bounded). */
+async function runcErrors(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const lines: string[] = [];
+  for (const line of text.split('\n').slice(-200)) {
+    try {
+      const o = JSON.parse(line) as { level?: string; msg?: string };
+      if ((o.level === 'error' || o.level === 'fatal') && o.msg) lines.push(o.msg);
+    } catch {
+      /* not JSON */
+    }
+  }
+  return lines.join('\n').slice(-4000);
+}

@@ -1,0 +1,100 @@
+/**
+ * The Runtime seam (DESIGN §6): one interface over gVisor `runsc` and hardened `runc`. The session prepares the
+ * bundle (bundle.ts), the network and the cgroup; a runtime only starts the bundle, enforces the deadline and
+ * cleans up its own state. The verdict never learns which one ran.
+ */
+import { constants } from 'node:os';
+import type { BundleLimits, SandboxRuntime } from '../bundle.js';
+import type { RunCgroup } from '../cgroup.js';
+
+export type RuntimeName = SandboxRuntime;
+
+export interface RuntimeAvailability {
+  ok: boolean;
+  /** Why it cannot be used (missing binary, not root, a probe that failed). */
+  reason?: string;
+  version?: string;
+}
+
+export interface RuntimeRunOptions {
+  /** Container id: letters, digits, `_`, `-`; unique per run. */
+  id: string;
+  /** The sample's network namespace (`/run/netns/…`), already written into the bundle for runc. */
+  netnsPath: string;
+  /** Wall-clock budget from the start of the run; the whole tree is killed when it passes. */
+  deadlineMs: number;
+  limits: BundleLimits;
+  /** The run's cgroup (also the bundle's `cgroupsPath`): the last-resort kill and the "killed by" verdict. */
+  cgroup?: RunCgroup;
+  /** Raw chunks of the sample's stdout/stderr. The runtime keeps nothing of them. */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Where the runtime writes its own logs and traces for the monitor (runsc `--debug-log`). */
+  traceDir?: string;
+  /** A monitor's global runtime flags for this run (runsc: `--strace`, `--pod-init-config=…`; runc: none exist). */
+  runtimeFlags?: string[];
+  /** A monitor's command prefix for the runtime process, e.g. `['strace', '-f', '-o', file, '--']` around runc. */
+  wrapper?: string[];
+}
+
+export interface RuntimeRunResult {
+  /** The sample's exit code; 128+N when it died of signal N; null when unknown. */
+  exitCode: number | null;
+  timedOut: boolean;
+  killedBy?: 'deadline' | 'memory' | 'pids';
+  /** From the start of `run` until the sample was gone. */
+  durationMs: number;
+  /** From the start of `run` until the sample's first program was executed, as far as the runtime tells. */
+  firstExecMs?: number;
+  /** The runtime's own complaints (bounded), for error messages. */
+  runtimeLog?: string;
+}
+
+export interface Runtime {
+  readonly name: RuntimeName;
+  available(): Promise<RuntimeAvailability>;
+  run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult>;
+  /** Kills whatever is left of container `id`, deletes it and removes the runtime's state for it. Idempotent. */
+  cleanup(id: string, options?: { netnsPath?: string }): Promise<void>;
+}
+
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
+/** Default parent of the runtimes' state dirs (`--root`), one per runtime and run id. */
+export const DEFAULT_RUNTIME_STATE_DIR = '/run/detonate/runtime';
+export const INSTALL_HINT = 'install gVisor and runc: `apt-get install runsc runc` (Debian/Ubuntu), or run scripts/install.sh';
+
+/** Keeps the last `max` bytes written to it (runtime stderr can be flooded by the sample under runc). */
+export class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly max = 16 * 1024) {}
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size > this.max && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.max)).toString('utf8');
+  }
+}
+
+/** Exit status of a child as a shell reports it. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number | null {
+  if (code !== null) return code;
+  if (signal) {
+    const n = (constants.signals as Record<string, number | undefined>)[signal];
+    return n === undefined ? null : 128 + n;
+  }
+  return null;
+}

@@ -1,0 +1,504 @@
+/**
+ * One detonation, start to finish: a private work dir, the rootfs, the cgroup, the two network namespaces with
+ * the sinkhole in the sink's, the bundle, the run under the deadline, and a teardown that always runs (also after
+ * an error, and on SIGINT/SIGTERM during the run). Runs are independent (own id, namespaces, cgroup, state dirs),
+ * so several can go at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveLimits, type Limits } from '../config/limits.js';
+import type { ResolvedImage } from '../image/types.js';
+import { silentProgress, type Progress } from '../progress/progress.js';
+import { createBundle, DEFAULT_ID_MAPPING, type BundleLimits } from './bundle.js';
+import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
+import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
+import { materialiseRootfs, type RootfsOwnership } from './rootfs.js';
+import type { Runtime, RuntimeName } from './runtime/runtime.js';
+import type { ConnectionEvent, SinkholeEvent, SinkholeStats } from './sinkhole/events.js';
+import type { SinkholeProcessConfig } from './sinkhole/serve.js';
+
+export interface DetonationLimits extends BundleLimits {
+  /** Disk budget of the materialised rootfs (all regular files). */
+  diskBytes: number;
+}
+
+export const DEFAULT_DETONATION_LIMITS: Readonly<DetonationLimits> = Object.freeze({
+  memoryBytes: 512 * 1024 * 1024,
+  pids: 256,
+  cpus: 1,
+  tmpfsBytes: 64 * 1024 * 1024,
+  diskBytes: 4 * 1024 * 1024 * 1024,
+});
+export const DEFAULT_DETONATE_TIMEOUT_MS = 60_000;
+
+/** What a syscall monitor hands back (the report contract's process tree and file operations). */
+export interface MonitorFindings {
+  processes?: BehaviorProcess[];
+  files?: BehaviorFile[];
+}
+
+export interface MonitorContext {
+  runtime: RuntimeName;
+  /** Container id, also the network and cgroup id. */
+  id: string;
+  /** Private dir for the runtime's logs and traces (runsc `--debug-log` writes here; runc its `runc.log`). */
+  traceDir: string;
+  bundleDir: string;
+  /** `performance.now()` at the start of the run; the event times in the result are relative to it. */
+  startedAt: number;
+}
+
+/** What a monitor asks of the runtime for its run. */
+export interface MonitorRuntimeRequest {
+  /** runsc global flags (`--strace`, `--strace-syscalls=…`, `--pod-init-config=…`). */
+  runtimeFlags?: string[];
+  /** Command prefix for the runtime process (`strace -f -o <traceDir>/strace.out --` around runc). */
+  wrapper?: string[];
+}
+
+/** The hook the syscall monitor plugs into: `prepare` before the run, `collect` after it, before teardown. */
+export interface DetonationMonitor {
+  prepare?(context: MonitorContext): Promise<MonitorRuntimeRequest | void> | MonitorRuntimeRequest | void;
+  collect?(context: MonitorContext): Promise<MonitorFindings | void> | MonitorFindings | void;
+}
+
+export interface DetonateOptions {
+  runtime: Runtime;
+  /** Wall time of the run in the sandbox (from its start to the kill). Default 60 s. */
+  timeoutMs?: number;
+  limits?: Partial<DetonationLimits>;
+  /** Parent of the run's private work dir (which is removed at the end). */
+  workDir: string;
+  progress?: Progress;
+  /** Replaces the image's Cmd, as `docker run IMAGE ARGS…`. */
+  command?: string[];
+  /** The layer walker's limits for materialising the rootfs. Default `resolveLimits()`. */
+  imageLimits?: Limits;
+  monitor?: DetonationMonitor;
+  /** Run id; default random. Letters, digits, `-`; at most 40 characters. */
+  id?: string;
+  /** Bytes kept of the sample's stdout and of its stderr (the start of each). Default 64 KiB. */
+  maxOutputBytes?: number;
+  /** How the sinkhole process is started (default: this install's `sinkhole/process` entry under node). */
+  sinkholeCommand?: { command: string; args: string[] };
+}
+
+export interface BehaviorProcess {
+  pid: number;
+  ppid: number;
+  exe: string;
+  argv: string[];
+  startMs: number;
+}
+export interface BehaviorFile {
+  op: 'write' | 'create' | 'delete' | 'chmod';
+  path: string;
+  pid: number;
+}
+export interface BehaviorDns {
+  name: string;
+  type: string;
+  pid: number | null;
+}
+export interface BehaviorConnection {
+  proto: 'tcp' | 'udp';
+  dst: string;
+  port: number;
+  host?: string;
+  firstBytes: string;
+  protocol: 'stratum' | 'http' | 'tls' | 'ssh' | 'irc' | 'smtp' | 'unknown';
+}
+
+/** The report's `behavior` (DESIGN §3), plus what the run measured. */
+export interface DetonationResult {
+  sandbox: RuntimeName;
+  durationMs: number;
+  exitCode: number | null;
+  timedOut: boolean;
+  killedBy?: 'deadline' | 'memory' | 'pids';
+  processes: BehaviorProcess[];
+  files: BehaviorFile[];
+  dns: BehaviorDns[];
+  connections: BehaviorConnection[];
+  cpu: { seconds: number; peakCores: number };
+  memory: { peakBytes: number };
+  pids: { peak: number };
+  /** How often the limits bit: processes the OOM killer took, forks the pids limit refused. */
+  limitsHit: { oomKills: number; pidsLimitHits: number };
+  /** Cgroup samples, one a second. */
+  series: CgroupSample[];
+  output: { stdout: string; stderr: string; truncated: boolean };
+  /** The sinkhole's own records, for the verdict's evidence (HTTP requests, stratum wallet, TLS details). */
+  sinkhole: { events: SinkholeEvent[]; stats: SinkholeStats | null };
+  /** The run's two addresses (the sink answered every name with `sinkAddress`). */
+  network: { sinkAddress: string; sampleAddress: string };
+  timings: {
+    /** Work dir, rootfs, cgroup, network, sinkhole, bundle. */
+    setupMs: number;
+    /** Start of the run to the sample's first exec, as the runtime reports it. */
+    firstExecMs?: number;
+    /** Everything removed again. Filled in after teardown. */
+    teardownMs: number;
+  };
+  /** The runtime's complaints, when it said something (bounded). */
+  runtimeLog?: string;
+}
+
+export class DetonationError extends Error {
+  override name = 'DetonationError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
+const SINKHOLE_READY_MS = 20_000;
+const SINKHOLE_STOP_MS = 5_000;
+const MAX_SINKHOLE_EVENTS = 10_000;
+const MAX_SINKHOLE_LINE = 1024 * 1024;
+
+/** How to start the sinkhole entry from wherever this module was loaded: src under tsx, tsc's dist, or the bundle. */
+export function defaultSinkholeCommand(): { command: string; args: string[] } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const js = [join(here, 'sinkhole', 'process.js'), resolve(here, '..', 'src', 'detonate', 'sinkhole', 'process.js')];
+  for (const file of js) if (existsSync(file)) return { command: process.execPath, args: [file] };
+  const ts = join(here, 'sinkhole', 'process.ts');
+  if (existsSync(ts)) {
+    const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    return { command: process.execPath, args: ['--import', loader, ts] };
+  }
+  throw new DetonationError(`cannot find the sinkhole entry next to ${here}`, 'reinstall detonate (dist/src/detonate/sinkhole/process.js is missing)');
+}
+
+class SinkholeProcess {
+  readonly events: SinkholeEvent[] = [];
+  stats: SinkholeStats | null = null;
+  private readonly done: Promise<void>;
+  private ready!: (v: { ok: boolean; message?: string }) => void;
+  readonly readyPromise: Promise<{ ok: boolean; message?: string }>;
+  private stderr = '';
+
+  constructor(private readonly child: ChildProcess) {
+    this.readyPromise = new Promise((r) => (this.ready = r));
+    const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    lines.on('line', (line) => this.line(line));
+    child.stderr?.on('data', (c: Buffer) => {
+      if (this.stderr.length < 8192) this.stderr += c.toString('utf8');
+    });
+    this.done = new Promise((r) => {
+      child.once('exit', () => r());
+      child.once('error', (e) => {
+        this.ready({ ok: false, message: e.message });
+        r();
+      });
+    });
+    void this.done.then(() => this.ready({ ok: false, message: `the sinkhole exited before it was ready: ${this.stderr.trim().slice(-500)}` }));
+  }
+
+  private line(line: string): void {
+    if (line.length > MAX_SINKHOLE_LINE) return;
+    let o: { kind?: string; message?: string; stats?: SinkholeStats };
+    try {
+      o = JSON.parse(line) as typeof o;
+    } catch {
+      return;
+    }
+    if (o.kind === 'ready') this.ready({ ok: true });
+    else if (o.kind === 'error') this.ready({ ok: false, message: o.message ?? 'unknown error' });
+    else if (o.kind === 'stopped') this.stats = o.stats ?? null;
+    else if (o.kind === 'dns' || o.kind === 'connection' || o.kind === 'dns-malformed' || o.kind === 'limit') {
+      if (this.events.length < MAX_SINKHOLE_EVENTS) this.events.push(o as SinkholeEvent);
+    }
+  }
+
+  /** SIGTERM (the sinkhole records its open connections and says "stopped"), SIGKILL if it takes too long. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), SINKHOLE_STOP_MS)))]);
+    clearTimeout(timer);
+    if (late) {
+      this.child.kill('SIGKILL');
+      await this.done;
+    }
+  }
+}
+
+function connectionHost(c: ConnectionEvent, dnsBefore: { name: string; at: number }[], sinkAddress: string): string | undefined {
+  if (c.protocol === 'http') {
+    const h = c.details.requests.find((r) => r.host)?.host;
+    if (h) return h.replace(/:\d+$/, '');
+  }
+  if (c.protocol === 'tls' && c.details.sni) return c.details.sni;
+  // Every name resolves to the sink, so a flow to the sink's address is most likely to the last name looked up.
+  if (c.originalDst?.address === sinkAddress) {
+    const last = dnsBefore.filter((d) => d.at <= c.at).at(-1);
+    if (last) return last.name;
+  }
+  return undefined;
+}
+
+/** The report contract's `dns` and `connections` from the sinkhole's events. */
+export function behaviorFromSinkhole(events: SinkholeEvent[], sinkAddress: string): { dns: BehaviorDns[]; connections: BehaviorConnection[] } {
+  const dns: BehaviorDns[] = [];
+  const seen = new Set<string>();
+  const lookups: { name: string; at: number }[] = [];
+  for (const e of events) {
+    if (e.kind !== 'dns') continue;
+    if (e.type === 'A' || e.type === 'AAAA') lookups.push({ name: e.name, at: e.at });
+    const key = `${e.name}\u0000${e.type}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    dns.push({ name: e.name, type: e.type, pid: null });
+  }
+  const connections: BehaviorConnection[] = [];
+  for (const e of events) {
+    if (e.kind !== 'connection') continue;
+    const dst = e.originalDst ?? { address: sinkAddress, port: e.localPort };
+    const host = connectionHost(e, lookups, sinkAddress);
+    connections.push({ proto: e.proto, dst: dst.address, port: dst.port, ...(host ? { host } : {}), firstBytes: e.firstBytes.text, protocol: e.protocol });
+  }
+  return { dns, connections };
+}
+
+class OutputCapture {
+  private text = '';
+  private bytes = 0;
+  truncated = false;
+  constructor(private readonly max: number) {}
+  push = (c: Buffer): void => {
+    const room = this.max - this.bytes;
+    if (room <= 0) {
+      this.truncated = true;
+      return;
+    }
+    const part = c.length > room ? c.subarray(0, room) : c;
+    if (c.length > room) this.truncated = true;
+    this.bytes += part.length;
+    this.text += part.toString('utf8');
+  };
+  value(): string {
+    return this.text;
+  }
+}
+
+/** runc's init runs as an unprivileged host uid: every directory above the bundle must let it pass. */
+async function checkTraversable(dir: string, uid: number): Promise<void> {
+  let current = resolve(dir);
+  for (;;) {
+    const st = await stat(current);
+    const passes = (st.mode & 0o001) !== 0 || (st.uid === uid && (st.mode & 0o100) !== 0);
+    if (!passes) {
+      throw new DetonationError(
+        `the sandbox's user (host uid ${uid}) cannot reach its root filesystem: ${current} is mode ${(st.mode & 0o777).toString(8)}`,
+        'give a work directory whose parents all allow others to traverse them (o+x), e.g. /var/lib/detonate or /tmp',
+      );
+    }
+    const parent = dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+/** Signals that interrupt a run: the handler ends the run (the teardown follows), then the signal is re-raised. */
+function interruptHandlers(onSignal: (signal: NodeJS.Signals) => void): { uninstall(): void; received(): NodeJS.Signals | undefined; reRaise(): void } {
+  let received: NodeJS.Signals | undefined;
+  let othersListening = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (received) return;
+    received = signal;
+    othersListening = process.listenerCount(signal) > 1;
+    onSignal(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    uninstall() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+    received: () => received,
+    reRaise() {
+      // with nobody else listening, the default action (exit) is what the user asked for
+      if (received && !othersListening) process.kill(process.pid, received);
+    },
+  };
+}
+
+/**
+ * Detonates `image` with `options.runtime`. Throws `DetonationError` (or the failing step's error) when the run
+ * could not be done; the teardown has run by then either way. A teardown that leaves something behind throws.
+ */
+export async function detonateImage(image: ResolvedImage, options: DetonateOptions): Promise<DetonationResult> {
+  const runtime = options.runtime;
+  const limits: DetonationLimits = { ...DEFAULT_DETONATION_LIMITS, ...options.limits };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DETONATE_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new DetonationError(`the detonation timeout must be positive (got ${timeoutMs})`);
+  const id = options.id ?? `d${randomBytes(5).toString('hex')}`;
+  if (!ID_PATTERN.test(id)) throw new DetonationError(`detonation id must match ${ID_PATTERN.source}`);
+  const progress = options.progress ?? silentProgress;
+  const sinkholeCommand = options.sinkholeCommand ?? defaultSinkholeCommand();
+
+  const setupStarted = performance.now();
+  let runDir: string | undefined;
+  let cgroup: RunCgroup | undefined;
+  let net: SandboxNetwork | undefined;
+  let sinkhole: SinkholeProcess | undefined;
+  let runtimeStarted = false;
+  let interrupted = false;
+  const signals = interruptHandlers(() => {
+    interrupted = true;
+    progress.log('detonation interrupted: stopping the sandbox and cleaning up');
+    if (runtimeStarted) void runtime.cleanup(id, net ? { netnsPath: net.samplePath } : {}).catch(() => undefined);
+  });
+  const checkInterrupted = (): void => {
+    if (interrupted) throw new DetonationError(`detonation interrupted by ${signals.received() ?? 'a signal'}`);
+  };
+
+  let result: DetonationResult | undefined;
+  let failure: unknown;
+  try {
+    const task = progress.task('detonation: setup');
+    await mkdir(options.workDir, { recursive: true, mode: 0o755 });
+    runDir = await mkdtemp(join(resolve(options.workDir), `detonate-${id}-`));
+    // runc's init runs as the mapped root (uid 100000) and must traverse to its bundle; it may not list it
+    await chmod(runDir, 0o711);
+    if (runtime.name === 'runc') await checkTraversable(runDir, DEFAULT_ID_MAPPING.uid);
+    const bundleDir = join(runDir, 'bundle');
+    const rootfsDir = join(bundleDir, 'rootfs');
+    const traceDir = join(runDir, 'trace');
+    await mkdir(bundleDir, { mode: 0o700 });
+    await mkdir(rootfsDir, { mode: 0o755 });
+    await mkdir(traceDir, { mode: 0o700 });
+
+    const ownership: RootfsOwnership = runtime.name === 'runc' ? { ...DEFAULT_ID_MAPPING } : { uid: 0, gid: 0, size: 2 ** 32 - 1 };
+    await materialiseRootfs(image, rootfsDir, {
+      limits: options.imageLimits ?? resolveLimits(),
+      diskBudgetBytes: limits.diskBytes,
+      ownership,
+      progress,
+    });
+    checkInterrupted();
+    cgroup = await createRunCgroup(id, limits);
+    net = await createSandboxNetwork({ id });
+    checkInterrupted();
+
+    const config: SinkholeProcessConfig = {
+      host: net.sinkAddress,
+      dnsPort: net.ports.dns,
+      tcpPort: net.ports.tcp,
+      udpPort: net.ports.udp,
+      sinkAddress: net.sinkAddress,
+      conntrackPath: '/proc/net/nf_conntrack',
+    };
+    const child = net.spawnInSink(sinkholeCommand.command, [...sinkholeCommand.args, JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_OPTIONS: '' },
+    });
+    sinkhole = new SinkholeProcess(child);
+    let readyTimer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      sinkhole.readyPromise,
+      new Promise<{ ok: boolean; message: string }>((r) => (readyTimer = setTimeout(() => r({ ok: false, message: 'the sinkhole did not start in time' }), SINKHOLE_READY_MS))),
+    ]);
+    clearTimeout(readyTimer);
+    if (!ready.ok) throw new DetonationError(`sinkhole: ${ready.message ?? 'failed'}`);
+
+    await createBundle(image.config, rootfsDir, bundleDir, {
+      runtime: runtime.name,
+      limits,
+      networkNamespacePath: net.samplePath,
+      resolvConf: net.sinkAddress,
+      cgroupsPath: cgroup.path,
+      ...(options.command ? { command: options.command } : {}),
+    });
+    const setupMs = performance.now() - setupStarted;
+    task.finish();
+    checkInterrupted();
+
+    const runTask = progress.task(`detonation: running under ${runtime.name} (up to ${Math.round(timeoutMs / 1000)} s)`);
+    const context: MonitorContext = { runtime: runtime.name, id, traceDir, bundleDir, startedAt: performance.now() };
+    const request = (await options.monitor?.prepare?.(context)) ?? {};
+    const stdout = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
+    const stderr = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
+    cgroup.startSampling(1000);
+    context.startedAt = performance.now();
+    runtimeStarted = true;
+    const run = await runtime.run(bundleDir, {
+      id,
+      netnsPath: net.samplePath,
+      deadlineMs: timeoutMs,
+      limits,
+      cgroup,
+      onStdout: stdout.push,
+      onStderr: stderr.push,
+      traceDir,
+      ...(request.runtimeFlags ? { runtimeFlags: request.runtimeFlags } : {}),
+      ...(request.wrapper ? { wrapper: request.wrapper } : {}),
+    });
+    const stats = await cgroup.sample();
+    runTask.finish(run.timedOut ? 'deadline reached' : `exit ${run.exitCode ?? '?'}`);
+    checkInterrupted();
+    await sinkhole.stop();
+    const found = (await options.monitor?.collect?.(context)) ?? {};
+    const { dns, connections } = behaviorFromSinkhole(sinkhole.events, net.sinkAddress);
+    result = {
+      sandbox: runtime.name,
+      durationMs: Math.round(run.durationMs),
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+      ...(run.killedBy ? { killedBy: run.killedBy } : {}),
+      processes: found.processes ?? [],
+      files: found.files ?? [],
+      dns,
+      connections,
+      cpu: stats.cpu,
+      memory: stats.memory,
+      pids: stats.pids,
+      limitsHit: { oomKills: stats.oomKills, pidsLimitHits: stats.pidsLimitHits },
+      series: stats.series,
+      output: { stdout: stdout.value(), stderr: stderr.value(), truncated: stdout.truncated || stderr.truncated },
+      sinkhole: { events: sinkhole.events, stats: sinkhole.stats },
+      network: { sinkAddress: net.sinkAddress, sampleAddress: net.sampleAddress },
+      timings: { setupMs: Math.round(setupMs), ...(run.firstExecMs !== undefined ? { firstExecMs: Math.round(run.firstExecMs) } : {}), teardownMs: 0 },
+      ...(run.runtimeLog ? { runtimeLog: run.runtimeLog.slice(-4000) } : {}),
+    };
+  } catch (err) {
+    failure = err;
+  }
+
+  const teardownStarted = performance.now();
+  const problems: string[] = [];
+  const step = async (what: string, f: () => Promise<unknown>): Promise<void> => {
+    try {
+      await f();
+    } catch (err) {
+      problems.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+  await step('runtime', () => runtime.cleanup(id, net ? { netnsPath: net.samplePath } : {}));
+  if (sinkhole) await step('sinkhole', () => sinkhole.stop());
+  if (cgroup) await step('cgroup', () => cgroup.remove());
+  if (net) await step('network', () => net.destroy());
+  if (runDir) await step('work dir', () => rm(runDir, { recursive: true, force: true, maxRetries: 3 }));
+  signals.uninstall();
+  const teardownMs = performance.now() - teardownStarted;
+  if (signals.received()) signals.reRaise();
+
+  if (failure !== undefined) {
+    if (problems.length > 0 && failure instanceof Error) failure.message += ` (and the teardown failed: ${problems.join('; ')})`;
+    throw failure;
+  }
+  if (problems.length > 0) throw new DetonationError(`detonation teardown left things behind: ${problems.join('; ')}`);
+  result!.timings.teardownMs = Math.round(teardownMs);
+  return result!;
+}

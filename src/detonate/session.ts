@@ -21,6 +21,7 @@ import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
 import { materialiseRootfs, type RootfsOwnership } from './rootfs.js';
 import type { Runtime, RuntimeName } from './runtime/runtime.js';
 import type { ConnectionEvent, SinkholeEvent, SinkholeStats } from './sinkhole/events.js';
+import { syscallMonitor } from './monitor/session-monitor.js';
 import type { SinkholeProcessConfig } from './sinkhole/serve.js';
 
 export interface DetonationLimits extends BundleLimits {
@@ -41,6 +42,16 @@ export const DEFAULT_DETONATE_TIMEOUT_MS = 60_000;
 export interface MonitorFindings {
   processes?: BehaviorProcess[];
   files?: BehaviorFile[];
+  /** Connect attempts the tracer saw; the session adds those the sinkhole has no record of. */
+  connections?: MonitorConnection[];
+}
+
+export interface MonitorConnection {
+  proto: 'tcp' | 'udp';
+  dst: string;
+  port: number;
+  /** false: the call failed (such attempts are not reported); undefined: its result was not seen. */
+  ok?: boolean;
 }
 
 export interface MonitorContext {
@@ -80,7 +91,8 @@ export interface DetonateOptions {
   command?: string[];
   /** The layer walker's limits for materialising the rootfs. Default `resolveLimits()`. */
   imageLimits?: Limits;
-  monitor?: DetonationMonitor;
+  /** Default: the syscall monitor (`syscallMonitor()`), which fills `processes` and `files`; `false`: none. */
+  monitor?: DetonationMonitor | false;
   /** Run id; default random. Letters, digits, `-`; at most 40 characters. */
   id?: string;
   /** Bytes kept of the sample's stdout and of its stderr (the start of each). Default 64 KiB. */
@@ -97,9 +109,11 @@ export interface BehaviorProcess {
   startMs: number;
 }
 export interface BehaviorFile {
-  op: 'write' | 'create' | 'delete' | 'chmod';
+  op: 'write' | 'create' | 'delete' | 'chmod' | 'rename';
   path: string;
   pid: number;
+  /** rename: the new name. */
+  to?: string;
 }
 export interface BehaviorDns {
   name: string;
@@ -270,6 +284,23 @@ export function behaviorFromSinkhole(events: SinkholeEvent[], sinkAddress: strin
   return { dns, connections };
 }
 
+/**
+ * The sinkhole's connections plus the monitor's connect attempts to a dst:port the sinkhole has no record of
+ * (the sinkhole's records are authoritative). Failed connects are left out (the contract has no field for them),
+ * and so are lookups sent to the sink's resolver: `dns` has those.
+ */
+export function mergeConnections(sinkhole: BehaviorConnection[], monitor: readonly MonitorConnection[], sinkAddress: string): BehaviorConnection[] {
+  const merged = [...sinkhole];
+  const seen = new Set(sinkhole.map((c) => `${c.dst}\u0000${c.port}`));
+  for (const c of monitor) {
+    const key = `${c.dst}\u0000${c.port}`;
+    if (c.ok === false || seen.has(key) || (c.dst === sinkAddress && c.port === 53)) continue;
+    seen.add(key);
+    merged.push({ proto: c.proto, dst: c.dst, port: c.port, firstBytes: '', protocol: 'unknown' });
+  }
+  return merged;
+}
+
 class OutputCapture {
   private text = '';
   private bytes = 0;
@@ -347,6 +378,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
   if (!ID_PATTERN.test(id)) throw new DetonationError(`detonation id must match ${ID_PATTERN.source}`);
   const progress = options.progress ?? silentProgress;
   const sinkholeCommand = options.sinkholeCommand ?? defaultSinkholeCommand();
+  const monitor = options.monitor === false ? undefined : (options.monitor ?? syscallMonitor());
 
   const setupStarted = performance.now();
   let runDir: string | undefined;
@@ -427,7 +459,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
 
     const runTask = progress.task(`detonation: running under ${runtime.name} (up to ${Math.round(timeoutMs / 1000)} s)`);
     const context: MonitorContext = { runtime: runtime.name, id, traceDir, bundleDir, startedAt: performance.now() };
-    const request = (await options.monitor?.prepare?.(context)) ?? {};
+    const request = (await monitor?.prepare?.(context)) ?? {};
     const stdout = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
     const stderr = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
     cgroup.startSampling(1000);
@@ -449,8 +481,10 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     runTask.finish(run.timedOut ? 'deadline reached' : `exit ${run.exitCode ?? '?'}`);
     checkInterrupted();
     await sinkhole.stop();
-    const found = (await options.monitor?.collect?.(context)) ?? {};
-    const { dns, connections } = behaviorFromSinkhole(sinkhole.events, net.sinkAddress);
+    const found = (await monitor?.collect?.(context)) ?? {};
+    const fromSinkhole = behaviorFromSinkhole(sinkhole.events, net.sinkAddress);
+    const dns = fromSinkhole.dns;
+    const connections = mergeConnections(fromSinkhole.connections, found.connections ?? [], net.sinkAddress);
     result = {
       sandbox: runtime.name,
       durationMs: Math.round(run.durationMs),

@@ -10,8 +10,9 @@ import { listRunCgroups, parseCgroupMounts } from '../../src/detonate/cgroup.js'
 import { checkNetworkPrerequisites } from '../../src/detonate/network/index.js';
 import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
 import { chooseRuntime, GvisorRuntime, RuncRuntime, RuntimeError, type Runtime } from '../../src/detonate/runtime/index.js';
-import { behaviorFromSinkhole, detonateImage, type DetonationResult } from '../../src/detonate/session.js';
+import { behaviorFromSinkhole, detonateImage, mergeConnections, type DetonationResult } from '../../src/detonate/session.js';
 import type { SinkholeEvent } from '../../src/detonate/sinkhole/events.js';
+import { syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
 import { BlobCache } from '../../src/image/cache.js';
 import { openImageSource } from '../../src/image/open.js';
 import type { ResolvedImage } from '../../src/image/types.js';
@@ -93,6 +94,52 @@ describe('detonation session: pure parts', () => {
     ]);
   });
 
+  it('adds the monitor\'s connect attempts the sinkhole has no record of, never failed ones or resolver lookups', () => {
+    const sink = [{ proto: 'tcp' as const, dst: '203.0.113.7', port: 3333, firstBytes: 'x', protocol: 'stratum' as const }];
+    const merged = mergeConnections(
+      sink,
+      [
+        { proto: 'tcp', dst: '203.0.113.7', port: 3333, ok: true },
+        { proto: 'udp', dst: '10.213.0.1', port: 53, ok: true },
+        { proto: 'tcp', dst: '198.51.100.9', port: 22, ok: false },
+        { proto: 'udp', dst: '192.0.2.53', port: 53 },
+        { proto: 'udp', dst: '192.0.2.53', port: 53, ok: true },
+      ],
+      '10.213.0.1',
+    );
+    expect(merged).toEqual([...sink, { proto: 'udp', dst: '192.0.2.53', port: 53, firstBytes: '', protocol: 'unknown' }]);
+  });
+
+  it('reads the recorded traces back: runc (strace around the full runc path) and gVisor (the JSON boot log)', async () => {
+    const fixture = (name: string) => join(repoRoot, 'src/detonate/monitor/testdata', name);
+    const dir = mkdtempSync(join(tmpdir(), 'detonate-monitor-'));
+    try {
+      const ctx = { id: 'm1', traceDir: dir, bundleDir: dir, startedAt: 0 };
+      // the runtime starts runc by its full path, so runc's re-exec is `/usr/sbin/runc init`
+      writeFileSync(join(dir, 'strace.txt'), readFileSync(fixture('runc-strace.txt'), 'utf8').replaceAll('["runc", "init"]', '["/usr/sbin/runc", "init"]'));
+      const runc = syscallMonitor({ strace: '/usr/bin/strace' });
+      const request = (await runc.prepare!({ ...ctx, runtime: 'runc' }))!;
+      expect(request.wrapper?.slice(0, 2)).toEqual(['/usr/bin/strace', '-f']);
+      expect(request.wrapper).toContain(join(dir, 'strace.txt'));
+      expect(request.wrapper?.at(-1)).toBe('--');
+      const gvisor = syscallMonitor();
+      const flags = (await gvisor.prepare!({ ...ctx, runtime: 'gvisor' }))!.runtimeFlags!;
+      expect(flags).toEqual(expect.arrayContaining(['--strace', '--debug-log-format=json']));
+      writeFileSync(join(dir, 'runsc.log.20261130-153600.000000.boot.txt'), readFileSync(fixture('gvisor-boot.json.log')));
+      for (const [monitor, runtime] of [[runc, 'runc'], [gvisor, 'gvisor']] as const) {
+        const found = (await monitor.collect!({ ...ctx, runtime }))!;
+        expect(found.processes!.find((p) => p.exe === '/tmp/x'), runtime).toMatchObject({ argv: ['/tmp/x'] });
+        const ops = found.files!.map((f) => `${f.op} ${f.path}${f.to ? ` ${f.to}` : ''}`);
+        for (const op of ['create /tmp/x', 'chmod /tmp/x', 'delete /tmp/junk', 'create /etc/crontab', 'rename /tmp/x /tmp/y']) expect(ops, runtime).toContain(op);
+        expect(found.connections, runtime).toContainEqual(expect.objectContaining({ proto: 'tcp', dst: '203.0.113.7', port: 4444, ok: false }));
+      }
+      // collect without a prepare for the run (runc without strace) reports nothing
+      expect(await syscallMonitor().collect!({ ...ctx, runtime: 'runc' })).toEqual({});
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads the cgroup layout from mountinfo: v1 hierarchies, co-mounted controllers, the unified mount', () => {
     const info = [
       '30 25 0:26 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory',
@@ -151,7 +198,7 @@ outerDescribe(`detonation session: suite inside unshare --net --mount${outerSkip
     expect(r.code, output.slice(-20000)).toBe(0);
     const wallLines = output.split('\n').filter((l) => /^\s*[✓×↓]/.test(l) && l.includes('detonation session: in the wall'));
     expect(wallLines.filter((l) => l.trimStart().startsWith('×')), output.slice(-20000)).toEqual([]);
-    expect(wallLines.filter((l) => l.trimStart().startsWith('✓')).length, output.slice(-20000)).toBe(7);
+    expect(wallLines.filter((l) => l.trimStart().startsWith('✓')).length, output.slice(-20000)).toBe(8);
   }, 300_000);
 });
 
@@ -194,7 +241,7 @@ function processesMentioning(needles: string[]): string[] {
 innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerSkip})` : ''}`, () => {
   let work: string;
   let stateRoot: string;
-  const images: Record<'benign' | 'miner' | 'stubborn' | 'membomb', ResolvedImage> = {} as never;
+  const images: Record<'benign' | 'miner' | 'stubborn' | 'membomb' | 'dropper', ResolvedImage> = {} as never;
   const closers: Array<() => Promise<void>> = [];
   const runtimes: Runtime[] = [];
   const unusable: string[] = [];
@@ -216,6 +263,16 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
       ].join('; '),
       stubborn: "trap '' TERM; echo spinning; while :; do :; done",
       membomb: 'echo allocating; dd if=/dev/zero of=/dev/null bs=400M count=1; rc=$?; echo dd-rc=$rc; exit $rc',
+      dropper: [
+        `printf '#!/bin/sh\\necho dropped-ran "$@"\\n' > /tmp/x`,
+        'chmod +x /tmp/x',
+        '/tmp/x arg1 arg2',
+        'echo junk > /tmp/victim',
+        'rm /tmp/victim',
+        "echo '* * * * * root /tmp/x' > /var/tmp/crontab",
+        "(echo '* * * * * root /tmp/x' > /etc/crontab) 2>/dev/null || echo etc-read-only",
+        'echo dropper-done',
+      ].join('; '),
     };
     for (const [name, script] of Object.entries(scripts)) {
       const archive = join(work, `${name}.tar`);
@@ -264,7 +321,7 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
         expect(r.output.stdout).toBe('hello-from-sample\n');
         expect(r.dns).toEqual([]);
         expect(r.connections).toEqual([]);
-        expect(r.processes).toEqual([]);
+        expect(r.processes.map((p) => p.exe), runtime.name).toContain('/bin/sh');
         expect(r.memory.peakBytes).toBeGreaterThan(0);
         expect(r.timings.firstExecMs).toBeGreaterThan(0);
         firstExec.push(r.timings.firstExecMs!);
@@ -343,6 +400,30 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
       expect(seen, runtime.name).toMatch(/execve\(.*\/bin\/true/);
     }
   }, 60_000);
+
+  it('lists the processes (with argv) and file operations of a dropper under each runtime', async () => {
+    for (const runtime of runtimes) {
+      const r = await detonate(runtime, images.dropper);
+      const why = `${runtime.name}: ${JSON.stringify({ out: r.output, log: r.runtimeLog, processes: r.processes, files: r.files }).slice(0, 6000)}`;
+      expect(r.exitCode, why).toBe(0);
+      expect(r.output.stdout, why).toContain('dropped-ran arg1 arg2');
+      expect(r.output.stdout, why).toContain('dropper-done');
+      const dropped = r.processes.find((p) => p.exe === '/tmp/x');
+      expect(dropped, why).toMatchObject({ argv: ['/tmp/x', 'arg1', 'arg2'] });
+      expect(r.processes.map((p) => p.pid), why).toContain(dropped!.ppid);
+      const ops = r.files.map((f) => `${f.op} ${f.path}`);
+      for (const op of ['create /tmp/x', 'chmod /tmp/x', 'create /tmp/victim', 'delete /tmp/victim', 'create /var/tmp/crontab']) expect(ops, why).toContain(op);
+      // runc's root is read-only: the attempt fails and is not a file operation
+      if (runtime.name === 'gvisor') expect(ops, why).toContain('create /etc/crontab');
+      else {
+        expect(r.output.stdout, why).toContain('etc-read-only');
+        expect(ops.filter((o) => o.endsWith(' /etc/crontab')), why).toEqual([]);
+      }
+      expect(r.files.every((f) => f.pid > 0), why).toBe(true);
+      expect(ops.filter((o) => o.includes('/dev/')), why).toEqual([]);
+      console.log(`[timing] ${runtime.name}: dropper traced in ${r.durationMs} ms: ${JSON.stringify(r.processes.map((p) => [p.pid, p.ppid, p.argv.join(' ').slice(0, 40)]))} ${ops.join(', ')} ${JSON.stringify(r.connections)}`);
+    }
+  }, 90_000);
 
   it('reports a memory bomb stopped by the memory limit', async () => {
     for (const runtime of runtimes) {

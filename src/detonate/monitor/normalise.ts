@@ -70,7 +70,8 @@ export interface NormaliseOptions {
 const DEFAULTS = { maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128 };
 
 function isRuncInit(e: TraceEvent): boolean {
-  return e.kind === 'exec' && e.argv[0] === 'runc' && e.argv[1] === 'init';
+  // runc re-executes itself by whatever path it was started with (`/usr/sbin/runc init`)
+  return e.kind === 'exec' && /(^|\/)runc$/.test(e.argv[0] ?? '') && e.argv[1] === 'init';
 }
 
 /** Writes that say nothing about the sample: terminals, the null device, pipes and sockets. */

@@ -55,7 +55,9 @@ const reader = (maxChars: number): ArgReader => ({
     const m = /^(-?\d+|AT_FDCWD)(?:<(.*)>)?$/s.exec(arg.trim());
     if (!m) return { fd: null };
     const fd = m[1] === 'AT_FDCWD' ? null : parseIntLoose(m[1]!);
-    return m[2] === undefined ? { fd } : { fd, path: unescape(m[2], maxChars) };
+    if (m[2] === undefined) return { fd };
+    // `-yy` labels device fds after the path (`/dev/null<char 1:3>`): the label is not part of the path
+    return { fd, path: unescape(m[2].replace(/<(?:char|block) \d+:\d+>$/, ''), maxChars) };
   },
   pid(arg) {
     const m = /^(-?\d+)(?:\s*\/\*\s*(\d+) in strace's PID NS\s*\*\/)?/.exec(arg.trim());

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Severity } from '../../report/model.js';
-import { loadDataFile } from './data-file.js';
+import { loadDataFile } from '../../config/data-file.js';
 
 export const CONFIG_RULES_FILE = 'config.yaml';
 

@@ -179,7 +179,7 @@ describe('hostile input and the pattern file', () => {
 
   it('rejects a broken pattern file naming the file and the pattern', () => {
     expect(() => parsePatterns('patterns:\n  - rule: backdoor/x\n    title: t\n    attack: [T1059]\n    anchor: "("\n', 'p.yaml')).toThrow(/p\.yaml: patterns\.0 \(backdoor\/x\) anchor/);
-    expect(() => parsePatterns('patterns: []\n', 'p.yaml')).toThrow(/p\.yaml: patterns/);
-    expect(() => parsePatterns('patterns:\n  - rule: Bad\n', 'p.yaml')).toThrow(/p\.yaml: patterns\.0\.rule/);
+    expect(() => parsePatterns('patterns: []\n', 'p.yaml')).toThrow(/p\.yaml:1: invalid at patterns: /);
+    expect(() => parsePatterns('patterns:\n  - rule: Bad\n', 'p.yaml')).toThrow(/p\.yaml:2: invalid at patterns\.0\.rule: /);
   });
 });

@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { bundledRulesDir } from '../../../config/paths.js';
+import { DataFileError, loadDataFile, parseDataFile } from '../../../config/data-file.js';
 
 /** One compiled pattern of `rules/backdoor-patterns.yaml` (see the file's header for the meaning of each field). */
 export interface TextPattern {
@@ -25,7 +22,6 @@ export interface PatternSet {
   prefilters: RegExp[];
   /** Every prefilter in one expression, so a text is scanned once for all of them. */
   anyPrefilter?: RegExp;
-  digest: string;
 }
 
 const PatternSchema = z.strictObject({
@@ -45,20 +41,13 @@ const FileSchema = z.strictObject({ patterns: z.array(PatternSchema).min(1) });
 
 /** Parses and compiles the pattern file; errors name the file and the pattern (by position and rule). */
 export function parsePatterns(text: string, fileName: string): PatternSet {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${fileName}: not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const parsed = FileSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${fileName}: ${issue.path.join('.')}: ${issue.message}`);
-  }
+  return compilePatterns(parseDataFile(fileName, text, FileSchema).data, fileName);
+}
+
+function compilePatterns(file: z.infer<typeof FileSchema>, fileName: string): PatternSet {
   const prefilterSources: string[] = [];
-  const patterns = parsed.data.patterns.map((p, i): TextPattern => {
-    const fail = (field: string, message: string) => new Error(`${fileName}: patterns.${i} (${p.rule}) ${field}: ${message}`);
+  const patterns = file.patterns.map((p, i): TextPattern => {
+    const fail = (field: string, message: string) => new DataFileError(`${fileName}: patterns.${i} (${p.rule}) ${field}: ${message}`);
     const compile = (source: string, field: string, flags: string): RegExp => {
       try {
         return new RegExp(source, flags);
@@ -89,7 +78,6 @@ export function parsePatterns(text: string, fileName: string): PatternSet {
     patterns,
     prefilters: prefilterSources.map((source) => new RegExp(source, 'iy')),
     ...(prefilterSources.length > 0 ? { anyPrefilter: new RegExp(prefilterSources.map((source) => `(${source})`).join('|'), 'gi') } : {}),
-    digest: createHash('sha256').update(text).digest('hex').slice(0, 16),
   };
 }
 
@@ -97,8 +85,8 @@ let shipped: PatternSet | undefined;
 
 export function backdoorPatterns(): PatternSet {
   if (!shipped) {
-    const file = `${bundledRulesDir()}/backdoor-patterns.yaml`;
-    shipped = parsePatterns(readFileSync(file, 'utf8'), file);
+    const loaded = loadDataFile('backdoor-patterns.yaml', FileSchema);
+    shipped = compilePatterns(loaded.data, loaded.file);
   }
   return shipped;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { bundledRulesDir } from '../../../config/paths.js';
 
@@ -30,11 +29,8 @@ export class PoolDomains {
   private readonly lastTwoLabels: ReadonlySet<string>;
   /** `.` + a top-level label some entry ends in, where a host token can end (see `findIn`). */
   private readonly topLevelAnchor: RegExp;
-  /** sha256 of the sorted list, short: part of the analyzer's cache key. */
-  readonly digest: string;
   constructor(domains: Iterable<string>) {
     this.domains = new Set(domains);
-    this.digest = createHash('sha256').update([...this.domains].sort().join('\n')).digest('hex').slice(0, 16);
     this.lastTwoLabels = new Set([...this.domains].map((d) => d.split('.').slice(-2).join('.')));
     // Only top-level labels a host token can end in (a letter first, no underscore) can ever match.
     const topLevel = [...new Set([...this.domains].map((d) => d.slice(d.lastIndexOf('.') + 1)))].filter((t) => FINAL_LABEL.test(t));

@@ -381,9 +381,9 @@ describe('rules/executables.yaml', () => {
     expect(rules.importCombos.map((c) => c.field)).toEqual(['dropperImports', 'injectionImports']);
   });
 
-  it('names the file and the field in errors', () => {
+  it('names the file, the line and the field in errors', () => {
     const base = 'importCombos: []\nentropy: { highCode: 7.2, minSectionBytes: 2048 }\nhiddenLocations: { tempDirs: [tmp/], ordinaryDotDirs: [.cargo] }\n';
-    expect(() => parseExecutableRules(`packers:\n  - { id: x, name: X, entryPoint: ["ZZ 01"] }\n${base}`, 'my.yaml')).toThrow(/^my\.yaml: packers\.0\.entryPoint\.0: /);
+    expect(() => parseExecutableRules(`packers:\n  - { id: x, name: X, entryPoint: ["ZZ 01"] }\n${base}`, 'my.yaml')).toThrow(/^my\.yaml:2: invalid at packers\.0\.entryPoint\.0: /);
     expect(() => parseExecutableRules(`packers:\n  - { id: x, name: X }\n${base}`, 'my.yaml')).toThrow(/my\.yaml: packers: x has no signal/);
     expect(() => parseExecutableRules('packers: [', 'my.yaml')).toThrow(ExecutableRulesError);
     expect(() => parseExecutableRules(`packers:\n  - { id: x, name: X, sections: [a] }\n  - { id: x, name: Y, sections: [b] }\n${base}`, 'my.yaml')).toThrow(/appears twice/);

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
-import { bundledRulesDir } from '../../../config/paths.js';
+import { DataFileError, loadDataFile, parseDataFile } from '../../../config/data-file.js';
 
 /** What `rules/executables.yaml` holds, validated and compiled for matching. */
 export interface ExecutableRules {
@@ -95,10 +92,8 @@ const schema = z
   })
   .strict();
 
-/** Raised when the rules file is unreadable or invalid; the message names the file and the field. */
-export class ExecutableRulesError extends Error {
-  override readonly name = 'ExecutableRulesError';
-}
+/** Raised when the rules file is unreadable or invalid; the message names the file, the line and the field. */
+export { DataFileError as ExecutableRulesError } from '../../../config/data-file.js';
 
 function parsePattern(hex: string): BytePattern {
   return hex.split(' ').map((b) => (b === '??' ? null : parseInt(b, 16)));
@@ -106,27 +101,19 @@ function parsePattern(hex: string): BytePattern {
 
 /** Parses and validates the text of an executables rules file; `file` names it in errors. */
 export function parseExecutableRules(text: string, file: string): ExecutableRules {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (err) {
-    throw new ExecutableRulesError(`${file}: not valid YAML: ${(err as Error).message}`);
-  }
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ExecutableRulesError(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  const rules = result.data;
+  return compileRules(parseDataFile(file, text, schema).data, file);
+}
+
+function compileRules(rules: z.infer<typeof schema>, file: string): ExecutableRules {
   const ids = new Set<string>();
   for (const p of rules.packers) {
-    if (ids.has(p.id)) throw new ExecutableRulesError(`${file}: packers: id ${p.id} appears twice`);
+    if (ids.has(p.id)) throw new DataFileError(`${file}: packers: id ${p.id} appears twice`);
     ids.add(p.id);
-    if (!p.sections?.length && !p.markers?.length && !p.entryPoint?.length) throw new ExecutableRulesError(`${file}: packers: ${p.id} has no signal (sections, markers or entryPoint)`);
+    if (!p.sections?.length && !p.markers?.length && !p.entryPoint?.length) throw new DataFileError(`${file}: packers: ${p.id} has no signal (sections, markers or entryPoint)`);
   }
   const fields = new Set<string>();
   for (const c of rules.importCombos) {
-    if (fields.has(c.field)) throw new ExecutableRulesError(`${file}: importCombos: field ${c.field} appears twice`);
+    if (fields.has(c.field)) throw new DataFileError(`${file}: importCombos: field ${c.field} appears twice`);
     fields.add(c.field);
   }
   return {
@@ -151,12 +138,6 @@ let cached: ExecutableRules | undefined;
 /** The shipped `rules/executables.yaml`, read and validated once per process. */
 export function executableRules(): ExecutableRules {
   if (cached) return cached;
-  const file = join(bundledRulesDir(), 'executables.yaml');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ExecutableRulesError(`${file}: cannot be read: ${(err as Error).message}`);
-  }
-  return (cached = parseExecutableRules(text, file));
+  const loaded = loadDataFile('executables.yaml', schema);
+  return (cached = compileRules(loaded.data, loaded.file));
 }

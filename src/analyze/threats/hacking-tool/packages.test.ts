@@ -3,7 +3,7 @@ import type { Package } from '../../../report/model.js';
 import { analyzeFiles } from '../../testing.js';
 import { dpkgAnalyzer } from '../../packages/dpkg/index.js';
 import { imageFacts } from '../../config/testing.js';
-import { DataFileError } from '../../config/data-file.js';
+import { DataFileError } from '../../../config/data-file.js';
 import { hackingToolPackageIndex, hackingToolPackages, normalisePackageName, parseHackingToolPackages } from './packages.js';
 
 function pkg(type: Package['type'], name: string, extra: Partial<Package> = {}): Package {

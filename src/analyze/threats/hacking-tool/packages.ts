@@ -2,7 +2,7 @@ import { dataFileDigest } from '../../../config/paths.js';
 import { z } from 'zod';
 import type { Finding, Package, PackageType, Severity } from '../../../report/model.js';
 import type { ImageCheck } from '../../image-check.js';
-import { DataFileError, loadDataFile, parseDataFile, type LoadedDataFile } from '../../config/data-file.js';
+import { DataFileError, loadDataFile, parseDataFile, type LoadedDataFile } from '../../../config/data-file.js';
 import { printable } from '../evidence.js';
 
 export const HACKING_TOOL_PACKAGES_FILE = 'hacking-tool-packages.yaml';

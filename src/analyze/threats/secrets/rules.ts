@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Severity } from '../../../report/model.js';
 import { Kind } from '../candidates.js';
-import { compileDataRegex, DataFileError, loadDataFile, parseDataFile, type LoadedDataFile } from '../../config/data-file.js';
+import { compileDataRegex, DataFileError, loadDataFile, parseDataFile, type LoadedDataFile } from '../../../config/data-file.js';
 
 export const SECRET_RULES_FILE = 'secrets.yaml';
 

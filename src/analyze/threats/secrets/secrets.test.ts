@@ -6,7 +6,7 @@ import { secretsAnalyzer, isDependencyTestData } from './index.js';
 import { redactSecrets, scanSecrets } from './engine.js';
 import { parseSecretRules, secretRules } from './rules.js';
 import { githubTokenChecksum, hasValidGithubChecksum, pemBody } from './validate.js';
-import { DataFileError } from '../../config/data-file.js';
+import { DataFileError } from '../../../config/data-file.js';
 
 // Every secret here is made at run time: no key or token is written in the repository.
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { bundledRulesDir } from '../../config/paths.js';
+import { bundledRulesDir } from './paths.js';
 
 /** A shipped data file (`rules/*.yaml`) that does not parse or does not validate: the message names the file and line. */
 export class DataFileError extends Error {

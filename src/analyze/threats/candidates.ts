@@ -71,6 +71,16 @@ const AUTHORIZED_KEYS = /(^|\/)\.ssh\/authorized_keys2?$/;
 
 /** The kinds a file is, as a bit set of `Kind`; 0 for files no threat detector opens. */
 export function candidateKinds(path: string, header: Pick<FileHeader, 'size' | 'mode' | 'type'>): number {
+  // Every threat detector's `wants` asks about the same entry in turn: classify it once.
+  if (header === last.header && path === last.path) return last.kinds;
+  const kinds = classify(path, header);
+  last = { header, path, kinds };
+  return kinds;
+}
+
+let last: { header: object | undefined; path: string; kinds: number } = { header: undefined, path: '', kinds: 0 };
+
+function classify(path: string, header: Pick<FileHeader, 'size' | 'mode' | 'type'>): number {
   if (header.type !== 'file' || header.size === 0) return 0;
   let kinds = 0;
   const name = path.slice(path.lastIndexOf('/') + 1);

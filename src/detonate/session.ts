@@ -44,6 +44,7 @@ export interface MonitorFindings {
   files?: BehaviorFile[];
   /** Connect attempts the tracer saw; the session adds those the sinkhole has no record of. */
   connections?: MonitorConnection[];
+  kills?: BehaviorKill[];
 }
 
 export interface MonitorConnection {
@@ -97,6 +98,11 @@ export interface DetonateOptions {
   id?: string;
   /** Bytes kept of the sample's stdout and of its stderr (the start of each). Default 64 KiB. */
   maxOutputBytes?: number;
+  /**
+   * Called after the run and before teardown with the files the sample created or changed that are still there
+   * (read from the sandbox's writable layer; bounded in count and bytes). The static detectors run on them here.
+   */
+  inspectDropped?: (files: DroppedFile[]) => Promise<void>;
   /** How the sinkhole process is started (default: this install's `sinkhole/process` entry under node). */
   sinkholeCommand?: { command: string; args: string[] };
 }
@@ -114,6 +120,28 @@ export interface BehaviorFile {
   pid: number;
   /** rename: the new name. */
   to?: string;
+  /** chmod: the new permission bits. */
+  mode?: number;
+  /** The attempt failed (read-only root, permissions, disk full): the errno name. An attempt still shows intent. */
+  error?: string;
+}
+/** A signal sent by a process of the sample to another process. */
+export interface BehaviorKill {
+  pid: number;
+  target: number;
+  signal: string;
+  /** The target's program, when it was a process of the sample's tree. */
+  targetExe?: string;
+}
+/** A file the sample wrote, read back from the sandbox's writable layer before teardown. */
+export interface DroppedFile {
+  /** Path inside the container. */
+  path: string;
+  /** Where it can be read on the host; valid only until the session's teardown. */
+  hostPath: string;
+  size: number;
+  /** Permission bits as left by the sample. */
+  mode: number;
 }
 export interface BehaviorDns {
   name: string;
@@ -121,6 +149,8 @@ export interface BehaviorDns {
   pid: number | null;
 }
 export interface BehaviorConnection {
+  /** The process that connected, when the monitor saw the connect. */
+  pid?: number;
   proto: 'tcp' | 'udp';
   dst: string;
   port: number;
@@ -140,11 +170,12 @@ export interface DetonationResult {
   files: BehaviorFile[];
   dns: BehaviorDns[];
   connections: BehaviorConnection[];
+  kills: BehaviorKill[];
   cpu: { seconds: number; peakCores: number };
   memory: { peakBytes: number };
   pids: { peak: number };
   /** How often the limits bit: processes the OOM killer took, forks the pids limit refused. */
-  limitsHit: { oomKills: number; pidsLimitHits: number };
+  limitsHit: { oomKills: number; pidsLimitHits: number; diskFull?: boolean };
   /** Cgroup samples, one a second. */
   series: CgroupSample[];
   output: { stdout: string; stderr: string; truncated: boolean };
@@ -493,6 +524,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       ...(run.killedBy ? { killedBy: run.killedBy } : {}),
       processes: found.processes ?? [],
       files: found.files ?? [],
+      kills: found.kills ?? [],
       dns,
       connections,
       cpu: stats.cpu,

@@ -47,6 +47,15 @@ export interface BundleOptions {
   idMapping?: IdMapping;
   /** `linux.cgroupsPath`, chosen by the runtime driver so it can sample and kill the cgroup. */
   cgroupsPath?: string;
+  /**
+   * The spec's `root.path` when it is not `rootfsDir` (runc: the overlay mounted over it). `rootfsDir` is still
+   * what the user is resolved against and what gets the /etc mount points, so they are not in the overlay's upper.
+   */
+  rootPath?: string;
+  /** runc: a writable root (an overlay whose upper layer is bounded). Default false: read-only. gVisor: always writable. */
+  writableRoot?: boolean;
+  /** Host dirs bind-mounted writable (and executable) instead of the tmpfs at their destination (/tmp, /var/tmp, /run). */
+  writableDirs?: { destination: string; source: string }[];
 }
 
 export interface Bundle {
@@ -299,6 +308,11 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
   if (options.networkNamespacePath !== undefined && !isAbsolute(options.networkNamespacePath)) {
     throw new BundleError('the network namespace path must be absolute');
   }
+  for (const d of options.writableDirs ?? []) {
+    if (!posix.isAbsolute(d.destination) || posix.normalize(d.destination) !== d.destination || d.destination === '/' || !isAbsolute(d.source)) {
+      throw new BundleError(`invalid writable dir ${JSON.stringify(d).slice(0, 200)}: destination and source must be absolute, normalised paths`);
+    }
+  }
   const rootfs = resolve(rootfsDir);
   const dir = resolve(bundleDir);
   const mapping = runtime === 'runc' ? (options.idMapping ?? DEFAULT_ID_MAPPING) : undefined;
@@ -358,9 +372,19 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
     runtime === 'runc'
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'ro', 'rro', 'nosuid', 'noexec', 'nodev'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    tmpfs('/tmp', '1777', limits.tmpfsBytes),
-    tmpfs('/run', '755', limits.tmpfsBytes),
-    tmpfs('/var/tmp', '1777', limits.tmpfsBytes),
+    ...(
+      [
+        ['/tmp', '1777'],
+        ['/run', '755'],
+        ['/var/tmp', '1777'],
+      ] as const
+    ).map(([destination, mode]) => {
+      const bind = options.writableDirs?.find((d) => d.destination === destination);
+      return bind ? { destination, type: 'bind', source: resolve(bind.source), options: ['rbind', 'rw', 'nosuid', 'nodev'] } : tmpfs(destination, mode, limits.tmpfsBytes);
+    }),
+    ...(options.writableDirs ?? [])
+      .filter((d) => !['/tmp', '/run', '/var/tmp'].includes(d.destination))
+      .map((d) => ({ destination: d.destination, type: 'bind', source: resolve(d.source), options: ['rbind', 'rw', 'nosuid', 'nodev'] })),
     fileBind('resolv.conf'),
     fileBind('hosts'),
     fileBind('hostname'),
@@ -393,7 +417,7 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
       // the host's OOM killer takes the sample first
       oomScoreAdj: 1000,
     },
-    root: { path: rootfs, readonly: runtime === 'runc' },
+    root: { path: options.rootPath ? resolve(options.rootPath) : rootfs, readonly: runtime === 'runc' && !options.writableRoot },
     hostname,
     mounts,
     linux: {

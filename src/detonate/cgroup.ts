@@ -350,3 +350,9 @@ export async function listRunCgroups(parent = DEFAULT_CGROUP_PARENT): Promise<st
   }
   return out;
 }
+
+/** Kills everything in `/<parent>/<id>` and removes it from every hierarchy (stale cleanup of a crashed run). */
+export async function removeRunCgroup(id: string, parent = DEFAULT_CGROUP_PARENT): Promise<void> {
+  if (!ID_PATTERN.test(id) || !ID_PATTERN.test(parent)) throw new CgroupError(`cgroup id must match ${ID_PATTERN.source}`);
+  await new Cgroup(`/${parent}/${id}`, detectLayout()).remove();
+}

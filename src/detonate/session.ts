@@ -19,14 +19,21 @@ import { createBundle, DEFAULT_ID_MAPPING, type BundleLimits } from './bundle.js
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
 import { materialiseRootfs, type RootfsOwnership } from './rootfs.js';
-import type { Runtime, RuntimeName } from './runtime/runtime.js';
+import { DEFAULT_RUNTIME_STATE_DIR, type Runtime, type RuntimeName } from './runtime/runtime.js';
 import type { ConnectionEvent, SinkholeEvent, SinkholeStats } from './sinkhole/events.js';
 import { syscallMonitor } from './monitor/session-monitor.js';
 import type { SinkholeProcessConfig } from './sinkhole/serve.js';
+import { DEFAULT_RUN_RECORD_DIR, mountsUnder, writeRunRecord } from './stale.js';
+import { WritableLayer, WritableLayerError } from './writable.js';
 
 export interface DetonationLimits extends BundleLimits {
   /** Disk budget of the materialised rootfs (all regular files). */
   diskBytes: number;
+  /**
+   * Size of the run's writable layer (a host tmpfs: runc's overlay upper layer and, for both runtimes, /tmp,
+   * /var/tmp and /run). Filling it is reported as `limitsHit.diskFull`. Its pages count against `memoryBytes`.
+   */
+  writableBytes: number;
 }
 
 export const DEFAULT_DETONATION_LIMITS: Readonly<DetonationLimits> = Object.freeze({
@@ -35,6 +42,7 @@ export const DEFAULT_DETONATION_LIMITS: Readonly<DetonationLimits> = Object.free
   cpus: 1,
   tmpfsBytes: 64 * 1024 * 1024,
   diskBytes: 4 * 1024 * 1024 * 1024,
+  writableBytes: 256 * 1024 * 1024,
 });
 export const DEFAULT_DETONATE_TIMEOUT_MS = 60_000;
 
@@ -48,6 +56,8 @@ export interface MonitorFindings {
 }
 
 export interface MonitorConnection {
+  /** The process that made the (first) attempt. */
+  pid?: number;
   proto: 'tcp' | 'udp';
   dst: string;
   port: number;
@@ -105,6 +115,8 @@ export interface DetonateOptions {
   inspectDropped?: (files: DroppedFile[]) => Promise<void>;
   /** How the sinkhole process is started (default: this install's `sinkhole/process` entry under node). */
   sinkholeCommand?: { command: string; args: string[] };
+  /** Where the run's record for `cleanupStaleDetonations` goes; default /run/detonate/runs. */
+  runRecordDir?: string;
 }
 
 export interface BehaviorProcess {
@@ -143,6 +155,13 @@ export interface DroppedFile {
   /** Permission bits as left by the sample. */
   mode: number;
 }
+/** A dropped file as the result keeps it (its content is gone with the teardown). */
+export interface DroppedRecord {
+  path: string;
+  size: number;
+  mode: number;
+  sha256: string;
+}
 export interface BehaviorDns {
   name: string;
   type: string;
@@ -157,6 +176,8 @@ export interface BehaviorConnection {
   host?: string;
   firstBytes: string;
   protocol: 'stratum' | 'http' | 'tls' | 'ssh' | 'irc' | 'smtp' | 'unknown';
+  /** What the sinkhole drew out of the conversation (HTTP requests, TLS SNI, stratum login, banners). */
+  details?: ConnectionEvent['details'];
 }
 
 /** The report's `behavior` (DESIGN §3), plus what the run measured. */
@@ -171,6 +192,11 @@ export interface DetonationResult {
   dns: BehaviorDns[];
   connections: BehaviorConnection[];
   kills: BehaviorKill[];
+  /**
+   * Files the sample created or changed that were still there at the end (bounded: 256 files, 64 MiB read,
+   * executables and scripts first). Absent when the run failed before they could be listed.
+   */
+  dropped?: DroppedRecord[];
   cpu: { seconds: number; peakCores: number };
   memory: { peakBytes: number };
   pids: { peak: number };
@@ -310,7 +336,7 @@ export function behaviorFromSinkhole(events: SinkholeEvent[], sinkAddress: strin
     if (e.kind !== 'connection') continue;
     const dst = e.originalDst ?? { address: sinkAddress, port: e.localPort };
     const host = connectionHost(e, lookups, sinkAddress);
-    connections.push({ proto: e.proto, dst: dst.address, port: dst.port, ...(host ? { host } : {}), firstBytes: e.firstBytes.text, protocol: e.protocol });
+    connections.push({ proto: e.proto, dst: dst.address, port: dst.port, ...(host ? { host } : {}), firstBytes: e.firstBytes.text, protocol: e.protocol, details: e.details });
   }
   return { dns, connections };
 }
@@ -321,13 +347,23 @@ export function behaviorFromSinkhole(events: SinkholeEvent[], sinkAddress: strin
  * and so are lookups sent to the sink's resolver: `dns` has those.
  */
 export function mergeConnections(sinkhole: BehaviorConnection[], monitor: readonly MonitorConnection[], sinkAddress: string): BehaviorConnection[] {
-  const merged = [...sinkhole];
+  // the process behind a sinkhole record: the monitor's connect to the same destination (a successful one first)
+  const pids = new Map<string, number>();
+  for (const c of monitor) {
+    const key = `${c.proto}\u0000${c.dst}\u0000${c.port}`;
+    if (c.pid !== undefined && c.pid > 0 && (!pids.has(key) || c.ok === true)) pids.set(key, c.pid);
+  }
+  const withPid = (c: BehaviorConnection): BehaviorConnection => {
+    const pid = c.pid ?? pids.get(`${c.proto}\u0000${c.dst}\u0000${c.port}`);
+    return pid === undefined ? c : { pid, ...c };
+  };
+  const merged = sinkhole.map(withPid);
   const seen = new Set(sinkhole.map((c) => `${c.dst}\u0000${c.port}`));
   for (const c of monitor) {
     const key = `${c.dst}\u0000${c.port}`;
     if (c.ok === false || seen.has(key) || (c.dst === sinkAddress && c.port === 53)) continue;
     seen.add(key);
-    merged.push({ proto: c.proto, dst: c.dst, port: c.port, firstBytes: '', protocol: 'unknown' });
+    merged.push({ ...(c.pid !== undefined && c.pid > 0 ? { pid: c.pid } : {}), proto: c.proto, dst: c.dst, port: c.port, firstBytes: '', protocol: 'unknown' });
   }
   return merged;
 }
@@ -413,6 +449,8 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
 
   const setupStarted = performance.now();
   let runDir: string | undefined;
+  let recordFile: string | undefined;
+  let layer: WritableLayer | undefined;
   let cgroup: RunCgroup | undefined;
   let net: SandboxNetwork | undefined;
   let sinkhole: SinkholeProcess | undefined;
@@ -435,12 +473,18 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     runDir = await mkdtemp(join(resolve(options.workDir), `detonate-${id}-`));
     // runc's init runs as the mapped root (uid 100000) and must traverse to its bundle; it may not list it
     await chmod(runDir, 0o711);
+    recordFile = await writeRunRecord(
+      { id, runDir, runtime: runtime.name, stateRoot: runtime.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR },
+      options.runRecordDir ?? DEFAULT_RUN_RECORD_DIR,
+    );
     if (runtime.name === 'runc') await checkTraversable(runDir, DEFAULT_ID_MAPPING.uid);
     const bundleDir = join(runDir, 'bundle');
-    const rootfsDir = join(bundleDir, 'rootfs');
+    // the image as materialised (read-only to the run); runc's root is an overlay over it on `bundle/rootfs`
+    const rootfsDir = join(runDir, 'rootfs');
     const traceDir = join(runDir, 'trace');
     await mkdir(bundleDir, { mode: 0o700 });
     await mkdir(rootfsDir, { mode: 0o755 });
+    await mkdir(join(bundleDir, 'rootfs'), { mode: 0o755 });
     await mkdir(traceDir, { mode: 0o700 });
 
     const ownership: RootfsOwnership = runtime.name === 'runc' ? { ...DEFAULT_ID_MAPPING } : { uid: 0, gid: 0, size: 2 ** 32 - 1 };
@@ -450,6 +494,20 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       ownership,
       progress,
     });
+    checkInterrupted();
+    try {
+      layer = await WritableLayer.create({
+        runDir,
+        runtime: runtime.name,
+        sizeBytes: limits.writableBytes,
+        lowerDir: rootfsDir,
+        mountPoint: join(bundleDir, 'rootfs'),
+        owner: runtime.name === 'runc' ? { uid: DEFAULT_ID_MAPPING.uid, gid: DEFAULT_ID_MAPPING.gid } : { uid: 0, gid: 0 },
+      });
+    } catch (err) {
+      if (err instanceof WritableLayerError) throw new DetonationError(`writable layer: ${err.message}`, err.hint);
+      throw err;
+    }
     checkInterrupted();
     cgroup = await createRunCgroup(id, limits);
     net = await createSandboxNetwork({ id });
@@ -482,6 +540,9 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       networkNamespacePath: net.samplePath,
       resolvConf: net.sinkAddress,
       cgroupsPath: cgroup.path,
+      rootPath: layer.rootPath,
+      writableRoot: true,
+      writableDirs: layer.binds,
       ...(options.command ? { command: options.command } : {}),
     });
     const setupMs = performance.now() - setupStarted;
@@ -516,6 +577,12 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const fromSinkhole = behaviorFromSinkhole(sinkhole.events, net.sinkAddress);
     const dns = fromSinkhole.dns;
     const connections = mergeConnections(fromSinkhole.connections, found.connections ?? [], net.sinkAddress);
+    const droppedFiles = await layer.collectDropped();
+    if (options.inspectDropped && droppedFiles.length > 0) {
+      await options.inspectDropped(droppedFiles.map((f) => ({ path: f.path, hostPath: f.hostPath, size: f.size, mode: f.mode })));
+    }
+    const files = found.files ?? [];
+    const diskFull = (await layer.full()) || files.some((f) => f.error === 'ENOSPC' || f.error === 'EDQUOT');
     result = {
       sandbox: runtime.name,
       durationMs: Math.round(run.durationMs),
@@ -523,14 +590,15 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       timedOut: run.timedOut,
       ...(run.killedBy ? { killedBy: run.killedBy } : {}),
       processes: found.processes ?? [],
-      files: found.files ?? [],
+      files,
       kills: found.kills ?? [],
+      dropped: droppedFiles.map((f) => ({ path: f.path, size: f.size, mode: f.mode, sha256: f.sha256 })),
       dns,
       connections,
       cpu: stats.cpu,
       memory: stats.memory,
       pids: stats.pids,
-      limitsHit: { oomKills: stats.oomKills, pidsLimitHits: stats.pidsLimitHits },
+      limitsHit: { oomKills: stats.oomKills, pidsLimitHits: stats.pidsLimitHits, ...(diskFull ? { diskFull: true } : {}) },
       series: stats.series,
       output: { stdout: stdout.value(), stderr: stderr.value(), truncated: stdout.truncated || stderr.truncated },
       sinkhole: { events: sinkhole.events, stats: sinkhole.stats },
@@ -555,7 +623,15 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
   if (sinkhole) await step('sinkhole', () => sinkhole.stop());
   if (cgroup) await step('cgroup', () => cgroup.remove());
   if (net) await step('network', () => net.destroy());
-  if (runDir) await step('work dir', () => rm(runDir, { recursive: true, force: true, maxRetries: 3 }));
+  if (layer) await step('writable layer', () => layer.destroy());
+  if (runDir) {
+    const dir = runDir;
+    // never recurse into a mount that is still there (the overlay would turn the rm into whiteouts over the image)
+    const left = mountsUnder(dir);
+    if (left.length > 0) problems.push(`work dir: ${dir} still has mounts (${left.join(', ')}); not removed`);
+    else await step('work dir', () => rm(dir, { recursive: true, force: true, maxRetries: 3 }));
+  }
+  if (recordFile && problems.length === 0) await step('run record', () => rm(recordFile, { force: true }));
   signals.uninstall();
   const teardownMs = performance.now() - teardownStarted;
   if (signals.received()) signals.reRaise();

@@ -148,6 +148,27 @@ describe('createBundle', () => {
     expect(statSync(bundle).mode & 0o777).toBe(0o700);
   });
 
+  it('gives runc a writable overlay root and binds the writable dirs instead of their tmpfs when asked', async () => {
+    const dir = rootfs({ owner: 100000 });
+    const spec = (await createBundle(image({ Cmd: ['/bin/sh'] }), dir, join(work, `bundle${n++}`), {
+      ...baseOptions('runc'),
+      rootPath: '/work/run/bundle/rootfs',
+      writableRoot: true,
+      writableDirs: [
+        { destination: '/tmp', source: '/work/run/capture/binds/tmp' },
+        { destination: '/run', source: '/work/run/capture/binds/run' },
+      ],
+    })).spec;
+    expect(spec.root).toEqual({ path: '/work/run/bundle/rootfs', readonly: false });
+    const at = (d: string) => spec.mounts.filter((m) => m.destination === d);
+    expect(at('/tmp')).toEqual([{ destination: '/tmp', type: 'bind', source: '/work/run/capture/binds/tmp', options: ['rbind', 'rw', 'nosuid', 'nodev'] }]);
+    expect(at('/run')).toMatchObject([{ type: 'bind', source: '/work/run/capture/binds/run' }]);
+    expect(at('/var/tmp')).toMatchObject([{ type: 'tmpfs' }]);
+    // the bind mount points for /etc go into the materialised rootfs, not into the overlay
+    expect(lstatSync(join(dir, 'etc/hostname')).isFile()).toBe(true);
+    expect((await createBundle(image({ Cmd: ['/bin/sh'] }), dir, join(work, `bundle${n++}`), baseOptions('runc'))).spec.root.readonly).toBe(true);
+  });
+
   it('refuses a runc bundle whose rootfs is not owned by the mapped root', async () => {
     const root = rootfs();
     await expect(createBundle(image({ Cmd: ['/bin/true'] }), root, join(work, `bundle${n++}`), baseOptions('runc'))).rejects.toThrow(/not by 100000/);

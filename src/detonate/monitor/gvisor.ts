@@ -6,6 +6,7 @@
  * fake a new log line; the JSON format escapes the message and is what `gvisorStraceFlags` asks for. Commas in a
  * path are resolved by the number of arguments each call has.
  */
+import { constants as osConstants } from 'node:os';
 import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
 import { callToEvents, type ArgReader, type Call, type FdInfo, type Sockaddr } from './calls.js';
 import { bounded } from './events.js';
@@ -14,6 +15,12 @@ import { clockMs, parseIntLoose, skipQuoted, unescape } from './text.js';
 const GLOG = /^[IWDEF]\d{4} (\d{2}:\d{2}:\d{2}\.\d+)\s+(\d+) ([\w.-]+:\d+)\] (.*)$/s;
 const STRACE = /^\[\s*(\d+):\s*(\d+)\] (.{0,15}) ([EX]) ([a-z0-9_]+)\((.*)$/s;
 const RESULT = /\) = (-?\d+) \(0x[0-9a-f]+\)(?: errno=(\d+) \(([^()]*)\))?(?: \([0-9.]+[a-zµ]*s\))?$/;
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(osConstants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
+/** gVisor prints `errno=30 (read-only file system)`; the events carry the name strace prints (`EROFS`). */
+function errnoName(n: number): string {
+  return ERRNO_NAMES.get(n) ?? `errno ${n}`;
+}
 /** Index of the argument that holds the path, for calls whose raw path may contain `, `. */
 const PATH_ARG: Record<string, number> = {
   open: 0, creat: 0, unlink: 0, chmod: 0, rename: 0, execve: 0, write: 0, fchmod: 0,
@@ -220,7 +227,7 @@ export class GvisorStraceParser {
       }
       rest = rest.slice(0, r.index);
       ret = Number(r[1]);
-      if (r[2] !== undefined) errno = r[3] ? `errno ${r[2]} (${r[3]})` : `errno ${r[2]}`;
+      if (r[2] !== undefined) errno = errnoName(Number(r[2]));
     } else if (rest.endsWith(')')) rest = rest.slice(0, -1);
     const call: Call = {
       pid, tMs, name, args: splitGvisorArgs(name, rest), ret, finished: exit, ...(errno ? { errno } : {}),

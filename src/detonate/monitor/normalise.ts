@@ -26,6 +26,8 @@ export interface FileRecord {
   mode?: number;
   /** rename: the new name. */
   to?: string;
+  /** The attempt failed with this errno (`EROFS`, `EACCES`, `ENOSPC`…): it still shows what the sample tried. */
+  error?: string;
 }
 
 export interface ConnectionRecord {
@@ -65,9 +67,14 @@ export interface NormaliseOptions {
   maxFiles?: number;
   maxConnections?: number;
   maxKills?: number;
+  /** Failed file attempts kept (deduplicated by operation, path and errno); they count in `maxFiles` too. */
+  maxFailedFiles?: number;
 }
 
-const DEFAULTS = { maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128 };
+const DEFAULTS = { maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128, maxFailedFiles: 64 };
+
+/** Failures that say nothing about intent: a missing path (probing, `rm -f`), an O_EXCL race, a retry. */
+const UNINTERESTING_ERRNOS = new Set(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EINTR', 'EAGAIN', 'EBADF', 'EPIPE', 'ENXIO']);
 
 function isRuncInit(e: TraceEvent): boolean {
   // runc re-executes itself by whatever path it was started with (`/usr/sbin/runc init`)
@@ -112,9 +119,18 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     current.set(p.pid, p);
     if (processes.length < lim.maxProcesses) processes.push(p);
   };
+  let failedFiles = 0;
   const addFile = (f: FileRecord): void => {
     const key = `${f.op}\0${f.path}\0${f.to ?? ''}\0${f.mode ?? ''}`;
     if (!files.has(key)) files.set(key, f);
+  };
+  /** A failed attempt (ok false), kept when its errno says something and its path is not boring. */
+  const addFailed = (e: { ok?: boolean; errno?: string }, f: FileRecord): void => {
+    if (!e.errno || UNINTERESTING_ERRNOS.has(e.errno) || boringWrite(f.path)) return;
+    const key = `!${f.op}\0${f.path}\0${f.to ?? ''}\0${e.errno}`;
+    if (files.has(key) || failedFiles >= lim.maxFailedFiles) return;
+    failedFiles += 1;
+    files.set(key, { ...f, error: e.errno });
   };
 
   for (let i = from; i < events.length; i += 1) {
@@ -163,28 +179,42 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
         break;
       }
       case 'open': {
-        if (e.ok === false) break;
         const creates = e.flags.includes('O_CREAT') || e.flags.includes('O_TMPFILE');
         const writes = creates || e.flags.some((f) => f === 'O_WRONLY' || f === 'O_RDWR' || f === 'O_TRUNC' || f === 'O_APPEND');
-        if (!writes || boringWrite(e.path)) break;
-        addFile({ op: creates ? 'create' : 'write', path: e.path, pid });
+        if (!writes) break;
+        const rec: FileRecord = { op: creates ? 'create' : 'write', path: e.path, pid };
+        if (e.ok === false) addFailed(e, rec);
+        else if (!boringWrite(e.path)) addFile(rec);
         break;
       }
       case 'write': {
-        if (e.ok === false || boringWrite(e.path)) break;
+        if (e.ok === false) {
+          addFailed(e, { op: 'write', path: e.path, pid });
+          break;
+        }
+        if (boringWrite(e.path)) break;
         if (files.has(`create\0${e.path}\0\0`)) break;
         addFile({ op: 'write', path: e.path, pid });
         break;
       }
-      case 'unlink':
-        if (e.ok !== false) addFile({ op: 'delete', path: e.path, pid });
+      case 'unlink': {
+        const rec: FileRecord = { op: 'delete', path: e.path, pid };
+        if (e.ok === false) addFailed(e, rec);
+        else addFile(rec);
         break;
-      case 'rename':
-        if (e.ok !== false) addFile({ op: 'rename', path: e.from, to: e.to, pid });
+      }
+      case 'rename': {
+        const rec: FileRecord = { op: 'rename', path: e.from, to: e.to, pid };
+        if (e.ok === false) addFailed(e, rec);
+        else addFile(rec);
         break;
-      case 'chmod':
-        if (e.ok !== false) addFile({ op: 'chmod', path: e.path, pid, mode: e.mode });
+      }
+      case 'chmod': {
+        const rec: FileRecord = { op: 'chmod', path: e.path, pid, mode: e.mode };
+        if (e.ok === false) addFailed(e, rec);
+        else addFile(rec);
         break;
+      }
       case 'socket':
         sockets.set(`${pid}:${e.fd}`, e.proto);
         break;

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findExecutable } from '../network/exec.js';
-import type { BehaviorFile, BehaviorProcess, DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings } from '../session.js';
+import type { BehaviorFile, BehaviorKill, BehaviorProcess, DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings } from '../session.js';
 import { gvisorStraceFlags, straceArgs, type ParseLimits } from './events.js';
 import { GvisorStraceParser } from './gvisor.js';
 import { normalise, type Behaviour } from './normalise.js';
@@ -74,17 +74,23 @@ function toFindings(b: Behaviour): MonitorFindings {
   const seen = new Set<string>();
   for (const f of b.files) {
     const path = f.path;
-    const key = `${f.op}\0${path}\0${f.to ?? ''}`;
+    const key = `${f.op}\0${path}\0${f.to ?? ''}\0${f.error ?? ''}\0${f.mode ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    files.push({ op: f.op, path, pid: f.pid, ...(f.to !== undefined ? { to: f.to } : {}) });
+    files.push({
+      op: f.op, path, pid: f.pid,
+      ...(f.to !== undefined ? { to: f.to } : {}),
+      ...(f.mode !== undefined ? { mode: f.mode } : {}),
+      ...(f.error !== undefined ? { error: f.error } : {}),
+    });
   }
   const connections: MonitorConnection[] = [];
   for (const c of b.connections) {
     if (c.proto === 'unix' || c.port === null) continue;
-    connections.push({ proto: c.proto, dst: c.dst, port: c.port, ...(c.ok !== undefined ? { ok: c.ok } : {}) });
+    connections.push({ proto: c.proto, dst: c.dst, port: c.port, pid: c.pid, ...(c.ok !== undefined ? { ok: c.ok } : {}) });
   }
-  return { processes, files, connections };
+  const kills: BehaviorKill[] = b.kills.map((k) => ({ pid: k.pid, target: k.target, signal: k.signal, ...(k.targetExe !== undefined ? { targetExe: k.targetExe } : {}) }));
+  return { processes, files, connections, kills };
 }
 
 export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationMonitor {

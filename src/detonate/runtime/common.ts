@@ -3,8 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runBounded, type RunResult } from '../network/exec.js';
-import { RUN_ID_PATTERN, RuntimeError, type RuntimeRunOptions } from './runtime.js';
+import { findExecutable, runBounded, type RunResult } from '../network/exec.js';
+import { RUN_ID_PATTERN, RuntimeError, type RuntimeAvailability, type RuntimeRunOptions } from './runtime.js';
 
 /** The environment every runtime command gets: nothing of the caller's (proxies, tokens) leaks into it. */
 export const RUNTIME_ENV: NodeJS.ProcessEnv = Object.freeze({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' });
@@ -76,4 +76,16 @@ export async function classifyKill(options: RuntimeRunOptions, timedOut: boolean
   if (stats.oomKills > 0) return 'memory';
   if (stats.pidsLimitHits > 0) return 'pids';
   return undefined;
+}
+
+/** The runtime binary: the one configured, else `name` on PATH or in the sbin directories. */
+export function runtimeBinary(name: 'runsc' | 'runc', configured?: string): string | undefined {
+  return configured ?? findExecutable(name);
+}
+
+/** `<bin> --version` → available with the version `<name> version X` names (or its first line), else why not. */
+export async function probeVersion(bin: string, name: 'runsc' | 'runc'): Promise<RuntimeAvailability> {
+  const v = await manage(bin, ['--version'], 5000);
+  if (v.code !== 0) return { ok: false, reason: `\`${bin} --version\` failed: ${(v.stderr || v.spawnError || '').trim().slice(0, 200)}` };
+  return { ok: true, version: new RegExp(`${name} version (\\S+)`).exec(v.stdout)?.[1] ?? v.stdout.trim().split('\n')[0] };
 }

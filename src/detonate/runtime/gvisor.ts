@@ -21,6 +21,8 @@ import {
   isRoot,
   KILL_GRACE_MS,
   manage,
+  probeVersion,
+  runtimeBinary,
   pipeOutput,
   removeStateDir,
   RUNTIME_ENV,
@@ -51,14 +53,15 @@ export interface GvisorOptions {
 
 export class GvisorRuntime implements Runtime {
   readonly name = 'gvisor' as const;
-  private readonly stateRoot: string;
+  /** Parent of the per-run state dirs (`<stateRoot>/runsc/<id>`). */
+  readonly stateRoot: string;
 
   constructor(private readonly options: GvisorOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
   }
 
   private binary(): string | undefined {
-    return this.options.binary ?? findExecutable('runsc');
+    return runtimeBinary('runsc', this.options.binary);
   }
 
   async available(): Promise<RuntimeAvailability> {
@@ -66,9 +69,7 @@ export class GvisorRuntime implements Runtime {
     if (!bin) return { ok: false, reason: `gVisor (runsc) is not installed; ${INSTALL_HINT}` };
     if (!findExecutable('nsenter')) return { ok: false, reason: 'nsenter is not installed (apt-get install util-linux)' };
     if (!isRoot()) return { ok: false, reason: 'gVisor detonation needs root (runsc in our own network namespace and cgroup)' };
-    const v = await manage(bin, ['--version'], 5000);
-    if (v.code !== 0) return { ok: false, reason: `\`${bin} --version\` failed: ${(v.stderr || v.spawnError || '').trim().slice(0, 200)}` };
-    return { ok: true, version: /runsc version (\S+)/.exec(v.stdout)?.[1] ?? v.stdout.trim().split('\n')[0] };
+    return probeVersion(bin, 'runsc');
   }
 
   private root(id: string): string {
@@ -175,14 +176,16 @@ export class GvisorRuntime implements Runtime {
   }
 }
 
-/** Whether a container state file in `root` says `running` (it may be half written: then not yet). */
+/** Whether a container state file in `root` says the sample was started (it may be half written: then not yet). */
 async function isRunning(root: string): Promise<boolean> {
   const names = await readdir(root).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.endsWith('.state')) continue;
     const text = await readFile(join(root, name), 'utf8').catch(() => '');
     try {
-      if ((JSON.parse(text) as { status?: unknown }).status === 'running') return true;
+      // a sample done within a poll interval is seen `stopped` only; `created` comes before the start
+      const status = (JSON.parse(text) as { status?: unknown }).status;
+      if (status === 'running' || status === 'stopped') return true;
     } catch {
       /* being written */
     }

@@ -8,13 +8,14 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findExecutable } from '../network/exec.js';
 import {
   checkRunId,
   classifyKill,
   isRoot,
   KILL_GRACE_MS,
   manage,
+  probeVersion,
+  runtimeBinary,
   pipeOutput,
   removeStateDir,
   RUNTIME_ENV,
@@ -42,14 +43,15 @@ export interface RuncOptions {
 
 export class RuncRuntime implements Runtime {
   readonly name = 'runc' as const;
-  private readonly stateRoot: string;
+  /** Parent of the per-run state dirs (`<stateRoot>/runc/<id>`). */
+  readonly stateRoot: string;
 
   constructor(private readonly options: RuncOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
   }
 
   private binary(): string | undefined {
-    return this.options.binary ?? findExecutable('runc');
+    return runtimeBinary('runc', this.options.binary);
   }
 
   async available(): Promise<RuntimeAvailability> {
@@ -58,9 +60,7 @@ export class RuncRuntime implements Runtime {
     if (!isRoot()) return { ok: false, reason: 'runc detonation needs root (it makes namespaces, cgroups and a user namespace mapping)' };
     const maxUserNs = await readFile('/proc/sys/user/max_user_namespaces', 'utf8').catch(() => '1');
     if (Number(maxUserNs.trim()) === 0) return { ok: false, reason: 'user namespaces are disabled (user.max_user_namespaces=0); hardened runc needs them' };
-    const v = await manage(bin, ['--version'], 5000);
-    if (v.code !== 0) return { ok: false, reason: `\`${bin} --version\` failed: ${(v.stderr || v.spawnError || '').trim().slice(0, 200)}` };
-    return { ok: true, version: /runc version (\S+)/.exec(v.stdout)?.[1] ?? v.stdout.trim().split('\n')[0] };
+    return probeVersion(bin, 'runc');
   }
 
   private root(id: string): string {

@@ -52,6 +52,8 @@ export interface RuntimeRunResult {
 
 export interface Runtime {
   readonly name: RuntimeName;
+  /** Parent of the runtime's per-run state dirs, recorded for `cleanupStaleDetonations`. */
+  readonly stateRoot?: string;
   available(): Promise<RuntimeAvailability>;
   run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult>;
   /** Kills whatever is left of container `id`, deletes it and removes the runtime's state for it. Idempotent. */

@@ -1,0 +1,26 @@
+/** The detonation stage's public face: run an image in the sandbox, pick the runtime, clean up after crashes. */
+export {
+  detonateImage,
+  DetonationError,
+  DEFAULT_DETONATION_LIMITS,
+  DEFAULT_DETONATE_TIMEOUT_MS,
+  type BehaviorConnection,
+  type BehaviorDns,
+  type BehaviorFile,
+  type BehaviorKill,
+  type BehaviorProcess,
+  type DetonateOptions,
+  type DetonationLimits,
+  type DetonationMonitor,
+  type DetonationResult,
+  type DroppedFile,
+  type DroppedRecord,
+  type MonitorFindings,
+} from './session.js';
+export { chooseRuntime, GvisorRuntime, RuncRuntime, RuntimeError, type Runtime, type RuntimeName, type SandboxChoice } from './runtime/index.js';
+export {
+  cleanupStaleDetonations,
+  DEFAULT_RUN_RECORD_DIR,
+  type CleanupStaleDetonationsOptions,
+  type CleanupStaleDetonationsResult,
+} from './stale.js';

@@ -1,0 +1,295 @@
+/**
+ * The run's writable layer: one host-side tmpfs per run (its size is the disk limit) under the run dir, holding
+ *  - for runc, an overlayfs upper and work dir: the container's root is overlayfs(lower = the materialised
+ *    rootfs, upper on the tmpfs), mounted on the host side, writable like a Docker container's root;
+ *  - for both runtimes, the dirs bind-mounted on /tmp, /var/tmp and /run.
+ * gVisor keeps `--overlay2=root:memory` for its root: its gofer would otherwise write the host filesystem for
+ * every file the sample touches, and this runsc build cannot put a rootfs overlay's upper layer on a host dir.
+ * Its /tmp, /var/tmp and /run are gofer-served binds from the tmpfs, so what it drops there is readable here.
+ * Whatever the sample wrote stays until `destroy()`, so `collectDropped` can list it after the run.
+ * The tmpfs pages count against the memory cgroup of the process that wrote them (the sample, or gVisor's gofer).
+ */
+import { createHash } from 'node:crypto';
+import { constants as fsConstants, readFileSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, open, opendir, statfs } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { findExecutable, runBounded } from './network/exec.js';
+
+export interface WritableOwner {
+  uid: number;
+  gid: number;
+}
+
+export interface WritableLayerOptions {
+  runDir: string;
+  runtime: 'runc' | 'gvisor';
+  /** Size of the tmpfs: the sample's disk budget. */
+  sizeBytes: number;
+  /** The materialised rootfs (the overlay's lower layer for runc). */
+  lowerDir: string;
+  /** Where runc's overlay root is mounted (an empty dir). */
+  mountPoint: string;
+  /** Host ids of the container's root (runc: the user namespace mapping; gVisor: 0). */
+  owner: WritableOwner;
+}
+
+export interface WritableBind {
+  destination: string;
+  source: string;
+}
+
+export interface DroppedEntry {
+  path: string;
+  hostPath: string;
+  size: number;
+  mode: number;
+  sha256: string;
+}
+
+export interface DroppedLimits {
+  maxFiles: number;
+  maxBytes: number;
+  /** Directory entries looked at before the walk gives up (a sample may leave 100k files). */
+  maxEntries: number;
+}
+
+export const DEFAULT_DROPPED_LIMITS: Readonly<DroppedLimits> = Object.freeze({ maxFiles: 256, maxBytes: 64 * 1024 * 1024, maxEntries: 20_000 });
+const MAX_DEPTH = 64;
+const BIND_DIRS: readonly { destination: string; name: string; mode: number }[] = [
+  { destination: '/tmp', name: 'tmp', mode: 0o1777 },
+  { destination: '/var/tmp', name: 'var-tmp', mode: 0o1777 },
+  { destination: '/run', name: 'run', mode: 0o755 },
+];
+const MOUNT_TIMEOUT_MS = 10_000;
+
+export class WritableLayerError extends Error {
+  override name = 'WritableLayerError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function overlayfsAvailable(filesystems = readFileSync('/proc/filesystems', 'utf8')): boolean {
+  return filesystems.split('\n').some((l) => l.trim().split(/\s+/).at(-1) === 'overlay');
+}
+
+function mountBinary(which: 'mount' | 'umount'): string {
+  const bin = findExecutable(which);
+  if (!bin) throw new WritableLayerError(`\`${which}\` not found`, 'install util-linux (apt-get install mount)');
+  return bin;
+}
+
+/** Whether `path` is a mount point in this process's mount namespace. */
+export function isMountPoint(path: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): boolean {
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return mountinfo.split('\n').some((l) => l.split(' ')[4] === escaped);
+}
+
+/** `umount`, then a lazy one when something still holds it (the run's processes are dead by then). */
+export async function unmount(path: string): Promise<void> {
+  if (!isMountPoint(path)) return;
+  const bin = mountBinary('umount');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await runBounded(bin, [path], { timeoutMs: MOUNT_TIMEOUT_MS });
+    if (r.code === 0 || !isMountPoint(path)) return;
+    await new Promise((res) => setTimeout(res, 50 * (attempt + 1)));
+  }
+  const lazy = await runBounded(bin, ['-l', path], { timeoutMs: MOUNT_TIMEOUT_MS });
+  if (lazy.code !== 0 && isMountPoint(path)) throw new WritableLayerError(`cannot unmount ${path}: ${lazy.stderr.trim().slice(0, 300)}`);
+}
+
+export class WritableLayer {
+  readonly captureDir: string;
+  readonly upperDir: string | undefined;
+  readonly binds: WritableBind[];
+  /** The container's root path for the bundle. */
+  readonly rootPath: string;
+  private mounted: string[] = [];
+
+  private constructor(private readonly options: WritableLayerOptions) {
+    this.captureDir = join(options.runDir, 'capture');
+    this.upperDir = options.runtime === 'runc' ? join(this.captureDir, 'upper') : undefined;
+    this.binds = BIND_DIRS.map((b) => ({ destination: b.destination, source: join(this.captureDir, 'binds', b.name) }));
+    this.rootPath = options.runtime === 'runc' ? options.mountPoint : options.lowerDir;
+  }
+
+  static async create(options: WritableLayerOptions): Promise<WritableLayer> {
+    if (!(options.sizeBytes >= 1024 * 1024)) throw new WritableLayerError(`the writable layer must be at least 1 MiB (got ${options.sizeBytes})`);
+    // overlayfs takes `,` and `:` as separators in its options
+    for (const p of [options.runDir, options.lowerDir]) {
+      if (/[,:\\\s]/.test(p)) throw new WritableLayerError(`the work directory path ${JSON.stringify(p)} contains a character overlayfs cannot take (, : \\ or a space)`, 'choose a plain work directory path');
+    }
+    if (options.runtime === 'runc' && !overlayfsAvailable()) {
+      throw new WritableLayerError('overlayfs is not available in this kernel (no "overlay" in /proc/filesystems)', 'load it with `modprobe overlay`');
+    }
+    const layer = new WritableLayer(options);
+    try {
+      await layer.setup();
+    } catch (err) {
+      await layer.destroy().catch(() => undefined);
+      throw err;
+    }
+    return layer;
+  }
+
+  private async setup(): Promise<void> {
+    const { sizeBytes, owner } = this.options;
+    const mount = mountBinary('mount');
+    await mkdir(this.captureDir, { mode: 0o711 });
+    const size = Math.floor(sizeBytes);
+    const inodes = Math.max(4096, Math.floor(size / 4096));
+    const t = await runBounded(mount, ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=${inodes},mode=0711,nosuid,nodev`, 'detonate-writable', this.captureDir], { timeoutMs: MOUNT_TIMEOUT_MS });
+    if (t.code !== 0) throw new WritableLayerError(`cannot mount the run's tmpfs on ${this.captureDir}: ${t.stderr.trim().slice(0, 300)}`);
+    this.mounted.push(this.captureDir);
+    await mkdir(join(this.captureDir, 'binds'), { mode: 0o711 });
+    for (const [i, b] of BIND_DIRS.entries()) {
+      const dir = this.binds[i]!.source;
+      await mkdir(dir);
+      await chown(dir, owner.uid, owner.gid);
+      await chmod(dir, b.mode);
+    }
+    if (this.upperDir) {
+      const work = join(this.captureDir, 'work');
+      const root = await lstat(this.options.lowerDir);
+      await mkdir(this.upperDir);
+      await mkdir(work, { mode: 0o700 });
+      // overlayfs's root directory takes the upper dir's owner and mode
+      await chown(this.upperDir, root.uid, root.gid);
+      await chmod(this.upperDir, root.mode & 0o7777);
+      const opts = `lowerdir=${this.options.lowerDir},upperdir=${this.upperDir},workdir=${work}`;
+      const o = await runBounded(mount, ['-t', 'overlay', '-o', opts, 'detonate-root', this.options.mountPoint], { timeoutMs: MOUNT_TIMEOUT_MS });
+      if (o.code !== 0) throw new WritableLayerError(`cannot mount the overlay root on ${this.options.mountPoint}: ${o.stderr.trim().slice(0, 300)}`);
+      this.mounted.push(this.options.mountPoint);
+    }
+  }
+
+  /** Whether the tmpfs is (nearly) full: less than 1/256 of it or of its inodes left. */
+  async full(): Promise<boolean> {
+    const s = await statfs(this.captureDir).catch(() => undefined);
+    if (!s || s.blocks === 0) return false;
+    const blocksLow = s.bavail <= Math.max(16, s.blocks / 256);
+    const inodesLow = s.files > 0 && s.ffree <= Math.max(4, s.files / 256);
+    return blocksLow || inodesLow;
+  }
+
+  /** What the sample created or changed that is still there: regular files only, bounded, executables and scripts first. */
+  async collectDropped(limits: DroppedLimits = DEFAULT_DROPPED_LIMITS): Promise<DroppedEntry[]> {
+    const roots: { host: string; container: string }[] = [];
+    if (this.upperDir) roots.push({ host: this.upperDir, container: '/' });
+    for (const b of this.binds) roots.push({ host: b.source, container: b.destination });
+    const found: { path: string; hostPath: string; size: number; mode: number; rank: number }[] = [];
+    const budget = { entries: limits.maxEntries };
+    for (const r of roots) await walk(r.host, r.container, 0, budget, found);
+    let peeks = 4096;
+    for (const f of found) if (f.rank > 0 && f.size >= 2 && peeks-- > 0) f.rank = (await looksExecutable(f.hostPath)) ? 1 : 2;
+    found.sort((a, b) => a.rank - b.rank || a.path.localeCompare(b.path));
+    const out: DroppedEntry[] = [];
+    let bytes = 0;
+    for (const f of found) {
+      if (out.length >= limits.maxFiles) break;
+      if (bytes + f.size > limits.maxBytes) continue;
+      const sha256 = await hashFile(f.hostPath, f.size);
+      if (sha256 === undefined) continue;
+      bytes += f.size;
+      out.push({ path: f.path, hostPath: f.hostPath, size: f.size, mode: f.mode, sha256 });
+    }
+    return out;
+  }
+
+  /** Unmounts the overlay, then the tmpfs (which drops everything the sample wrote). Idempotent. */
+  async destroy(): Promise<void> {
+    const problems: string[] = [];
+    while (this.mounted.length > 0) {
+      const path = this.mounted.at(-1)!;
+      try {
+        await unmount(path);
+        this.mounted.pop();
+      } catch (err) {
+        problems.push((err as Error).message);
+        break;
+      }
+    }
+    if (problems.length > 0) throw new WritableLayerError(problems.join('; '));
+  }
+
+  /** Whether everything this layer mounted is gone (the run dir may be removed then). */
+  get unmounted(): boolean {
+    return this.mounted.length === 0;
+  }
+}
+
+async function walk(
+  hostDir: string,
+  containerDir: string,
+  depth: number,
+  budget: { entries: number },
+  out: { path: string; hostPath: string; size: number; mode: number; rank: number }[],
+): Promise<void> {
+  if (depth > MAX_DEPTH || budget.entries <= 0) return;
+  let dir;
+  try {
+    dir = await opendir(hostDir, { bufferSize: 64 });
+  } catch {
+    return;
+  }
+  const subdirs: string[] = [];
+  try {
+    for await (const e of dir) {
+      if (--budget.entries < 0) break;
+      if (e.isDirectory()) subdirs.push(e.name);
+      else if (e.isFile()) {
+        const hostPath = join(hostDir, e.name);
+        const st = await lstat(hostPath).catch(() => undefined);
+        if (!st?.isFile()) continue;
+        const mode = st.mode & 0o7777;
+        out.push({ path: posix.join(containerDir, e.name), hostPath, size: st.size, mode, rank: mode & 0o111 ? 0 : 2 });
+      }
+      // symlinks, whiteouts (character devices 0/0), devices, FIFOs and sockets are not files the sample dropped
+    }
+  } finally {
+    await dir.close().catch(() => undefined);
+  }
+  for (const name of subdirs.sort()) await walk(join(hostDir, name), posix.join(containerDir, name), depth + 1, budget, out);
+}
+
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
+
+/** `#!` or an ELF header: a program even without its x bit. */
+async function looksExecutable(path: string): Promise<boolean> {
+  const fh = await open(path, OPEN_FLAGS).catch(() => undefined);
+  if (!fh) return false;
+  try {
+    if (!(await fh.stat()).isFile()) return false;
+    const buf = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(buf, 0, 4, 0);
+    const head = buf.subarray(0, bytesRead);
+    return head.subarray(0, 2).toString('latin1') === '#!' || head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** sha256 of a regular file, reading at most `size` bytes (the size seen by the walk); undefined if it is not one now. */
+async function hashFile(path: string, size: number): Promise<string | undefined> {
+  const fh = await open(path, OPEN_FLAGS).catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size !== size) return undefined;
+    const hash = createHash('sha256');
+    const buf = Buffer.alloc(Math.min(1024 * 1024, Math.max(1, size)));
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - done), done);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      done += bytesRead;
+    }
+    return hash.digest('hex');
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,218 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRunCgroups } from '../../src/detonate/cgroup.js';
+import { cleanupStaleDetonations } from '../../src/detonate/index.js';
+import { checkNetworkPrerequisites } from '../../src/detonate/network/index.js';
+import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
+import { GvisorRuntime, RuncRuntime, type Runtime } from '../../src/detonate/runtime/index.js';
+import { mountsUnder } from '../../src/detonate/stale.js';
+import { writeOciArchive, type EntrySpec } from '../support/image-builder.js';
+import { repoRoot } from '../support/paths.js';
+
+/*
+ * A crashed run (the detonating node process SIGKILLed mid-run) and `cleanupStaleDetonations` after it. Like
+ * session.test.ts, the runs happen only inside `unshare --net --mount` with a private tmpfs on /run.
+ */
+const WALL_ENV = 'DETONATE_CLEANUP_TEST_WALL';
+
+function ownNetns(): string {
+  try {
+    return readlinkSync('/proc/self/ns/net');
+  } catch {
+    return 'unknown';
+  }
+}
+
+const outerNetns = process.env[WALL_ENV];
+const inWall = outerNetns !== undefined;
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const prereq = checkNetworkPrerequisites();
+const unshare = findExecutable('unshare');
+const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+const outerSkip = !isRoot
+  ? 'needs root'
+  : !prereq.ok
+    ? prereq.message
+    : !unshare
+      ? '`unshare` not found: install util-linux'
+      : !busybox
+        ? 'busybox-static not installed (apt-get install busybox-static)'
+        : undefined;
+const innerSkip = ownNetns() === outerNetns || ownNetns() === 'unknown' ? 'refusing: still in the host network namespace' : outerSkip;
+
+describe('stale cleanup: pure parts', () => {
+  it('finds the mount points under a run dir, deepest first, and nothing beside it', () => {
+    const info = [
+      '40 30 0:50 / /work/runs/detonate-a-XyZ123/capture rw - tmpfs detonate-writable rw',
+      '41 30 0:51 / /work/runs/detonate-a-XyZ123/bundle/rootfs rw - overlay detonate-root rw',
+      '42 30 0:52 / /work/runs/detonate-a-XyZ1234 rw - tmpfs other rw',
+      '43 30 0:53 / /work/runs/with\\040space rw - tmpfs other rw',
+    ].join('\n');
+    expect(mountsUnder('/work/runs/detonate-a-XyZ123', info)).toEqual(['/work/runs/detonate-a-XyZ123/bundle/rootfs', '/work/runs/detonate-a-XyZ123/capture']);
+    expect(mountsUnder('/work/runs/with space', info)).toEqual(['/work/runs/with space']);
+  });
+
+  it('leaves a run alone while its owner lives, and never touches dirs without our naming', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'detonate-cleanup-'));
+    try {
+      const records = join(dir, 'records');
+      const runs = join(dir, 'runs');
+      mkdirSync(records);
+      mkdirSync(runs);
+      const own = readFileSync('/proc/self/stat', 'utf8');
+      const start = own.slice(own.lastIndexOf(')') + 2).split(' ')[19]!;
+      const liveRun = join(runs, 'detonate-live1-AbC123');
+      mkdirSync(liveRun);
+      writeFileSync(join(records, 'live1.json'), JSON.stringify({ id: 'live1', pid: process.pid, start, runDir: liveRun, runtime: 'runc', stateRoot: join(dir, 'state'), created: Date.now() }));
+      mkdirSync(join(runs, 'not-ours'));
+      mkdirSync(join(runs, 'detonate-bad..name-AbC123'));
+      writeFileSync(join(records, 'garbage.json'), '{not json');
+      const r = await cleanupStaleDetonations({ recordDir: records, workDirs: [runs], stateRoots: [join(dir, 'state')], graceSeconds: 3600, networkStateDir: join(dir, 'netns') });
+      expect(r.removed).toEqual([]);
+      expect(readdirSync(runs).sort()).toEqual(['detonate-bad..name-AbC123', 'detonate-live1-AbC123', 'not-ours']);
+      expect(existsSync(join(records, 'live1.json'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const outerDescribe = inWall ? () => undefined : describe.skipIf(outerSkip !== undefined);
+const innerDescribe = inWall ? describe.skipIf(innerSkip !== undefined) : () => undefined;
+
+outerDescribe(`stale cleanup: suite inside unshare --net --mount${outerSkip ? ` (skipped: ${outerSkip})` : ''}`, () => {
+  it('passes in a fresh network and mount namespace', async () => {
+    const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+    const r = await runBounded(
+      unshare!,
+      [
+        '--net', '--mount', '--propagation', 'private', '--',
+        'sh', '-c', 'mount -t tmpfs -o mode=0755 detonate-test-run /run && exec "$@"', 'sh',
+        process.execPath, vitest, 'run', 'test/detonate/cleanup.test.ts', '--reporter=verbose',
+      ],
+      { cwd: repoRoot, env: { ...process.env, [WALL_ENV]: ownNetns(), CI: 'true', NO_COLOR: '1' }, timeoutMs: 170_000, maxOutputBytes: 4 * 1024 * 1024 },
+    );
+    // eslint-disable-next-line no-control-regex
+    const output = `${r.stdout}\n${r.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
+    for (const line of output.split('\n')) if (line.includes('[timing]') || line.includes('[skip]')) console.log(line.trim());
+    expect(r.code, output.slice(-20000)).toBe(0);
+    const wallLines = output.split('\n').filter((l) => /^\s*[✓×↓]/.test(l) && l.includes('stale cleanup: in the wall'));
+    expect(wallLines.filter((l) => l.trimStart().startsWith('✓')).length, output.slice(-20000)).toBe(1);
+  }, 180_000);
+});
+
+function processesMentioning(needles: string[]): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === process.pid) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (needles.some((n) => cmd.includes(n))) out.push(`${pid}: ${cmd.slice(0, 200)}`);
+  }
+  return out;
+}
+
+innerDescribe(`stale cleanup: in the wall${innerSkip ? ` (skipped: ${innerSkip})` : ''}`, () => {
+  let work: string;
+  let stateRoot: string;
+  const runtimes: Runtime[] = [];
+
+  beforeAll(async () => {
+    await runBounded('ip', ['link', 'set', 'lo', 'up']);
+    work = mkdtempSync(join(tmpdir(), 'detonate-cleanup-'));
+    chmodSync(work, 0o711);
+    stateRoot = join('/run', `detonate-test-${process.pid}`);
+    const applets = (await runBounded(busybox!, ['--list'])).stdout.split('\n').map((a) => a.trim()).filter((a) => a && a !== 'busybox' && /^[a-z0-9_.[-]+$/.test(a));
+    const entries: EntrySpec[] = [
+      ...['bin/', 'etc/', 'tmp/', 'proc/', 'sys/', 'dev/'].map((name) => ({ name, type: 'directory' as const, mode: name === 'tmp/' ? 0o1777 : 0o755 })),
+      { name: 'bin/busybox', content: readFileSync(busybox!), mode: 0o755 },
+      ...applets.map((a) => ({ name: `bin/${a}`, type: 'symlink' as const, linkname: 'busybox' })),
+      { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+      { name: 'etc/group', content: 'root:x:0:\n' },
+    ];
+    await writeOciArchive(join(work, 'sleeper.tar'), {
+      layers: [{ entries }],
+      config: { Cmd: ['/bin/sh', '-c', 'echo dropped > /tmp/left; echo sleeping; sleep 600'], Env: ['PATH=/bin'], WorkingDir: '/' },
+    });
+    for (const r of [new GvisorRuntime({ stateRoot }), new RuncRuntime({ stateRoot })]) {
+      const a = await r.available();
+      if (a.ok) runtimes.push(r);
+      else console.log(`[skip] ${r.name}: ${a.reason}`);
+    }
+  });
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('removes what a SIGKILLed run left behind: namespaces, cgroups, mounts, runtime state, processes, run dir', async () => {
+    expect(runtimes.length).toBeGreaterThan(0);
+    const script = join(work, 'crash.mts');
+    writeFileSync(
+      script,
+      `import { detonateImage } from ${JSON.stringify(join(repoRoot, 'src/detonate/session.ts'))};
+import { GvisorRuntime, RuncRuntime } from ${JSON.stringify(join(repoRoot, 'src/detonate/runtime/index.ts'))};
+import { openImageSource } from ${JSON.stringify(join(repoRoot, 'src/image/open.ts'))};
+import { BlobCache } from ${JSON.stringify(join(repoRoot, 'src/image/cache.ts'))};
+import { resolveLimits } from ${JSON.stringify(join(repoRoot, 'src/config/limits.ts'))};
+const [archive, name, workDir, stateRoot, id] = process.argv.slice(2);
+const source = await openImageSource('oci-archive:' + archive, { limits: resolveLimits(), cache: new BlobCache(workDir + '/cache-' + id), insecureRegistries: [], platformExplicit: false });
+const [image] = await source.resolve({ os: 'linux', architecture: 'amd64' });
+const runtime = name === 'gvisor' ? new GvisorRuntime({ stateRoot }) : new RuncRuntime({ stateRoot });
+await detonateImage(image, { runtime, workDir: workDir + '/runs', id, timeoutMs: 60000, maxOutputBytes: 1024 });
+`,
+    );
+    const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const runs = join(work, 'runs');
+    for (const runtime of runtimes) {
+      const id = `c${process.pid}-${runtime.name}`;
+      const child = spawn(process.execPath, ['--import', loader, script, join(work, 'sleeper.tar'), runtime.name, work, stateRoot, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise((r) => child.once('exit', r));
+      // the sample has started once its dropped file is in the writable layer
+      const started = (): boolean => {
+        const dirs = existsSync(runs) ? readdirSync(runs).filter((d) => d.startsWith(`detonate-${id}-`)) : [];
+        return dirs.some((d) => existsSync(join(runs, d, 'capture', 'binds', 'tmp', 'left')));
+      };
+      for (let i = 0; i < 300 && !started(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(started(), `${runtime.name}: ${out}`).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGKILL');
+      await exited;
+      // the crash left things behind
+      expect((await runBounded('ip', ['netns', 'list'])).stdout, runtime.name).toContain(`detonate-${id}-sample`);
+      expect((await listRunCgroups()).filter((p) => p.endsWith(`/${id}`)).length, runtime.name).toBeGreaterThan(0);
+      expect(mountsUnder(runs).length, runtime.name).toBeGreaterThan(0);
+
+      const t0 = performance.now();
+      const r = await cleanupStaleDetonations({ workDirs: [runs], stateRoots: [stateRoot], graceSeconds: 0 });
+      console.log(`[timing] ${runtime.name}: stale cleanup ${Math.round(performance.now() - t0)} ms: ${JSON.stringify(r)}`);
+      expect(r.failed, runtime.name).toEqual([]);
+      expect(r.removed, runtime.name).toContain(id);
+      expect((await runBounded('ip', ['netns', 'list'])).stdout, runtime.name).not.toContain(id);
+      expect((await listRunCgroups()).filter((p) => p.includes(id)), runtime.name).toEqual([]);
+      expect(mountsUnder(runs), runtime.name).toEqual([]);
+      expect(mountsUnder(work), runtime.name).toEqual([]);
+      for (const dir of ['runsc', 'runc']) {
+        const p = join(stateRoot, dir);
+        expect(existsSync(p) ? readdirSync(p) : [], runtime.name).toEqual([]);
+      }
+      expect(readdirSync(runs).filter((d) => d.includes(id)), runtime.name).toEqual([]);
+      expect(existsSync('/run/detonate/runs') ? readdirSync('/run/detonate/runs') : [], runtime.name).toEqual([]);
+      expect(processesMentioning([runs, join(stateRoot, 'runsc', id), join(stateRoot, 'runc', id), id]), runtime.name).toEqual([]);
+      // a second call finds nothing
+      expect((await cleanupStaleDetonations({ workDirs: [runs], stateRoots: [stateRoot], graceSeconds: 0 })).removed).toEqual([]);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,140 @@
+/**
+ * Behaviour verdict rules: load the shipped `rules/behavior/*.yaml` (and users' rule directories), then turn a
+ * detonation's recorded behaviour into findings, one per rule that matched, each citing the events behind it.
+ * The rule format is documented in docs/rules.md.
+ */
+import { join } from 'node:path';
+import { bundledRulesDir } from '../config/paths.js';
+import type { DetonationResult } from '../detonate/session.js';
+import type { Finding, FindingCategory, Severity } from '../report/model.js';
+import { buildContext } from './context.js';
+import { eventsOf } from './fields/index.js';
+import { compileRuleFiles, ruleFilesIn, type CompiledRule } from './loader.js';
+import type { EventKind, EventView } from './types.js';
+
+export { DataFileError } from '../config/data-file.js';
+export { FIELDS_BY_KIND } from './fields/index.js';
+export type { EventKind, FieldSpec, FieldType } from './types.js';
+
+/** Most events a finding cites. */
+export const MAX_CITED_EVENTS = 10;
+
+export interface VerdictRuleInfo {
+  id: string;
+  kind: EventKind;
+  category: FindingCategory;
+  severity: Severity;
+  description: string;
+  attack: string[];
+  enabled: boolean;
+  /** `file:line` of its definition. */
+  where: string;
+}
+
+export interface VerdictRules {
+  /** Changes whenever a loaded rule or list file changes: part of cache keys of results judged by these rules. */
+  readonly digest: string;
+  readonly rules: readonly VerdictRuleInfo[];
+  /** Files loaded, in order. */
+  readonly files: readonly string[];
+  evaluateBehavior(result: DetonationResult): Finding[];
+}
+
+export interface LoadVerdictRulesOptions {
+  /** Load the shipped rules (`rules/behavior/`). Default true. */
+  bundled?: boolean;
+  /** More rule directories (`--verdict-rules DIR`), loaded after the shipped ones, in this order. */
+  dirs?: string[];
+}
+
+export function bundledBehaviorRulesDir(): string {
+  return join(bundledRulesDir(), 'behavior');
+}
+
+let bundledSet: Promise<VerdictRules> | undefined;
+
+export function loadVerdictRules(options: LoadVerdictRulesOptions = {}): Promise<VerdictRules> {
+  const bundled = options.bundled ?? true;
+  const dirs = options.dirs ?? [];
+  if (bundled && dirs.length === 0) {
+    bundledSet ??= Promise.resolve().then(() => loadVerdictRulesSync({ bundled: true }));
+    // A failed load is not memoised: the next call reports it again.
+    bundledSet.catch(() => (bundledSet = undefined));
+    return bundledSet;
+  }
+  return Promise.resolve().then(() => loadVerdictRulesSync({ bundled, dirs }));
+}
+
+export function loadVerdictRulesSync(options: LoadVerdictRulesOptions = {}): VerdictRules {
+  const files = [...((options.bundled ?? true) ? ruleFilesIn(bundledBehaviorRulesDir()) : []), ...(options.dirs ?? []).flatMap(ruleFilesIn)];
+  return loadVerdictRuleFiles(files);
+}
+
+/** Loads exactly these rule files, in this order. */
+export function loadVerdictRuleFiles(files: readonly string[]): VerdictRules {
+  const set = compileRuleFiles(files);
+  const active = set.rules.filter((r) => r.enabled);
+  const byKind = new Map<EventKind, CompiledRule[]>();
+  for (const r of active) {
+    const list = byKind.get(r.kind) ?? [];
+    list.push(r);
+    byKind.set(r.kind, list);
+  }
+  return {
+    digest: set.digest,
+    files: set.files,
+    rules: set.rules.map((r) => ({ id: r.id, kind: r.kind, category: r.category, severity: r.severity, description: r.description, attack: r.attack, enabled: r.enabled, where: r.where })),
+    evaluateBehavior: (result) => evaluate(active, byKind, result),
+  };
+}
+
+function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind, CompiledRule[]>, result: DetonationResult): Finding[] {
+  if (active.length === 0) return [];
+  const ctx = buildContext(result);
+  const views = new Map<EventKind, EventView[]>();
+  const viewsOf = (kind: EventKind): EventView[] => {
+    let list = views.get(kind);
+    if (!list) views.set(kind, (list = eventsOf(kind, ctx)));
+    return list;
+  };
+  const run = viewsOf('run')[0]!;
+
+  const matches = new Map<CompiledRule, EventView[]>();
+  for (const [kind, rules] of byKind) {
+    for (const event of viewsOf(kind)) {
+      for (const rule of rules) {
+        if (!rule.test(event, run)) continue;
+        const list = matches.get(rule);
+        if (list) list.push(event);
+        else matches.set(rule, [event]);
+      }
+    }
+  }
+
+  const findings: Finding[] = [];
+  for (const rule of active) {
+    const matched = matches.get(rule);
+    if (!matched) continue;
+    const first = matched[0]!;
+    let cited = matched;
+    let count = matched.length;
+    if (rule.kind === 'run') {
+      cited = [];
+      for (const cite of rule.cites) for (const e of viewsOf(cite.on)) if (cite.test(e, run)) cited.push(e);
+      count = Math.max(1, cited.length);
+      if (cited.length === 0) cited = [run];
+    }
+    const title = rule.title(first, run) + (rule.kind !== 'run' && count > 1 ? ` (${count} times)` : '');
+    findings.push({
+      category: rule.category,
+      severity: rule.severity,
+      title,
+      source: 'dynamic',
+      rule: rule.id,
+      ...(first.path && (rule.kind === 'file' || rule.kind === 'process') ? { path: first.path } : {}),
+      ...(rule.attack.length > 0 ? { attack: [...rule.attack] } : {}),
+      evidence: { description: rule.description, count, events: cited.slice(0, MAX_CITED_EVENTS).map((e) => e.cite) },
+    });
+  }
+  return findings;
+}

@@ -1,0 +1,35 @@
+/** Finding titles from `{field}` templates: values are rendered as bounded, printable text, never evaluated. */
+import { printable } from '../analyze/threats/evidence.js';
+import { fieldFor } from './compile.js';
+import type { EventKind, EventView, FieldValue } from './types.js';
+
+const MAX_VALUE_CHARS = 120;
+export const MAX_TITLE_CHARS = 300;
+const PLACEHOLDER = /\{([a-z0-9_.]+)\}/g;
+
+export type Template = (event: EventView, run: EventView) => string;
+
+function render(v: FieldValue): string {
+  if (v === null || v === '' || (Array.isArray(v) && v.length === 0)) return '?';
+  if (typeof v === 'number') return String(Math.round(v * 100) / 100);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return v;
+  return v.join(' ');
+}
+
+/** Throws (naming the field) when a placeholder is not a field readable from rules `on: kind`. */
+export function compileTemplate(text: string, kind: EventKind): Template {
+  const parts: (string | { name: string; run: boolean })[] = [];
+  let last = 0;
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    const field = fieldFor(m[1]!, kind);
+    parts.push(text.slice(last, m.index), { name: field.name, run: field.kind === 'run' && kind !== 'run' });
+    last = m.index + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return (event, run) => {
+    let out = '';
+    for (const p of parts) out += typeof p === 'string' ? p : printable(render((p.run ? run : event).values[p.name] ?? null), MAX_VALUE_CHARS);
+    return out.length > MAX_TITLE_CHARS ? `${out.slice(0, MAX_TITLE_CHARS)}…` : out;
+  };
+}

@@ -1,0 +1,48 @@
+import type { FindingCategory, Severity } from '../report/model.js';
+
+/** The kinds of event a behaviour rule can look at (`on:`). `run` is one event per detonation. */
+export const EVENT_KINDS = ['process', 'file', 'dns', 'connection', 'kill', 'run'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** `strings` is a list field: a comparison on it is true when any element matches. */
+export type FieldType = 'string' | 'number' | 'bool' | 'strings';
+/** `null`: not known for this event (e.g. a chmod's mode the monitor did not see); every comparison on it is false. */
+export type FieldValue = string | number | boolean | readonly string[] | null;
+
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  /** One line for docs/rules.md. */
+  doc: string;
+}
+
+/** One event as the rules see it: every field of its kind, computed once, and what a finding cites of it. */
+export interface EventView {
+  kind: EventKind;
+  values: Readonly<Record<string, FieldValue>>;
+  /** The event's key fields, already made printable: `{ kind, pid, exe, argv }`, `{ kind, path, op }`, … */
+  cite: Readonly<Record<string, unknown>>;
+  /** A file rule's path, a process rule's exe: the finding's `path`. */
+  path?: string;
+}
+
+export const CATEGORIES = [
+  'cryptominer',
+  'hacking-tool',
+  'backdoor',
+  'windows-malware',
+  'malware',
+  'malicious-package',
+  'secret',
+  'misconfiguration',
+  'windows-pe',
+  'suspicious',
+] as const satisfies readonly FindingCategory[];
+export const SEVERITIES = ['critical', 'high', 'moderate', 'low', 'info'] as const satisfies readonly Severity[];
+
+// Compile-time check that the lists above name every category and severity of the report contract.
+type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
+const categoriesComplete: Missing<FindingCategory, (typeof CATEGORIES)[number]> = true;
+const severitiesComplete: Missing<Severity, (typeof SEVERITIES)[number]> = true;
+void categoriesComplete;
+void severitiesComplete;

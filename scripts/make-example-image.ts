@@ -71,6 +71,8 @@ await writeOciArchive(out, {
         { name: 'usr/lib/os-release', content: osRelease },
         { name: 'etc/os-release', type: 'symlink', linkname: '../usr/lib/os-release' },
         { name: 'etc/debian_version', content: '12.5\n' },
+        { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/srv/app:/usr/sbin/nologin\n' },
+        { name: 'etc/group', content: 'root:x:0:\napp:x:1000:\n' },
         { name: 'var/lib/dpkg/status', content: dpkgStatus },
       ],
     },

@@ -1,6 +1,8 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
-import { scanReference } from '../scan/scan.js';
+import { scanReference, type ScanOptions } from '../scan/scan.js';
+import type { BehaviorRules } from '../scan/detonation.js';
+import type { Progress } from '../progress/progress.js';
 import { parsePlatform, type PlatformSelector } from '../image/types.js';
 import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
 import { progressFor } from './progress.js';
@@ -69,13 +71,72 @@ async function createDetectorsForCli(flags: ScanFlags): Promise<Detectors> {
   }
 }
 
+/** `--detonate-timeout`: `90`, `90s`, `1m30s`, `500ms`, `2m` → milliseconds. */
+export function parseDuration(text: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  const parts = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(t);
+  if (!t || !parts || parts.slice(1).every((p) => p === undefined)) {
+    throw new InvalidArgumentError(`"${text}" is not a duration: write e.g. 60s, 2m, 1m30s or 500ms`);
+  }
+  const [, h, m, sec, ms] = parts;
+  const total = Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Math.round(Number(sec ?? 0) * 1000) + Number(ms ?? 0);
+  if (total <= 0) throw new InvalidArgumentError(`the duration must be positive (got "${text}")`);
+  return total;
+}
+
+/** The sandbox for this run, checked before any image is pulled: without one the scan cannot be done (exit 2). */
+async function prepareDetonation(flags: ScanFlags, progress: Progress): Promise<NonNullable<ScanOptions['detonation']>> {
+  const hint = 'or skip detonation with --static-only';
+  if (process.getuid?.() !== 0) {
+    throw new Error(`detonation needs root (network namespaces, cgroups and the sandbox runtime): run detonate as root, ${hint}`);
+  }
+  const { checkNetworkPrerequisites } = await import('../detonate/network/prerequisites.js');
+  const network = checkNetworkPrerequisites();
+  if (!network.ok) throw new Error(`${network.message} Run scripts/install.sh to install them, ${hint}.`);
+  const { chooseRuntime } = await import('../detonate/runtime/detect.js');
+  const { RuntimeError } = await import('../detonate/runtime/runtime.js');
+  let runtime;
+  try {
+    runtime = await chooseRuntime(flags.sandbox);
+  } catch (err) {
+    if (err instanceof RuntimeError) throw new Error(`${err.message}: ${err.hint ?? hint}`);
+    throw err;
+  }
+  const { DEFAULT_DETONATION_WORK_DIR } = await import('../scan/detonation.js');
+  const workDir = process.env.DETONATE_WORK_DIR || DEFAULT_DETONATION_WORK_DIR;
+  const rules = await loadBehaviorRules(flags);
+  // What a killed detonate process left behind (namespaces, cgroups, mounts, runtime state); live runs are never touched.
+  const { cleanupStaleDetonations } = await import('../detonate/stale.js');
+  const stale = await cleanupStaleDetonations({ workDirs: [workDir] });
+  if (stale.removed.length > 0) progress.log(`detonation: cleaned up after ${stale.removed.length} interrupted earlier run(s)`);
+  for (const f of stale.failed) progress.log(`warning: could not clean up after an earlier run: ${f}`);
+  progress.log(`detonation: ${runtime.name} sandbox, up to ${formatSeconds(flags.detonateTimeout)} per image`);
+  return { runtime, timeoutMs: flags.detonateTimeout, workDir, rules };
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The behaviour rules (shipped, plus `--verdict-rules` dirs); a mistake in a rule file is a usage error naming file:line. */
+async function loadBehaviorRules(flags: ScanFlags): Promise<BehaviorRules> {
+  const verdict = await import('../verdict/index.js');
+  try {
+    return await verdict.loadVerdictRules({ dirs: flags.verdictRules });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 interface ScanFlags {
   format?: ReportFormat;
   output?: string;
   platform?: string;
   staticOnly?: boolean;
-  detonateTimeout: string;
-  sandbox: string;
+  detonateTimeout: number;
+  sandbox: 'auto' | 'gvisor' | 'runc';
+  verdictRules: string[];
   failOn?: FailOn;
   insecureRegistry: string[];
   quiet?: boolean;
@@ -89,14 +150,15 @@ interface ScanFlags {
 
 export function scanCommand(): Command {
   return new Command('scan')
-    .description('static analysis (and, once available, detonation) of each image')
+    .description('static analysis and detonation (a run in a sandbox behind a sinkhole) of each image')
     .argument('<image...>', 'registry reference (nginx:1.25, ghcr.io/o/r@sha256:…, localhost:5000/x:y) | docker-archive:PATH | oci-archive:PATH | oci:DIR[:TAG]')
     .addOption(new Option('--format <format>', 'report format (default: table on a TTY, json otherwise)').choices([...FORMATS]))
     .option('--output <file>', 'write the report to FILE instead of stdout')
     .option('--platform <os/arch[/variant]|all>', "platform to scan (default: the host's); `all` scans every platform")
     .option('--static-only', 'skip detonation')
-    .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox', '60s')
-    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime').choices(['auto', 'gvisor', 'runc']).default('auto'))
+    .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox (e.g. 60s, 2m)', parseDuration, 60_000)
+    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices(['auto', 'gvisor', 'runc']).default('auto'))
+    .option('--verdict-rules <dir>', 'add behaviour/verdict rules from DIR (YAML, see docs/rules.md; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--fail-on <list>', 'exit 1 when a finding or vulnerability meets a severity (critical|high|moderate|low) or a category', parseFailOn)
     .option('--insecure-registry <host>', 'plain HTTP / unverified TLS for this registry host (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--no-cache', 'analyse every layer again (blobs stay cached: they are verified by digest)')
@@ -116,8 +178,12 @@ export function scanCommand(): Command {
         }
       }
       const progress = await progressFor(Boolean(flags.quiet));
-      if (!flags.staticOnly) {
-        progress.log('note: detonation is not available in this version; running static analysis only (--static-only)');
+      let detonation: ScanOptions['detonation'];
+      try {
+        detonation = flags.staticOnly ? undefined : await prepareDetonation(flags, progress);
+      } catch (err) {
+        progress.stop();
+        throw err;
       }
       const detectors = await createDetectorsForCli(flags);
       for (const n of detectors.notices) progress.log(`note: ${n.message}`);
@@ -134,6 +200,7 @@ export function scanCommand(): Command {
             vulnerabilities,
             analyzers: detectors.analyzers,
             imageChecks: detectors.imageChecks,
+            ...(detonation ? { detonation } : {}),
           })));
         }
       } finally {

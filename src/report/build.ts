@@ -1,7 +1,7 @@
 import type { ResolvedImage } from '../image/types.js';
 import { formatPlatform } from '../image/types.js';
 import type { StaticSummary } from '../analyze/summary.js';
-import type { FindingCategory, ImageConfigSummary, Report } from './model.js';
+import type { Finding, FindingCategory, ImageConfigSummary, Report } from './model.js';
 import { toolVersion } from '../version.js';
 
 const MALICIOUS: ReadonlySet<FindingCategory> = new Set(['cryptominer', 'backdoor', 'windows-malware', 'malware', 'malicious-package']);
@@ -62,4 +62,16 @@ export function buildReport(image: ResolvedImage, merged: StaticSummary): Report
     notices: merged.notices,
     scannedAt: new Date().toISOString(),
   };
+}
+
+const SEVERITY_RANK: Record<Finding['severity'], number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
+
+/** Adds later stages' findings (detonation) to the verdict: categories, `malicious`, and the run's strongest evidence in the summary. */
+export function applyFindingsToVerdict(report: Report, findings: readonly Finding[]): void {
+  if (findings.length === 0) return;
+  const categories = new Set([...report.verdict.categories, ...findings.map((f) => f.category)]);
+  report.verdict.categories = [...categories].sort();
+  report.verdict.malicious = report.verdict.categories.some((c) => MALICIOUS.has(c));
+  const strongest = [...findings].filter((f) => f.source === 'dynamic' && f.severity !== 'info').sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0];
+  if (strongest) report.verdict.summary = `${report.verdict.summary.replace(/\.$/, '')}; when run: ${strongest.title.replace(/\.$/, '')}.`;
 }

@@ -44,12 +44,15 @@ const FINDING: KeyOrder = {
 };
 
 const BEHAVIOR: KeyOrder = {
-  keys: ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'error', 'processes', 'files', 'dns', 'connections', 'cpu', 'memory'],
+  keys: ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'error', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped',
+    'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'],
   nested: {
     processes: { keys: ['pid', 'ppid', 'exe', 'argv', 'startMs'] },
-    files: { keys: ['op', 'path', 'pid'] },
+    files: { keys: ['op', 'path', 'pid', 'to', 'mode', 'error'] },
     dns: { keys: ['name', 'type', 'pid'] },
-    connections: { keys: ['proto', 'dst', 'port', 'host', 'firstBytes', 'protocol'] },
+    connections: { keys: ['proto', 'dst', 'port', 'host', 'firstBytes', 'protocol', 'pid', 'details'] },
+    kills: { keys: ['pid', 'target', 'signal', 'targetExe'] },
+    dropped: { keys: ['path', 'size', 'mode', 'sha256'] },
     cpu: { keys: ['seconds', 'peakCores'] },
     memory: { keys: ['peakBytes'] },
   },

@@ -136,6 +136,82 @@ export interface ScanNotice {
   layer?: number;
 }
 
+/** One process the sample ran (`behavior.processes`). */
+export interface ObservedProcess {
+  pid: number;
+  ppid: number;
+  exe: string;
+  argv: string[];
+  /** Ms since the container's first process started. */
+  startMs: number;
+}
+
+/** A file operation of the sample (`behavior.files`). `error` set: the attempt failed (it still shows intent). */
+export interface ObservedFileOp {
+  op: 'write' | 'create' | 'delete' | 'chmod' | 'rename';
+  path: string;
+  pid: number;
+  to?: string;
+  mode?: number;
+  error?: string;
+}
+
+export interface ObservedDnsQuery {
+  name: string;
+  type: string;
+  pid: number | null;
+}
+
+export interface ObservedConnection {
+  proto: 'tcp' | 'udp';
+  dst: string;
+  port: number;
+  /** The name it was resolved from, or the HTTP Host / TLS SNI the sample sent. */
+  host?: string;
+  /** The first bytes the sample sent, as readable text (escapes for the rest). */
+  firstBytes: string;
+  protocol: 'stratum' | 'http' | 'tls' | 'ssh' | 'irc' | 'smtp' | 'unknown';
+  pid?: number;
+  /** What the sinkhole drew out: HTTP requests, TLS SNI and ALPN, stratum login (wallet, agent), banners. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * `behavior` of the report contract: what the image did when run in the sandbox. Beyond DESIGN §3 (extensions):
+ * `killedBy`, `kills`, `dropped`, `pids`, `limitsHit`, `series`, `output`, `timings`, the `rename` op, failed
+ * attempts (`error`), and the ssh/irc/smtp protocols.
+ */
+export interface Behavior {
+  sandbox: 'gvisor' | 'runc';
+  durationMs: number;
+  exitCode: number | null;
+  timedOut: boolean;
+  /** What ended the run when a limit did: the deadline, the memory limit, the pids limit. */
+  killedBy?: 'deadline' | 'memory' | 'pids';
+  processes: ObservedProcess[];
+  files: ObservedFileOp[];
+  dns: ObservedDnsQuery[];
+  connections: ObservedConnection[];
+  /** Signals sent by the sample's processes. */
+  kills: { pid: number; target: number; signal: string; targetExe?: string }[];
+  /** Files the sample left in its writable layer, as read back before teardown (the static detectors ran on them). */
+  dropped?: { path: string; size: number; mode: number; sha256: string }[];
+  cpu: { seconds: number; peakCores: number };
+  memory: { peakBytes: number };
+  pids: { peak: number };
+  limitsHit: { oomKills: number; pidsLimitHits: number; diskFull?: boolean };
+  /** Cgroup samples over the run, one a second: `t` ms since start. */
+  series: { t: number; cpuSeconds: number; memoryBytes: number; pids: number }[];
+  /** The start of the sample's stdout and stderr. */
+  output: { stdout: string; stderr: string; truncated: boolean };
+  timings: { setupMs: number; firstExecMs?: number; teardownMs: number };
+}
+
+/** `behavior` when the image could not be run: why. */
+export interface BehaviorError {
+  error: string;
+}
+
 export interface Report {
   schemaVersion: 1;
   tool: {
@@ -148,7 +224,8 @@ export interface Report {
   packages: Package[];
   vulnerabilities: Vulnerability[];
   findings: Finding[];
-  behavior: null | Record<string, unknown>;
+  /** null: not detonated (`--static-only`). */
+  behavior: null | Behavior | BehaviorError;
   verdict: {
     malicious: boolean;
     categories: FindingCategory[];

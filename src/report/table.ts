@@ -4,7 +4,7 @@
  * notices met on the way. Columns are aligned and cut to the terminal width; colour only when asked for.
  * Every string from the image goes through `terminalSafe` first (see text.ts).
  */
-import type { Finding, LayerInfo, Package, PackageType, Report, ScanNotice } from './model.js';
+import type { Behavior, Finding, LayerInfo, ObservedProcess, Package, PackageType, Report, ScanNotice } from './model.js';
 import { displayWidth, formatBytes, pad, terminalSafe, truncate, wrap } from './text.js';
 
 export interface TableOptions {
@@ -400,12 +400,84 @@ function noticesSection(notices: readonly ScanNotice[], width: number, paint: Pa
   return lines;
 }
 
+/** Rows of each list the detonation section shows before it says how many more there are. */
+const MAX_BEHAVIOR_ROWS = 12;
+
+function more(total: number, shown: number): string {
+  return total > shown ? ` … and ${total - shown} more` : '';
+}
+
+/** The process tree, depth-first from the roots, each argv indented under its parent. */
+function processTree(processes: readonly ObservedProcess[]): { depth: number; process: ObservedProcess }[] {
+  const pids = new Set(processes.map((p) => p.pid));
+  const children = new Map<number, ObservedProcess[]>();
+  const roots: ObservedProcess[] = [];
+  for (const p of processes) {
+    if (p.ppid !== p.pid && pids.has(p.ppid)) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+    else roots.push(p);
+  }
+  const out: { depth: number; process: ObservedProcess }[] = [];
+  const seen = new Set<ObservedProcess>();
+  const visit = (p: ObservedProcess, depth: number): void => {
+    if (seen.has(p) || out.length >= processes.length) return;
+    seen.add(p);
+    out.push({ depth, process: p });
+    for (const c of children.get(p.pid) ?? []) if (c !== p) visit(c, Math.min(depth + 1, 12));
+  };
+  for (const r of roots) visit(r, 0);
+  return out;
+}
+
+function detonationSection(report: Report, width: number, paint: Paint): string[] {
+  const behavior = report.behavior;
+  if (behavior === null) return [heading('Detonation: not run (--static-only)', width, paint)];
+  if ('error' in behavior) {
+    return [heading('Detonation: not done', width, paint), ...wrap(terminalSafe(behavior.error), width - INDENT.length).map((l) => `${INDENT}${paint('warning', l)}`)];
+  }
+  const b: Behavior = behavior;
+  const ending = b.timedOut ? 'stopped at the deadline' : b.killedBy ? `killed by the ${b.killedBy} limit` : `exit ${b.exitCode ?? '?'}`;
+  const lines = [heading(`Detonation (${b.sandbox}, ${(b.durationMs / 1000).toFixed(1)} s, ${ending})`, width, paint)];
+  const rows: [string, string][] = [];
+  if (b.dns.length > 0) rows.push(['DNS', `${b.dns.slice(0, MAX_BEHAVIOR_ROWS).map((d) => d.name).join(', ')}${more(b.dns.length, MAX_BEHAVIOR_ROWS)}`]);
+  const connections = b.connections.slice(0, MAX_BEHAVIOR_ROWS).map((c) => `${c.proto} ${c.host ? `${c.host} (${c.dst})` : c.dst}:${c.port} ${c.protocol}`);
+  rows.push(['Network', connections.length > 0 ? `${connections.join('; ')}${more(b.connections.length, MAX_BEHAVIOR_ROWS)}` : 'no connections']);
+  const files = b.files.slice(0, MAX_BEHAVIOR_ROWS).map((f) => `${f.op} ${f.path}${f.to ? ` → ${f.to}` : ''}${f.error ? ` (${f.error})` : ''}`);
+  if (files.length > 0) rows.push(['Files', `${files.join(', ')}${more(b.files.length, MAX_BEHAVIOR_ROWS)}`]);
+  if (b.dropped && b.dropped.length > 0) {
+    rows.push(['Dropped', `${b.dropped.slice(0, MAX_BEHAVIOR_ROWS).map((d) => `${d.path} (${formatBytes(d.size)})`).join(', ')}${more(b.dropped.length, MAX_BEHAVIOR_ROWS)}`]);
+  }
+  rows.push(['Resources', `CPU ${b.cpu.seconds.toFixed(1)} s (peak ${b.cpu.peakCores.toFixed(2)} cores), memory peak ${formatBytes(b.memory.peakBytes)}`]);
+  const limits = [
+    b.limitsHit.oomKills > 0 ? `memory limit (${b.limitsHit.oomKills} OOM kills)` : '',
+    b.limitsHit.pidsLimitHits > 0 ? 'process limit' : '',
+    b.limitsHit.diskFull ? 'disk limit' : '',
+  ].filter(Boolean);
+  if (limits.length > 0) rows.push(['Limits hit', limits.join(', ')]);
+  const labelWidth = Math.max(...rows.map(([l]) => l.length));
+  const valueWidth = Math.max(10, width - INDENT.length - labelWidth - GAP.length);
+  const hanging = ' '.repeat(INDENT.length + labelWidth + GAP.length);
+  for (const [label, value] of rows) {
+    const [first = '', ...rest] = wrap(terminalSafe(value), valueWidth);
+    lines.push(`${INDENT}${paint('label', pad(label, labelWidth))}${GAP}${first}`);
+    for (const l of rest.slice(0, 3)) lines.push(`${hanging}${l}`);
+  }
+  if (b.processes.length > 0) {
+    const tree = processTree(b.processes).slice(0, MAX_BEHAVIOR_ROWS * 2);
+    const columns: Column[] = [{ header: 'PID', align: 'right' }, { header: 'PROCESS', shrink: 1, min: 16 }];
+    const rowsOut = tree.map(({ depth, process }) => [cell(String(process.pid)), cell(`${'  '.repeat(depth)}${(process.argv.length > 0 ? process.argv : [process.exe]).join(' ')}`)]);
+    lines.push(...renderRows(columns, rowsOut, width, paint));
+    if (b.processes.length > tree.length) lines.push(`${INDENT}… and ${b.processes.length - tree.length} more processes`);
+  }
+  return lines;
+}
+
 function renderOne(report: Report, width: number, paint: Paint): string {
   const sections = [
     summarySection(report, width, paint),
     layersSection(report, width, paint),
     packagesSection(report, width, paint),
     findingsSection(report, width, paint),
+    detonationSection(report, width, paint),
     vulnerabilitiesSection(report, width, paint),
     noticesSection(report.notices ?? [], width, paint),
   ].filter((s) => s.length > 0);

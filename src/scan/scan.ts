@@ -19,6 +19,7 @@ import { silentProgress, type Progress } from '../progress/progress.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/model.js';
 import type { AdvisoryDb } from '../vuln/db.js';
+import type { DetonationStageOptions } from './detonation.js';
 
 export interface ScanOptions {
   /** Undefined: the host's platform, but an archive holding a single image of another platform is still scanned. */
@@ -38,6 +39,8 @@ export interface ScanOptions {
    * says so). Absent: vulnerabilities are not part of this scan at all (library use, tests of other stages).
    */
   vulnerabilities?: { db: AdvisoryDb | null; unavailable?: string };
+  /** The dynamic stage: run each image in this sandbox after the static stage. Absent: static only. */
+  detonation?: Omit<DetonationStageOptions, 'progress' | 'analyzers'>;
 }
 
 /** The static stage for one reference: resolve → per-layer analysis (cached) → merge → report, per platform. */
@@ -66,6 +69,10 @@ export async function scanReference(reference: string, options: ScanOptions = {}
       if (options.vulnerabilities) {
         const { applyVulnerabilities } = await import('../vuln/stage.js');
         report = applyVulnerabilities(report, options.vulnerabilities.db, options.vulnerabilities.unavailable);
+      }
+      if (options.detonation) {
+        const { detonateIntoReport } = await import('./detonation.js');
+        report = await detonateIntoReport(image, report, { ...options.detonation, analyzers: options.analyzers ?? defaultAnalyzers, progress });
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const vulns = options.vulnerabilities?.db ? `, ${report.vulnerabilities.length} vulnerabilities` : '';

@@ -105,6 +105,43 @@ describe('table output', () => {
     );
   });
 
+  it('shows what the detonation saw: ending, DNS, network, files, dropped files, resources, limits and the process tree', () => {
+    const report = debianReport();
+    report.behavior = {
+      sandbox: 'gvisor', durationMs: 8012, exitCode: null, timedOut: true, killedBy: 'deadline',
+      processes: [
+        { pid: 1, ppid: 0, exe: '/bin/sh', argv: ['/bin/sh', '/entry.sh'], startMs: 0 },
+        { pid: 7, ppid: 1, exe: '/bin/nc', argv: ['nc', 'pool.example.test', '3333'], startMs: 40 },
+        { pid: 9, ppid: 1, exe: '/tmp/x', argv: ['/tmp/x', '\u001b[31mred\u001b[0m'], startMs: 90 },
+      ],
+      files: [{ op: 'create', path: '/tmp/x', pid: 1 }, { op: 'write', path: '/etc/crontab', pid: 1, error: 'EROFS' }],
+      dns: [{ name: 'pool.example.test', type: 'A', pid: null }],
+      connections: [{ proto: 'tcp', dst: '10.213.0.1', port: 3333, host: 'pool.example.test', firstBytes: '{"method":"login"}', protocol: 'stratum', pid: 7 }],
+      kills: [],
+      dropped: [{ path: '/tmp/x', size: 2048, mode: 0o755, sha256: 'ab'.repeat(32) }],
+      cpu: { seconds: 4.25, peakCores: 1 }, memory: { peakBytes: 12_000_000 }, pids: { peak: 3 },
+      limitsHit: { oomKills: 0, pidsLimitHits: 0, diskFull: true },
+      series: [], output: { stdout: '', stderr: '', truncated: false }, timings: { setupMs: 500, teardownMs: 150 },
+    };
+    const text = renderTable([report], { color: false, width: 120 });
+    const lines = section(text, 'Detonation');
+    expect(lines[0]).toBe('Detonation (gvisor, 8.0 s, stopped at the deadline)');
+    expect(lines).toContain('  DNS         pool.example.test');
+    expect(lines).toContain('  Network     tcp pool.example.test (10.213.0.1):3333 stratum');
+    expect(lines).toContain('  Files       create /tmp/x, write /etc/crontab (EROFS)');
+    expect(lines).toContain('  Dropped     /tmp/x (2.0 kB)');
+    expect(lines).toContain('  Limits hit  disk limit');
+    expect(lines.some((l) => /^\s+7\s+nc pool\.example\.test 3333$/.test(l)), lines.join('\n')).toBe(true);
+    expect(lines.join('\n')).not.toContain('\u001b');
+  });
+
+  it('says when the image was not detonated, and why', () => {
+    expect(renderTable([debianReport()], { color: false })).toContain('Detonation: not run (--static-only)');
+    const report = debianReport();
+    report.behavior = { error: 'not run: the image\'s program "node" is not in the image, so its entrypoint cannot start' };
+    expect(section(renderTable([report], { color: false }), 'Detonation: not done')[1]).toContain('"node" is not in the image');
+  });
+
   it('renders an empty image without failing', () => {
     const text = renderTable([emptyReport()], { color: false });
     expect(text).toContain('  OS        unknown');

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkNetworkPrerequisites,
@@ -14,39 +13,13 @@ import {
   parseConntrack,
   type SandboxNetwork,
 } from '../../src/detonate/network/index.js';
-import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
+import { runBounded } from '../../src/detonate/network/exec.js';
 import { iptablesRuleset, nftRuleset } from '../../src/detonate/network/firewall.js';
-import { repoRoot } from '../support/paths.js';
+import { netnsWall } from '../support/netns-wall.js';
 
-/*
- * The namespace tests never run in the host's namespaces. The outer test re-runs this file under
- * `unshare --net --mount --propagation private` with a tmpfs over /run, so the namespaces, the /run/netns bind
- * mounts and the owner records all live in a private mount namespace, and "the host" the sample must not reach
- * is a fresh network namespace of its own. The inner suite refuses to run in the host's network namespace.
- */
-const WALL_ENV = 'DETONATE_NETNS_TEST_WALL';
-
-function ownNetns(): string {
-  try {
-    return readlinkSync('/proc/self/ns/net');
-  } catch {
-    return 'unknown';
-  }
-}
-
-// The outer run passes its own network namespace; the inner run must be in a different one.
-const outerNetns = process.env[WALL_ENV];
-const inWall = outerNetns !== undefined;
-
-const prereq = checkNetworkPrerequisites();
-const unshare = findExecutable('unshare');
-const outerSkip = !prereq.ok ? prereq.message : !unshare ? '`unshare` not found: install util-linux' : undefined;
-const innerSkip =
-  ownNetns() === outerNetns || ownNetns() === 'unknown'
-    ? 'refusing: still in the host network namespace'
-    : !prereq.ok
-      ? prereq.message
-      : undefined;
+// The namespace tests run in the wall (test/support/netns-wall.ts): a fresh network and mount namespace plays the
+// host, so the namespaces, /run/netns mounts and owner records of these tests never touch the real one.
+const wall = netnsWall({ file: 'test/detonate/network.test.ts', title: 'sandbox network: namespace tests', expectPassed: 9, timeoutMs: 120_000 });
 
 describe('sandbox network: pure parts', () => {
   it('derives a private /30 from the id, stable and within the pool', () => {
@@ -118,47 +91,6 @@ describe('sandbox network: pure parts', () => {
     await expect(createSandboxNetwork({ id: 'ok', ports: { tcp: 70000 } })).rejects.toThrow(RangeError);
   });
 });
-
-// Each run registers only its own half, so neither reports the other's tests as skipped.
-const outerDescribe = inWall ? () => undefined : describe.skipIf(outerSkip !== undefined);
-const innerDescribe = inWall ? describe.skipIf(innerSkip !== undefined) : () => undefined;
-
-outerDescribe(
-  `sandbox network: namespace suite inside unshare --net --mount${outerSkip ? ` (skipped: ${outerSkip})` : ''}`,
-  () => {
-    it('passes in a fresh network and mount namespace', async () => {
-      const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
-      const r = await runBounded(
-        unshare!,
-        [
-          '--net',
-          '--mount',
-          '--propagation',
-          'private',
-          '--',
-          'sh',
-          '-c',
-          'mount -t tmpfs -o mode=0755 detonate-test-run /run && exec "$@"',
-          'sh',
-          process.execPath,
-          vitest,
-          'run',
-          'test/detonate/network.test.ts',
-          '--reporter=verbose',
-        ],
-        { cwd: repoRoot, env: { ...process.env, [WALL_ENV]: ownNetns(), CI: 'true', NO_COLOR: '1' }, timeoutMs: 110_000 },
-      );
-      // eslint-disable-next-line no-control-regex
-      const output = `${r.stdout}\n${r.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
-      for (const line of output.split('\n')) if (line.includes('[timing]')) console.log(line.trim());
-      expect(r.code, output).toBe(0);
-      // the wall suite really ran: none of it was skipped
-      const wallLines = output.split('\n').filter((l) => /^\s*[✓×↓]/.test(l) && l.includes('namespace tests in the wall'));
-      expect(wallLines.filter((l) => l.trimStart().startsWith('✓')).length, output).toBe(9);
-      expect(wallLines.filter((l) => !l.trimStart().startsWith('✓')), output).toEqual([]);
-    }, 120_000);
-  },
-);
 
 // ---------------------------------------------------------------------------------------------------------
 // Inside the wall
@@ -277,8 +209,7 @@ async function ownLinks(): Promise<string[]> {
     .sort();
 }
 
-innerDescribe(
-  `sandbox network: namespace tests in the wall${innerSkip ? ` (skipped: ${innerSkip})` : ''}`,
+wall.describe(
   () => {
     let net: SandboxNetwork;
     let sink: SinkListener;

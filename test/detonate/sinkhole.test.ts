@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../support/paths.js';
+import { netnsWall } from '../support/netns-wall.js';
+import { createSandboxNetwork, type SandboxNetwork } from '../../src/detonate/network/index.js';
 import { createSocket } from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import { connect, type Socket } from 'node:net';
@@ -531,46 +533,40 @@ describe('sinkhole process', () => {
   });
 });
 
-// The session's layout: a sample namespace whose default route is the sink namespace, where the kernel
-// redirects every flow to the sinkhole (iptables here; nftables in the product, same NAT underneath).
-// Only TEST-NET addresses, only inside namespaces this test makes and deletes.
-const canNetns =
-  process.getuid?.() === 0 && has('ip') && has('iptables') && has('nsenter') && existsSync('/proc/net/nf_conntrack');
+// The session's layout, built by the product's own `createSandboxNetwork`: a sample namespace whose default route
+// is the sink namespace, where the kernel redirects every flow to the sinkhole. Run in the wall
+// (test/support/netns-wall.ts); only TEST-NET and reserved names.
+const wall = netnsWall({
+  file: 'test/detonate/sinkhole.test.ts',
+  title: 'sinkhole in network namespaces, as a detonation runs it',
+  expectPassed: 1,
+  timeoutMs: 120_000,
+  requires: () => (existsSync('/proc/net/nf_conntrack') || has('modprobe') ? undefined : 'no conntrack (/proc/net/nf_conntrack)'),
+});
 
-describe.skipIf(!canNetns)('in network namespaces, as a detonation runs it', () => {
-  const tag = `${process.pid}`;
-  const SINK_NS = `dtn-sink-${tag}`;
-  const SAMPLE_NS = `dtn-sbx-${tag}`;
-  const ip = (...a: string[]): void => void execFileSync('ip', a, { stdio: 'pipe' });
-  const inNs = (ns: string, cmd: string, ...a: string[]): void => void execFileSync('nsenter', [`--net=/run/netns/${ns}`, cmd, ...a], { stdio: 'pipe' });
+wall.describe(() => {
+  let net: SandboxNetwork | undefined;
   let dir = '';
   let child: ChildProcess | null = null;
   let out = '';
   const lines = (): Array<Record<string, unknown>> => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
   beforeAll(async () => {
-    ip('netns', 'add', SINK_NS);
-    ip('netns', 'add', SAMPLE_NS);
-    ip('-n', SINK_NS, 'link', 'add', 'dsk', 'type', 'veth', 'peer', 'name', 'dsb', 'netns', SAMPLE_NS);
-    ip('-n', SINK_NS, 'addr', 'add', '198.51.100.1/24', 'dev', 'dsk');
-    ip('-n', SINK_NS, 'link', 'set', 'dsk', 'up');
-    ip('-n', SINK_NS, 'link', 'set', 'lo', 'up');
-    ip('-n', SAMPLE_NS, 'addr', 'add', '198.51.100.2/24', 'dev', 'dsb');
-    ip('-n', SAMPLE_NS, 'link', 'set', 'dsb', 'up');
-    ip('-n', SAMPLE_NS, 'link', 'set', 'lo', 'up');
-    ip('-n', SAMPLE_NS, 'route', 'add', 'default', 'via', '198.51.100.1');
-    const nat = (...rule: string[]): void => inNs(SINK_NS, 'iptables', '-t', 'nat', '-A', 'PREROUTING', '-i', 'dsk', ...rule);
-    nat('-p', 'udp', '--dport', '53', '-j', 'REDIRECT', '--to-ports', '53');
-    nat('-p', 'tcp', '--dport', '53', '-j', 'REDIRECT', '--to-ports', '53');
-    nat('-p', 'tcp', '-j', 'REDIRECT', '--to-ports', '9999');
-    nat('-p', 'udp', '-j', 'REDIRECT', '--to-ports', '9998');
-
+    net = await createSandboxNetwork({ id: `sinkhole${process.pid}` });
     dir = mkdtempSync(join(tmpdir(), 'sinkhole-'));
     const entry = join(dir, 'entry.mts');
     const serve = pathToFileURL(join(repoRoot, 'src/detonate/sinkhole/serve.ts')).href;
     writeFileSync(entry, `import { sinkholeMain } from '${serve}';\nprocess.exitCode = await sinkholeMain(process.argv.slice(2));\n`);
-    const config = { host: '198.51.100.1', dnsPort: 53, tcpPort: 9999, udpPort: 9998, sinkAddress: '198.51.100.1', conntrackPath: '/proc/net/nf_conntrack', limits: { serverFirstDelayMs: 300 } };
-    child = spawn('nsenter', [`--net=/run/netns/${SINK_NS}`, process.execPath, '--import', 'tsx', entry, JSON.stringify(config)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
+    const config = {
+      host: net.sinkAddress,
+      dnsPort: net.ports.dns,
+      tcpPort: net.ports.tcp,
+      udpPort: net.ports.udp,
+      sinkAddress: net.sinkAddress,
+      conntrackPath: '/proc/net/nf_conntrack',
+      limits: { serverFirstDelayMs: 300 },
+    };
+    child = net.spawnInSink(process.execPath, ['--import', 'tsx', entry, JSON.stringify(config)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(() => lines().some((l) => l.kind === 'ready' || l.kind === 'error'), 20_000);
   });
@@ -583,14 +579,14 @@ describe.skipIf(!canNetns)('in network namespaces, as a detonation runs it', () 
       await exited;
       clearTimeout(t);
     }
-    for (const ns of [SAMPLE_NS, SINK_NS]) spawnSync('ip', ['netns', 'del', ns]);
+    await net?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('records DNS, HTTP, stratum, SSH and UDP with the destinations the sample dialled', async () => {
+    const n = net!;
     expect(lines()[0]).toMatchObject({ kind: 'ready' });
-    const inSample = (cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> =>
-      run('nsenter', [`--net=/run/netns/${SAMPLE_NS}`, cmd, ...args]);
+    const inSample = (cmd: string, args: string[]) => n.runInSample(cmd, args, { timeoutMs: 15_000 });
     const http = await inSample('curl', ['-sS', '--noproxy', '*', '-m', '5', '--resolve', 'pool.example.test:3333:203.0.113.7', 'http://pool.example.test:3333/x', '-A', 'xmr-agent']);
     expect(http.stdout).toContain('OK');
     const script = `
@@ -604,7 +600,7 @@ describe.skipIf(!canNetns)('in network namespaces, as a detonation runs it', () 
         s.on('data', (d) => { console.log(d.toString().trim()); s.end(); });
       })();`;
     const node = await inSample(process.execPath, ['-e', script]);
-    expect(node.stdout.split('\n')[0]).toBe('["198.51.100.1"]');
+    expect(node.stdout.split('\n')[0]).toBe(JSON.stringify([n.sinkAddress]));
     expect(node.stdout).toContain('"job"');
     if (has('ssh')) {
       await inSample('ssh', ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', '-p', '22', '203.0.113.22', 'true']);
@@ -612,7 +608,7 @@ describe.skipIf(!canNetns)('in network namespaces, as a detonation runs it', () 
     child!.stdin!.end();
     await waitFor(() => lines().some((l) => l.kind === 'stopped'), 10_000);
     const events = lines();
-    expect(events).toContainEqual(expect.objectContaining({ kind: 'dns', name: 'pool.example.test', type: 'A', from: expect.objectContaining({ address: '198.51.100.2' }) }));
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'dns', name: 'pool.example.test', type: 'A', from: expect.objectContaining({ address: n.sampleAddress }) }));
     expect(events).toContainEqual(
       expect.objectContaining({ protocol: 'http', originalDst: { address: '203.0.113.7', port: 3333 }, details: { requests: [expect.objectContaining({ host: 'pool.example.test:3333', userAgent: 'xmr-agent' })] } }),
     );

@@ -6,14 +6,14 @@ import type { Progress } from '../progress/progress.js';
 import { parsePlatform, type PlatformSelector } from '../image/types.js';
 import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
 import { progressFor } from './progress.js';
-import type { FindingCategory, Report, Severity } from '../report/model.js';
+import { FINDING_CATEGORIES, type FindingCategory, type Report, type Severity } from '../report/model.js';
 import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { Detectors } from '../analyze/detectors.js';
 
 const SEVERITY_ORDER: Severity[] = ['info', 'low', 'moderate', 'high', 'critical'];
-const CATEGORIES: FindingCategory[] = ['cryptominer', 'hacking-tool', 'backdoor', 'windows-malware', 'malware', 'malicious-package', 'secret', 'misconfiguration', 'windows-pe', 'suspicious'];
+const CATEGORIES: readonly FindingCategory[] = FINDING_CATEGORIES;
 
 export interface FailOn {
   minSeverity?: Severity;
@@ -26,7 +26,7 @@ export function parseFailOn(text: string): FailOn {
     if ((SEVERITY_ORDER as string[]).includes(raw)) {
       const sev = raw as Severity;
       if (!out.minSeverity || SEVERITY_ORDER.indexOf(sev) < SEVERITY_ORDER.indexOf(out.minSeverity)) out.minSeverity = sev;
-    } else if ((CATEGORIES as string[]).includes(raw)) {
+    } else if ((CATEGORIES as readonly string[]).includes(raw)) {
       out.categories.add(raw as FindingCategory);
     } else {
       throw new InvalidArgumentError(`"${raw}" is neither a severity (critical, high, moderate, low) nor a category (${CATEGORIES.join(', ')})`);

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
+import type { ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess } from '../report/model.js';
 import { createBundle, DEFAULT_ID_MAPPING, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
@@ -119,32 +120,16 @@ export interface DetonateOptions {
   runRecordDir?: string;
 }
 
-export interface BehaviorProcess {
-  pid: number;
-  ppid: number;
-  exe: string;
-  argv: string[];
-  startMs: number;
-}
-export interface BehaviorFile {
-  op: 'write' | 'create' | 'delete' | 'chmod' | 'rename';
-  path: string;
-  pid: number;
-  /** rename: the new name. */
-  to?: string;
-  /** chmod: the new permission bits. */
-  mode?: number;
-  /** The attempt failed (read-only root, permissions, disk full): the errno name. An attempt still shows intent. */
-  error?: string;
-}
-/** A signal sent by a process of the sample to another process. */
-export interface BehaviorKill {
-  pid: number;
-  target: number;
-  signal: string;
-  /** The target's program, when it was a process of the sample's tree. */
-  targetExe?: string;
-}
+// The run's records are the report contract's (src/report/model.ts), so what the session sees is what users get.
+export type BehaviorProcess = ObservedProcess;
+export type BehaviorFile = ObservedFileOp;
+export type BehaviorDns = ObservedDnsQuery;
+export type BehaviorKill = ObservedKill;
+export type DroppedRecord = ObservedDroppedFile;
+export type BehaviorConnection = Omit<ObservedConnection, 'details'> & {
+  /** What the sinkhole drew out of the conversation (HTTP requests, TLS SNI, stratum login, banners). */
+  details?: ConnectionEvent['details'];
+};
 /** A file the sample wrote, read back from the sandbox's writable layer before teardown. */
 export interface DroppedFile {
   /** Path inside the container. */
@@ -154,30 +139,6 @@ export interface DroppedFile {
   size: number;
   /** Permission bits as left by the sample. */
   mode: number;
-}
-/** A dropped file as the result keeps it (its content is gone with the teardown). */
-export interface DroppedRecord {
-  path: string;
-  size: number;
-  mode: number;
-  sha256: string;
-}
-export interface BehaviorDns {
-  name: string;
-  type: string;
-  pid: number | null;
-}
-export interface BehaviorConnection {
-  /** The process that connected, when the monitor saw the connect. */
-  pid?: number;
-  proto: 'tcp' | 'udp';
-  dst: string;
-  port: number;
-  host?: string;
-  firstBytes: string;
-  protocol: 'stratum' | 'http' | 'tls' | 'ssh' | 'irc' | 'smtp' | 'unknown';
-  /** What the sinkhole drew out of the conversation (HTTP requests, TLS SNI, stratum login, banners). */
-  details?: ConnectionEvent['details'];
 }
 
 /** The report's `behavior` (DESIGN §3), plus what the run measured. */

@@ -24,18 +24,22 @@ export interface Package {
   metadata?: Record<string, string | string[] | boolean | number>;
 }
 
-export type Severity = 'critical' | 'high' | 'moderate' | 'low' | 'info';
-export type FindingCategory =
-  | 'cryptominer'
-  | 'hacking-tool'
-  | 'backdoor'
-  | 'windows-malware'
-  | 'malware'
-  | 'malicious-package'
-  | 'secret'
-  | 'misconfiguration'
-  | 'windows-pe'
-  | 'suspicious';
+/** Every finding category and severity of the contract (DESIGN §3), for validation and help texts. */
+export const FINDING_CATEGORIES = [
+  'cryptominer',
+  'hacking-tool',
+  'backdoor',
+  'windows-malware',
+  'malware',
+  'malicious-package',
+  'secret',
+  'misconfiguration',
+  'windows-pe',
+  'suspicious',
+] as const;
+export type FindingCategory = (typeof FINDING_CATEGORIES)[number];
+export const SEVERITIES = ['critical', 'high', 'moderate', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface Finding {
   category: FindingCategory;
@@ -146,13 +150,35 @@ export interface ObservedProcess {
   startMs: number;
 }
 
+/** A signal sent by a process of the sample. */
+export interface ObservedKill {
+  pid: number;
+  target: number;
+  signal: string;
+  /** The target's program, when it was a process of the sample's tree. */
+  targetExe?: string;
+}
+
+/** A file the sample left behind, read back before teardown. */
+export interface ObservedDroppedFile {
+  /** Path inside the container. */
+  path: string;
+  size: number;
+  /** Permission bits as left by the sample. */
+  mode: number;
+  sha256: string;
+}
+
 /** A file operation of the sample (`behavior.files`). `error` set: the attempt failed (it still shows intent). */
 export interface ObservedFileOp {
   op: 'write' | 'create' | 'delete' | 'chmod' | 'rename';
   path: string;
   pid: number;
+  /** rename: the new name. */
   to?: string;
+  /** chmod: the new permission bits. */
   mode?: number;
+  /** The errno name (EROFS, EACCES, ENOSPC …) of an attempt that failed. */
   error?: string;
 }
 
@@ -193,9 +219,9 @@ export interface Behavior {
   dns: ObservedDnsQuery[];
   connections: ObservedConnection[];
   /** Signals sent by the sample's processes. */
-  kills: { pid: number; target: number; signal: string; targetExe?: string }[];
+  kills: ObservedKill[];
   /** Files the sample left in its writable layer, as read back before teardown (the static detectors ran on them). */
-  dropped?: { path: string; size: number; mode: number; sha256: string }[];
+  dropped?: ObservedDroppedFile[];
   cpu: { seconds: number; peakCores: number };
   memory: { peakBytes: number };
   pids: { peak: number };

@@ -1,4 +1,3 @@
-import type { FindingCategory, Severity } from '../report/model.js';
 
 /** The kinds of event a behaviour rule can look at (`on:`). `run` is one event per detonation. */
 export const EVENT_KINDS = ['process', 'file', 'dns', 'connection', 'kill', 'run'] as const;
@@ -26,23 +25,4 @@ export interface EventView {
   path?: string;
 }
 
-export const CATEGORIES = [
-  'cryptominer',
-  'hacking-tool',
-  'backdoor',
-  'windows-malware',
-  'malware',
-  'malicious-package',
-  'secret',
-  'misconfiguration',
-  'windows-pe',
-  'suspicious',
-] as const satisfies readonly FindingCategory[];
-export const SEVERITIES = ['critical', 'high', 'moderate', 'low', 'info'] as const satisfies readonly Severity[];
-
-// Compile-time check that the lists above name every category and severity of the report contract.
-type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
-const categoriesComplete: Missing<FindingCategory, (typeof CATEGORIES)[number]> = true;
-const severitiesComplete: Missing<Severity, (typeof SEVERITIES)[number]> = true;
-void categoriesComplete;
-void severitiesComplete;
+export { FINDING_CATEGORIES as CATEGORIES, SEVERITIES } from '../report/model.js';

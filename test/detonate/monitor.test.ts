@@ -14,6 +14,16 @@ const runs: [string, () => Behaviour][] = [
   ['strace -f around runc', () => normalise(parseStrace(fixture('runc-strace.txt')).events)],
 ];
 
+describe('strace ordering across processes', () => {
+  it("keeps a child's calls printed before its parent's clone returned: the ENOEXEC'd download still runs as /tmp/x", () => {
+    const b = normalise(parseStrace(fixture('runc-strace-early-child.txt')).events);
+    const script = b.processes.filter((p) => p.argv.join(' ') === 'ash /tmp/x');
+    expect(script.length).toBeGreaterThan(0);
+    expect(script.every((p) => p.exe === '/tmp/x')).toBe(true);
+    expect(b.files).toContainEqual(expect.objectContaining({ op: 'chmod', path: '/tmp/x' }));
+  });
+});
+
 /** The story detonate.sh.txt tells, whatever runtime ran it. */
 describe.each(runs)('%s', (_name, run) => {
   const b = run();

@@ -79,6 +79,9 @@ const UNINTERESTING_ERRNOS = new Set(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', '
 /** argv[0] of a shell, as busybox ash and glibc's execvp name it when they run a file as a script. */
 const SHELL = /^(.*\/)?-?(sh|ash|bash|dash|ksh|mksh|zsh)$/;
 
+/** Calls of one child kept while they wait for the fork that made it (strace's ordering across processes). */
+const MAX_EARLY_EVENTS = 64;
+
 /** The magic links to the calling process's own program. */
 const SELF_EXE = /^\/proc\/(self|thread-self)\/exe$/;
 
@@ -143,9 +146,8 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     files.set(key, { ...f, error: e.errno });
   };
 
-  for (let i = from; i < events.length; i += 1) {
-    const e = events[i]!;
-    if (!inTree(e.pid)) continue;
+  const handle = (e: TraceEvent): void => {
+    if (!inTree(e.pid)) return;
     const pid = owner(e.pid);
     t0 ??= e.tMs;
     const rel = Math.max(0, Math.round(e.tMs - t0));
@@ -260,6 +262,31 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
         });
         break;
       }
+    }
+  };
+
+  // strace -f may print a new child's first calls (even its execve) before the parent's clone() returns: those
+  // calls wait until the fork that makes the child part of the tree has been seen.
+  const forkIndex = new Map<number, number>();
+  for (let i = from; i < events.length; i += 1) {
+    const e = events[i]!;
+    if (e.kind === 'fork' && !forkIndex.has(e.child)) forkIndex.set(e.child, i);
+  }
+  const early = new Map<number, TraceEvent[]>();
+  for (let i = from; i < events.length; i += 1) {
+    const e = events[i]!;
+    const forkedAt = forkIndex.get(e.pid);
+    if (forkedAt !== undefined && forkedAt > i) {
+      const waiting = early.get(e.pid) ?? [];
+      if (waiting.length < MAX_EARLY_EVENTS) waiting.push(e);
+      early.set(e.pid, waiting);
+      continue;
+    }
+    handle(e);
+    if (e.kind === 'fork') {
+      const waiting = early.get(e.child);
+      early.delete(e.child);
+      for (const w of waiting ?? []) handle(w);
     }
   }
 

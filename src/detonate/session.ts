@@ -19,7 +19,7 @@ import type { ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, Observe
 import { createBundle, DEFAULT_ID_MAPPING, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
-import { materialiseRootfs, resolveInRoot, type RootfsOwnership } from './rootfs.js';
+import { materialiseRootfs, readRootfsFile, resolveInRoot, type RootfsOwnership } from './rootfs.js';
 import { DEFAULT_RUNTIME_STATE_DIR, type Runtime, type RuntimeName } from './runtime/runtime.js';
 import type { ConnectionEvent, SinkholeEvent, SinkholeStats } from './sinkhole/events.js';
 import { syscallMonitor } from './monitor/session-monitor.js';
@@ -353,20 +353,36 @@ class OutputCapture {
 /**
  * Each process's `exe` as the kernel would name it: the image's symlinks resolved inside the rootfs, so an applet
  * of a multi-call binary (`/bin/sh` → `/bin/busybox`, re-executed through /proc/self/exe) shows the program that
- * really ran, and the verdict names it by its argv[0]. Programs the sample created at run time stay as they are.
+ * really ran, and the verdict names it by its argv[0]. A process that carries a script's path but runs something
+ * else (an applet its shell re-executed) gets the script's interpreter. Programs made at run time stay as they are.
  */
 export async function resolveExecutables(processes: BehaviorProcess[], rootfsDir: string): Promise<BehaviorProcess[]> {
+  const real = async (path: string): Promise<string | undefined> => {
+    const parts = await resolveInRoot(rootfsDir, path).catch(() => null);
+    if (!parts || parts.length === 0) return undefined;
+    const st = await lstat(join(rootfsDir, ...parts)).catch(() => undefined);
+    return st?.isFile() ? `/${parts.join('/')}` : undefined;
+  };
   const resolved = new Map<string, string>();
+  const interpreters = new Map<string, string>();
   for (const exe of new Set(processes.map((p) => p.exe))) {
     if (!exe.startsWith('/')) continue;
-    const parts = await resolveInRoot(rootfsDir, exe).catch(() => null);
-    if (!parts || parts.length === 0) continue;
-    const real = `/${parts.join('/')}`;
-    if (real === exe) continue;
-    const st = await lstat(join(rootfsDir, ...parts)).catch(() => undefined);
-    if (st?.isFile()) resolved.set(exe, real);
+    const target = await real(exe);
+    if (!target) continue;
+    if (target !== exe) resolved.set(exe, target);
+    const head = await readRootfsFile(rootfsDir, target, 256).catch(() => null);
+    const shebang = head && head[0] === 0x23 && head[1] === 0x21 ? /^#!\s*(\/\S+)/.exec(head.toString('latin1')) : null;
+    const interpreter = shebang?.[1] && !shebang[1].endsWith('/env') ? await real(shebang[1]) : undefined;
+    if (interpreter) interpreters.set(exe, interpreter);
   }
-  return resolved.size === 0 ? processes : processes.map((p) => (resolved.has(p.exe) ? { ...p, exe: resolved.get(p.exe)! } : p));
+  if (resolved.size === 0 && interpreters.size === 0) return processes;
+  const base = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+  return processes.map((p) => {
+    const interpreter = interpreters.get(p.exe);
+    if (interpreter && base(p.argv[0] ?? '') !== base(p.exe)) return { ...p, exe: interpreter };
+    const target = resolved.get(p.exe);
+    return target ? { ...p, exe: target } : p;
+  });
 }
 
 /** runc's init runs as an unprivileged host uid: every directory above the bundle must let it pass. */

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findExecutable, type RunResult } from '../network/exec.js';
 import {
@@ -107,6 +107,7 @@ export class GvisorRuntime implements Runtime {
     for (const flag of extra) if (!flag.startsWith('--')) throw new RuntimeError(`runsc flag ${JSON.stringify(flag).slice(0, 80)} does not start with --`);
     const errors = new TailBuffer();
     const started = performance.now();
+    const startedWall = Date.now();
     const [runCmd, runArgv] = this.command(options.id, options.netnsPath, ['run', '--bundle', bundleDir, options.id], extra);
     const [cmd, argv] = options.wrapper?.length ? [options.wrapper[0]!, [...options.wrapper.slice(1), runCmd, ...runArgv]] : [runCmd, runArgv];
     // `run` in the foreground: only the process that made the sandbox can learn the root container's exit status.
@@ -143,6 +144,8 @@ export class GvisorRuntime implements Runtime {
     const result = await exited;
     clearTimeout(deadline);
     const durationMs = performance.now() - started;
+    // A sample done between two polls (or on a loaded machine) is never seen running: the sandbox's log says when it started.
+    if (firstExecMs === undefined && options.traceDir) firstExecMs = await firstExecFromLog(options.traceDir, startedWall);
     if (result.error) throw new RuntimeError(`cannot start runsc: ${result.error.message}`, INSTALL_HINT);
     // runsc reports a sample killed by signal N as 128+N itself
     const exitCode = exitStatus(result.code, result.signal);
@@ -177,6 +180,25 @@ export class GvisorRuntime implements Runtime {
 }
 
 /** Whether a container state file in `root` says the sample was started (it may be half written: then not yet). */
+/** Ms from `startedWall` to the first `EXEC:` line of the sandbox's JSON debug log (`--debug-log-format=json`), if any. */
+export async function firstExecFromLog(traceDir: string, startedWall: number): Promise<number | undefined> {
+  const names = (await readdir(traceDir).catch(() => [] as string[])).filter((n) => /\.boot(\.|$)/.test(n)).sort();
+  for (const name of names) {
+    const handle = await open(join(traceDir, name), 'r').catch(() => undefined);
+    if (!handle) continue;
+    try {
+      const buffer = Buffer.alloc(1024 * 1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const m = /"msg":"EXEC: [^\n]*?"time":"([^"]+)"/.exec(buffer.subarray(0, bytesRead).toString('utf8'));
+      const at = m ? Date.parse(m[1]!) : NaN;
+      if (Number.isFinite(at)) return Math.max(0, at - startedWall);
+    } finally {
+      await handle.close();
+    }
+  }
+  return undefined;
+}
+
 async function isRunning(root: string): Promise<boolean> {
   const names = await readdir(root).catch(() => [] as string[]);
   for (const name of names) {

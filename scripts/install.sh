@@ -23,9 +23,10 @@ if [ "$want_test" = 1 ]; then
   # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;
   # mmdebstrap: the benchmark's Debian image; busybox-static: small test images;
   # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators;
-  # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests.
+  # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests;
+  # chromium: the HTML report is opened in a real browser (driven by playwright-core).
   packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging
-    curl dnsutils openssh-client)
+    curl dnsutils openssh-client chromium)
 fi
 
 missing=()

@@ -238,6 +238,27 @@ export interface BehaviorError {
   error: string;
 }
 
+/** A finding or vulnerability an ignore file suppressed (the ignore file's entry says why and until when). */
+export interface SuppressedItem {
+  finding?: Finding;
+  vulnerability?: Vulnerability;
+  reason: string;
+  /** ISO date after which the entry no longer applies. */
+  expires?: string;
+  /** Where the entry is: `file:line`. */
+  ignoredBy: string;
+}
+
+/** One piece of the evidence behind the verdict, strongest first. */
+export interface VerdictEvidence {
+  category: FindingCategory;
+  severity: Severity;
+  source: 'static' | 'dynamic';
+  rule: string;
+  title: string;
+  path?: string;
+}
+
 export interface Report {
   schemaVersion: 1;
   tool: {
@@ -257,7 +278,11 @@ export interface Report {
     categories: FindingCategory[];
     vulnerabilities: { critical: number; high: number; moderate: number; low: number; unknown: number };
     summary: string;
+    /** The strongest findings behind `malicious` and the summary (at most five). */
+    evidence?: VerdictEvidence[];
   };
+  /** What an ignore file suppressed: kept out of findings, vulnerabilities and the verdict, listed here. */
+  suppressed?: SuppressedItem[];
   /** Problems met during the scan that did not stop it (unreadable package DB, skipped huge file, …). */
   notices?: ScanNotice[];
   scannedAt?: string;

@@ -1,7 +1,8 @@
 /**
- * `--format table`: the report as a person reads it in a terminal. First what the image is (reference, digest,
- * platform, OS, layers, package counts, verdict), then its layers, packages, findings, vulnerabilities, and the
- * notices met on the way. Columns are aligned and cut to the terminal width; colour only when asked for.
+ * `--format table`: the report as a person reads it in a terminal. First the verdict and what it rests on (threat
+ * categories, the strongest evidence, vulnerability counts, what the detonation saw), then what the image is
+ * (digest, platform, OS, layers, packages), then the details: layers, packages, findings, the detonation,
+ * vulnerabilities, and the notices met on the way. Columns are aligned and cut to the terminal width; colour only when asked for.
  * Every string from the image goes through `terminalSafe` first (see text.ts).
  */
 import type { Behavior, Finding, LayerInfo, ObservedProcess, Package, PackageType, Report, ScanNotice } from './model.js';
@@ -158,20 +159,42 @@ function osName(report: Report): string {
   return os.prettyName ?? [os.id, os.versionId].filter(Boolean).join(' ');
 }
 
+/** The strongest findings: the verdict's evidence when the verdict named it, else the most severe findings. */
+function topEvidence(report: Report, max: number): { severity: string; category: string; title: string; path?: string }[] {
+  const evidence = report.verdict.evidence;
+  if (evidence && evidence.length > 0) return evidence.slice(0, max);
+  return [...report.findings]
+    .filter((f) => f.severity !== 'info')
+    .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.source === b.source ? 0 : a.source === 'dynamic' ? -1 : 1))
+    .slice(0, max);
+}
+
+/** One line of what the detonation saw, for the summary. */
+function behaviorLine(report: Report): string {
+  const b = report.behavior;
+  if (b === null) return 'not run (--static-only)';
+  if ('error' in b) return b.error;
+  const ending = b.timedOut ? 'stopped at the deadline' : b.killedBy ? `killed by the ${b.killedBy} limit` : `exit ${b.exitCode ?? '?'}`;
+  const parts = [`${plural(b.processes.length, 'process', 'processes')}`];
+  if (b.dns.length > 0) parts.push(`DNS ${b.dns.slice(0, 3).map((d) => d.name).join(', ')}${b.dns.length > 3 ? ' …' : ''}`);
+  const protocols = [...new Set(b.connections.map((c) => c.protocol))];
+  parts.push(b.connections.length > 0 ? `${plural(b.connections.length, 'connection')} (${protocols.join(', ')})` : 'no connections');
+  if (b.dropped && b.dropped.length > 0) parts.push(`${plural(b.dropped.length, 'file')} dropped`);
+  return `${b.sandbox}, ${(b.durationMs / 1000).toFixed(1)} s, ${ending}: ${parts.join(', ')}`;
+}
+
 function summarySection(report: Report, width: number, paint: Paint): string[] {
   const { image, packages, findings, verdict } = report;
   const layerBytes = image.layers.reduce((sum, l) => sum + (Number.isFinite(l.size) ? l.size : 0), 0);
   const command = [...image.config.entrypoint, ...image.config.cmd].join(' ');
+  // What a person reads first: the verdict and what it rests on; then what the image is.
   const rows: [label: string, value: string, style?: Style, wrapped?: boolean][] = [
-    ['Digest', image.digest],
-    ['Platform', image.platform],
-    ['OS', osName(report)],
-    ['Layers', `${image.layers.length} (${formatBytes(layerBytes)})`],
-    ['Packages', packages.length > 0 ? `${packages.length}: ${countsByType(packages)}` : 'none found'],
-    ['User', image.config.user || 'root (not set)'],
+    ['Verdict', `${verdict.malicious ? 'MALICIOUS: ' : ''}${verdict.summary}`, verdict.malicious ? 'malicious' : 'clean', true],
   ];
-  if (command) rows.push(['Command', command]);
-  if (findings.length > 0) rows.push(['Findings', findingCounts(findings)]);
+  if (verdict.categories.length > 0) rows.push(['Threats', verdict.categories.join(', '), verdict.malicious ? 'malicious' : undefined]);
+  for (const [i, e] of topEvidence(report, 3).entries()) {
+    rows.push([i === 0 ? 'Evidence' : '', `${e.severity} ${e.category}: ${e.title}${e.path ? ` (/${e.path.replace(/^\/+/, '')})` : ''}`, asSeverityStyle(e.severity)]);
+  }
   const vulns = verdict.vulnerabilities;
   const vulnTotal = vulns.critical + vulns.high + vulns.moderate + vulns.low + vulns.unknown;
   if (vulnTotal > 0) {
@@ -183,7 +206,17 @@ function summarySection(report: Report, width: number, paint: Paint): string[] {
     const worstText = worst ? `; worst: ${worst.id} in ${worst.package} ${worst.installedVersion} (${worst.severity}${worst.fixedVersion ? `, fixed in ${worst.fixedVersion}` : ', no fix yet'})` : '';
     rows.push(['Vulns', `${parts.join(', ')}${worstText}`]);
   }
-  rows.push(['Verdict', `${verdict.malicious ? 'MALICIOUS: ' : ''}${verdict.summary}`, verdict.malicious ? 'malicious' : 'clean', true]);
+  rows.push(['Behavior', behaviorLine(report)]);
+  rows.push(
+    ['Digest', image.digest],
+    ['Platform', image.platform],
+    ['OS', osName(report)],
+    ['Layers', `${image.layers.length} (${formatBytes(layerBytes)})`],
+    ['Packages', packages.length > 0 ? `${packages.length}: ${countsByType(packages)}` : 'none found'],
+    ['User', image.config.user || 'root (not set)'],
+  );
+  if (command) rows.push(['Command', command]);
+  if (findings.length > 0) rows.push(['Findings', findingCounts(findings)]);
 
   const labelWidth = Math.max(...rows.map(([label]) => label.length));
   const valueWidth = Math.max(10, width - INDENT.length - labelWidth - GAP.length);

@@ -33,6 +33,21 @@ describe('table output', () => {
     expect(head.join('\n')).toContain('Verdict   MALICIOUS: Debian GNU/Linux 12');
   });
 
+  it('opens with the verdict, the threat categories, the strongest evidence and what the detonation saw', () => {
+    const report = debianReport();
+    report.verdict.evidence = [
+      { category: 'cryptominer', severity: 'critical', source: 'dynamic', rule: 'behavior.cryptominer.stratum', title: 'speaks stratum to pool.example.test:3333' },
+      { category: 'cryptominer', severity: 'high', source: 'static', rule: 'yara/Miner_XMRig', title: 'XMRig miner', path: 'usr/local/bin/kdevtmpfsi' },
+    ];
+    const head = section(renderTable([report], { color: false, width: 120 }), 'docker.io/library/example:1.0');
+    expect(head[1]).toMatch(/^  Verdict   MALICIOUS: /);
+    expect(head).toContain(`  Threats   ${report.verdict.categories.join(', ')}`);
+    expect(head).toContain('  Evidence  critical cryptominer: speaks stratum to pool.example.test:3333');
+    expect(head).toContain('            high cryptominer: XMRig miner (/usr/local/bin/kdevtmpfsi)');
+    expect(head).toContain('  Behavior  not run (--static-only)');
+    expect(head.findIndex((l) => l.startsWith('  Verdict'))).toBeLessThan(head.findIndex((l) => l.startsWith('  Digest')));
+  });
+
   it('lists the layers with index, size, package count and a readable command', () => {
     const text = renderTable([debianReport()], { color: false, width: 160 });
     expect(section(text, 'Layers (3)')).toEqual([

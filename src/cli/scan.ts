@@ -1,7 +1,8 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
 import { scanReference, type ScanOptions } from '../scan/scan.js';
-import type { BehaviorRules } from '../scan/detonation.js';
+import type { VerdictRules } from '../verdict/index.js';
+import type { IgnoreList } from '../verdict/ignore.js';
 import type { Progress } from '../progress/progress.js';
 import { parsePlatform, type PlatformSelector } from '../image/types.js';
 import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
@@ -86,7 +87,7 @@ export function parseDuration(text: string): number {
 }
 
 /** The sandbox for this run, checked before any image is pulled: without one the scan cannot be done (exit 2). */
-async function prepareDetonation(flags: ScanFlags, progress: Progress): Promise<NonNullable<ScanOptions['detonation']>> {
+async function prepareDetonation(flags: ScanFlags, progress: Progress, rules: VerdictRules): Promise<NonNullable<ScanOptions['detonation']>> {
   const hint = 'or skip detonation with --static-only';
   if (process.getuid?.() !== 0) {
     throw new Error(`detonation needs root (network namespaces, cgroups and the sandbox runtime): run detonate as root, ${hint}`);
@@ -105,7 +106,6 @@ async function prepareDetonation(flags: ScanFlags, progress: Progress): Promise<
   }
   const { DEFAULT_DETONATION_WORK_DIR } = await import('../scan/detonation.js');
   const workDir = process.env.DETONATE_WORK_DIR || DEFAULT_DETONATION_WORK_DIR;
-  const rules = await loadBehaviorRules(flags);
   // What a killed detonate process left behind (namespaces, cgroups, mounts, runtime state); live runs are never touched.
   const { cleanupStaleDetonations } = await import('../detonate/stale.js');
   const stale = await cleanupStaleDetonations({ workDirs: [workDir] });
@@ -119,11 +119,27 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The behaviour rules (shipped, plus `--verdict-rules` dirs); a mistake in a rule file is a usage error naming file:line. */
-async function loadBehaviorRules(flags: ScanFlags): Promise<BehaviorRules> {
+/** The behaviour and verdict rules (shipped, plus `--verdict-rules` dirs); a mistake in a rule file is a usage error naming file:line. */
+async function loadRules(flags: ScanFlags): Promise<VerdictRules> {
   const verdict = await import('../verdict/index.js');
   try {
     return await verdict.loadVerdictRules({ dirs: flags.verdictRules });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `--ignore-file FILE`, else `.detonateignore.yaml` in the current directory when there is one; a bad file is a usage error naming file:line. */
+async function loadIgnore(flags: ScanFlags): Promise<IgnoreList | null> {
+  const { DEFAULT_IGNORE_FILE, loadIgnoreFile } = await import('../verdict/ignore.js');
+  let file = flags.ignoreFile;
+  if (file === undefined) {
+    const exists = await fs.stat(DEFAULT_IGNORE_FILE).then((s) => s.isFile(), () => false);
+    if (!exists) return null;
+    file = DEFAULT_IGNORE_FILE;
+  }
+  try {
+    return loadIgnoreFile(file);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -137,6 +153,7 @@ interface ScanFlags {
   detonateTimeout: number;
   sandbox: 'auto' | 'gvisor' | 'runc';
   verdictRules: string[];
+  ignoreFile?: string;
   failOn?: FailOn;
   insecureRegistry: string[];
   quiet?: boolean;
@@ -159,6 +176,7 @@ export function scanCommand(): Command {
     .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox (e.g. 60s, 2m)', parseDuration, 60_000)
     .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices(['auto', 'gvisor', 'runc']).default('auto'))
     .option('--verdict-rules <dir>', 'add behaviour/verdict rules from DIR (YAML, see docs/rules.md; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--ignore-file <file>', `suppress findings and vulnerabilities listed in FILE (YAML, see docs/ignore.md; default: ./.detonateignore.yaml when it exists)`)
     .option('--fail-on <list>', 'exit 1 when a finding or vulnerability meets a severity (critical|high|moderate|low) or a category', parseFailOn)
     .option('--insecure-registry <host>', 'plain HTTP / unverified TLS for this registry host (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--no-cache', 'analyse every layer again (blobs stay cached: they are verified by digest)')
@@ -177,10 +195,13 @@ export function scanCommand(): Command {
           throw new UsageError((err as Error).message);
         }
       }
+      // Rule and ignore files are checked before anything is pulled or run: a mistake there is exit 2 at once.
+      const rules = await loadRules(flags);
+      const ignore = await loadIgnore(flags);
       const progress = await progressFor(Boolean(flags.quiet));
       let detonation: ScanOptions['detonation'];
       try {
-        detonation = flags.staticOnly ? undefined : await prepareDetonation(flags, progress);
+        detonation = flags.staticOnly ? undefined : await prepareDetonation(flags, progress, rules);
       } catch (err) {
         progress.stop();
         throw err;
@@ -201,6 +222,7 @@ export function scanCommand(): Command {
             analyzers: detectors.analyzers,
             imageChecks: detectors.imageChecks,
             ...(detonation ? { detonation } : {}),
+            verdict: { rules, ignore },
           })));
         }
       } finally {

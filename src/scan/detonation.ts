@@ -1,8 +1,8 @@
 /**
  * The dynamic stage of a scan: run the image in the sandbox (src/detonate), pass the files it dropped through the
- * static detectors, turn what it did into findings with the behaviour rules (src/verdict), and put `behavior`, the
- * findings and the updated verdict into the report. A run that cannot be done is recorded in the report
- * (`behavior: {error}`), never lost: the static results stand.
+ * static detectors, turn what it did into findings with the behaviour rules (src/verdict), and put `behavior` and
+ * the findings into the report; the verdict is decided after every stage (src/verdict/verdict.ts). A run that
+ * cannot be done is recorded in the report (`behavior: {error}`), never lost: the static results stand.
  */
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -13,7 +13,6 @@ import type { ResolvedImage } from '../image/types.js';
 import { formatPlatform, hostPlatform } from '../image/types.js';
 import type { Progress } from '../progress/progress.js';
 import type { Behavior, Finding, Report } from '../report/model.js';
-import { applyFindingsToVerdict } from '../report/build.js';
 import type { DetonationResult, DroppedFile } from '../detonate/session.js';
 import type { Runtime } from '../detonate/runtime/runtime.js';
 
@@ -88,7 +87,6 @@ export async function detonateIntoReport(image: ResolvedImage, report: Report, o
   // Paths in findings are relative to the image root, as the static stage writes them.
   const findings = [...(options.rules?.evaluateBehavior(result) ?? []), ...dropped].map((f) => (f.path ? { ...f, path: f.path.replace(/^\/+/, '') } : f));
   report.findings.push(...findings);
-  applyFindingsToVerdict(report, findings);
   options.progress.log(
     `${image.reference}: ran ${(result.durationMs / 1000).toFixed(1)} s under ${result.sandbox}` +
       `${result.timedOut ? ' (stopped at the deadline)' : ` (exit ${result.exitCode ?? '?'})`}: ` +

@@ -20,6 +20,9 @@ import { buildReport } from '../report/build.js';
 import type { Report } from '../report/model.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { DetonationStageOptions } from './detonation.js';
+import type { VerdictRules } from '../verdict/index.js';
+import type { IgnoreList } from '../verdict/ignore.js';
+import { decideVerdict } from '../verdict/verdict.js';
 
 export interface ScanOptions {
   /** Undefined: the host's platform, but an archive holding a single image of another platform is still scanned. */
@@ -41,6 +44,11 @@ export interface ScanOptions {
   vulnerabilities?: { db: AdvisoryDb | null; unavailable?: string };
   /** The dynamic stage: run each image in this sandbox after the static stage. Absent: static only. */
   detonation?: Omit<DetonationStageOptions, 'progress' | 'analyzers'>;
+  /**
+   * What the verdict, decided once after every stage, is judged by: the verdict rules (default: the shipped ones;
+   * the detonation's behaviour rules when it has them) and an ignore file.
+   */
+  verdict?: { rules?: VerdictRules; ignore?: IgnoreList | null };
 }
 
 /** The static stage for one reference: resolve → per-layer analysis (cached) → merge → report, per platform. */
@@ -74,6 +82,7 @@ export async function scanReference(reference: string, options: ScanOptions = {}
         const { detonateIntoReport } = await import('./detonation.js');
         report = await detonateIntoReport(image, report, { ...options.detonation, analyzers: options.analyzers ?? defaultAnalyzers, progress });
       }
+      report = decideVerdict(report, { rules: await verdictRulesFor(options), ignore: options.verdict?.ignore ?? null });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const vulns = options.vulnerabilities?.db ? `, ${report.vulnerabilities.length} vulnerabilities` : '';
       progress.log(`${image.reference} (${formatPlatform(image.platform)}): ${report.packages.length} packages in ${image.layers.length} layers${vulns}, ${seconds}s`);
@@ -118,6 +127,14 @@ export function historySteps(image: ResolvedImage): HistoryStep[] {
     createdBy: h.created_by ?? '',
     layer: h.empty_layer ? null : layer < image.layers.length ? layer++ : null,
   }));
+}
+
+async function verdictRulesFor(options: ScanOptions): Promise<VerdictRules> {
+  if (options.verdict?.rules) return options.verdict.rules;
+  const fromDetonation = options.detonation?.rules;
+  if (fromDetonation && 'evaluateFindings' in fromDetonation) return fromDetonation as VerdictRules;
+  const { loadVerdictRules } = await import('../verdict/index.js');
+  return loadVerdictRules();
 }
 
 let defaultDetectorsPromise: Promise<Detectors> | undefined;

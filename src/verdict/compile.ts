@@ -16,6 +16,8 @@ export interface MacroSource {
 export interface CompileEnv {
   lists: ReadonlyMap<string, readonly string[]>;
   macros: ReadonlyMap<string, MacroSource>;
+  /** Collects the name of every field the condition reads (macros included). */
+  fieldsUsed?: Set<string>;
 }
 
 /** A compile error; `pos` is in the text of `macro` when set (else in the rule's own condition). */
@@ -130,6 +132,7 @@ function compileNode(node: ConditionNode, kind: EventKind, env: CompileEnv, macr
         fail(`unknown macro ${node.name}`, node.pos);
       }
       const read = reader(node.name, kind, node.pos, fail);
+      env.fieldsUsed?.add(node.name);
       return (e, run) => truthy(read(e, run));
     }
     case 'compare':
@@ -157,6 +160,7 @@ function compileComparison(
   fail: (m: string, p: number) => never,
 ): Predicate {
   const read = reader(node.field, kind, node.pos, fail);
+  env.fieldsUsed?.add(node.field);
   const field = ALL_FIELDS.get(node.field)!;
   const { op } = node;
   if (ORDER_OPS.has(op) && field.type !== 'number') fail(`'${op}' compares numbers; ${node.field} is a ${field.type}`, node.pos);

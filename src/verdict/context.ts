@@ -5,6 +5,7 @@
  */
 import type { BehaviorConnection, BehaviorFile, BehaviorProcess, DetonationResult } from '../detonate/session.js';
 import type { ConnectionEvent } from '../detonate/sinkhole/events.js';
+import type { Finding } from '../report/model.js';
 
 /** Most ancestors walked up from a process (a tree deeper than this is cut, not looped over). */
 const MAX_DEPTH = 64;
@@ -32,6 +33,10 @@ export interface ExeOrigin {
 
 export interface BehaviorContext {
   result: DetonationResult;
+  /** False when the image was not run (static-only, or the run failed): every run.* field is then unknown. */
+  detonated: boolean;
+  /** The report's findings, for `on: finding` rules (empty while the behaviour rules judge a run). */
+  findings: readonly Finding[];
   nodes: ProcessNode[];
   /** Every record of a pid (a pid that exec'd several times has several), in start order. */
   byPid: Map<number, ProcessNode[]>;
@@ -108,7 +113,7 @@ function isSinkLookup(c: BehaviorConnection, sinkAddress: string): boolean {
   return c.dst === sinkAddress && c.port === 53;
 }
 
-export function buildContext(result: DetonationResult): BehaviorContext {
+export function buildContext(result: DetonationResult, extra: { detonated?: boolean; findings?: readonly Finding[] } = {}): BehaviorContext {
   const sinkAddress = result.network?.sinkAddress ?? '';
   const nodes: ProcessNode[] = (result.processes ?? []).map((record) => {
     const argv = (Array.isArray(record.argv) ? record.argv : []).slice(0, MAX_ARGV).map((a) => cap(String(a)));
@@ -226,6 +231,8 @@ export function buildContext(result: DetonationResult): BehaviorContext {
 
   return {
     result,
+    detonated: extra.detonated ?? true,
+    findings: extra.findings ?? [],
     nodes,
     resolveWritten,
     byPid,

@@ -1,18 +1,22 @@
 /**
- * Behaviour verdict rules: load the shipped `rules/behavior/*.yaml` (and users' rule directories), then turn a
- * detonation's recorded behaviour into findings, one per rule that matched, each citing the events behind it.
- * The rule format is documented in docs/rules.md.
+ * Verdict rules: load the shipped `rules/behavior/*.yaml` and `rules/verdict/*.yaml` (and users' rule directories),
+ * then turn a detonation's recorded behaviour into findings (`evaluateBehavior`), and a report's findings together
+ * with its run into correlation findings (`evaluateFindings`, `on: finding` rules): one finding per rule that
+ * matched, each citing the events behind it. The rule format is documented in docs/rules.md; the verdict itself
+ * is decided in verdict.ts.
  */
 import { join } from 'node:path';
 import { bundledRulesDir } from '../config/paths.js';
 import type { DetonationResult } from '../detonate/session.js';
 import type { Finding, FindingCategory, Severity } from '../report/model.js';
-import { buildContext } from './context.js';
+import { buildContext, type BehaviorContext } from './context.js';
 import { eventsOf } from './fields/index.js';
 import { compileRuleFiles, ruleFilesIn, type CompiledRule } from './loader.js';
 import type { EventKind, EventView } from './types.js';
 
 export { DataFileError } from '../config/data-file.js';
+export { decideVerdict, isStrongMalicious, MALICIOUS_CATEGORIES, type DecideVerdictOptions } from './verdict.js';
+export { applyIgnoreList, DEFAULT_IGNORE_FILE, loadIgnoreFile, parseIgnoreFile, type IgnoreEntry, type IgnoreList } from './ignore.js';
 export { FIELDS_BY_KIND } from './fields/index.js';
 export type { EventKind, FieldSpec, FieldType } from './types.js';
 
@@ -38,6 +42,11 @@ export interface VerdictRules {
   /** Files loaded, in order. */
   readonly files: readonly string[];
   evaluateBehavior(result: DetonationResult): Finding[];
+  /**
+   * The `on: finding` rules over `findings` and what the run did (`run` null: the image was not run, every run.*
+   * field is unknown). Their findings carry `evidence.correlation: true` and cite the findings they rest on.
+   */
+  evaluateFindings(findings: readonly Finding[], run: DetonationResult | null): Finding[];
 }
 
 export interface LoadVerdictRulesOptions {
@@ -49,6 +58,11 @@ export interface LoadVerdictRulesOptions {
 
 export function bundledBehaviorRulesDir(): string {
   return join(bundledRulesDir(), 'behavior');
+}
+
+/** The shipped correlation rules (`on: finding`), loaded after the behaviour rules so they can use their lists. */
+export function bundledVerdictRulesDir(): string {
+  return join(bundledRulesDir(), 'verdict');
 }
 
 let bundledSet: Promise<VerdictRules> | undefined;
@@ -66,14 +80,16 @@ export function loadVerdictRules(options: LoadVerdictRulesOptions = {}): Promise
 }
 
 export function loadVerdictRulesSync(options: LoadVerdictRulesOptions = {}): VerdictRules {
-  const files = [...((options.bundled ?? true) ? ruleFilesIn(bundledBehaviorRulesDir()) : []), ...(options.dirs ?? []).flatMap(ruleFilesIn)];
+  const bundled = (options.bundled ?? true) ? [...ruleFilesIn(bundledBehaviorRulesDir()), ...ruleFilesIn(bundledVerdictRulesDir())] : [];
+  const files = [...bundled, ...(options.dirs ?? []).flatMap(ruleFilesIn)];
   return loadVerdictRuleFiles(files);
 }
 
 /** Loads exactly these rule files, in this order. */
 export function loadVerdictRuleFiles(files: readonly string[]): VerdictRules {
   const set = compileRuleFiles(files);
-  const active = set.rules.filter((r) => r.enabled);
+  const active = set.rules.filter((r) => r.enabled && r.kind !== 'finding');
+  const correlations = set.rules.filter((r) => r.enabled && r.kind === 'finding');
   const byKind = new Map<EventKind, CompiledRule[]>();
   for (const r of active) {
     const list = byKind.get(r.kind) ?? [];
@@ -84,13 +100,32 @@ export function loadVerdictRuleFiles(files: readonly string[]): VerdictRules {
     digest: set.digest,
     files: set.files,
     rules: set.rules.map((r) => ({ id: r.id, kind: r.kind, category: r.category, severity: r.severity, description: r.description, attack: r.attack, enabled: r.enabled, where: r.where })),
-    evaluateBehavior: (result) => evaluate(active, byKind, result),
+    evaluateBehavior: (result) => evaluate(active, byKind, buildContext(result)),
+    evaluateFindings: (findings, run) => {
+      if (correlations.length === 0 || findings.length === 0) return [];
+      const ctx = buildContext(run ?? NOT_RUN, { detonated: run !== null, findings: rankForCorrelation(findings) });
+      return evaluate(correlations, new Map([['finding', correlations]]), ctx).map((f) => ({ ...f, evidence: { ...f.evidence, correlation: true } }));
+    },
   };
 }
 
-function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind, CompiledRule[]>, result: DetonationResult): Finding[] {
+const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
+
+/** Strongest first, so a correlation's title and path name its best evidence (the miner binary before its config). */
+function rankForCorrelation(findings: readonly Finding[]): Finding[] {
+  const weight = (f: Finding) => SEVERITY_RANK[f.severity] * 4 + (f.evidence?.family ? 2 : 0) + (f.sha256 ? 1 : 0);
+  return [...findings].sort((a, b) => weight(b) - weight(a));
+}
+
+const NOT_RUN: DetonationResult = {
+  sandbox: 'runc', durationMs: 0, exitCode: null, timedOut: false, processes: [], files: [], dns: [], connections: [], kills: [],
+  cpu: { seconds: 0, peakCores: 0 }, memory: { peakBytes: 0 }, pids: { peak: 0 }, limitsHit: { oomKills: 0, pidsLimitHits: 0 }, series: [],
+  output: { stdout: '', stderr: '', truncated: false }, sinkhole: { events: [], stats: null }, network: { sinkAddress: '', sampleAddress: '' },
+  timings: { setupMs: 0, teardownMs: 0 },
+};
+
+function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind, CompiledRule[]>, ctx: BehaviorContext): Finding[] {
   if (active.length === 0) return [];
-  const ctx = buildContext(result);
   const views = new Map<EventKind, EventView[]>();
   const viewsOf = (kind: EventKind): EventView[] => {
     let list = views.get(kind);
@@ -124,16 +159,20 @@ function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind
       count = Math.max(1, cited.length);
       if (cited.length === 0) cited = [run];
     }
-    const title = rule.title(first, run) + (rule.kind !== 'run' && count > 1 ? ` (${count} times)` : '');
+    const title = rule.title(first, run) + (rule.kind !== 'run' && rule.kind !== 'finding' && count > 1 ? ` (${count} times)` : '');
+    const summary = rule.summary?.(first, run);
+    const on = rule.kind === 'finding' && first.index !== undefined ? ctx.findings[first.index] : undefined;
     findings.push({
       category: rule.category,
       severity: rule.severity,
       title,
-      source: 'dynamic',
+      source: on && !(rule.readsRun && ctx.detonated) ? on.source : 'dynamic',
       rule: rule.id,
-      ...(first.path && (rule.kind === 'file' || rule.kind === 'process') ? { path: first.path } : {}),
+      ...(first.path && (rule.kind === 'file' || rule.kind === 'process' || rule.kind === 'finding') ? { path: first.path } : {}),
+      ...(on && typeof on.layer === 'number' ? { layer: on.layer, removedInLayer: on.removedInLayer ?? null } : {}),
+      ...(on?.sha256 ? { sha256: on.sha256 } : {}),
       ...(rule.attack.length > 0 ? { attack: [...rule.attack] } : {}),
-      evidence: { description: rule.description, count, events: cited.slice(0, MAX_CITED_EVENTS).map((e) => e.cite) },
+      evidence: { description: rule.description, count, events: cited.slice(0, MAX_CITED_EVENTS).map((e) => e.cite), ...(summary ? { summary } : {}) },
     });
   }
   return findings;

@@ -34,6 +34,7 @@ const ruleSpec = z.strictObject({
   severity: z.enum(SEVERITIES).optional(),
   attack: z.array(z.string().regex(ATTACK_ID, 'an ATT&CK technique id looks like T1059 or T1059.004')).optional(),
   title: z.string().min(1).optional(),
+  summary: z.string().min(1).optional(),
   cites: z.union([citeSpec, z.array(citeSpec).min(1)]).optional(),
   enabled: z.boolean().optional(),
 });
@@ -63,6 +64,10 @@ export interface CompiledRule {
   enabled: boolean;
   test: Predicate;
   title: Template;
+  /** The condition reads run.* fields: what it finds rests on the run (a `finding` rule's finding is then dynamic). */
+  readsRun: boolean;
+  /** How the finding reads in the verdict's summary sentence (else its title). */
+  summary?: Template;
   cites: CompiledCite[];
   /** `file:line` of its definition. */
   where: string;
@@ -199,8 +204,9 @@ export function compileRuleFiles(files: readonly string[]): CompiledRuleSet {
       const kind = spec.on!;
       const conditionWhere = at(doc, ['rules', i, 'condition']);
       let test: Predicate;
+      const fieldsUsed = new Set<string>();
       try {
-        test = compileCondition(spec.condition!, kind, env);
+        test = compileCondition(spec.condition!, kind, { ...env, fieldsUsed });
       } catch (err) {
         return explain(err, conditionWhere, `rule ${spec.id}: condition`, spec.condition!);
       }
@@ -209,6 +215,14 @@ export function compileRuleFiles(files: readonly string[]): CompiledRuleSet {
         title = compileTemplate(spec.title!, kind);
       } catch (err) {
         return explain(err, at(doc, ['rules', i, 'title']), `rule ${spec.id}: title`, spec.title!);
+      }
+      let summary: Template | undefined;
+      if (spec.summary !== undefined) {
+        try {
+          summary = compileTemplate(spec.summary, kind);
+        } catch (err) {
+          return explain(err, at(doc, ['rules', i, 'summary']), `rule ${spec.id}: summary`, spec.summary);
+        }
       }
       const citeSpecs = spec.cites === undefined ? [] : Array.isArray(spec.cites) ? spec.cites : [spec.cites];
       if (citeSpecs.length > 0 && kind !== 'run') throw new DataFileError(`${at(doc, ['rules', i, 'cites'])}: rule ${spec.id}: \`cites\` is for \`on: run\` rules (other rules cite the events they matched)`);
@@ -230,6 +244,8 @@ export function compileRuleFiles(files: readonly string[]): CompiledRuleSet {
         enabled: spec.enabled ?? true,
         test,
         title,
+        readsRun: [...fieldsUsed].some((f) => f.startsWith('run.')),
+        ...(summary ? { summary } : {}),
         cites,
         where,
       };

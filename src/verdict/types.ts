@@ -1,6 +1,9 @@
 
-/** The kinds of event a behaviour rule can look at (`on:`). `run` is one event per detonation. */
-export const EVENT_KINDS = ['process', 'file', 'dns', 'connection', 'kill', 'run'] as const;
+/**
+ * The kinds of event a rule can look at (`on:`). `run` is one event per detonation; `finding` is one event per
+ * finding of the report (static and dynamic), judged when the verdict is decided.
+ */
+export const EVENT_KINDS = ['process', 'file', 'dns', 'connection', 'kill', 'run', 'finding'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** `strings` is a list field: a comparison on it is true when any element matches. */
@@ -23,6 +26,8 @@ export interface EventView {
   cite: Readonly<Record<string, unknown>>;
   /** A file rule's path, a process rule's exe: the finding's `path`. */
   path?: string;
+  /** A finding event's position in the findings judged. */
+  index?: number;
 }
 
 export { FINDING_CATEGORIES as CATEGORIES, SEVERITIES } from '../report/model.js';

@@ -7,7 +7,7 @@ export const STALE_AFTER_DAYS = 7;
 
 /**
  * The vulnerability stage: matches the report's packages, fills `vulnerabilities`, the verdict's counts and the
- * advisory DB's identity, and adds malicious-package findings. Without a DB the report says why nothing was checked.
+ * advisory DB's identity, and adds malicious-package findings (the verdict is decided by src/verdict/verdict.ts). Without a DB the report says why nothing was checked.
  */
 export function applyVulnerabilities(report: Report, db: AdvisoryDb | null, unavailable?: string, now = new Date()): Report {
   const notices = report.notices ?? (report.notices = []);
@@ -25,16 +25,8 @@ export function applyVulnerabilities(report: Report, db: AdvisoryDb | null, unav
   }
   const { vulnerabilities, findings } = matchPackages(db, report.packages, report.image.os ?? null);
   report.vulnerabilities = vulnerabilities;
-  const counts = countBySeverity(vulnerabilities);
-  report.verdict.vulnerabilities = counts;
-  if (vulnerabilities.length > 0) {
-    const severe = (['critical', 'high'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
-    report.verdict.summary = `${report.verdict.summary.replace(/\.$/, '')}; ${vulnerabilities.length} known vulnerabilities${severe.length ? ` (${severe.join(', ')})` : ''}.`;
-  }
-  if (findings.length > 0) {
-    report.findings.push(...findings.map((f) => ({ ...f, removedInLayer: null })));
-    report.verdict.categories = [...new Set([...report.verdict.categories, 'malicious-package' as const])].sort();
-    report.verdict.malicious = true;
-  }
+  // Counts only: the verdict (categories, malicious, summary) is decided once, at the end of the scan.
+  report.verdict.vulnerabilities = countBySeverity(vulnerabilities);
+  if (findings.length > 0) report.findings.push(...findings.map((f) => ({ ...f, removedInLayer: null })));
   return report;
 }

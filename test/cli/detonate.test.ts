@@ -58,7 +58,7 @@ wall.describe(() => {
       expect((stratum!.evidence as { events: unknown[] }).events.length).toBeGreaterThan(0);
       expect(report.verdict.malicious).toBe(true);
       expect(report.verdict.categories).toContain('cryptominer');
-      expect(report.verdict.summary).toMatch(/when run: .*stratum/i);
+      expect(report.verdict.summary).toMatch(/^Malicious \(cryptominer\): .*pool\.example\.test:3333 over stratum/);
       expect(r.stderr).toMatch(new RegExp(`detonation: ${sandbox} sandbox`));
       expect(r.stderr).toMatch(/ran \d+\.\d s under/);
     }, 150_000);

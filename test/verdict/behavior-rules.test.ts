@@ -286,7 +286,8 @@ describe('shipped behaviour rules: what they find', () => {
 
   it('every shipped rule fires on at least one positive example', () => {
     const fired = new Set(positives.flatMap(([, make]) => judge(make()).map((f) => f.rule)));
-    const shipped = rules.rules.map((r) => r.id);
+    // `on: finding` rules judge reports, not runs: test/verdict/golden.test.ts shows each of them firing.
+    const shipped = rules.rules.filter((r) => r.kind !== 'finding').map((r) => r.id);
     expect(shipped.length).toBeGreaterThanOrEqual(20);
     expect(shipped.filter((id) => !fired.has(id))).toEqual([]);
   });

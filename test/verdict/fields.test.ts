@@ -25,7 +25,7 @@ const rich = () => {
 
 describe('behaviour fields', () => {
   it('every field is documented in docs/rules.md, and every event carries exactly the documented fields', () => {
-    const ctx = buildContext(rich());
+    const ctx = buildContext(rich(), { findings: [{ category: 'cryptominer', severity: 'critical', source: 'static', rule: 'yara/Cryptominer_XMRig', title: 'XMRig cryptominer', path: 'opt/xmrig', layer: 0, removedInLayer: null, evidence: { family: 'xmrig' } }] });
     for (const kind of EVENT_KINDS) {
       const names = FIELDS_BY_KIND[kind].map((f) => f.name);
       for (const name of names) expect(docs, name).toContain(`\`${name}\``);
@@ -67,5 +67,20 @@ describe('behaviour fields', () => {
     expect(run).toMatchObject({ 'run.cpu_busy': expect.closeTo(0.94, 6), 'run.connections': 2, 'run.distinct_dsts': 2, 'run.stratum': true, 'run.timed_out': true, 'run.killed_by': 'deadline', 'run.exit_code': null });
     const kill = eventsOf('kill', ctx)[0]!.values;
     expect(kill).toMatchObject({ 'kill.target_name': 'xmrig', 'kill.target_in_tree': true, 'kill.proc.name': 'sh' });
+    expect(run).toMatchObject({ 'run.detonated': true, 'run.stratum_pool': 'pool.example.test:3333', 'run.connected_names': ['xmrig', 'wget'] });
+  });
+
+  it('reads findings with what the run did to their files; without a run every run-side field is unknown', () => {
+    const findings = [
+      { category: 'cryptominer' as const, severity: 'critical' as const, source: 'static' as const, rule: 'yara/Cryptominer_XMRig', title: 'XMRig cryptominer', path: 'opt/xmrig', layer: 1, removedInLayer: null, evidence: { family: 'xmrig' } },
+      { category: 'cryptominer' as const, severity: 'critical' as const, source: 'static' as const, rule: 'cryptominer/stratum-url', title: 'Stratum URL', path: 'etc/cron.d/miner', layer: 1, removedInLayer: 2, evidence: { host: 'pool.example.test', port: 3333, line: 2 } },
+      { category: 'cryptominer' as const, severity: 'critical' as const, source: 'dynamic' as const, rule: 'behavior.cryptominer.stratum', title: 'mining over stratum' },
+    ];
+    const ran = eventsOf('finding', buildContext(rich(), { findings })).map((e) => e.values);
+    expect(ran[0]).toMatchObject({ 'finding.name': 'xmrig', 'finding.family': 'XMRig', 'finding.label': 'XMRig', 'finding.executed': true, 'finding.connected': true, 'finding.connection': 'pool.example.test:3333', 'finding.removed': false, 'finding.dynamic_rules': ['behavior.cryptominer.stratum'] });
+    expect(ran[1]).toMatchObject({ 'finding.removed': true, 'finding.endpoint': 'pool.example.test:3333', 'finding.evidence.pool': 'pool.example.test:3333', 'finding.executed': false, 'finding.connected': false });
+    const notRun = buildContext(detonation(), { detonated: false, findings });
+    expect(eventsOf('finding', notRun)[0]!.values).toMatchObject({ 'finding.executed': null, 'finding.connected': null });
+    expect(eventsOf('run', notRun)[0]!.values).toMatchObject({ 'run.detonated': false, 'run.stratum': null, 'run.cpu_busy': null });
   });
 });

@@ -4,6 +4,7 @@ import type { EventKind, EventView, FieldSpec } from '../types.js';
 import { CONNECTION_FIELDS, connectionEvents } from './connection.js';
 import { DNS_FIELDS, dnsEvents } from './dns.js';
 import { FILE_FIELDS, fileEvents } from './file.js';
+import { FINDING_FIELDS, findingEvents } from './finding.js';
 import { KILL_FIELDS, killEvents } from './kill.js';
 import { PROCESS_FIELDS, processEvents } from './process.js';
 import { RUN_FIELDS, runEvent } from './run.js';
@@ -15,6 +16,7 @@ export const FIELDS_BY_KIND: Readonly<Record<EventKind, readonly FieldSpec[]>> =
   connection: CONNECTION_FIELDS,
   kill: KILL_FIELDS,
   run: RUN_FIELDS,
+  finding: FINDING_FIELDS,
 };
 
 export interface KnownField extends FieldSpec {
@@ -39,5 +41,7 @@ export function eventsOf(kind: EventKind, ctx: BehaviorContext): EventView[] {
       return killEvents(ctx);
     case 'run':
       return [runEvent(ctx)];
+    case 'finding':
+      return findingEvents(ctx);
   }
 }

@@ -1,5 +1,5 @@
 import { printable } from '../../analyze/threats/evidence.js';
-import { cap, type BehaviorContext } from '../context.js';
+import { cap, endpoint, type BehaviorContext } from '../context.js';
 import type { EventView, FieldSpec, FieldValue } from '../types.js';
 
 export const RUN_FIELDS: FieldSpec[] = [
@@ -24,11 +24,20 @@ export const RUN_FIELDS: FieldSpec[] = [
   { name: 'run.disk_full', type: 'bool', doc: 'The writable layer filled up.' },
   { name: 'run.stratum', type: 'bool', doc: 'Some connection spoke stratum (mining pool protocol).' },
   { name: 'run.sandbox', type: 'string', doc: '`gvisor` or `runc`.' },
+  { name: 'run.detonated', type: 'bool', doc: 'The image was run. False for `--static-only` scans and failed runs, where every other run.* field is unknown (so every comparison on it is false).' },
+  { name: 'run.connected_names', type: 'strings', doc: 'proc.name of every process that made a connection.' },
+  { name: 'run.endpoints', type: 'strings', doc: '`host:port` (or `dst:port`) of every distinct connection endpoint, in order.' },
+  { name: 'run.stratum_pool', type: 'string', doc: '`host:port` of the first connection that spoke stratum; "" when none.' },
 ];
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export function runEvent(ctx: BehaviorContext): EventView {
+  if (!ctx.detonated) {
+    const values: Record<string, FieldValue> = Object.fromEntries(RUN_FIELDS.map((f) => [f.name, null]));
+    values['run.detonated'] = false;
+    return { kind: 'run', values, cite: { kind: 'run', detonated: false } };
+  }
   const r = ctx.result;
   const duration = num(r.durationMs) / 1000;
   const cpu = num(r.cpu?.seconds);
@@ -63,6 +72,10 @@ export function runEvent(ctx: BehaviorContext): EventView {
     'run.disk_full': r.limitsHit?.diskFull === true,
     'run.stratum': ctx.connections.some((c) => c.protocol === 'stratum'),
     'run.sandbox': String(r.sandbox ?? ''),
+    'run.detonated': true,
+    'run.connected_names': [...new Set(ctx.connections.flatMap((c) => (typeof c.pid === 'number' ? [ctx.nodeOf(c.pid)?.name ?? ''] : [])).filter(Boolean))],
+    'run.endpoints': [...new Set(ctx.connections.map((c) => cap(endpoint(c))))],
+    'run.stratum_pool': cap(((c) => (c ? endpoint(c) : ''))(ctx.connections.find((c) => c.protocol === 'stratum'))),
   };
   return {
     kind: 'run',

@@ -6,9 +6,19 @@
  * it (`detonate:*` properties and `evidence.occurrences`). The dependency graph says only what is known: the image
  * contains every component. Several images give a JSON array of BOMs, one per image.
  *
+ * Threat findings: CycloneDX has no finding type of its own for malware or secrets, so each file a finding names is a
+ * `file` component (its path, SHA-256 when known, `evidence.occurrences`) and each finding an `annotation` on that
+ * file (or on the image, for findings without a file) written by the detonate tool component: "<severity>
+ * <category>: <title> (rule …; ATT&CK …)". Machine-readable, under the `detonate:` property namespace:
+ *   - on a flagged file: `detonate:threat:category` and `detonate:threat:rule` (one property per distinct value),
+ *     `detonate:threat:severity` (the worst), `detonate:threat:source` (static | dynamic), `detonate:layer`,
+ *     `detonate:layerDiffId`, `detonate:removedInLayer`, `detonate:droppedAtRuntime` (true: written when it ran);
+ *   - in `metadata.properties`: `detonate:verdict:malicious` (true | false), `detonate:verdict:category` (one per
+ *     category) and `detonate:verdict:summary`.
+ *
  * Built from plain objects: @cyclonedx/cyclonedx-library is a dev dependency, used by the tests for its schemas.
  */
-import type { OsInfo, Package, Report, Vulnerability } from './model.js';
+import type { Finding, OsInfo, Package, Report, Severity, Vulnerability } from './model.js';
 import { combinedLicenseExpression, parseLicenseExpression, spdxLicenseId } from './license-expression.js';
 import { documentUuid, imageIdentity, metadataPairs, UniqueIds, type SbomOptions } from './sbom-common.js';
 
@@ -20,11 +30,12 @@ export interface CycloneDxProperty {
 }
 
 export interface CycloneDxComponent {
-  type: 'application' | 'container' | 'library' | 'operating-system';
+  type: 'application' | 'container' | 'library' | 'operating-system' | 'file';
   'bom-ref'?: string;
   name: string;
   version?: string;
   description?: string;
+  hashes?: { alg: 'SHA-256'; content: string }[];
   purl?: string;
   licenses?: CycloneDxLicense[];
   evidence?: { occurrences: { location: string }[] };
@@ -45,6 +56,16 @@ export interface CycloneDxBom {
   components: CycloneDxComponent[];
   dependencies: { ref: string; dependsOn: string[] }[];
   vulnerabilities?: CycloneDxVulnerability[];
+  annotations?: CycloneDxAnnotation[];
+}
+
+/** A finding, as a tool's comment on the file (or image) it is about. */
+export interface CycloneDxAnnotation {
+  'bom-ref': string;
+  subjects: string[];
+  annotator: { component: CycloneDxComponent };
+  timestamp: string;
+  text: string;
 }
 
 export interface CycloneDxVulnerability {
@@ -157,6 +178,77 @@ function packageComponent(pkg: Package, report: Report, ids: UniqueIds): Cyclone
   };
 }
 
+const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The files threat findings name, one `file` component each, with the findings' summary as properties. */
+function flaggedFileComponents(report: Report, ids: UniqueIds): { components: CycloneDxComponent[]; refByPath: Map<string, string> } {
+  const byPath = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    const path = typeof f.path === 'string' ? f.path.replace(/^\/+/, '') : '';
+    if (path.length === 0) continue;
+    byPath.set(path, [...(byPath.get(path) ?? []), f]);
+  }
+  const components: CycloneDxComponent[] = [];
+  const refByPath = new Map<string, string>();
+  for (const [path, findings] of byPath) {
+    const properties: CycloneDxProperty[] = [];
+    const distinct = (values: string[], name: string): void => {
+      for (const value of [...new Set(values)]) properties.push({ name, value });
+    };
+    distinct(findings.map((f) => f.category), 'detonate:threat:category');
+    distinct(findings.map((f) => f.rule), 'detonate:threat:rule');
+    const worst = findings.map((f) => f.severity).sort((a, b) => SEVERITY_RANK[b] - SEVERITY_RANK[a])[0] as Severity;
+    properties.push({ name: 'detonate:threat:severity', value: worst });
+    distinct(findings.map((f) => f.source), 'detonate:threat:source');
+    const located = findings.find((f) => f.layer !== undefined);
+    if (located?.layer !== undefined) {
+      properties.push({ name: 'detonate:layer', value: String(located.layer) });
+      const diffId = report.image.layers.find((l) => l.index === located.layer)?.diffId;
+      if (diffId) properties.push({ name: 'detonate:layerDiffId', value: diffId });
+    }
+    const removed = findings.find((f) => typeof f.removedInLayer === 'number')?.removedInLayer;
+    if (typeof removed === 'number') properties.push({ name: 'detonate:removedInLayer', value: String(removed) });
+    if (findings.some((f) => f.evidence?.droppedAtRuntime === true)) properties.push({ name: 'detonate:droppedAtRuntime', value: 'true' });
+    const sha256 = findings.map((f) => f.sha256).find((h): h is string => typeof h === 'string' && SHA256.test(h));
+    const ref = ids.take(`file:/${path}`);
+    refByPath.set(path, ref);
+    components.push({
+      type: 'file',
+      'bom-ref': ref,
+      name: path,
+      ...(sha256 ? { hashes: [{ alg: 'SHA-256', content: sha256 }] } : {}),
+      evidence: { occurrences: [{ location: `/${path}` }] },
+      properties,
+    });
+  }
+  return { components, refByPath };
+}
+
+function findingText(f: Finding): string {
+  const where = f.source === 'dynamic'
+    ? 'seen when the image ran'
+    : f.layer !== undefined ? `layer ${f.layer}${typeof f.removedInLayer === 'number' ? `, deleted in layer ${f.removedInLayer} but still in the image` : ''}` : 'image configuration';
+  const attack = Array.isArray(f.attack) && f.attack.length > 0 ? `; MITRE ATT&CK ${f.attack.join(', ')}` : '';
+  return `${f.severity} ${f.category}: ${f.title} (rule ${f.rule}; ${where}${attack})`;
+}
+
+/** One annotation per finding, on its file, or on the image when it names no file. */
+function findingAnnotations(
+  report: Report, imageRef: string, refByPath: Map<string, string>, tool: CycloneDxComponent, timestamp: string, ids: UniqueIds,
+): CycloneDxAnnotation[] {
+  return report.findings.map((f) => {
+    const path = typeof f.path === 'string' ? f.path.replace(/^\/+/, '') : '';
+    return {
+      'bom-ref': ids.take(`finding:${f.rule}:${path}`),
+      subjects: [refByPath.get(path) ?? imageRef],
+      annotator: { component: tool },
+      timestamp,
+      text: findingText(f),
+    };
+  });
+}
+
 function osComponent(os: OsInfo, ids: UniqueIds): CycloneDxComponent {
   return {
     type: 'operating-system',
@@ -200,27 +292,36 @@ export function toCycloneDx(report: Report, options: SbomOptions = {}): CycloneD
     components.push(component);
     if (pkg.purl && !refByPurl.has(pkg.purl)) refByPurl.set(pkg.purl, component['bom-ref'] as string);
   }
+  const flagged = flaggedFileComponents(report, ids);
+  components.push(...flagged.components);
   const vulnerabilities = cycloneDxVulnerabilities(report, refByPurl, ids);
+  const timestamp = (options.now ?? new Date()).toISOString();
+  const tool: CycloneDxComponent = { type: 'application', name: report.tool.name, version: report.tool.version };
+  const annotations = findingAnnotations(report, image['bom-ref'] as string, flagged.refByPath, tool, timestamp, ids);
   const metadataProperties: CycloneDxProperty[] = [];
   if (report.scannedAt) metadataProperties.push({ name: 'detonate:scannedAt', value: report.scannedAt });
   if (report.tool.advisoryDb) {
     metadataProperties.push({ name: 'detonate:advisoryDb:builtAt', value: report.tool.advisoryDb.builtAt });
     for (const source of report.tool.advisoryDb.sources) metadataProperties.push({ name: 'detonate:advisoryDb:source', value: source });
   }
+  metadataProperties.push({ name: 'detonate:verdict:malicious', value: String(report.verdict.malicious) });
+  for (const category of report.verdict.categories) metadataProperties.push({ name: 'detonate:verdict:category', value: category });
+  metadataProperties.push({ name: 'detonate:verdict:summary', value: report.verdict.summary });
   return {
     bomFormat: 'CycloneDX',
     specVersion: '1.6',
     serialNumber: `urn:uuid:${documentUuid(options)}`,
     version: 1,
     metadata: {
-      timestamp: (options.now ?? new Date()).toISOString(),
-      tools: { components: [{ type: 'application', name: report.tool.name, version: report.tool.version }] },
+      timestamp,
+      tools: { components: [tool] },
       component: image,
       ...(metadataProperties.length > 0 ? { properties: metadataProperties } : {}),
     },
     components,
     dependencies: [{ ref: image['bom-ref'] as string, dependsOn: components.map((c) => c['bom-ref'] as string) }],
     ...(vulnerabilities.length > 0 ? { vulnerabilities } : {}),
+    ...(annotations.length > 0 ? { annotations } : {}),
   };
 }
 

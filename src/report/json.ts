@@ -59,18 +59,22 @@ const BEHAVIOR: KeyOrder = {
 };
 
 const REPORT: KeyOrder = {
-  keys: ['schemaVersion', 'tool', 'image', 'packages', 'vulnerabilities', 'findings', 'behavior', 'verdict', 'notices', 'scannedAt'],
+  keys: ['schemaVersion', 'tool', 'image', 'packages', 'vulnerabilities', 'findings', 'behavior', 'verdict', 'suppressed', 'notices', 'scannedAt'],
   nested: {
-    tool: { keys: ['name', 'version', 'advisoryDb'], nested: { advisoryDb: { keys: ['builtAt', 'sources'] } } },
+    tool: { keys: ['name', 'version', 'advisoryDb'], nested: { advisoryDb: { keys: ['builtAt', 'sources', 'stale'] } } },
     image: IMAGE,
     packages: PACKAGE,
     vulnerabilities: VULNERABILITY,
     findings: FINDING,
     behavior: BEHAVIOR,
     verdict: {
-      keys: ['malicious', 'categories', 'vulnerabilities', 'summary'],
-      nested: { vulnerabilities: { keys: ['critical', 'high', 'moderate', 'low', 'unknown'] } },
+      keys: ['malicious', 'categories', 'vulnerabilities', 'summary', 'evidence'],
+      nested: {
+        vulnerabilities: { keys: ['critical', 'high', 'moderate', 'low', 'unknown'] },
+        evidence: { keys: ['category', 'severity', 'source', 'rule', 'title', 'path'] },
+      },
     },
+    suppressed: { keys: ['finding', 'vulnerability', 'reason', 'expires', 'ignoredBy'], nested: { finding: FINDING, vulnerability: VULNERABILITY } },
     notices: { keys: ['level', 'message', 'path', 'layer'] },
   },
 };

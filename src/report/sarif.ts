@@ -1,4 +1,4 @@
-import type { Finding, Report, Vulnerability } from './model.js';
+import type { Finding, FindingCategory, Report, Severity, Vulnerability } from './model.js';
 
 /**
  * SARIF 2.1.0 (as GitHub code scanning reads it): one run per image; a rule per advisory or detector rule, a
@@ -23,7 +23,11 @@ interface SarifResult {
   ruleIndex: number;
   level: Level;
   message: { text: string };
-  locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } }; message?: { text: string } }[];
+  locations: {
+    physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } };
+    message?: { text: string };
+    properties?: Record<string, unknown>;
+  }[];
   partialFingerprints: Record<string, string>;
   properties?: Record<string, unknown>;
 }
@@ -89,32 +93,135 @@ function vulnerabilityResult(v: Vulnerability, report: Report, rules: Rules): Sa
   };
 }
 
-function findingResult(f: Finding, report: Report, rules: Rules): SarifResult {
-  const ruleIndex = rules.take(f.rule, () => ({
-    id: f.rule,
-    name: f.rule.replace(/[^A-Za-z0-9]/g, ''),
-    shortDescription: { text: f.title.slice(0, 1000) },
-    fullDescription: { text: `${f.category}: ${f.title}`.slice(0, 4000) },
-    help: { text: `${f.category} (${f.severity})${f.attack?.length ? `, ATT&CK ${f.attack.join(', ')}` : ''}`, markdown: `**${f.category}** (${f.severity})${f.attack?.length ? `, ATT&CK ${f.attack.join(', ')}` : ''}` },
-    properties: { 'security-severity': SECURITY_SEVERITY[f.severity]!, tags: ['security', f.category], precision: 'high' },
-  }));
-  const path = f.path ?? report.image.reference;
-  const removed = f.removedInLayer !== null && f.removedInLayer !== undefined ? ` (deleted in layer ${f.removedInLayer}, still in the image)` : '';
+const CATEGORY_HELP: Record<FindingCategory, string> = {
+  cryptominer: 'Cryptocurrency mining: miner binaries, pool configurations, stratum traffic, CPU burn with pool contact.',
+  'hacking-tool': 'Offensive tooling: scanners, brute-forcers, exploit or C2 frameworks, credential dumpers.',
+  backdoor: 'Remote access: reverse shells, webshells, implants, persistence planted for remote access, trojanised apps.',
+  'windows-malware': 'A malicious Windows executable in a Linux image.',
+  malware: 'A known-bad family.',
+  'malicious-package': 'A dependency known to be malicious (e.g. an OSV MAL- record).',
+  secret: 'A secret in the image: private key, cloud or API token. Rotate it and remove it from every layer.',
+  misconfiguration: 'A configuration weakness of the image.',
+  'windows-pe': 'Windows executables are present (informational; never malicious by itself).',
+  suspicious: 'A weak signal worth a look.',
+};
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
+
+/** Text from an image or a user's rule, made inert in Markdown (no links, images, HTML or emphasis). */
+function markdownText(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
+}
+
+const ATTACK_ID = /^T\d{4}(\.\d{3})?$/;
+
+/** `T1059.004` → the ATT&CK page of the technique. */
+function attackUrl(id: string): string {
+  return `https://attack.mitre.org/techniques/${id.replace('.', '/')}/`;
+}
+
+/** A finding's path as a relative artifact URI: dynamic findings name container paths, which may start with `/`. */
+function findingUri(f: Finding, report: Report): string {
+  const path = (f.path ?? '').replace(/^\/+/, '');
+  return uri(path.length > 0 ? path : report.image.reference);
+}
+
+/** At most this many evidence keys, each value at most this long, in a result's properties. */
+const EVIDENCE_KEYS = 16;
+const EVIDENCE_CHARS = 512;
+
+/** A finding's evidence, bounded: one short string per key (the JSON report has the whole of it). */
+function evidenceSummary(evidence: Record<string, unknown> | undefined): Record<string, string> | undefined {
+  if (!evidence || typeof evidence !== 'object') return undefined;
+  const summary: Record<string, string> = {};
+  for (const key of Object.keys(evidence).sort().slice(0, EVIDENCE_KEYS)) {
+    const value = evidence[key];
+    let text: string;
+    try {
+      text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    } catch {
+      text = String(value);
+    }
+    summary[key] = text.length > EVIDENCE_CHARS ? `${text.slice(0, EVIDENCE_CHARS - 1)}…` : text;
+  }
+  return Object.keys(summary).length > 0 ? summary : undefined;
+}
+
+/** One rule per finding rule id; its severity is that of the worst finding it made. */
+function findingRule(id: string, findings: readonly Finding[]): SarifRule {
+  const worst = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0] as Finding;
+  const categories = [...new Set(findings.map((f) => f.category))];
+  // only well-formed technique ids: they end up in links
+  const attack = [...new Set(findings.flatMap((f) => f.attack ?? []))].filter((t) => ATTACK_ID.test(t));
+  const described = findings.map((f) => f.evidence?.description).find((d): d is string => typeof d === 'string' && d.length > 0);
+  const description = described ?? worst.title;
+  const sources = [...new Set(findings.map((f) => f.source))];
+  const categoryHelp = categories.map((c) => `${c}: ${CATEGORY_HELP[c] ?? ''}`);
+  const attackText = attack.length > 0 ? `MITRE ATT&CK: ${attack.join(', ')}.` : '';
+  return {
+    id,
+    name: id.replace(/[^A-Za-z0-9]/g, ''),
+    shortDescription: { text: `${categories.join(', ')}: ${description}`.slice(0, 1000) },
+    fullDescription: { text: `${description} (${sources.join(' and ')} analysis, ${worst.severity}).`.slice(0, 4000) },
+    help: {
+      text: [...categoryHelp, attackText].filter(Boolean).join(' '),
+      markdown: [
+        ...categoryHelp.map((line) => `**${line.slice(0, line.indexOf(':'))}**${line.slice(line.indexOf(':'))}`),
+        ...(attack.length > 0 ? [`MITRE ATT&CK: ${attack.map((t) => `[${t}](${attackUrl(t)})`).join(', ')}`] : []),
+        `Detected by rule ${markdownText(id)}: ${markdownText(description)}`,
+      ].join('\n\n'),
+    },
+    ...(attack[0] ? { helpUri: attackUrl(attack[0]) } : {}),
+    properties: {
+      'security-severity': SECURITY_SEVERITY[worst.severity]!,
+      tags: ['security', 'threat', ...categories, ...attack.map((t) => `external/mitre-attack/${t}`)],
+      precision: sources.includes('dynamic') ? 'very-high' : 'high',
+    },
+  };
+}
+
+function findingResult(f: Finding, report: Report, ruleIndex: number): SarifResult {
+  const removed = f.removedInLayer !== null && f.removedInLayer !== undefined;
+  const diffId = f.layer !== undefined ? report.image.layers.find((l) => l.index === f.layer)?.diffId : undefined;
+  const where = f.source === 'dynamic'
+    ? `${f.path ? `${f.path}, ` : ''}seen when the image ran`
+    : `${f.layer !== undefined ? `layer ${f.layer}` : 'image configuration'}${removed ? `, deleted in layer ${f.removedInLayer}, still in the image` : ''}`;
+  const evidence = evidenceSummary(f.evidence);
   return {
     ruleId: f.rule,
     ruleIndex,
     level: LEVEL[f.severity] ?? 'warning',
-    message: { text: `${f.title}${removed}. Image: ${report.image.reference}${f.layer !== undefined ? `, layer ${f.layer}` : ''}.` },
-    locations: [{ physicalLocation: { artifactLocation: { uri: uri(path) }, region: { startLine: 1 } } }],
+    message: { text: f.title },
+    locations: [{
+      physicalLocation: { artifactLocation: { uri: findingUri(f, report) }, region: { startLine: 1 } },
+      message: { text: `${where} (${report.image.reference})` },
+      properties: {
+        ...(f.layer !== undefined ? { layer: f.layer } : {}),
+        ...(diffId ? { layerDiffId: diffId } : {}),
+        ...(removed ? { removedInLayer: f.removedInLayer } : {}),
+        ...(f.sha256 ? { sha256: f.sha256 } : {}),
+      },
+    }],
     partialFingerprints: { 'detonate/v1': `${report.image.digest}:${f.rule}:${f.path ?? ''}:${f.sha256 ?? ''}` },
-    properties: { category: f.category, source: f.source, ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(f.layer !== undefined ? { layer: f.layer } : {}) },
+    properties: {
+      category: f.category,
+      severity: f.severity,
+      source: f.source,
+      ...(f.attack?.length ? { attack: f.attack.filter((t) => ATTACK_ID.test(t)) } : {}),
+      ...(f.sha256 ? { sha256: f.sha256 } : {}),
+      ...(f.layer !== undefined ? { layer: f.layer } : {}),
+      ...(removed ? { removedInLayer: f.removedInLayer } : {}),
+      ...(evidence ? { evidence } : {}),
+    },
   };
 }
 
 export function toSarifRun(report: Report): Record<string, unknown> {
   const rules = new Rules();
   const results: SarifResult[] = [];
-  for (const f of report.findings) results.push(findingResult(f, report, rules));
+  const byRule = new Map<string, Finding[]>();
+  for (const f of report.findings) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
+  for (const f of report.findings) results.push(findingResult(f, report, rules.take(f.rule, () => findingRule(f.rule, byRule.get(f.rule) ?? [f]))));
   for (const raw of report.vulnerabilities as unknown[]) {
     // reports from other producers may hold entries that are not well-formed vulnerabilities: leave them out
     const v = raw as Partial<Vulnerability> | null;
@@ -125,7 +232,13 @@ export function toSarifRun(report: Report): Record<string, unknown> {
     tool: { driver: { name: 'detonate', version: report.tool.version, semanticVersion: report.tool.version, rules: rules.list } },
     automationDetails: { id: `detonate/${report.image.reference}/${report.image.platform}` },
     results,
-    properties: { image: report.image.reference, digest: report.image.digest, platform: report.image.platform, ...(report.tool.advisoryDb ? { advisoryDbBuiltAt: report.tool.advisoryDb.builtAt } : {}) },
+    properties: {
+      image: report.image.reference,
+      digest: report.image.digest,
+      platform: report.image.platform,
+      ...(report.tool.advisoryDb ? { advisoryDbBuiltAt: report.tool.advisoryDb.builtAt } : {}),
+      verdict: { malicious: report.verdict.malicious, categories: report.verdict.categories, summary: report.verdict.summary },
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { renderCycloneDx, toCycloneDx, cycloneDxLicenses, type CycloneDxBom } from '../../src/report/cyclonedx.js';
-import type { Report } from '../../src/report/model.js';
+import type { Finding, Report } from '../../src/report/model.js';
 import { repoRoot } from '../support/paths.js';
 import { alpineReport, debianReport, emptyReport, IMAGE_DIGEST } from './sample-reports.js';
 
@@ -210,5 +210,96 @@ describe('CycloneDX vulnerabilities section', () => {
       references: [{ id: 'DSA-5532-1', source: { name: 'Debian' } }, { id: 'GHSA-aaaa-bbbb-cccc', source: { name: 'GitHub' } }],
       analysis: { state: 'exploitable', response: ['will_not_fix'] },
     });
+  });
+});
+
+describe('CycloneDX threat findings', () => {
+  const shell: Finding = {
+    category: 'backdoor', severity: 'critical', source: 'dynamic', rule: 'backdoor/reverse-shell-dev-tcp', path: 'tmp/x', sha256: 'ab'.repeat(32),
+    title: 'reverse shell to /dev/tcp', attack: ['T1059.004'], evidence: { droppedAtRuntime: true },
+  };
+
+  function withThreats(): Report {
+    const report = debianReport();
+    report.findings = [
+      ...report.findings,
+      shell,
+      { ...shell, rule: 'yara/shell-dropper', category: 'malware', severity: 'high', title: 'dropper script' },
+      { category: 'secret', severity: 'high', source: 'static', rule: 'secret/env-aws', title: 'AWS key in ENV', layer: 0 },
+    ];
+    return report;
+  }
+
+  it('validates against the CycloneDX 1.6 schema with static, dynamic and pathless findings', () => {
+    expectValid(toCycloneDx(withThreats(), fixed));
+    expectValid((JSON.parse(renderCycloneDx([withThreats(), emptyReport()], fixed)) as CycloneDxBom[])[0]);
+  });
+
+  it('lists each flagged file once as a file component with its SHA-256, layer and the findings summarised under detonate:', () => {
+    const report = withThreats();
+    const bom = toCycloneDx(report, fixed);
+    const files = bom.components.filter((c) => c.type === 'file');
+    expect(files.map((c) => c.name)).toEqual(['app/.env', 'app/tools/helper.dll', 'tmp/xmrig', 'tmp/x']);
+    const miner = files.find((c) => c.name === 'tmp/xmrig')!;
+    expect(miner).toMatchObject({ 'bom-ref': 'file:/tmp/xmrig', hashes: [{ alg: 'SHA-256', content: '9e'.repeat(32) }], evidence: { occurrences: [{ location: '/tmp/xmrig' }] } });
+    expect(miner.properties).toEqual([
+      { name: 'detonate:threat:category', value: 'cryptominer' },
+      { name: 'detonate:threat:rule', value: 'yara/xmrig' },
+      { name: 'detonate:threat:severity', value: 'critical' },
+      { name: 'detonate:threat:source', value: 'static' },
+      { name: 'detonate:layer', value: '1' },
+      { name: 'detonate:layerDiffId', value: report.image.layers[1]!.diffId },
+      { name: 'detonate:removedInLayer', value: '2' },
+    ]);
+    const dropped = files.find((c) => c.name === 'tmp/x')!;
+    expect(dropped.properties).toEqual(expect.arrayContaining([
+      { name: 'detonate:threat:category', value: 'backdoor' },
+      { name: 'detonate:threat:category', value: 'malware' },
+      { name: 'detonate:threat:severity', value: 'critical' },
+      { name: 'detonate:threat:source', value: 'dynamic' },
+      { name: 'detonate:droppedAtRuntime', value: 'true' },
+    ]));
+    // the image contains the flagged files too
+    expect(bom.dependencies[0]!.dependsOn).toEqual(expect.arrayContaining(files.map((c) => c['bom-ref'])));
+  });
+
+  it('records every finding as an annotation by the detonate tool on its file, or on the image when it names none', () => {
+    const report = withThreats();
+    const bom = toCycloneDx(report, fixed);
+    expect(bom.annotations).toHaveLength(report.findings.length);
+    const refs = new Set([bom.metadata.component['bom-ref'], ...bom.components.map((c) => c['bom-ref'])]);
+    for (const a of bom.annotations!) {
+      expect(a.annotator.component).toEqual({ type: 'application', name: 'detonate', version: report.tool.version });
+      expect(a.timestamp).toBe('2024-03-02T10:00:00.123Z');
+      for (const subject of a.subjects) expect(refs.has(subject)).toBe(true);
+    }
+    const texts = bom.annotations!.map((a) => a.text);
+    expect(texts).toContain('critical cryptominer: XMRig miner binary (rule yara/xmrig; layer 1, deleted in layer 2 but still in the image)');
+    expect(texts).toContain('critical backdoor: reverse shell to /dev/tcp (rule backdoor/reverse-shell-dev-tcp; seen when the image ran; MITRE ATT&CK T1059.004)');
+    const env = bom.annotations!.find((a) => a.text.startsWith('high secret: AWS key in ENV'))!;
+    expect(env.subjects).toEqual([bom.metadata.component['bom-ref']]);
+    const allRefs = [...refs, ...bom.annotations!.map((a) => a['bom-ref'])];
+    expect(new Set(allRefs).size).toBe(allRefs.length);
+  });
+
+  it('carries the verdict in the metadata properties', () => {
+    const bom = toCycloneDx(debianReport(), fixed);
+    expect(bom.metadata.properties).toEqual(expect.arrayContaining([
+      { name: 'detonate:verdict:malicious', value: 'true' },
+      { name: 'detonate:verdict:category', value: 'cryptominer' },
+      { name: 'detonate:verdict:summary', value: debianReport().verdict.summary },
+    ]));
+  });
+
+  it('an image without findings has no file components and no annotations; a malformed hash is left out', () => {
+    const bom = toCycloneDx(emptyReport(), fixed);
+    expect(bom.components.filter((c) => c.type === 'file')).toEqual([]);
+    expect(bom).not.toHaveProperty('annotations');
+    const report = emptyReport();
+    report.findings = [{ ...shell, sha256: 'not-a-hash', path: '/tmp/<img src=x onerror=alert(1)>' }];
+    const odd = toCycloneDx(report, fixed);
+    expectValid(odd);
+    expect(odd.components[0]).toMatchObject({ type: 'file', name: 'tmp/<img src=x onerror=alert(1)>' });
+    expect(odd.components[0]).not.toHaveProperty('hashes');
   });
 });

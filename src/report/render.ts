@@ -1,6 +1,6 @@
 import type { Report } from './model.js';
 
-export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'sarif'] as const;
+export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'sarif', 'html'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
 export interface RenderOptions {
@@ -21,5 +21,7 @@ export async function renderReports(format: ReportFormat, reports: Report[], opt
       return (await import('./spdx.js')).renderSpdx(reports);
     case 'sarif':
       return (await import('./sarif.js')).renderSarif(reports);
+    case 'html':
+      return (await import('./html.js')).renderHtml(reports);
   }
 }

@@ -40,7 +40,7 @@ describe('table output', () => {
       { category: 'cryptominer', severity: 'high', source: 'static', rule: 'yara/Miner_XMRig', title: 'XMRig miner', path: 'usr/local/bin/kdevtmpfsi' },
     ];
     const head = section(renderTable([report], { color: false, width: 120 }), 'docker.io/library/example:1.0');
-    expect(head[1]).toMatch(/^  Verdict   MALICIOUS: /);
+    expect(head[1]).toMatch(/^ {2}Verdict {3}MALICIOUS: /);
     expect(head).toContain(`  Threats   ${report.verdict.categories.join(', ')}`);
     expect(head).toContain('  Evidence  critical cryptominer: speaks stratum to pool.example.test:3333');
     expect(head).toContain('            high cryptominer: XMRig miner (/usr/local/bin/kdevtmpfsi)');

@@ -504,6 +504,20 @@ function detonationSection(report: Report, width: number, paint: Paint): string[
   return lines;
 }
 
+/** What the ignore file kept out of the report, and why: suppressed items must stay visible, not vanish. */
+function suppressedSection(report: Report, width: number, paint: Paint): string[] {
+  const items = report.suppressed ?? [];
+  if (items.length === 0) return [];
+  const columns: Column[] = [{ header: 'WHAT', shrink: 2, min: 16 }, { header: 'REASON', shrink: 1, min: 12 }, { header: 'EXPIRES' }, { header: 'IGNORED BY', shrink: 3, min: 10 }];
+  const rows = items.map((i) => [
+    cell(i.finding ? `${i.finding.rule}${i.finding.path ? ` /${i.finding.path}` : ''}` : i.vulnerability ? `${i.vulnerability.id} in ${i.vulnerability.package}` : '?'),
+    cell(i.reason),
+    cell(i.expires ?? ''),
+    cell(i.ignoredBy),
+  ]);
+  return [heading(`Suppressed (${items.length})`, width, paint), ...renderRows(columns, rows, width, paint)];
+}
+
 function renderOne(report: Report, width: number, paint: Paint): string {
   const sections = [
     summarySection(report, width, paint),
@@ -512,6 +526,7 @@ function renderOne(report: Report, width: number, paint: Paint): string {
     findingsSection(report, width, paint),
     detonationSection(report, width, paint),
     vulnerabilitiesSection(report, width, paint),
+    suppressedSection(report, width, paint),
     noticesSection(report.notices ?? [], width, paint),
   ].filter((s) => s.length > 0);
   return sections.map((s) => s.join('\n')).join('\n\n');

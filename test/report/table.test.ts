@@ -157,6 +157,16 @@ describe('table output', () => {
     expect(section(renderTable([report], { color: false }), 'Detonation: not done')[1]).toContain('"node" is not in the image');
   });
 
+  it('lists what the ignore file suppressed, with the reason, expiry and the entry that did it', () => {
+    const report = debianReport();
+    const finding = report.findings[0]!;
+    report.suppressed = [{ finding, reason: 'vendored test fixture', expires: '2027-01-31', ignoredBy: '.detonateignore.yaml:4' }];
+    const lines = section(renderTable([report], { color: false, width: 160 }), 'Suppressed (1)');
+    expect(lines[1]).toMatch(/WHAT +REASON +EXPIRES +IGNORED BY/);
+    expect(lines[2]).toContain(finding.rule);
+    expect(lines[2]).toMatch(/vendored test fixture +2027-01-31 +\.detonateignore\.yaml:4$/);
+  });
+
   it('renders an empty image without failing', () => {
     const text = renderTable([emptyReport()], { color: false });
     expect(text).toContain('  OS        unknown');

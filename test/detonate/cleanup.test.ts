@@ -13,6 +13,7 @@ import { mountsUnder } from '../../src/detonate/stale.js';
 import { writeOciArchive, type EntrySpec } from '../support/image-builder.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';
+import { processesMentioning } from '../support/leftovers.js';
 
 /*
  * A crashed run (the detonating node process SIGKILLed mid-run) and `cleanupStaleDetonations` after it. Like
@@ -63,21 +64,6 @@ describe('stale cleanup: pure parts', () => {
     }
   });
 });
-
-function processesMentioning(needles: string[]): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    if (Number(pid) === process.pid) continue;
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-    } catch {
-      continue;
-    }
-    if (needles.some((n) => cmd.includes(n))) out.push(`${pid}: ${cmd.slice(0, 200)}`);
-  }
-  return out;
-}
 
 wall.describe(() => {
   let work: string;

@@ -19,6 +19,7 @@ import type { ResolvedImage } from '../../src/image/types.js';
 import { writeOciArchive, type EntrySpec } from '../support/image-builder.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';
+import { processesMentioning } from '../support/leftovers.js';
 
 /*
  * Detonations never run in the host's namespaces: the runs happen only inside the wall (test/support/netns-wall.ts),
@@ -178,21 +179,6 @@ async function busyboxImage(archive: string, script: string): Promise<void> {
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-function processesMentioning(needles: string[]): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    if (Number(pid) === process.pid) continue;
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-    } catch {
-      continue;
-    }
-    if (needles.some((n) => cmd.includes(n))) out.push(`${pid}: ${cmd.slice(0, 200)}`);
-  }
-  return out;
 }
 
 wall.describe(() => {

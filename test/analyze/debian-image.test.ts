@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { debianImage, DEBIAN_EXTRA_PACKAGES, type DebianImage } from '../support/debian-image.js';
 import { scanReference } from '../../src/scan/scan.js';
 import type { Report } from '../../src/report/model.js';
+import { expectValidReport } from '../support/report-schema.js';
 
 // A real Debian bookworm image made by mmdebstrap; dpkg-query reading the same status file is the oracle.
 let image: DebianImage;
@@ -27,6 +28,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('a real Debian image (mmdebstrap bookworm minbase)', () => {
+  it('its report validates against the report schema', () => {
+    expectValidReport(report);
+  });
+
   it('detects Debian 12 from os-release', () => {
     expect(report.image.os).toMatchObject({ id: 'debian', versionId: '12', versionCodename: 'bookworm' });
   });

@@ -7,6 +7,7 @@ import { mergeLayers } from '../../src/analyze/merge.js';
 import { analyzeLayerFiles } from '../../src/analyze/runner.js';
 import { scanReference } from '../../src/scan/scan.js';
 import { writeOciArchive } from '../support/image-builder.js';
+import { expectValidReport } from '../support/report-schema.js';
 
 /** A toy cataloger: each `pkgs/<name>` file lists `name version` lines; it also flags files containing EVIL. */
 function lineCatalog(version = 1): Analyzer & { seen: string[] } {
@@ -84,6 +85,7 @@ describe('per-layer result cache', () => {
     const [a] = await scanReference(`oci-archive:${join(work, 'a.tar')}`, { cacheDir, analyzers: [v1] });
     const [b] = await scanReference(`oci-archive:${join(work, 'b.tar')}`, { cacheDir, analyzers: [v1] });
     expect(v1.seen).toEqual(['pkgs/base', 'pkgs/a', 'pkgs/b']); // the shared base layer was walked once
+    expectValidReport([a, b]);
     expect(a!.packages.map((p) => p.name)).toEqual(['a', 'base']);
     expect(b!.packages.map((p) => p.name)).toEqual(['b', 'base']);
     const again = lineCatalog(1);

@@ -9,6 +9,7 @@ import { resolveLimits } from '../../src/config/limits.js';
 import { analyzeImage, scanReference } from '../../src/scan/scan.js';
 import { silentProgress } from '../../src/progress/progress.js';
 import type { ResolvedImage } from '../../src/image/types.js';
+import { expectValidReport } from '../support/report-schema.js';
 
 let cacheDir: string;
 beforeAll(() => {
@@ -143,6 +144,27 @@ describe('go-containerregistry archives', () => {
   it('a docker archive whose manifest.json is null gives a clear error', async () => {
     await expect(scanReference(`docker-archive:${join(imagesDir, 'ggcr', 'null_manifest.tar')}`, { cacheDir })).rejects.toThrow(/manifest.json is not a docker archive manifest/);
   });
+});
+
+describe('reports of every archive kind', () => {
+  it.each([
+    ['docker save, 14 layers with whiteouts', 'docker-archive:dive/test-docker-image.tar', 14, 'linux/amd64'],
+    ['kaniko', 'docker-archive:dive/test-kaniko-image.tar', 14, 'linux/amd64'],
+    ['BuildKit OCI, zstd, arm64 only', 'oci-archive:dive/test-oci-zstd-image.tar', 1, 'linux/arm64'],
+    ['BuildKit OCI, eStargz', 'oci-archive:dive/test-oci-estargz-image.tar', 1, 'linux/arm64'],
+    ['Docker 25 save of hello-world (arm64)', 'docker-archive:ggcr/hello-world-v25.tar', 1, 'linux/arm64'],
+    ['a layer stored as a link', 'docker-archive:ggcr/test_link.tar:bazel/v1/tarball:test_image_3', 2, 'linux/amd64'],
+    ['a whiteout of a whole directory', 'docker-archive:ggcr/whiteout_dir.tar', 4, 'linux/amd64'],
+  ])('%s: the static report validates against the schema', async (_kind, ref, layers, platform) => {
+    const [transport, ...rest] = ref.split(':');
+    const reports = await scanReference(`${transport}:${join(imagesDir, rest.join(':'))}`, { cacheDir, noLayerCache: true });
+    expect(reports).toHaveLength(1);
+    const report = reports[0]!;
+    expectValidReport(report, ref);
+    expect(report.image.layers).toHaveLength(layers);
+    expect(report.image.platform).toBe(platform);
+    expect(report.behavior).toBeNull();
+  }, 60_000);
 });
 
 describe('OCI layout directories (oci:DIR[:TAG])', () => {

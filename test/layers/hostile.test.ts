@@ -10,6 +10,8 @@ import { openImageSource } from '../../src/image/open.js';
 import { BlobCache } from '../../src/image/cache.js';
 import { resolveLimits, type Limits } from '../../src/config/limits.js';
 import { silentProgress } from '../../src/progress/progress.js';
+import type { Report } from '../../src/report/model.js';
+import { expectValidReport } from '../support/report-schema.js';
 
 let work: string;
 let cacheDir: string;
@@ -24,6 +26,15 @@ async function view(ref: string, limits: Partial<Limits> = {}) {
   const [image] = await source.resolve({ os: 'linux', architecture: 'amd64' });
   return analyzeImage(image!, { limits: resolveLimits(limits), cacheDir, progress: silentProgress, noLayerCache: true });
 }
+
+/** The whole static scan of `ref`, as the CLI reports it: hostile content or not, the report must validate. */
+async function report(ref: string, limits: Partial<Limits> = {}): Promise<Report> {
+  const [r] = await scanReference(ref, { cacheDir, limits, noLayerCache: true });
+  expectValidReport(r, `the report of ${ref}`);
+  return r!;
+}
+
+const noticeMessages = (r: Report): string[] => (r.notices ?? []).map((n) => n.message);
 
 /** Everything under `dir`, to prove a scan wrote nothing outside the cache. */
 function listTree(dir: string): string[] {
@@ -52,6 +63,7 @@ describe('hostile layer content', () => {
     const unsafe = merged.notices.filter((n) => /unsafe name/.test(n.message));
     expect(unsafe).toHaveLength(3);
     expect(existsSync(canary)).toBe(false);
+    expect(noticeMessages(await report(`oci-archive:${archive}`)).filter((m) => /unsafe name/.test(m))).toHaveLength(3);
     // the only new files are in the cache
     expect(listTree(work).filter((p) => !before.includes(p) && !p.startsWith('cache'))).toEqual([]);
   });
@@ -77,6 +89,9 @@ describe('hostile layer content', () => {
     expect(merged.notices.some((n) => n.path === 'stolen' && /points outside the image/.test(n.message))).toBe(true);
     expect(merged.files.get('bin/bash')).toMatchObject({ type: 'hardlink', linkname: 'bin/sh' });
     expect(merged.os).toBeNull(); // the host's os-release was not read through the link
+    const r = await report(`oci-archive:${archive}`);
+    expect(r.image.os ?? null).toBeNull();
+    expect(r.notices).toContainEqual(expect.objectContaining({ path: 'stolen', message: expect.stringMatching(/points outside the image/) }));
   });
 
   it('stops a decompression bomb at the ratio limit with a recorded error, and scans the other layers', async () => {
@@ -95,6 +110,8 @@ describe('hostile layer content', () => {
     expect(merged.notices.find((n) => n.level === 'error' && n.layer === 1)?.message).toMatch(/expands more than 100x/);
     expect(merged.files.has('etc/hostname')).toBe(true);
     expect(merged.files.has('after.txt')).toBe(true);
+    const r = await report(`oci-archive:${archive}`, { ratioCheckAfterBytes: 8 * 1024 * 1024, maxCompressionRatio: 100 });
+    expect(r.notices).toContainEqual(expect.objectContaining({ level: 'error', layer: 1, message: expect.stringMatching(/expands more than 100x/) }));
   });
 
   it('caps the expanded size of a layer', async () => {
@@ -102,6 +119,7 @@ describe('hostile layer content', () => {
     await writeOciArchive(archive, { layers: [{ entries: [{ name: 'big', content: Buffer.alloc(4 * 1024 * 1024, 1) }] }] });
     const { merged } = await view(`oci-archive:${archive}`, { maxLayerExpandedBytes: 1024 * 1024 });
     expect(merged.notices.some((n) => n.level === 'error' && /expands past 1048576 bytes/.test(n.message))).toBe(true);
+    expect(noticeMessages(await report(`oci-archive:${archive}`, { maxLayerExpandedBytes: 1024 * 1024 }))).toContainEqual(expect.stringMatching(/expands past 1048576 bytes/));
   });
 
   it('caps the number of entries in a layer', async () => {
@@ -109,6 +127,7 @@ describe('hostile layer content', () => {
     await writeOciArchive(archive, { layers: [{ entries: Array.from({ length: 300 }, (_, i) => ({ name: `f/${i}`, content: '' })) }] });
     const { merged } = await view(`oci-archive:${archive}`, { maxLayerEntries: 100 });
     expect(merged.notices.some((n) => n.level === 'error' && /more than 100 entries/.test(n.message))).toBe(true);
+    expect(noticeMessages(await report(`oci-archive:${archive}`, { maxLayerEntries: 100 }))).toContainEqual(expect.stringMatching(/more than 100 entries/));
   });
 
   it('reports a layer that is not a tar (garbage after gzip) instead of crashing', async () => {
@@ -131,6 +150,7 @@ describe('hostile layer content', () => {
     writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
     const { merged } = await view(`oci:${dir}`);
     expect(merged.notices.some((n) => n.level === 'error' && /could not be read completely/.test(n.message))).toBe(true);
+    expect(noticeMessages(await report(`oci:${dir}`))).toContainEqual(expect.stringMatching(/could not be read completely/));
   });
 
   it('refuses files over the analysis size limit with a notice (they stay in the file list)', async () => {

@@ -13,6 +13,7 @@ import { debianImage } from '../../support/debian-image.js';
 import { debianPackageDir } from '../../support/debian-packages.js';
 import { directoryEntries, writeOciArchive } from '../../support/image-builder.js';
 import { imagesDir, repoRoot } from '../../support/paths.js';
+import { expectValidReport } from '../../support/report-schema.js';
 
 const MALICIOUS: FindingCategory[] = ['cryptominer', 'hacking-tool', 'backdoor', 'windows-malware', 'malware', 'malicious-package'];
 
@@ -25,8 +26,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Every report a benign image gets must also validate against the report schema. */
 async function scan(reference: string): Promise<Report[]> {
-  return scanReference(reference, { cacheDir, platform: 'all' });
+  const reports = await scanReference(reference, { cacheDir, platform: 'all' });
+  expectValidReport(reports, `the reports of ${reference}`);
+  return reports;
 }
 
 function maliciousFindings(reports: Report[]): string[] {

@@ -12,6 +12,7 @@ import { scanReference } from '../../../src/scan/scan.js';
 import type { Finding, FindingCategory, Report } from '../../../src/report/model.js';
 import { debianPackageDir } from '../../support/debian-packages.js';
 import { writeOciArchive, type EntrySpec } from '../../support/image-builder.js';
+import { expectValidReport } from '../../support/report-schema.js';
 
 const EICAR = String.raw`X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`;
 
@@ -94,6 +95,10 @@ beforeAll(async () => {
 afterAll(() => { if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
 
 describe('recall on real attack tools and planted threats', () => {
+  it('the report validates against the report schema', () => {
+    expectValidReport(report);
+  });
+
   it.each(tools)('%s at its Debian path is a hacking tool', (_pkg, path) => {
     expect(on(path, 'hacking-tool').length).toBeGreaterThan(0);
   });

@@ -124,6 +124,9 @@ const NOT_RUN: DetonationResult = {
   timings: { setupMs: 0, teardownMs: 0 },
 };
 
+/** Matches whose titles are compared to tell how many distinct things a rule found. */
+const MAX_TITLED_EVENTS = 64;
+
 function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind, CompiledRule[]>, ctx: BehaviorContext): Finding[] {
   if (active.length === 0) return [];
   const views = new Map<EventKind, EventView[]>();
@@ -159,7 +162,10 @@ function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind
       count = Math.max(1, cited.length);
       if (cited.length === 0) cited = [run];
     }
-    const title = rule.title(first, run) + (rule.kind !== 'run' && rule.kind !== 'finding' && count > 1 ? ` (${count} times)` : '');
+    // One title per distinct thing matched: a fork that never exec'd repeats its parent's title and is not another
+    // run; different paths (two crontabs) are more than one thing, however many events each took.
+    const titles = rule.kind === 'run' ? [rule.title(first, run)] : [...new Set(matched.slice(0, MAX_TITLED_EVENTS).map((e) => rule.title(e, run)))];
+    const title = titles[0]! + (titles.length > 1 ? ` (and ${titles.length - 1} more)` : '');
     const summary = rule.summary?.(first, run);
     const on = rule.kind === 'finding' && first.index !== undefined ? ctx.findings[first.index] : undefined;
     findings.push({

@@ -14,6 +14,7 @@ import { behaviorForReport } from '../../src/scan/detonation.js';
 import { decideVerdict, loadVerdictRules, type VerdictRules } from '../../src/verdict/index.js';
 import { debianPackageDir } from '../support/debian-packages.js';
 import { conn, detonation, proc, SINK, sinkConnection } from './behavior.js';
+import { assertValidReport } from '../support/report-schema.js';
 
 const WALLET = '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A';
 const samples = join(import.meta.dirname, '..', 'detonate', 'fixtures', 'samples');
@@ -53,7 +54,7 @@ async function judge(b: Build): Promise<Report> {
   const report: Report = {
     schemaVersion: 1,
     tool: { name: 'detonate', version: 'test', advisoryDb: b.vulnerabilities ? { builtAt: '2026-11-30T00:00:00Z', sources: ['debian'] } : null },
-    image: { reference: 'golden:test', digest: 'sha256:0', platform: 'linux/amd64', os: stat.os, layers: [], config: { user: '', entrypoint: [], cmd: [], env: [], exposedPorts: [], labels: {} } },
+    image: { reference: 'golden:test', digest: `sha256:${'0'.repeat(64)}`, platform: 'linux/amd64', os: stat.os, layers: [], config: { user: '', entrypoint: [], cmd: [], env: [], exposedPorts: [], labels: {} } },
     packages: stat.packages,
     vulnerabilities: b.vulnerabilities ?? [],
     findings,
@@ -65,7 +66,9 @@ async function judge(b: Build): Promise<Report> {
     report.behavior = behaviorForReport(b.run);
     report.findings.push(...rules.evaluateBehavior(b.run).map((f) => (f.path ? { ...f, path: f.path.replace(/^\/+/, '') } : f)));
   }
-  return decideVerdict(report, { rules });
+  const judged = decideVerdict(report, { rules });
+  assertValidReport(judged, 'the golden report');
+  return judged;
 }
 
 const minerFiles = (): TreeFile[] => [

@@ -64,6 +64,8 @@ export interface MonitorConnection {
   port: number;
   /** false: the call failed (such attempts are not reported); undefined: its result was not seen. */
   ok?: boolean;
+  /** Ms since the container's first process started. */
+  atMs?: number;
 }
 
 export interface MonitorContext {
@@ -280,7 +282,13 @@ function connectionHost(c: ConnectionEvent, dnsBefore: { name: string; at: numbe
 }
 
 /** The report contract's `dns` and `connections` from the sinkhole's events. */
-export function behaviorFromSinkhole(events: SinkholeEvent[], sinkAddress: string): { dns: BehaviorDns[]; connections: BehaviorConnection[] } {
+export function behaviorFromSinkhole(
+  events: SinkholeEvent[],
+  sinkAddress: string,
+  /** Epoch ms when the container's first process started: the records' `atMs` count from it. */
+  originEpochMs?: number,
+): { dns: BehaviorDns[]; connections: BehaviorConnection[] } {
+  const atMs = (at: number): { atMs?: number } => (originEpochMs === undefined || !Number.isFinite(at) ? {} : { atMs: Math.max(0, Math.round(at - originEpochMs)) });
   const dns: BehaviorDns[] = [];
   const seen = new Set<string>();
   const lookups: { name: string; at: number }[] = [];
@@ -290,14 +298,14 @@ export function behaviorFromSinkhole(events: SinkholeEvent[], sinkAddress: strin
     const key = `${e.name}\u0000${e.type}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    dns.push({ name: e.name, type: e.type, pid: null });
+    dns.push({ name: e.name, type: e.type, pid: null, ...atMs(e.at) });
   }
   const connections: BehaviorConnection[] = [];
   for (const e of events) {
     if (e.kind !== 'connection') continue;
     const dst = e.originalDst ?? { address: sinkAddress, port: e.localPort };
     const host = connectionHost(e, lookups, sinkAddress);
-    connections.push({ proto: e.proto, dst: dst.address, port: dst.port, ...(host ? { host } : {}), firstBytes: e.firstBytes.text, protocol: e.protocol, details: e.details });
+    connections.push({ proto: e.proto, dst: dst.address, port: dst.port, ...(host ? { host } : {}), firstBytes: e.firstBytes.text, protocol: e.protocol, ...atMs(e.at), details: e.details });
   }
   return { dns, connections };
 }
@@ -324,7 +332,11 @@ export function mergeConnections(sinkhole: BehaviorConnection[], monitor: readon
     const key = `${c.dst}\u0000${c.port}`;
     if (c.ok === false || seen.has(key) || (c.dst === sinkAddress && c.port === 53)) continue;
     seen.add(key);
-    merged.push({ ...(c.pid !== undefined && c.pid > 0 ? { pid: c.pid } : {}), proto: c.proto, dst: c.dst, port: c.port, firstBytes: '', protocol: 'unknown' });
+    merged.push({
+      ...(c.pid !== undefined && c.pid > 0 ? { pid: c.pid } : {}),
+      proto: c.proto, dst: c.dst, port: c.port, firstBytes: '', protocol: 'unknown',
+      ...(c.atMs !== undefined ? { atMs: c.atMs } : {}),
+    });
   }
   return merged;
 }
@@ -553,6 +565,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const stderr = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
     cgroup.startSampling(1000);
     context.startedAt = performance.now();
+    const startedEpochMs = Date.now();
     runtimeStarted = true;
     // The countdown: seconds of the budget used, and what is left.
     const countdown = setInterval(() => {
@@ -582,7 +595,8 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     checkInterrupted();
     await sinkhole.stop();
     const found = (await monitor?.collect?.(context)) ?? {};
-    const fromSinkhole = behaviorFromSinkhole(sinkhole.events, net.sinkAddress);
+    // the sinkhole's clock is the wall clock; the monitor's counts from the sample's first exec
+    const fromSinkhole = behaviorFromSinkhole(sinkhole.events, net.sinkAddress, startedEpochMs + (run.firstExecMs ?? 0));
     const dns = fromSinkhole.dns;
     const connections = mergeConnections(fromSinkhole.connections, found.connections ?? [], net.sinkAddress);
     const droppedFiles = await layer.collectDropped();

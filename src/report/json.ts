@@ -48,9 +48,9 @@ const BEHAVIOR: KeyOrder = {
     'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'],
   nested: {
     processes: { keys: ['pid', 'ppid', 'exe', 'argv', 'startMs'] },
-    files: { keys: ['op', 'path', 'pid', 'to', 'mode', 'error'] },
-    dns: { keys: ['name', 'type', 'pid'] },
-    connections: { keys: ['proto', 'dst', 'port', 'host', 'firstBytes', 'protocol', 'pid', 'details'] },
+    files: { keys: ['op', 'path', 'pid', 'to', 'mode', 'error', 'atMs'] },
+    dns: { keys: ['name', 'type', 'pid', 'atMs'] },
+    connections: { keys: ['proto', 'dst', 'port', 'host', 'firstBytes', 'protocol', 'pid', 'atMs', 'details'] },
     kills: { keys: ['pid', 'target', 'signal', 'targetExe'] },
     dropped: { keys: ['path', 'size', 'mode', 'sha256'] },
     cpu: { keys: ['seconds', 'peakCores'] },

@@ -180,12 +180,16 @@ export interface ObservedFileOp {
   mode?: number;
   /** The errno name (EROFS, EACCES, ENOSPC …) of an attempt that failed. */
   error?: string;
+  /** When it first happened: ms since the container's first process started (the clock of `startMs`). */
+  atMs?: number;
 }
 
 export interface ObservedDnsQuery {
   name: string;
   type: string;
   pid: number | null;
+  /** When it was first asked: ms since the container's first process started. */
+  atMs?: number;
 }
 
 export interface ObservedConnection {
@@ -198,6 +202,8 @@ export interface ObservedConnection {
   firstBytes: string;
   protocol: 'stratum' | 'http' | 'tls' | 'ssh' | 'irc' | 'smtp' | 'unknown';
   pid?: number;
+  /** When it was opened: ms since the container's first process started. */
+  atMs?: number;
   /** What the sinkhole drew out: HTTP requests, TLS SNI and ALPN, stratum login (wallet, agent), banners. */
   details?: Record<string, unknown>;
 }

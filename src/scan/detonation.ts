@@ -150,8 +150,9 @@ export function behaviorForReport(r: DetonationResult): Behavior {
       ...(f.to !== undefined ? { to: f.to } : {}),
       ...(f.mode !== undefined ? { mode: f.mode } : {}),
       ...(f.error ? { error: f.error } : {}),
+      ...(f.atMs !== undefined ? { atMs: f.atMs } : {}),
     })),
-    dns: r.dns.map((d) => ({ name: d.name, type: d.type, pid: d.pid })),
+    dns: r.dns.map((d) => ({ name: d.name, type: d.type, pid: d.pid, ...(d.atMs !== undefined ? { atMs: d.atMs } : {}) })),
     connections: r.connections.map((c) => {
       const details = c.details as Record<string, unknown> | undefined;
       return {
@@ -159,6 +160,7 @@ export function behaviorForReport(r: DetonationResult): Behavior {
         ...(c.host ? { host: c.host } : {}),
         firstBytes: c.firstBytes, protocol: c.protocol,
         ...(c.pid !== undefined ? { pid: c.pid } : {}),
+        ...(c.atMs !== undefined ? { atMs: c.atMs } : {}),
         ...(details ? { details } : {}),
       };
     }),

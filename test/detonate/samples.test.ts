@@ -98,6 +98,12 @@ wall.describe(() => {
         const stratum = r.connections.find((c) => c.protocol === 'stratum');
         expect(stratum, why(r)).toMatchObject({ proto: 'tcp', port: 3333, host: 'pool.example.test' });
         expect(stratum!.firstBytes).toContain('"method":"login"');
+        // one clock for the timeline: the lookup comes before the connection, both within the run, after nc started
+        const lookup = r.dns.find((d) => d.name === 'pool.example.test')!;
+        const client = r.processes.find((p) => p.pid === stratum!.pid)!;
+        expect(lookup.atMs, why(r)).toBeLessThanOrEqual(stratum!.atMs!);
+        expect(stratum!.atMs!, why(r)).toBeLessThanOrEqual(r.durationMs);
+        expect(stratum!.atMs! + 100, why(r)).toBeGreaterThanOrEqual(client.startMs);
         const event = r.sinkhole.events.find((e) => e.kind === 'connection' && e.protocol === 'stratum');
         expect(event, why(r)).toMatchObject({ details: { wallet: WALLET, agent: expect.stringMatching(/^XMRig\/6\.21\.0/), jobSent: true } });
         expect(r.output.stdout, why(r)).toContain('got-a-job');

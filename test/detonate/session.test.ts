@@ -75,6 +75,10 @@ describe('detonation session: pure parts', () => {
       { proto: 'tcp', dst: '203.0.113.7', port: 80, host: 'c2.example.com', firstBytes: 'GET / HTTP/1.1', protocol: 'http', details: details[1] },
       { proto: 'tcp', dst: '10.213.0.1', port: 9999, firstBytes: '', protocol: 'unknown', details: details[2] },
     ]);
+    // given when the sample's first process started (epoch ms), each record says when it happened on that clock
+    const timed = behaviorFromSinkhole(events, '10.213.0.1', 2);
+    expect(timed.dns.map((d) => d.atMs)).toEqual([0, 0]);
+    expect(timed.connections.map((c) => c.atMs)).toEqual([1, 2, 3]);
   });
 
   it('adds the monitor\'s connect attempts the sinkhole has no record of, never failed ones or resolver lookups', () => {
@@ -310,7 +314,7 @@ wall.describe(() => {
       const why = `${runtime.name}: ${JSON.stringify({ out: r.output, log: r.runtimeLog, events: r.sinkhole.events }).slice(0, 3000)}`;
       expect(r.exitCode, why).toBe(0);
       expect(r.output.stdout, why).toContain('miner-done');
-      expect(r.dns, why).toContainEqual({ name: 'pool.example.test', type: 'A', pid: null });
+      expect(r.dns, why).toContainEqual({ name: 'pool.example.test', type: 'A', pid: null, atMs: expect.any(Number) });
       const stratum = r.connections.find((c) => c.protocol === 'stratum');
       expect(stratum, why).toMatchObject({ proto: 'tcp', dst: '203.0.113.7', port: 3333, protocol: 'stratum' });
       expect(stratum!.firstBytes).toContain('"method":"login"');

@@ -28,6 +28,8 @@ export interface FileRecord {
   to?: string;
   /** The attempt failed with this errno (`EROFS`, `EACCES`, `ENOSPC`…): it still shows what the sample tried. */
   error?: string;
+  /** Ms since the container's first process started, at the first such operation. */
+  atMs?: number;
 }
 
 export interface ConnectionRecord {
@@ -36,6 +38,8 @@ export interface ConnectionRecord {
   port: number | null;
   pid: number;
   ok?: boolean;
+  /** Ms since the container's first process started, at the first connect. */
+  atMs?: number;
 }
 
 export interface KillRecord {
@@ -133,9 +137,11 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     if (processes.length < lim.maxProcesses) processes.push(p);
   };
   let failedFiles = 0;
+  /** The time of the event being handled, for the records it makes. */
+  let now = 0;
   const addFile = (f: FileRecord): void => {
     const key = `${f.op}\0${f.path}\0${f.to ?? ''}\0${f.mode ?? ''}`;
-    if (!files.has(key)) files.set(key, f);
+    if (!files.has(key)) files.set(key, { ...f, atMs: now });
   };
   /** A failed attempt (ok false), kept when its errno says something and its path is not boring. */
   const addFailed = (e: { ok?: boolean; errno?: string }, f: FileRecord): void => {
@@ -143,7 +149,7 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     const key = `!${f.op}\0${f.path}\0${f.to ?? ''}\0${e.errno}`;
     if (files.has(key) || failedFiles >= lim.maxFailedFiles) return;
     failedFiles += 1;
-    files.set(key, { ...f, error: e.errno });
+    files.set(key, { ...f, error: e.errno, atMs: now });
   };
 
   const handle = (e: TraceEvent): void => {
@@ -151,6 +157,7 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
     const pid = owner(e.pid);
     t0 ??= e.tMs;
     const rel = Math.max(0, Math.round(e.tMs - t0));
+    now = rel;
     switch (e.kind) {
       case 'exec': {
         if (e.ok === false) {
@@ -247,7 +254,7 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
         const proto = e.family === 'unix' ? 'unix' : known === 'udp' || (known === undefined && e.via === 'sendto') ? 'udp' : 'tcp';
         const key = `${proto}\0${e.address}\0${e.port ?? ''}`;
         const seen = connections.get(key);
-        if (!seen) connections.set(key, { proto, dst: e.address, port: e.port, pid, ...(e.ok === undefined ? {} : { ok: e.ok }) });
+        if (!seen) connections.set(key, { proto, dst: e.address, port: e.port, pid, atMs: rel, ...(e.ok === undefined ? {} : { ok: e.ok }) });
         else if (e.ok === true) seen.ok = true;
         break;
       }

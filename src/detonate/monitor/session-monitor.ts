@@ -82,12 +82,13 @@ function toFindings(b: Behaviour): MonitorFindings {
       ...(f.to !== undefined ? { to: f.to } : {}),
       ...(f.mode !== undefined ? { mode: f.mode } : {}),
       ...(f.error !== undefined ? { error: f.error } : {}),
+      ...(f.atMs !== undefined ? { atMs: f.atMs } : {}),
     });
   }
   const connections: MonitorConnection[] = [];
   for (const c of b.connections) {
     if (c.proto === 'unix' || c.port === null) continue;
-    connections.push({ proto: c.proto, dst: c.dst, port: c.port, pid: c.pid, ...(c.ok !== undefined ? { ok: c.ok } : {}) });
+    connections.push({ proto: c.proto, dst: c.dst, port: c.port, pid: c.pid, ...(c.ok !== undefined ? { ok: c.ok } : {}), ...(c.atMs !== undefined ? { atMs: c.atMs } : {}) });
   }
   const kills: BehaviorKill[] = b.kills.map((k) => ({ pid: k.pid, target: k.target, signal: k.signal, ...(k.targetExe !== undefined ? { targetExe: k.targetExe } : {}) }));
   return { processes, files, connections, kills };

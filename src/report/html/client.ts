@@ -594,12 +594,16 @@ export const CLIENT_SCRIPT = String.raw`
     var events = [];
     procs.forEach(function (p) { events.push({ t: num(p.startMs), exact: true, pid: p.pid, kind: 'exec', text: [str(p.exe)].concat(arr(p.argv).slice(1).map(str)).join(' ') }); });
     function at(pid) { var t = startOf[pid]; return t === undefined ? null : t; }
-    objs(b.dns).forEach(function (d) { events.push({ t: at(d.pid), pid: d.pid, kind: 'dns', text: str(d.type) + ' ' + str(d.name) }); });
+    // events carry their own time (atMs) when the run recorded it; else they happened at or after their process's start
+    function when(x) { var t = num(x.atMs); return t !== null ? { t: t, exact: true } : { t: at(x.pid), exact: false }; }
+    objs(b.dns).forEach(function (d) { var w = when(d); events.push({ t: w.t, exact: w.exact, pid: d.pid, kind: 'dns', text: str(d.type) + ' ' + str(d.name) }); });
     objs(b.connections).forEach(function (c) {
-      events.push({ t: at(c.pid), pid: c.pid, kind: 'connect', text: str(c.proto) + ' ' + str(c.dst) + ':' + str(c.port) + (c.host ? ' (' + str(c.host) + ')' : '') + ' ' + str(c.protocol) });
+      var w = when(c);
+      events.push({ t: w.t, exact: w.exact, pid: c.pid, kind: 'connect', text: str(c.proto) + ' ' + str(c.dst) + ':' + str(c.port) + (c.host ? ' (' + str(c.host) + ')' : '') + ' ' + str(c.protocol) });
     });
     objs(b.files).forEach(function (f) {
-      events.push({ t: at(f.pid), pid: f.pid, kind: 'file', text: str(f.op) + ' ' + str(f.path) + (f.to !== undefined ? ' \u2192 ' + str(f.to) : '') + (f.error ? ' (failed: ' + str(f.error) + ')' : '') });
+      var w = when(f);
+      events.push({ t: w.t, exact: w.exact, pid: f.pid, kind: 'file', text: str(f.op) + ' ' + str(f.path) + (f.to !== undefined ? ' \u2192 ' + str(f.to) : '') + (f.error ? ' (failed: ' + str(f.error) + ')' : '') });
     });
     if (events.length === 0) return empty('Nothing happened.');
     events.forEach(function (e, i) { e.i = i; });

@@ -7,8 +7,9 @@
  * path are resolved by the number of arguments each call has.
  */
 import { constants as osConstants } from 'node:os';
-import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
-import { callToEvents, type ArgReader, type Call, type FdInfo, type Sockaddr } from './calls.js';
+import type { ParseLimits, ParseResult } from './events.js';
+import type { ArgReader, Call, FdInfo, Sockaddr } from './calls.js';
+import { parseLines, TraceLineParser } from './line-parser.js';
 import { bounded } from './events.js';
 import { clockMs, parseIntLoose, skipQuoted, unescape } from './text.js';
 
@@ -129,22 +130,14 @@ interface Entry {
   call: Call;
 }
 
-export class GvisorStraceParser {
-  private readonly limits: ParseLimits;
-  private readonly args: ArgReader;
+export class GvisorStraceParser extends TraceLineParser {
   private readonly pending = new Map<number, Entry>();
-  private readonly events: TraceEvent[] = [];
-  private dropped = 0;
-  private unparsed = 0;
   private sentryPid: string | undefined;
   private record: { tMs: number; msg: string } | undefined;
   private sawInit = false;
-  private lastMs = 0;
-  private dayOffset = 0;
 
   constructor(limits: Partial<ParseLimits> = {}) {
-    this.limits = { ...DEFAULT_PARSE_LIMITS, ...limits };
-    this.args = reader(this.limits.maxStringChars);
+    super(limits, reader);
   }
 
   push(rawLine: string): void {
@@ -159,7 +152,7 @@ export class GvisorStraceParser {
     if (g && (this.sentryPid === undefined || g[2] === this.sentryPid)) {
       this.flush();
       this.sentryPid ??= g[2];
-      this.record = { tMs: this.time(clockMs(g[1]!)), msg: g[4]! };
+      this.record = { tMs: this.clock(clockMs(g[1]!)), msg: g[4]! };
       return;
     }
     if (this.record && this.record.msg.length < this.limits.maxLineChars) {
@@ -167,18 +160,10 @@ export class GvisorStraceParser {
     } else if (!this.record && line.trim() !== '') this.unparsed += 1;
   }
 
-  end(): ParseResult {
+  protected finish(): void {
     this.flush();
-    for (const e of this.pending.values()) this.emit(callToEvents(e.call, this.args, this.limits));
+    for (const e of this.pending.values()) this.emitCall(e.call);
     this.pending.clear();
-    return { events: this.events, dropped: this.dropped, unparsed: this.unparsed };
-  }
-
-  private time(ms: number | null): number {
-    if (ms === null) return this.lastMs;
-    if (ms + this.dayOffset < this.lastMs - 12 * 3600_000) this.dayOffset += 24 * 3600_000;
-    this.lastMs = ms + this.dayOffset;
-    return this.lastMs;
   }
 
   private json(line: string): void {
@@ -235,7 +220,7 @@ export class GvisorStraceParser {
     const earlier = this.pending.get(tid);
     this.pending.delete(tid);
     if (!exit) {
-      if (earlier) this.emit(callToEvents(earlier.call, this.args, this.limits));
+      if (earlier) this.emitCall(earlier.call);
       if (this.pending.size >= this.limits.maxPending) {
         const oldest = this.pending.keys().next().value;
         if (oldest !== undefined) this.pending.delete(oldest);
@@ -248,19 +233,11 @@ export class GvisorStraceParser {
       call.tMs = earlier.call.tMs;
       if (name === 'execve' || name === 'execveat') call.args = earlier.call.args;
     }
-    this.emit(callToEvents(call, this.args, this.limits));
+    this.emitCall(call);
   }
 
-  private emit(events: TraceEvent[]): void {
-    for (const e of events) {
-      if (this.events.length < this.limits.maxEvents) this.events.push(e);
-      else this.dropped += 1;
-    }
-  }
 }
 
 export function parseGvisorStrace(text: string, limits: Partial<ParseLimits> = {}): ParseResult {
-  const p = new GvisorStraceParser(limits);
-  for (const line of text.split('\n')) p.push(line);
-  return p.end();
+  return parseLines(new GvisorStraceParser(limits), text);
 }

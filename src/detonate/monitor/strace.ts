@@ -2,8 +2,9 @@
  * Reads `strace -f -tt -yy -s N --pidns-translation -o FILE` output (see `straceArgs`): one call per line,
  * prefixed by the pid, with `<unfinished ...>` / `<... x resumed>` halves when threads interleave.
  */
-import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
-import { callToEvents, type ArgReader, type Call, type FdInfo, type Sockaddr } from './calls.js';
+import type { ParseLimits, ParseResult } from './events.js';
+import type { ArgReader, Call, FdInfo, Sockaddr } from './calls.js';
+import { parseLines, TraceLineParser } from './line-parser.js';
 import { clockMs, firstQuoted, parseIntLoose, skipQuoted, splitTopLevel, unescape } from './text.js';
 
 const LINE = /^(?:\[pid\s+)?(\d+)\]?\s+(?:(\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+)?(.*)$/s;
@@ -85,19 +86,11 @@ const reader = (maxChars: number): ArgReader => ({
   },
 });
 
-export class StraceParser {
-  private readonly limits: ParseLimits;
-  private readonly args: ArgReader;
+export class StraceParser extends TraceLineParser {
   private readonly pending = new Map<number, Pending>();
-  private readonly events: TraceEvent[] = [];
-  private dropped = 0;
-  private unparsed = 0;
-  private lastMs = 0;
-  private dayOffset = 0;
 
   constructor(limits: Partial<ParseLimits> = {}) {
-    this.limits = { ...DEFAULT_PARSE_LIMITS, ...limits };
-    this.args = reader(this.limits.maxStringChars);
+    super(limits, reader);
   }
 
   push(rawLine: string): void {
@@ -116,23 +109,14 @@ export class StraceParser {
       clock = n?.[1];
       body = n ? n[2]! : line;
     }
-    const tMs = this.time(clock);
+    const tMs = this.clock(clock ? clockMs(clock) : null);
     this.body(pid, tMs, body);
   }
 
-  end(): ParseResult {
+  protected finish(): void {
     // Calls that never resumed (the task died or the trace was cut): keep what the entry half says.
     for (const [pid, p] of this.pending) this.call(pid, p.tMs, p.text, false);
     this.pending.clear();
-    return { events: this.events, dropped: this.dropped, unparsed: this.unparsed };
-  }
-
-  private time(clock: string | undefined): number {
-    const ms = clock ? clockMs(clock) : null;
-    if (ms === null) return this.lastMs;
-    if (ms + this.dayOffset < this.lastMs - 12 * 3600_000) this.dayOffset += 24 * 3600_000;
-    this.lastMs = ms + this.dayOffset;
-    return this.lastMs;
   }
 
   private body(pid: number, tMs: number, body: string): void {
@@ -183,20 +167,12 @@ export class StraceParser {
       ...(r?.[2] ? { retPid: Number(r[2]) } : {}),
       ...(r?.[3] ? { errno: r[3] } : {}),
     };
-    this.emit(callToEvents(call, this.args, this.limits));
+    this.emitCall(call);
     return true;
   }
 
-  private emit(events: TraceEvent[]): void {
-    for (const e of events) {
-      if (this.events.length < this.limits.maxEvents) this.events.push(e);
-      else this.dropped += 1;
-    }
-  }
 }
 
 export function parseStrace(text: string, limits: Partial<ParseLimits> = {}): ParseResult {
-  const p = new StraceParser(limits);
-  for (const line of text.split('\n')) p.push(line);
-  return p.end();
+  return parseLines(new StraceParser(limits), text);
 }

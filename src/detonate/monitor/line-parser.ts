@@ -1,0 +1,58 @@
+/**
+ * What the two trace parsers (strace's text, gVisor's debug log) share: the limits, the bounded event list, a clock
+ * that survives midnight in time-of-day timestamps, and the end of the parse.
+ */
+import { callToEvents, type ArgReader, type Call } from './calls.js';
+import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
+
+export abstract class TraceLineParser {
+  protected readonly limits: ParseLimits;
+  protected readonly args: ArgReader;
+  protected unparsed = 0;
+  /** The last time seen, in ms; lines without a time of their own get it. */
+  protected lastMs = 0;
+  private readonly events: TraceEvent[] = [];
+  private dropped = 0;
+  private dayOffset = 0;
+
+  constructor(limits: Partial<ParseLimits>, reader: (maxChars: number) => ArgReader) {
+    this.limits = { ...DEFAULT_PARSE_LIMITS, ...limits };
+    this.args = reader(this.limits.maxStringChars);
+  }
+
+  /** Feeds one line of the trace. */
+  abstract push(rawLine: string): void;
+
+  /** Emits what is still pending (calls that never resumed, a record without its end). */
+  protected abstract finish(): void;
+
+  end(): ParseResult {
+    this.finish();
+    return { events: this.events, dropped: this.dropped, unparsed: this.unparsed };
+  }
+
+  /** A time of day in ms (or null: none on this line) as a monotonic clock: a jump back of over 12 h is the next day. */
+  protected clock(ms: number | null): number {
+    if (ms === null) return this.lastMs;
+    if (ms + this.dayOffset < this.lastMs - 12 * 3600_000) this.dayOffset += 24 * 3600_000;
+    this.lastMs = ms + this.dayOffset;
+    return this.lastMs;
+  }
+
+  protected emit(events: readonly TraceEvent[]): void {
+    for (const e of events) {
+      if (this.events.length < this.limits.maxEvents) this.events.push(e);
+      else this.dropped += 1;
+    }
+  }
+
+  protected emitCall(call: Call): void {
+    this.emit(callToEvents(call, this.args, this.limits));
+  }
+}
+
+/** Parses a whole trace held in memory. */
+export function parseLines(parser: TraceLineParser, text: string): ParseResult {
+  for (const line of text.split('\n')) parser.push(line);
+  return parser.end();
+}

@@ -100,21 +100,7 @@ wall.describe(() => {
 
   it('removes what a SIGKILLed run left behind: namespaces, cgroups, mounts, runtime state, processes, run dir', async () => {
     expect(runtimes.length).toBeGreaterThan(0);
-    const script = join(work, 'crash.mts');
-    writeFileSync(
-      script,
-      `import { detonateImage } from ${JSON.stringify(join(repoRoot, 'src/detonate/session.ts'))};
-import { GvisorRuntime, RuncRuntime } from ${JSON.stringify(join(repoRoot, 'src/detonate/runtime/index.ts'))};
-import { openImageSource } from ${JSON.stringify(join(repoRoot, 'src/image/open.ts'))};
-import { BlobCache } from ${JSON.stringify(join(repoRoot, 'src/image/cache.ts'))};
-import { resolveLimits } from ${JSON.stringify(join(repoRoot, 'src/config/limits.ts'))};
-const [archive, name, workDir, stateRoot, id] = process.argv.slice(2);
-const source = await openImageSource('oci-archive:' + archive, { limits: resolveLimits(), cache: new BlobCache(workDir + '/cache-' + id), insecureRegistries: [], platformExplicit: false });
-const [image] = await source.resolve({ os: 'linux', architecture: 'amd64' });
-const runtime = name === 'gvisor' ? new GvisorRuntime({ stateRoot }) : new RuncRuntime({ stateRoot });
-await detonateImage(image, { runtime, workDir: workDir + '/runs', id, timeoutMs: 60000, maxOutputBytes: 1024 });
-`,
-    );
+    const script = join(repoRoot, 'test/detonate/fixtures/detonate-child.ts');
     const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const runs = join(work, 'runs');
     for (const runtime of runtimes) {

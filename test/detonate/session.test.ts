@@ -492,22 +492,7 @@ wall.describe(() => {
   }, 60_000);
 
   it('tears everything down when the detonating process gets SIGTERM during the run, then dies of it', async () => {
-    const script = join(work, 'interrupt.mts');
-    writeFileSync(
-      script,
-      `import { detonateImage } from ${JSON.stringify(join(repoRoot, 'src/detonate/session.ts'))};
-import { GvisorRuntime, RuncRuntime } from ${JSON.stringify(join(repoRoot, 'src/detonate/runtime/index.ts'))};
-import { openImageSource } from ${JSON.stringify(join(repoRoot, 'src/image/open.ts'))};
-import { BlobCache } from ${JSON.stringify(join(repoRoot, 'src/image/cache.ts'))};
-import { resolveLimits } from ${JSON.stringify(join(repoRoot, 'src/config/limits.ts'))};
-const [archive, name, workDir, stateRoot, id] = process.argv.slice(2);
-const source = await openImageSource('oci-archive:' + archive, { limits: resolveLimits(), cache: new BlobCache(workDir + '/cache-' + id), insecureRegistries: [], platformExplicit: false });
-const [image] = await source.resolve({ os: 'linux', architecture: 'amd64' });
-const runtime = name === 'gvisor' ? new GvisorRuntime({ stateRoot }) : new RuncRuntime({ stateRoot });
-await detonateImage(image, { runtime, workDir: workDir + '/runs', id, timeoutMs: 60000, monitor: { prepare: () => void console.log('RUNNING') } });
-console.log('FINISHED');
-`,
-    );
+    const script = join(repoRoot, 'test/detonate/fixtures/detonate-child.ts');
     const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     for (const runtime of runtimes) {
       const id = `t${process.pid}-${seq++}`;

@@ -17,6 +17,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Limits } from '../config/limits.js';
+import { readRegularFile } from '../util/regular-file.js';
 import { ImageError } from '../image/errors.js';
 import type { ResolvedImage } from '../image/types.js';
 import type { FileHeader } from '../analyze/analyzer.js';
@@ -150,27 +151,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
 export async function readRootfsFile(root: string, path: string, maxBytes: number): Promise<Buffer | null> {
   const parts = await resolveInRoot(root, path);
   if (!parts || parts.length === 0) return null;
-  let fh;
-  try {
-    fh = await fs.open(join(root, ...parts), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    if (['ENOENT', 'ELOOP', 'ENOTDIR', 'ENXIO'].includes(errno(err) ?? '')) return null;
-    throw err;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) return null;
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes));
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    await fh.close();
-  }
+  return readRegularFile(join(root, ...parts), maxBytes);
 }
 
 class Extractor {

@@ -10,10 +10,11 @@
  * The tmpfs pages count against the memory cgroup of the process that wrote them (the sample, or gVisor's gofer).
  */
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, readFileSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, open, opendir, statfs } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, opendir, statfs } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { findExecutable, runBounded } from './network/exec.js';
+import { readHead, withRegularFile } from '../util/regular-file.js';
 
 export interface WritableOwner {
   uid: number;
@@ -255,41 +256,26 @@ async function walk(
   for (const name of subdirs.sort()) await walk(join(hostDir, name), posix.join(containerDir, name), depth + 1, budget, out);
 }
 
-const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
-
 /** `#!` or an ELF header: a program even without its x bit. */
 async function looksExecutable(path: string): Promise<boolean> {
-  const fh = await open(path, OPEN_FLAGS).catch(() => undefined);
-  if (!fh) return false;
-  try {
-    if (!(await fh.stat()).isFile()) return false;
-    const buf = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(buf, 0, 4, 0);
-    const head = buf.subarray(0, bytesRead);
-    return head.subarray(0, 2).toString('latin1') === '#!' || head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
-  } finally {
-    await fh.close();
-  }
+  const head = await withRegularFile(path, (handle) => readHead(handle, 4)).catch(() => undefined);
+  return head !== undefined && (head.subarray(0, 2).toString('latin1') === '#!' || head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])));
 }
 
 /** sha256 of a regular file, reading at most `size` bytes (the size seen by the walk); undefined if it is not one now. */
 async function hashFile(path: string, size: number): Promise<string | undefined> {
-  const fh = await open(path, OPEN_FLAGS).catch(() => undefined);
-  if (!fh) return undefined;
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size !== size) return undefined;
+  const hashed = withRegularFile(path, async (handle, now) => {
+    if (now !== size) return undefined;
     const hash = createHash('sha256');
     const buf = Buffer.alloc(Math.min(1024 * 1024, Math.max(1, size)));
     let done = 0;
     while (done < size) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - done), done);
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - done), done);
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       done += bytesRead;
     }
     return hash.digest('hex');
-  } finally {
-    await fh.close();
-  }
+  });
+  return hashed.catch(() => undefined);
 }

@@ -4,8 +4,6 @@
  * the findings into the report; the verdict is decided after every stage (src/verdict/verdict.ts). A run that
  * cannot be done is recorded in the report (`behavior: {error}`), never lost: the static results stand.
  */
-import { open } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import type { Analyzer } from '../analyze/analyzer.js';
 import { mergeLayers } from '../analyze/merge.js';
 import { analyzeLayerFiles } from '../analyze/runner.js';
@@ -15,6 +13,7 @@ import type { Progress } from '../progress/progress.js';
 import type { Behavior, Finding, Report } from '../report/model.js';
 import type { DetonationResult, DroppedFile } from '../detonate/session.js';
 import type { Runtime } from '../detonate/runtime/runtime.js';
+import { readRegularFile } from '../util/regular-file.js';
 
 /** Evaluates behaviour rules over a run (src/verdict's `VerdictRules`). */
 export interface BehaviorRules {
@@ -99,7 +98,8 @@ export async function detonateIntoReport(image: ResolvedImage, report: Report, o
 export async function analyseDroppedFiles(files: readonly DroppedFile[], analyzers: readonly Analyzer[]): Promise<Finding[]> {
   const inputs: { header: { path: string; type: 'file'; size: number; mode: number }; content: Buffer }[] = [];
   for (const file of files) {
-    const content = await readRegularFile(file.hostPath, MAX_DROPPED_FILE_BYTES);
+    // a planted link or FIFO is never followed or opened for long
+    const content = await readRegularFile(file.hostPath, MAX_DROPPED_FILE_BYTES).catch(() => null);
     if (!content) continue;
     inputs.push({ header: { path: file.path.replace(/^\/+/, ''), type: 'file', size: content.length, mode: file.mode }, content });
   }
@@ -111,24 +111,6 @@ export async function analyseDroppedFiles(files: readonly DroppedFile[], analyze
   });
 }
 
-/** The file's first `max` bytes, or null when it is not a regular file (a planted link or FIFO is never followed or opened for long). */
-async function readRegularFile(path: string, max: number): Promise<Buffer | null> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) return null;
-    const buffer = Buffer.alloc(Math.min(st.size, max));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
 
 function clip(text: string, max: number): { text: string; cut: boolean } {
   return text.length > max ? { text: text.slice(0, max), cut: true } : { text, cut: false };

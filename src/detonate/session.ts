@@ -25,6 +25,7 @@ import type { ConnectionEvent, SinkholeEvent, SinkholeStats } from './sinkhole/e
 import { syscallMonitor } from './monitor/session-monitor.js';
 import type { SinkholeProcessConfig } from './sinkhole/serve.js';
 import { DEFAULT_RUN_RECORD_DIR, mountsUnder, writeRunRecord } from './stale.js';
+import { TeardownSteps } from './teardown.js';
 import { WritableLayer, WritableLayerError } from './writable.js';
 
 export interface DetonationLimits extends BundleLimits {
@@ -633,14 +634,9 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
   }
 
   const teardownStarted = performance.now();
-  const problems: string[] = [];
-  const step = async (what: string, f: () => Promise<unknown>): Promise<void> => {
-    try {
-      await f();
-    } catch (err) {
-      problems.push(`${what}: ${(err as Error).message}`);
-    }
-  };
+  const teardown = new TeardownSteps();
+  const problems = teardown.problems;
+  const step = teardown.step.bind(teardown);
   await step('runtime', () => runtime.cleanup(id, net ? { netnsPath: net.samplePath } : {}));
   if (sinkhole) await step('sinkhole', () => sinkhole.stop());
   if (cgroup) await step('cgroup', () => cgroup.remove());

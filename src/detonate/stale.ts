@@ -17,6 +17,7 @@ import { GvisorRuntime } from './runtime/gvisor.js';
 import { RuncRuntime } from './runtime/runc.js';
 import { DEFAULT_RUNTIME_STATE_DIR, RUN_ID_PATTERN } from './runtime/runtime.js';
 import { isMountPoint, unmount } from './writable.js';
+import { TeardownSteps } from './teardown.js';
 
 export const DEFAULT_RUN_RECORD_DIR = '/run/detonate/runs';
 
@@ -149,14 +150,9 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
   }
 
   for (const [id, r] of stale) {
-    const problems: string[] = [];
-    const step = async (what: string, f: () => Promise<unknown>): Promise<void> => {
-      try {
-        await f();
-      } catch (err) {
-        problems.push(`${what}: ${(err as Error).message}`);
-      }
-    };
+    const teardown = new TeardownSteps();
+    const problems = teardown.problems;
+    const step = teardown.step.bind(teardown);
     const netnsPath = join(NETNS_DIR, `${NETNS_PREFIX}${id}-sample`);
     // the sandbox dies with its cgroup first: a runsc whose controller lost its parent can take longer to stop
     // over its control socket than `delete --force` waits (seen under load)

@@ -100,6 +100,9 @@ function summarise(report: Report, ranked: Finding[], strong: Finding[], counts:
     } else {
       const b = report.behavior;
       parts.push(b === null ? 'No malicious content found (static analysis only)' : 'error' in b ? 'No malicious content found (the image could not be run)' : 'No malicious behaviour seen');
+      // A layer stopped by a limit (a bomb, a corrupt tar) was judged only as far as it was read: never a clean bill.
+      const unread = new Set((report.notices ?? []).filter((n) => n.level === 'error' && n.layer !== undefined).map((n) => n.layer));
+      if (unread.size > 0) parts.push(`incomplete: ${unread.size} ${unread.size === 1 ? 'layer' : 'layers'} could not be read completely`);
       const look = notable.find((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.moderate || f.category === 'hacking-tool');
       if (look) parts.push(`worth a look (${look.category}): ${phraseOf(look)}`);
     }

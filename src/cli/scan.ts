@@ -211,19 +211,29 @@ export function scanCommand(): Command {
       const vulnerabilities = flags.vulns ? await openAdvisoryDb(flags.db) : undefined;
       if (vulnerabilities && !vulnerabilities.db) progress.log(`note: vulnerabilities not checked: ${vulnerabilities.unavailable}`);
       const reports: Report[] = [];
+      // One image that cannot be scanned (a tampered layer, a registry error) is said and the others are still
+      // scanned; the run then exits 2 and prints the reports it has. A failed image never gets a report.
+      const failed: string[] = [];
+      const sayError = (line: string) => (flags.quiet ? process.stderr.write(`${line}\n`) : progress.log(line));
       try {
         for (const image of images) {
-          reports.push(...(await scanReference(image, {
-            platform,
-            progress,
-            insecureRegistries: flags.insecureRegistry,
-            noLayerCache: !flags.cache,
-            vulnerabilities,
-            analyzers: detectors.analyzers,
-            imageChecks: detectors.imageChecks,
-            ...(detonation ? { detonation } : {}),
-            verdict: { rules, ignore },
-          })));
+          try {
+            reports.push(...(await scanReference(image, {
+              platform,
+              progress,
+              insecureRegistries: flags.insecureRegistry,
+              noLayerCache: !flags.cache,
+              vulnerabilities,
+              analyzers: detectors.analyzers,
+              imageChecks: detectors.imageChecks,
+              ...(detonation ? { detonation } : {}),
+              verdict: { rules, ignore },
+            })));
+          } catch (err) {
+            if (images.length === 1) throw err;
+            failed.push(image);
+            sayError(`detonate: ${image}: ${err instanceof Error ? err.message : String(err)}`);
+          }
         }
       } finally {
         progress.stop();
@@ -234,6 +244,9 @@ export function scanCommand(): Command {
       const text = await renderReports(format, reports, { color: Boolean(process.stdout.isTTY) && !flags.output && !process.env.NO_COLOR, width: process.stdout.columns });
       if (flags.output) await fs.writeFile(flags.output, text);
       else process.stdout.write(text);
-      if (flags.failOn && reports.some((r) => meetsFailOn(r, flags.failOn!))) process.exitCode = EXIT.failOnMet;
+      if (failed.length > 0) {
+        sayError(`detonate: ${failed.length} of ${images.length} images could not be scanned: ${failed.join(', ')}`);
+        process.exitCode = EXIT.error;
+      } else if (flags.failOn && reports.some((r) => meetsFailOn(r, flags.failOn!))) process.exitCode = EXIT.failOnMet;
     });
 }

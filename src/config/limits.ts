@@ -9,11 +9,15 @@ export interface Limits {
   maxBlobBytes: number;
   /** Largest expanded size of one layer: a decompression bomb stops here. */
   maxLayerExpandedBytes: number;
+  /** Largest expanded size of all the layers of one image together (each layer counted each time it is read). */
+  maxImageExpandedBytes: number;
   /** Largest expanded/compressed ratio tolerated once a layer has expanded past `ratioCheckAfterBytes`. */
   maxCompressionRatio: number;
   ratioCheckAfterBytes: number;
   /** Most entries in one layer tar. */
   maxLayerEntries: number;
+  /** Most manifests and indexes read to resolve one IMAGE argument (nested indexes included, each digest once). */
+  maxManifests: number;
   /** Most layers in one image. */
   maxLayers: number;
   /** Largest file read into memory for analyzers; bigger files are recorded but not analysed (a notice says so). */
@@ -29,9 +33,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxManifestBytes: 4 * 1024 * 1024,
   maxBlobBytes: 16 * 1024 * 1024 * 1024,
   maxLayerExpandedBytes: 32 * 1024 * 1024 * 1024,
+  maxImageExpandedBytes: 64 * 1024 * 1024 * 1024,
   maxCompressionRatio: 200,
   ratioCheckAfterBytes: 256 * 1024 * 1024,
   maxLayerEntries: 2_000_000,
+  maxManifests: 1024,
   maxLayers: 512,
   maxAnalyzedFileBytes: 128 * 1024 * 1024,
   maxNestedArchiveDepth: 4,

@@ -21,7 +21,7 @@ import { readRegularFile } from '../util/regular-file.js';
 import { ImageError } from '../image/errors.js';
 import type { ResolvedImage } from '../image/types.js';
 import type { FileHeader } from '../analyze/analyzer.js';
-import { walkLayer, type LayerVisitor } from '../layers/walk.js';
+import { ExpansionBudget, walkLayer, type LayerVisitor } from '../layers/walk.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { ScanNotice } from '../report/model.js';
 
@@ -457,14 +457,19 @@ export async function materialiseRootfs(image: ResolvedImage, dir: string, optio
     opaqueDir: (path) => wrap(path, () => x.opaqueDir(path)),
     notice: (n) => x.notice(n.level, n.message, n.path),
   };
-  for (const layer of image.layers) {
+  const budget = new ExpansionBudget(options.limits);
+  for (const [i, layer] of image.layers.entries()) {
+    // a layer applied again right after itself changes nothing: each entry is written again, each whiteout finds
+    // its target gone, each opaque directory holds only what the layer itself put there
+    const previous = image.layers[i - 1];
+    if (previous && previous.digest === layer.digest && previous.diffId === layer.diffId) continue;
     x.startLayer(layer.index);
     const task = progress.task(`rootfs layer ${layer.index + 1}/${image.layers.length}`);
     const blob = await layer.open();
     try {
       await walkLayer(
         blob,
-        { limits: options.limits, compressedSize: layer.size, onProgress: (n) => task.update(n), ...(layer.verifyDiffId ? { verifyDiffId: layer.diffId } : {}) },
+        { limits: options.limits, compressedSize: layer.size, expectedDiffId: layer.diffId, imageBudget: budget, onProgress: (n) => task.update(n) },
         visitor,
       );
     } catch (err) {

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { DigestMismatchError, ImageError } from './errors.js';
+import { DigestMismatchError, ImageError, IntegrityError } from './errors.js';
 
 const DIGEST_RE = /^(sha256|sha512):([a-f0-9]+)$/;
 
@@ -44,7 +44,7 @@ export class VerifyingStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.expectedSize !== undefined && this.bytes > this.expectedSize) {
-      cb(new ImageError(`${this.what} ${this.expectedDigest} is larger than its declared size ${this.expectedSize}`, 'the source is corrupt or hostile'));
+      cb(new IntegrityError(`${this.what} ${this.expectedDigest} is larger than its declared size ${this.expectedSize}`, 'the source is corrupt or hostile'));
       return;
     }
     this.hash.update(chunk);
@@ -53,7 +53,7 @@ export class VerifyingStream extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.expectedSize !== undefined && this.bytes !== this.expectedSize) {
-      cb(new ImageError(`${this.what} ${this.expectedDigest} is truncated: ${this.bytes} of ${this.expectedSize} bytes`, 'the download or archive was cut short; retry, or re-create the archive'));
+      cb(new IntegrityError(`${this.what} ${this.expectedDigest} is truncated: ${this.bytes} of ${this.expectedSize} bytes`, 'the download or archive was cut short; retry, or re-create the archive'));
       return;
     }
     const actual = `${parseDigest(this.expectedDigest).algorithm}:${this.hash.digest('hex')}`;
@@ -67,4 +67,11 @@ export class VerifyingStream extends Transform {
   get bytesSeen(): number {
     return this.bytes;
   }
+}
+
+/** The digest of everything `stream` yields. */
+export async function digestOfStream(stream: AsyncIterable<Buffer>, algorithm: 'sha256' | 'sha512' = 'sha256'): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of stream) hash.update(chunk);
+  return `${algorithm}:${hash.digest('hex')}`;
 }

@@ -6,7 +6,18 @@ export class ImageError extends Error {
   }
 }
 
-export class DigestMismatchError extends ImageError {
+/**
+ * Bytes that are not what the image says they are: a digest mismatch, a truncated or oversized blob. The image is
+ * refused (as Docker refuses it), never reported on from what was read.
+ */
+export class IntegrityError extends ImageError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'IntegrityError';
+  }
+}
+
+export class DigestMismatchError extends IntegrityError {
   constructor(readonly expected: string, readonly actual: string, what = 'blob') {
     super(`${what} digest mismatch: expected ${expected}, got ${actual}`, 'the source is corrupt or was tampered with; nothing was cached');
     this.name = 'DigestMismatchError';

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { ImageError } from './errors.js';
 import { parseDigest } from './digest.js';
 import type { Descriptor, ImageConfigFile, Layer, Platform, PlatformSelector, ResolvedImage } from './types.js';
-import { ShapeError, arrayAt, fail, objectAt, optionalString, optionalStringArray, optionalStringRecord, sizeAt, stringAt } from './validate.js';
+import { ShapeError, arrayAt, fail, jsonErrorWithoutContent, objectAt, optionalString, optionalStringArray, optionalStringRecord, sizeAt, stringAt } from './validate.js';
 import { formatPlatform } from './types.js';
 import type { Limits } from '../config/limits.js';
 
@@ -138,7 +138,7 @@ function parseJson(bytes: Buffer, what: string, limits: Pick<Limits, 'maxManifes
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new ImageError(`${what} is not valid JSON: ${(err as Error).message}`);
+    throw new ImageError(`${what} is not valid JSON${jsonErrorWithoutContent(err)}`);
   }
 }
 
@@ -174,11 +174,33 @@ function platformMatches(candidate: Platform | undefined, wanted: Platform): boo
   return (candidate.variant ?? (candidate.architecture === 'arm64' ? 'v8' : undefined)) === wanted.variant;
 }
 
+/**
+ * The manifests and indexes one IMAGE argument may make Detonate read: each digest is read once, however often
+ * indexes list it, and a total bounds the rest, so an index that fans out wide and deep costs what its distinct
+ * contents cost and no more.
+ */
+export class ManifestBudget {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly limit: number, private readonly subject: string) {}
+
+  /** False when `digest` was already taken; throws once more distinct manifests are asked for than the limit. */
+  take(digest: string): boolean {
+    if (this.seen.has(digest)) return false;
+    if (this.seen.size >= this.limit) {
+      throw new ImageError(`${this.subject} lists more than ${this.limit} distinct manifests and indexes`, 'the index is hostile, or raise the manifest limit for a genuinely huge one');
+    }
+    this.seen.add(digest);
+    return true;
+  }
+}
+
 /** Descriptors of an index that are images (not attestations or signatures), filtered by the platform selector. */
 export function selectFromIndex(index: ImageIndex, selector: PlatformSelector, what: string): Descriptor[] {
-  const images = index.manifests.filter(
-    (d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && !(d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'),
-  );
+  const isImage = (d: Descriptor) =>
+    d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && !(d.platform?.os === 'unknown' && d.platform.architecture === 'unknown');
+  // an image listed twice is one image
+  const images = [...new Map(index.manifests.filter(isImage).map((d) => [d.digest, d])).values()];
   if (selector === 'all') {
     if (images.length === 0) throw new ImageError(`${what} lists no images`);
     return images;
@@ -208,6 +230,10 @@ export interface BuildImageInput {
   config: ImageConfigFile;
   limits: Pick<Limits, 'maxLayers' | 'maxBlobBytes'>;
   openBlob(descriptor: Descriptor): Promise<Readable>;
+  /** See `Layer.verifyStored`. */
+  verifyBlob(descriptor: Descriptor): Promise<void>;
+  /** See `Layer.prefetch`. */
+  prefetchBlob?(descriptor: Descriptor): Promise<void>;
 }
 
 /** Joins a manifest and its config into a `ResolvedImage`, checking that they agree. */
@@ -234,6 +260,8 @@ export function buildResolvedImage(input: BuildImageInput): ResolvedImage {
       mediaType: d.mediaType,
       createdBy: history[index],
       open: () => input.openBlob(descriptor),
+      verifyStored: () => input.verifyBlob(descriptor),
+      ...(input.prefetchBlob ? { prefetch: () => input.prefetchBlob!(descriptor) } : {}),
     };
   });
   return {

@@ -40,20 +40,29 @@ export interface ImageConfigFile {
 /** One layer of a resolved image: its identity and a way to open its bytes, verified against `digest` as they stream. */
 export interface Layer {
   index: number;
-  /** Digest of the blob as stored (compressed or not). */
+  /**
+   * Digest of the blob as stored (compressed or not), as the manifest names it; for a layer file of a docker archive,
+   * which names none, the digest of the file's bytes.
+   */
   digest: string;
-  /** sha256 of the uncompressed tar (rootfs.diff_ids): the cache key for analysis. */
+  /**
+   * sha256 of the uncompressed tar as the image config claims it (rootfs.diff_ids). A claim until a walk of the
+   * layer hashed the same: the walker refuses a layer whose content hashes to anything else.
+   */
   diffId: string;
   size: number;
   mediaType: string;
   createdBy?: string;
-  /**
-   * True when `digest` could not be checked on the stored bytes (a compressed layer in a docker archive names no
-   * compressed digest): the layer walker then verifies the uncompressed stream against `diffId` instead.
-   */
-  verifyDiffId?: boolean;
-  /** Opens the blob as stored; the stream errors if the bytes do not match `digest` or exceed `size`. */
+  /** Opens the blob as stored; the stream errors (IntegrityError) if the bytes do not match `digest` or `size`. */
   open(): Promise<Readable>;
+  /**
+   * Checks, without trusting any file of the image, that the stored bytes are the blob `digest` names: a local file is
+   * hashed, a registry blob is content-addressed by the registry and cached only once verified. Throws an
+   * IntegrityError otherwise. What a cache keyed by `digest` holds is only ever used after this.
+   */
+  verifyStored(): Promise<void>;
+  /** Fetches the blob ahead of `open()` where that saves time (a registry download); absent for local files. */
+  prefetch?(): Promise<void>;
 }
 
 export interface ResolvedImage {

@@ -51,3 +51,12 @@ export function sizeAt(v: unknown, path: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(path, 'expected a non-negative integer size');
   return v;
 }
+
+/**
+ * Why `JSON.parse` refused a file, without its content: V8 quotes the text around the error, and a layout file may be
+ * a link to a host file whose first bytes must never reach a message. Keeps the position when V8 gives one.
+ */
+export function jsonErrorWithoutContent(err: unknown): string {
+  const position = /at position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return position ? ` (at byte ${position[1]})` : '';
+}

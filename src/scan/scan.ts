@@ -13,7 +13,8 @@ import { openImageSource } from '../image/open.js';
 import type { Layer, PlatformSelector, ResolvedImage } from '../image/types.js';
 import { hostPlatform, formatPlatform } from '../image/types.js';
 import { Transform, type Readable } from 'node:stream';
-import { walkLayer, type LayerVisitor, type WalkResult } from '../layers/walk.js';
+import { ExpansionBudget, walkLayer, type LayerVisitor, type WalkResult } from '../layers/walk.js';
+import { LayerIdentities } from '../layers/identity.js';
 import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import { buildReport } from '../report/build.js';
@@ -102,8 +103,10 @@ export async function scanResolvedImage(image: ResolvedImage, options: ResolvedS
   const key = `${analyzerKey(options.analyzers ?? defaultAnalyzers)}|${imageCheckKey(checks)}|${image.configDigest}`;
   const diffIds = image.layers.map((l) => l.diffId);
   const cache = options.noLayerCache ? null : new ImageSummaryCache(options.cacheDir);
-  const cached = await cache?.get(diffIds, key);
-  if (cached) return buildReport(image, cached);
+  if (cache && (await allConfirmed(image, new LayerIdentities(options.cacheDir)))) {
+    const cached = await cache.get(diffIds, key);
+    if (cached) return buildReport(image, cached);
+  }
   const { layers, merged } = await analyzeImage(image, options);
   const checked = runImageChecks(checks, {
     config: configSummary(image),
@@ -117,6 +120,12 @@ export async function scanResolvedImage(image: ResolvedImage, options: ResolvedS
   const summary = summarise(layers, { ...merged, findings: checked.findings, notices: [...merged.notices, ...checked.notices] });
   await cache?.put(diffIds, key, summary);
   return buildReport(image, summary);
+}
+
+/** True when every layer's claimed diffID is confirmed for the bytes at hand (see `LayerIdentities.confirms`). */
+async function allConfirmed(image: ResolvedImage, identities: LayerIdentities): Promise<boolean> {
+  for (const layer of image.layers) if (!(await identities.confirms(layer))) return false;
+  return true;
 }
 
 /** The config's build history, each step tied to the layer it produced (steps marked `empty_layer` made none). */
@@ -146,40 +155,52 @@ function defaultDetectors(): Promise<Detectors> {
 /** How many layers ahead blobs are fetched while the current layer is analysed (registry pulls overlap analysis). */
 const PREFETCH_LAYERS = 3;
 
-/** Per-layer results (from the cache where possible) and the merged view of one image. */
+/**
+ * Per-layer results (from the cache where possible) and the merged view of one image. A cached result is used only
+ * for a layer whose diffID a walk established for the very blob the image names (`LayerIdentities`); each distinct
+ * blob is read once however often the image lists it, and all reads together are bounded by the image's budget.
+ */
 export async function analyzeImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<{ layers: LayerResult[]; merged: MergedImage }> {
   const analyzers = options.analyzers ?? defaultAnalyzers;
   const key = analyzerKey(analyzers);
   const cache = options.noLayerCache ? null : new LayerResultCache(options.cacheDir);
+  const identities = new LayerIdentities(options.cacheDir);
   const label = formatPlatform(image.platform);
-  const results: (LayerResult | null)[] = await Promise.all(image.layers.map((l) => cache?.get(l.diffId, key) ?? null));
-  const pending = image.layers.filter((_, i) => results[i] === null);
-  const opened = new Map<number, Promise<Readable>>();
+  const sameBlob = (l: Layer) => `${l.digest}\u0000${l.diffId}`;
+  const distinct = image.layers.filter((l, i) => image.layers.findIndex((other) => sameBlob(other) === sameBlob(l)) === i);
+  const results = new Map<string, LayerResult>();
+  for (const layer of distinct) {
+    const cached = cache && (await identities.confirms(layer)) ? await cache.get(layer.diffId, key) : null;
+    if (cached) results.set(sameBlob(layer), cached);
+  }
+  const pending = distinct.filter((l) => !results.has(sameBlob(l)));
+  const fetched = new Map<number, Promise<void>>();
   const prefetch = (from: number) => {
     for (const layer of pending.slice(from, from + PREFETCH_LAYERS)) {
-      if (opened.has(layer.index)) continue;
-      const p = layer.open();
-      p.catch(() => {}); // surfaced when the layer's turn comes
-      opened.set(layer.index, p);
+      if (!layer.prefetch || fetched.has(layer.index)) continue;
+      const p = layer.prefetch();
+      p.catch(() => {}); // surfaced by open() when the layer's turn comes
+      fetched.set(layer.index, p);
     }
   };
-  try {
-    for (const [n, layer] of pending.entries()) {
-      prefetch(n);
-      const blob = await opened.get(layer.index)!;
-      opened.delete(layer.index);
-      const result = await analyzeLayer(layer, blob, analyzers, options.limits, options.progress, `${label} layer ${layer.index + 1}/${image.layers.length}`);
-      results[layer.index] = result;
-      await cache?.put(result);
-    }
-  } finally {
-    for (const p of opened.values()) p.then((s) => s.destroy(), () => {});
+  const budget = new ExpansionBudget(options.limits);
+  for (const [n, layer] of pending.entries()) {
+    prefetch(n);
+    await fetched.get(layer.index)?.catch(() => {});
+    const blob = await layer.open();
+    const { result, diffId } = await analyzeLayer(layer, blob, analyzers, options.limits, options.progress, `${label} layer ${layer.index + 1}/${image.layers.length}`, budget);
+    results.set(sameBlob(layer), result);
+    if (diffId) await identities.record(layer.digest, diffId);
+    await cache?.put(result);
   }
-  const layers = results as LayerResult[];
+  const layers = image.layers.map((l) => results.get(sameBlob(l))!);
   return { layers, merged: mergeLayers(layers) };
 }
 
-/** Streams one layer once through every analyzer that wants its files. */
+/**
+ * Streams one layer once through every analyzer that wants its files. `diffId` is set when the walk read the whole
+ * layer and verified it (a layer that broke a limit gives a partial result and an error notice instead).
+ */
 export async function analyzeLayer(
   layer: Layer,
   blob: Readable,
@@ -187,7 +208,8 @@ export async function analyzeLayer(
   limits: Limits,
   progress: Progress,
   label: string,
-): Promise<LayerResult> {
+  imageBudget?: ExpansionBudget,
+): Promise<{ result: LayerResult; diffId?: string }> {
   const analysis = new LayerAnalysis(analyzers, layer.diffId, {
     maxNestedArchiveDepth: limits.maxNestedArchiveDepth,
     maxNestedArchiveBytes: limits.maxNestedArchiveBytes,
@@ -216,17 +238,16 @@ export async function analyzeLayer(
   };
   let walked: WalkResult;
   try {
-    const options = { limits, compressedSize: layer.size, ...(layer.verifyDiffId ? { verifyDiffId: layer.diffId } : {}) };
-    walked = await walkLayer(blob.pipe(counter), options, visitor);
+    walked = await walkLayer(blob.pipe(counter), { limits, compressedSize: layer.size, expectedDiffId: layer.diffId, ...(imageBudget ? { imageBudget } : {}) }, visitor);
   } catch (err) {
-    if (!(err instanceof LayerReadError)) throw err;
-    await analysis.drain();
-    analysis.addNotice({ level: 'error', message: `layer ${layer.index} (${layer.digest}) could not be read completely: ${err.message}` });
     task.finish('failed');
-    return analysis.result();
+    await analysis.drain();
+    if (!(err instanceof LayerReadError)) throw err;
+    analysis.addNotice({ level: 'error', message: `layer ${layer.index} (${layer.digest}) could not be read completely: ${err.message}` });
+    return { result: analysis.result() };
   }
   await analysis.drain();
   analysis.setTarBytes(walked.tarBytes);
   task.finish(`${walked.entries} entries`);
-  return analysis.result();
+  return { result: analysis.result(), diffId: walked.diffId };
 }

@@ -45,3 +45,41 @@ export async function readHead(handle: FileHandle, length: number): Promise<Buff
 export async function readRegularFile(path: string, maxBytes: number): Promise<Buffer | null> {
   return (await withRegularFile(path, (handle, size) => readHead(handle, Math.min(size, maxBytes)))) ?? null;
 }
+
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/**
+ * Opens `relPath` beneath the directory `root` without following a symlink anywhere on the way: each directory is
+ * opened relative to its parent's descriptor (through /proc/self/fd, as openat(2) with O_NOFOLLOW would), so a
+ * link planted at any depth, or swapped in while the path is walked, leads nowhere. Resolves to the open file and
+ * its size when it is a regular file, undefined when it is missing or not one; the caller closes the handle.
+ */
+export async function openRegularFileBeneath(root: string, relPath: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+  const parts = relPath.split('/').filter((p) => p !== '' && p !== '.');
+  const name = parts.pop();
+  if (name === undefined || name === '..' || parts.includes('..')) return undefined;
+  let dir: FileHandle;
+  try {
+    dir = await open(root, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (err) {
+    if (NOT_HERE.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw err;
+  }
+  try {
+    for (const part of parts) {
+      const next = await open(`/proc/self/fd/${dir.fd}/${part}`, DIR_FLAGS);
+      await dir.close();
+      dir = next;
+    }
+    const handle = await open(`/proc/self/fd/${dir.fd}/${name}`, OPEN_FLAGS);
+    const st = await handle.stat();
+    if (st.isFile()) return { handle, size: st.size };
+    await handle.close();
+    return undefined;
+  } catch (err) {
+    if (NOT_HERE.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw err;
+  } finally {
+    await dir.close();
+  }
+}

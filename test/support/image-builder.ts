@@ -21,6 +21,8 @@ export interface EntrySpec {
 
 export interface LayerSpec {
   entries: EntrySpec[];
+  /** A blob made by hand (a bomb, a corrupt stream): used as the layer as it is, `entries` ignored. */
+  raw?: { blob: Buffer; diffId: string; mediaType: string };
   compression?: 'gzip' | 'zstd' | 'none';
   createdBy?: string;
 }
@@ -32,6 +34,8 @@ export interface ImageSpec {
   config?: Record<string, unknown>;
   /** Tag written as org.opencontainers.image.ref.name (OCI) or RepoTags (docker). */
   tag?: string;
+  /** diffIDs the config claims instead of the layers' own (a hostile image lying about its layers). */
+  claimDiffIds?: string[];
 }
 
 const FIXED_MTIME = new Date('2024-01-01T00:00:00Z');
@@ -102,6 +106,12 @@ export async function buildOciLayout(spec: ImageSpec): Promise<BuiltImage> {
   const layers: { mediaType: string; digest: string; size: number }[] = [];
   const history: { created: string; created_by: string }[] = [];
   for (const layer of spec.layers) {
+    if (layer.raw) {
+      diffIds.push(layer.raw.diffId);
+      layers.push({ mediaType: layer.raw.mediaType, digest: put(layer.raw.blob), size: layer.raw.blob.length });
+      history.push({ created: FIXED_MTIME.toISOString(), created_by: layer.createdBy ?? 'test layer' });
+      continue;
+    }
     const tar = await layerTar(layer.entries);
     diffIds.push(sha256(tar));
     const { blob, mediaType } = compress(tar, layer.compression);
@@ -114,7 +124,7 @@ export async function buildOciLayout(spec: ImageSpec): Promise<BuiltImage> {
       os: spec.os ?? 'linux',
       created: FIXED_MTIME.toISOString(),
       config: spec.config ?? { Cmd: ['/bin/sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-      rootfs: { type: 'layers', diff_ids: diffIds },
+      rootfs: { type: 'layers', diff_ids: spec.claimDiffIds ?? diffIds },
       history,
     }),
   );
@@ -211,4 +221,24 @@ export async function directoryEntries(dir: string, prefix: string): Promise<Ent
   };
   await walk(dir, '');
   return out;
+}
+
+/**
+ * A zstd frame written by hand: `head` as a raw block, then `zeroBytes` of zeros as RLE blocks (4 bytes for each
+ * 128 KiB), so 10 GiB of zeros take about 330 KB. The frame names no content size, as a streaming writer's would.
+ */
+export function zstdZeroBomb(head: Buffer, zeroBytes: number): Buffer {
+  const BLOCK = 128 * 1024;
+  const blockHeader = (size: number, type: number, last: boolean) => {
+    const v = (size << 3) | (type << 1) | (last ? 1 : 0);
+    return Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]);
+  };
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (17 - 10) << 3])];
+  const blocks = Math.ceil(zeroBytes / BLOCK);
+  parts.push(blockHeader(head.length, 0, blocks === 0), head);
+  for (let i = 0; i < blocks; i++) {
+    const size = Math.min(BLOCK, zeroBytes - i * BLOCK);
+    parts.push(blockHeader(size, 1, i === blocks - 1), Buffer.from([0]));
+  }
+  return Buffer.concat(parts);
 }

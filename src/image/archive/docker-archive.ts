@@ -1,12 +1,12 @@
 import type { Readable } from 'node:stream';
-import { ImageError } from '../errors.js';
-import { digestOf, VerifyingStream } from '../digest.js';
-import { buildResolvedImage, MEDIA_TYPES, parseImageConfig, parseManifestOrIndex, type ImageManifest } from '../manifest.js';
+import { DigestMismatchError, ImageError } from '../errors.js';
+import { digestOf, digestOfStream, parseDigest, VerifyingStream } from '../digest.js';
+import { buildResolvedImage, ManifestBudget, MEDIA_TYPES, parseImageConfig, parseManifestOrIndex, type ImageManifest } from '../manifest.js';
 import type { ImageSource, PlatformSelector, ResolvedImage } from '../types.js';
 import { formatPlatform } from '../types.js';
 import type { Limits } from '../../config/limits.js';
 import { TarIndex } from './tar-index.js';
-import { ShapeError, arrayAt, objectAt, optionalStringArray, stringAt } from '../validate.js';
+import { ShapeError, arrayAt, jsonErrorWithoutContent, objectAt, optionalStringArray, stringAt } from '../validate.js';
 import { detectCompression } from '../../layers/compression.js';
 
 interface ArchiveEntry {
@@ -37,6 +37,8 @@ export interface DockerArchiveOptions {
 
 /** `docker-archive:PATH[:repo:tag|@N]`: the output of `docker save` (legacy and OCI-flavoured) and of kaniko/ggcr tarballs. */
 export class DockerArchiveSource implements ImageSource {
+  private readonly memberDigests = new Map<string, Promise<string>>();
+
   constructor(private readonly archive: TarIndex, private readonly options: DockerArchiveOptions) {}
 
   async resolve(platform: PlatformSelector): Promise<ResolvedImage[]> {
@@ -50,7 +52,7 @@ export class DockerArchiveSource implements ImageSource {
     try {
       json = JSON.parse((await this.archive.read('manifest.json', limits.maxManifestBytes)).toString('utf8'));
     } catch (err) {
-      throw new ImageError(`${path}: manifest.json is not valid JSON: ${(err as Error).message}`);
+      throw new ImageError(`${path}: manifest.json is not valid JSON${jsonErrorWithoutContent(err)}`);
     }
     let entries: ArchiveEntry[];
     try {
@@ -76,29 +78,31 @@ export class DockerArchiveSource implements ImageSource {
       throw new ImageError(`${path} holds ${entries.length} images; say which`, `use docker-archive:${path}:REPO:TAG or docker-archive:${path}@N; images: ${tags}`);
     }
 
-    const manifestDigests = await this.ociManifestDigests();
+    const configs = await Promise.all(chosen.map(async (entry) => {
+      const bytes = await this.archive.read(entry.Config, limits.maxManifestBytes);
+      return { bytes, digest: digestOf(bytes) };
+    }));
+    const manifestDigests = await this.ociManifestDigests(new Set(configs.map((c) => c.digest)));
     const images: ResolvedImage[] = [];
-    for (const entry of chosen) {
-      const configBytes = await this.archive.read(entry.Config, limits.maxManifestBytes);
-      const configDigest = digestOf(configBytes);
+    for (const [n, entry] of chosen.entries()) {
+      const { bytes: configBytes, digest: configDigest } = configs[n]!;
       const config = parseImageConfig(configBytes, `${path}: ${entry.Config}`, limits);
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== entry.Layers.length) {
         throw new ImageError(`${path}: config lists ${diffIds.length} layers but manifest.json lists ${entry.Layers.length}`, 'the archive is malformed');
       }
-      const layerDigests = new Map<string, { digest: string; size: number; verifyDiffId: boolean; mediaType: string }>();
+      const stored: { path: string; digest: string; size: number }[] = [];
       const manifestLayers: ImageManifest['layers'] = [];
       for (const [i, layerPath] of entry.Layers.entries()) {
         const member = this.archive.get(layerPath);
         if (!member) throw new ImageError(`${path}: layer ${layerPath} named in manifest.json is missing from the archive`, 'the archive is incomplete');
         const blob = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(layerPath);
         const compression = detectCompression(await this.archive.head(layerPath, 8));
-        const diffId = diffIds[i]!;
-        // The stored bytes' digest is known when the blob is content-addressed or uncompressed; else verify the diffID.
-        const digest = blob ? `${blob[1]}:${blob[2]}` : diffId;
-        const verifyDiffId = !blob && compression !== 'none';
+        // A content-addressed blob is named by its digest, an uncompressed layer file's digest is its diffID; a
+        // compressed layer file (kaniko, ggcr tarballs) names no digest, so its bytes are hashed here.
+        const digest = blob ? `${blob[1]}:${blob[2]}` : compression === 'none' ? diffIds[i]! : await this.memberDigest(layerPath);
         const mediaType = compression === 'gzip' ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : compression === 'zstd' ? 'application/vnd.oci.image.layer.v1.tar+zstd' : 'application/vnd.docker.image.rootfs.diff.tar';
-        layerDigests.set(layerPath, { digest, size: member.size, verifyDiffId, mediaType });
+        stored.push({ path: layerPath, digest, size: member.size });
         manifestLayers.push({ mediaType, digest, size: member.size });
       }
       const manifest: ImageManifest = {
@@ -107,22 +111,24 @@ export class DockerArchiveSource implements ImageSource {
         config: { mediaType: MEDIA_TYPES.dockerConfig, digest: configDigest, size: configBytes.length },
         layers: manifestLayers,
       };
+      // Layers are opened by position, not by digest: two layer files may claim the same one.
       const image = buildResolvedImage({
         reference: this.options.reference,
         manifestDigest: manifestDigests.get(configDigest) ?? configDigest,
         manifest,
         config,
         limits,
-        // replaced below: several layers can share a digest (empty layers), so they are opened by position
         openBlob: async () => {
-          throw new Error('unreachable');
+          throw new Error('unreachable: replaced below');
+        },
+        verifyBlob: async () => {
+          throw new Error('unreachable: replaced below');
         },
       });
       image.layers.forEach((layer, i) => {
-        const layerPath = entry.Layers[i]!;
-        const info = layerDigests.get(layerPath)!;
-        layer.verifyDiffId = info.verifyDiffId;
-        layer.open = () => this.openLayer(layerPath, info);
+        const member = stored[i]!;
+        layer.open = async () => this.openLayer(member);
+        layer.verifyStored = () => this.verifyLayer(member);
       });
       if (this.options.platformExplicit && platform !== 'all') {
         const have = image.platform;
@@ -135,29 +141,52 @@ export class DockerArchiveSource implements ImageSource {
     return images;
   }
 
-  private async openLayer(layerPath: string, info: { digest: string; size: number; verifyDiffId: boolean }): Promise<Readable> {
-    const raw = this.archive.stream(layerPath);
-    if (info.verifyDiffId) return raw; // the walker verifies the uncompressed bytes against the diffID
-    const verifier = new VerifyingStream(info.digest, info.size, 'layer');
+  private openLayer(member: { path: string; digest: string; size: number }): Readable {
+    const raw = this.archive.stream(member.path);
+    const verifier = new VerifyingStream(member.digest, member.size, 'layer');
     raw.on('error', (err) => verifier.destroy(err));
     return raw.pipe(verifier);
   }
 
-  /** Docker 25+ also writes an OCI index.json: map config digests to the real manifest digests it records. */
-  private async ociManifestDigests(): Promise<Map<string, string>> {
+  private async verifyLayer(member: { path: string; digest: string }): Promise<void> {
+    const actual = await this.memberDigest(member.path, parseDigest(member.digest).algorithm);
+    if (actual !== member.digest) throw new DigestMismatchError(member.digest, actual, `layer ${member.path}`);
+  }
+
+  /** The digest of a member's bytes, hashed once per scan of this archive. */
+  private memberDigest(path: string, algorithm: 'sha256' | 'sha512' = 'sha256'): Promise<string> {
+    const key = `${algorithm}\u0000${path}`;
+    let digest = this.memberDigests.get(key);
+    if (!digest) {
+      digest = digestOfStream(this.archive.stream(path), algorithm);
+      this.memberDigests.set(key, digest);
+    }
+    return digest;
+  }
+
+  /**
+   * Docker 25+ also writes an OCI index.json: map the wanted config digests to the real manifest digests it records.
+   * Each manifest is read once and the reads are bounded, and reading stops once every wanted config is mapped.
+   */
+  private async ociManifestDigests(wanted: ReadonlySet<string>): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!this.archive.has('index.json')) return out;
+    const { limits } = this.options;
+    const budget = new ManifestBudget(limits.maxManifests, `${this.archive.path}: index.json`);
     try {
-      const top = parseManifestOrIndex(await this.archive.read('index.json', this.options.limits.maxManifestBytes), 'index.json', this.options.limits);
+      const top = parseManifestOrIndex(await this.archive.read('index.json', limits.maxManifestBytes), 'index.json', limits);
       if (top.kind !== 'index') return out;
       for (const d of top.index.manifests) {
+        if (out.size === wanted.size) break;
+        if (!budget.take(d.digest)) continue;
         const rel = `blobs/${d.digest.replace(':', '/')}`;
         if (!this.archive.has(rel)) continue;
-        const m = parseManifestOrIndex(await this.archive.read(rel, this.options.limits.maxManifestBytes), rel, this.options.limits);
-        if (m.kind === 'manifest') out.set(m.manifest.config.digest, d.digest);
+        const m = parseManifestOrIndex(await this.archive.read(rel, limits.maxManifestBytes), rel, limits);
+        if (m.kind === 'manifest' && wanted.has(m.manifest.config.digest)) out.set(m.manifest.config.digest, d.digest);
       }
     } catch {
-      // index.json is a bonus here; manifest.json is authoritative for docker archives
+      // index.json is a bonus here (manifest.json is authoritative for docker archives): an image it does not map
+      // is named by its config digest, as for archives without one
     }
     return out;
   }

@@ -1,36 +1,54 @@
-import { promises as fs, createReadStream } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ImageError } from '../errors.js';
-import { parseDigest, VerifyingStream, verifyBuffer } from '../digest.js';
-import { buildResolvedImage, parseImageConfig, parseManifestOrIndex, selectFromIndex, type ImageIndex } from '../manifest.js';
+import { DigestMismatchError, ImageError } from '../errors.js';
+import { digestOfStream, parseDigest, VerifyingStream, verifyBuffer } from '../digest.js';
+import { buildResolvedImage, ManifestBudget, MEDIA_TYPES, parseImageConfig, parseManifestOrIndex, selectFromIndex, type ImageIndex } from '../manifest.js';
 import type { Descriptor, ImageSource, PlatformSelector, ResolvedImage } from '../types.js';
 import type { Limits } from '../../config/limits.js';
 import { TarIndex } from './tar-index.js';
+import { openRegularFileBeneath, readHead } from '../../util/regular-file.js';
 
 /** Files of an OCI image layout, wherever they are: a directory (`oci:`) or a tar of one (`oci-archive:`). */
 export interface LayoutFiles {
   describe: string;
   read(relPath: string, maxBytes: number): Promise<Buffer>;
   stream(relPath: string): Promise<Readable>;
+  /** True when the layout has an entry by that name (read and stream still refuse one that is not a regular file). */
   exists(relPath: string): Promise<boolean>;
 }
 
+/**
+ * The files of a layout directory, opened as a hostile layout demands: no symlink followed anywhere under the
+ * directory, regular files only (a device or FIFO is refused, never read or waited on), reads bounded.
+ */
 export function directoryLayout(dir: string): LayoutFiles {
+  const open = async (rel: string) => {
+    const opened = await openRegularFileBeneath(dir, rel);
+    if (opened) return opened;
+    const st = await fs.lstat(join(dir, rel)).catch(() => null);
+    if (!st) throw new ImageError(`${join(dir, rel)} does not exist`, 'the layout is incomplete');
+    const kind = st.isSymbolicLink() ? 'a symlink' : st.isDirectory() ? 'a directory' : 'not a regular file';
+    throw new ImageError(`${join(dir, rel)} is ${kind}; refused`, 'an OCI layout holds regular files only; links, devices and FIFOs in one are never followed or read');
+  };
   return {
     describe: dir,
     async read(rel, max) {
-      const path = join(dir, rel);
-      const stat = await fs.stat(path).catch(() => null);
-      if (!stat) throw new ImageError(`${path} does not exist`);
-      if (stat.size > max) throw new ImageError(`${path} is ${stat.size} bytes, over the ${max}-byte limit`);
-      return fs.readFile(path);
+      const { handle, size } = await open(rel);
+      try {
+        if (size > max) throw new ImageError(`${join(dir, rel)} is ${size} bytes, over the ${max}-byte limit`);
+        return await readHead(handle, size);
+      } finally {
+        await handle.close();
+      }
     },
     async stream(rel) {
-      return createReadStream(join(dir, rel));
+      const { handle } = await open(rel);
+      return handle.createReadStream({ highWaterMark: 1024 * 1024 });
     },
     async exists(rel) {
-      return fs.access(join(dir, rel)).then(() => true, () => false);
+      // an entry of any kind: reading it is what refuses a link or a device, with a message that says so
+      return (await fs.lstat(join(dir, rel)).catch(() => null)) !== null;
     },
   };
 }
@@ -81,6 +99,12 @@ export class OciLayoutSource implements ImageSource {
     return raw.pipe(verifier);
   }
 
+  /** Hashes the stored file: a layout names its blobs by digest, but nothing but hashing them says they are. */
+  private async verifyBlob(d: Descriptor): Promise<void> {
+    const actual = await digestOfStream(await this.files.stream(blobPath(d.digest)), parseDigest(d.digest).algorithm);
+    if (actual !== d.digest) throw new DigestMismatchError(d.digest, actual, 'layer');
+  }
+
   async resolve(platform: PlatformSelector): Promise<ResolvedImage[]> {
     const { limits } = this.options;
     if (!(await this.files.exists('index.json'))) {
@@ -100,12 +124,13 @@ export class OciLayoutSource implements ImageSource {
         throw new ImageError(`${this.files.describe} has no image tagged "${tag}"`, `tags in this layout: ${tags.join(', ') || 'none'}`);
       }
     }
-    // Expand nested indexes (e.g. a multi-platform image copied with `skopeo copy --all`).
+    // Expand nested indexes (e.g. a multi-platform image copied with `skopeo copy --all`), each digest once.
+    const budget = new ManifestBudget(limits.maxManifests, this.files.describe);
     const expanded: { descriptor: Descriptor; indexDigest?: string }[] = [];
     const expand = async (ds: Descriptor[], indexDigest: string | undefined, depth: number): Promise<void> => {
       for (const d of ds) {
-        if (expanded.length > limits.maxLayers) throw new ImageError(`${this.files.describe} lists too many images`);
-        const isIndex = d.mediaType === 'application/vnd.oci.image.index.v1+json' || d.mediaType === 'application/vnd.docker.distribution.manifest.list.v2+json';
+        if (!budget.take(d.digest)) continue;
+        const isIndex = d.mediaType === MEDIA_TYPES.ociIndex || d.mediaType === MEDIA_TYPES.dockerList;
         if (isIndex) {
           if (depth > 4) throw new ImageError(`${this.files.describe} nests indexes too deeply`);
           const nested = parseManifestOrIndex(await this.readBlob(d, 'index'), `index ${d.digest}`, limits);
@@ -141,6 +166,7 @@ export class OciLayoutSource implements ImageSource {
           config,
           limits,
           openBlob: (blob) => this.openBlob(blob),
+          verifyBlob: (blob) => this.verifyBlob(blob),
         }),
       );
     }

@@ -156,6 +156,11 @@ export class RegistrySource implements ImageSource {
       config,
       limits,
       openBlob: (d) => this.openBlob(d, 'layer'),
+      // A registry serves blobs by content address and a blob enters the cache only once its digest was checked.
+      verifyBlob: async () => {},
+      prefetchBlob: async (d) => {
+        (await this.openBlob(d, 'layer')).destroy();
+      },
     });
     // An index entry often carries the variant (arm/v7) that the config leaves out.
     const listed = descriptor?.platform;

@@ -9,14 +9,20 @@
  * layers in a chroot, so `evil -> /tmp` then `evil/x` lands in `<dir>/tmp/x`. The last component is never followed:
  * whatever is there is removed first and files are created with O_CREAT|O_EXCL|O_NOFOLLOW.
  *
+ * Depth: an image may name a file up to `maxPathLength` (4,096) characters deep, which with the rootfs dir in
+ * front is past what one syscall takes (PATH_MAX). Host paths go through `LongPaths` (src/util/long-paths.ts):
+ * directory fds stand in for the part above, so any path the static stage accepts is materialised. What Linux
+ * cannot hold at all (a name over 255 bytes, a path that resolves through links past the limit) is left out with
+ * a notice (`skipped`), and the image still runs.
+ *
  * Modes are kept as the image has them, setuid and setgid included: the sample runs in a user namespace (runc:
  * files are owned by the unprivileged host range, see `ownership`) or under gVisor's own kernel, where those bits
  * grant nothing on the host. Host users are kept out by the bundle directory (0700, see bundle.ts), which also
  * keeps them away from setuid files owned by real root when `ownership` maps image root to host root.
  */
 import { constants, promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import type { Limits } from '../config/limits.js';
+import { LongPaths } from '../util/long-paths.js';
 import { readRegularFile } from '../util/regular-file.js';
 import { ImageError } from '../image/errors.js';
 import type { ResolvedImage } from '../image/types.js';
@@ -57,12 +63,18 @@ export interface MaterialiseResult {
   /** Bytes of regular file content written (what the disk budget counts). */
   bytes: number;
   notices: ScanNotice[];
+  /** The notices about entries left out because Linux cannot hold them: the run's report carries these. */
+  skipped: ScanNotice[];
 }
 
 export const DEFAULT_DISK_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
 /** Symlinks followed while resolving one path, as the kernel's ELOOP limit. */
 const MAX_LINK_HOPS = 40;
 const MAX_NOTICES = 100;
+/** Longest name Linux stores (NAME_MAX, bytes): no runtime can create a longer one. */
+const NAME_MAX_BYTES = 255;
+/** Longest path one syscall takes, with its NUL (PATH_MAX): also the bound on a symlink's target. */
+const PATH_MAX_BYTES = 4096;
 
 /** The rootfs could not be materialised (a limit, an unusable target dir, an I/O failure); stops the detonation. */
 export class RootfsError extends ImageError {
@@ -72,12 +84,30 @@ export class RootfsError extends ImageError {
   }
 }
 
+/** One entry Linux cannot hold as the image names it: it is left out with a notice and the rest materialised. */
+export class SkippedEntryError extends RootfsError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SkippedEntryError';
+  }
+}
+
+function overlongName(name: string): string | undefined {
+  const bytes = Buffer.byteLength(name);
+  return bytes > NAME_MAX_BYTES
+    ? `left out of the sandbox: the name ${JSON.stringify(`${name.slice(0, 40)}…`)} is ${bytes} bytes, over Linux's 255 bytes (NAME_MAX); no runtime can create it`
+    : undefined;
+}
+
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
 }
 
 export interface ResolveOptions {
-  /** Create missing components as directories (called with the absolute path and the resolved components). */
+  /**
+   * Create missing components as directories (called with a host path for it, valid until the next call that
+   * opens a path, and the resolved components).
+   */
   mkdir?: (abs: string, parts: string[]) => Promise<void>;
   /** Every component, the last included, must be a directory. */
   directory?: boolean;
@@ -88,9 +118,18 @@ export interface ResolveOptions {
 /**
  * Resolves `path` (relative to `root`, any form) component by component with lstat, following symlinks as if
  * `root` were `/`. Returns the resolved components (the last may not exist), or null when a component on the way
- * is missing (without `mkdir`) or is not a directory. Never looks outside `root`.
+ * is missing (without `mkdir`) or is not a directory. Never looks outside `root`. Throws `SkippedEntryError` for a
+ * path Linux cannot hold (a name over 255 bytes, a resolved path over `maxPathLength`).
  */
-export async function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): Promise<string[] | null> {
+export async function resolveInRoot(root: string | LongPaths, path: string, options: ResolveOptions = {}): Promise<string[] | null> {
+  if (typeof root === 'string') {
+    const paths = new LongPaths(root);
+    try {
+      return await resolveInRoot(paths, path, options);
+    } finally {
+      await paths.reset();
+    }
+  }
   const segments = (p: string): string[] => p.split('/').filter((s) => s !== '' && s !== '.').reverse();
   const queue = segments(path);
   const out: string[] = [];
@@ -106,9 +145,11 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
     const last = queue.length === 0;
     length += c.length + 1;
     if (options.maxPathLength !== undefined && length > options.maxPathLength) {
-      throw new RootfsError(`a path in the image resolves to more than ${options.maxPathLength} characters (${JSON.stringify(path.slice(0, 200))})`, 'a hostile image, or raise the path length limit');
+      throw new SkippedEntryError(`left out of the sandbox: the path resolves (through the image's links) to more than ${options.maxPathLength} characters`);
     }
-    const abs = join(root, ...out, c);
+    const long = overlongName(c);
+    if (long) throw new SkippedEntryError(long);
+    const abs = await root.path([...out, c]);
     let st;
     try {
       st = await fs.lstat(abs);
@@ -149,14 +190,24 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
  * most `maxBytes`. Null when it does not exist or is not a regular file.
  */
 export async function readRootfsFile(root: string, path: string, maxBytes: number): Promise<Buffer | null> {
-  const parts = await resolveInRoot(root, path);
-  if (!parts || parts.length === 0) return null;
-  return readRegularFile(join(root, ...parts), maxBytes);
+  const paths = new LongPaths(root);
+  try {
+    const parts = await resolveInRoot(paths, path).catch((err: unknown) => {
+      if (err instanceof SkippedEntryError) return null;
+      throw err;
+    });
+    if (!parts || parts.length === 0) return null;
+    return await readRegularFile(await paths.path(parts), maxBytes);
+  } finally {
+    await paths.reset();
+  }
 }
 
 class Extractor {
-  readonly result: MaterialiseResult = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, notices: [] };
+  readonly result: MaterialiseResult = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, notices: [], skipped: [] };
   layer = 0;
+  /** Host paths below the rootfs, however deep. */
+  readonly paths: LongPaths;
   /** Resolved paths this layer created or changed: whiteouts and opaque markers only hide what lower layers made. */
   private layerPaths = new Set<string>();
   /** Image path of a parent → its resolved components; cleared whenever something is removed. */
@@ -165,13 +216,15 @@ class Extractor {
   private dirModes = new Map<string, number>();
   private entries = 0;
   private suppressed = 0;
+  private skippedSuppressed = 0;
   private readonly budget: number;
   private readonly maxEntries: number;
 
   constructor(
-    private readonly root: string,
+    root: string,
     private readonly options: MaterialiseOptions,
   ) {
+    this.paths = new LongPaths(root);
     this.budget = options.diskBudgetBytes ?? DEFAULT_DISK_BUDGET_BYTES;
     this.maxEntries = options.maxEntries ?? options.limits.maxLayerEntries;
   }
@@ -189,6 +242,13 @@ class Extractor {
     this.result.notices.push({ level, message, layer: this.layer, ...(path !== undefined ? { path } : {}) });
   }
 
+  /** An entry left out because Linux cannot hold it: a notice, also kept in `skipped` for the run's report. */
+  skip(message: string, path: string): void {
+    this.notice('warning', message, path);
+    if (this.result.skipped.length < MAX_NOTICES) this.result.skipped.push({ level: 'warning', message, layer: this.layer, path });
+    else this.skippedSuppressed++;
+  }
+
   private count(): void {
     if (++this.entries > this.maxEntries) {
       throw new RootfsError(`the image has more than ${this.maxEntries} entries over all its layers`, 'a hostile image, or raise the entry limit');
@@ -200,22 +260,22 @@ class Extractor {
     return base + (n >= 0 && n < size ? n : Math.min(65534, size - 1));
   }
 
-  private async chown(abs: string, header?: FileHeader): Promise<void> {
+  private async chown(parts: string[], header?: FileHeader): Promise<void> {
     const own = this.options.ownership;
     if (!own) return;
-    await fs.lchown(abs, this.hostId(header?.uid, own.uid, own.size), this.hostId(header?.gid, own.gid, own.size));
+    await fs.lchown(await this.paths.path(parts), this.hostId(header?.uid, own.uid, own.size), this.hostId(header?.gid, own.gid, own.size));
   }
 
   private async resolveParent(parts: string[]): Promise<string[] | null> {
     const key = parts.join('/');
     const cached = this.dirCache.get(key);
     if (cached) return cached;
-    const resolved = await resolveInRoot(this.root, key, {
+    const resolved = await resolveInRoot(this.paths, key, {
       directory: true,
       maxPathLength: this.options.limits.maxPathLength,
       mkdir: async (abs, made) => {
         await fs.mkdir(abs, 0o755);
-        await this.chown(abs);
+        await this.chown(made);
         this.layerPaths.add(made.join('/'));
       },
     });
@@ -223,8 +283,9 @@ class Extractor {
     return resolved;
   }
 
-  /** Removes whatever is at `abs` (never following it); a directory stays when `keepDir`. Returns whether a dir remains. */
-  private async clear(abs: string, keepDir: boolean): Promise<boolean> {
+  /** Removes whatever is at `parts` (never following it); a directory stays when `keepDir`. Returns whether a dir remains. */
+  private async clear(parts: string[], keepDir: boolean): Promise<boolean> {
+    const abs = await this.paths.path(parts);
     let st;
     try {
       st = await fs.lstat(abs);
@@ -234,7 +295,7 @@ class Extractor {
     }
     if (st.isDirectory()) {
       if (keepDir) return true;
-      await fs.rm(abs, { recursive: true, force: true });
+      await this.paths.remove(parts);
     } else {
       await fs.unlink(abs);
     }
@@ -245,6 +306,10 @@ class Extractor {
   async entry(header: FileHeader, body: AsyncIterable<Buffer>): Promise<void> {
     this.count();
     const parts = header.path.split('/');
+    for (const part of parts) {
+      const long = overlongName(part);
+      if (long) throw new SkippedEntryError(long);
+    }
     const name = parts.pop()!;
     const parent = await this.resolveParent(parts);
     if (!parent) {
@@ -254,33 +319,32 @@ class Extractor {
     const rel = [...parent, name];
     const key = rel.join('/');
     if (key.length > this.options.limits.maxPathLength) {
-      throw new RootfsError(`a path in the image resolves to more than ${this.options.limits.maxPathLength} characters (${JSON.stringify(header.path.slice(0, 200))})`, 'a hostile image, or raise the path length limit');
+      throw new SkippedEntryError(`left out of the sandbox: the path resolves (through the image's links) to more than ${this.options.limits.maxPathLength} characters`);
     }
-    const abs = join(this.root, key);
     switch (header.type) {
       case 'directory':
-        if (!(await this.clear(abs, true))) await fs.mkdir(abs, 0o755);
-        await this.chown(abs, header);
+        if (!(await this.clear(rel, true))) await fs.mkdir(await this.paths.path(rel), 0o755);
+        await this.chown(rel, header);
         this.dirModes.set(key, header.mode & 0o7777);
         this.result.directories++;
         break;
       case 'file':
-        await this.writeFile(abs, header, body);
+        await this.writeFile(rel, header, body);
         break;
       case 'symlink': {
         const target = header.linkname ?? '';
-        if (target === '' || target.length > this.options.limits.maxPathLength || target.includes('\u0000')) {
+        if (target === '' || target.length > this.options.limits.maxPathLength || Buffer.byteLength(target) >= PATH_MAX_BYTES || target.includes('\u0000')) {
           this.notice('warning', 'symlink with an empty or overlong target skipped', header.path);
           return;
         }
-        await this.clear(abs, false);
-        await fs.symlink(target, abs);
-        await this.chown(abs, header);
+        await this.clear(rel, false);
+        await fs.symlink(target, await this.paths.path(rel));
+        await this.chown(rel, header);
         this.result.symlinks++;
         break;
       }
       case 'hardlink':
-        if (!(await this.hardlink(abs, key, header))) return;
+        if (!(await this.hardlink(rel, header))) return;
         break;
       default:
         this.notice('warning', 'device node, fifo or other special file skipped', header.path);
@@ -289,7 +353,7 @@ class Extractor {
     this.layerPaths.add(key);
   }
 
-  private async writeFile(abs: string, header: FileHeader, body: AsyncIterable<Buffer>): Promise<void> {
+  private async writeFile(rel: string[], header: FileHeader, body: AsyncIterable<Buffer>): Promise<void> {
     if (this.result.bytes + header.size > this.budget) {
       throw new RootfsError(
         `the image's files need more than the ${this.budget}-byte disk budget (${header.path} is ${header.size} bytes, ${this.result.bytes} written before it)`,
@@ -297,8 +361,8 @@ class Extractor {
       );
     }
     this.result.bytes += header.size;
-    await this.clear(abs, false);
-    const fh = await fs.open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    await this.clear(rel, false);
+    const fh = await fs.open(await this.paths.path(rel), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       let written = 0;
       for await (const chunk of body) {
@@ -320,16 +384,16 @@ class Extractor {
     this.result.files++;
   }
 
-  private async hardlink(abs: string, key: string, header: FileHeader): Promise<boolean> {
+  private async hardlink(rel: string[], header: FileHeader): Promise<boolean> {
     const targetPath = header.linkname ?? '';
     const tparts = targetPath.split('/');
     const tname = tparts.pop()!;
-    const tparent = tname ? await resolveInRoot(this.root, tparts.join('/'), { directory: true }) : null;
-    const tkey = tparent ? [...tparent, tname].join('/') : null;
+    const tparent = tname && !overlongName(tname) ? await this.resolveExisting(tparts.join('/')) : null;
+    const target = tparent ? [...tparent, tname] : null;
     let ok = false;
-    if (tkey !== null && tkey !== key) {
+    if (target !== null && target.join('/') !== rel.join('/')) {
       try {
-        ok = !(await fs.lstat(join(this.root, tkey))).isDirectory();
+        ok = !(await fs.lstat(await this.paths.path(target))).isDirectory();
       } catch (err) {
         if (errno(err) !== 'ENOENT') throw err;
       }
@@ -338,10 +402,20 @@ class Extractor {
       this.notice('warning', `hardlink to ${JSON.stringify(targetPath.slice(0, 200))} skipped: no such file earlier in the image`, header.path);
       return false;
     }
-    await this.clear(abs, false);
-    await fs.link(join(this.root, tkey!), abs);
+    await this.clear(rel, false);
+    await fs.link(await this.paths.path(target!), await this.paths.path(rel));
     this.result.hardlinks++;
     return true;
+  }
+
+  /** An existing directory of the rootfs, resolved; null when there is none (nothing Linux could hold is there either). */
+  private async resolveExisting(dir: string): Promise<string[] | null> {
+    try {
+      return await resolveInRoot(this.paths, dir, { directory: true });
+    } catch (err) {
+      if (err instanceof SkippedEntryError) return null;
+      throw err;
+    }
   }
 
   async whiteout(path: string): Promise<void> {
@@ -352,20 +426,21 @@ class Extractor {
       this.notice('warning', `whiteout of ${JSON.stringify(path.slice(0, 200))} ignored: not a name in the image`, path);
       return;
     }
-    const parent = await resolveInRoot(this.root, parts.join('/'), { directory: true });
+    if (overlongName(name)) return;
+    const parent = await this.resolveExisting(parts.join('/'));
     if (!parent) return;
-    const key = [...parent, name].join('/');
-    if (this.layerPaths.has(key)) return;
-    await fs.rm(join(this.root, key), { recursive: true, force: true });
+    const rel = [...parent, name];
+    if (this.layerPaths.has(rel.join('/'))) return;
+    await this.paths.remove(rel);
     this.dirCache.clear();
   }
 
   async opaqueDir(dir: string): Promise<void> {
     this.count();
-    const parts = await resolveInRoot(this.root, dir, { directory: true });
+    const parts = await this.resolveExisting(dir);
     if (!parts) return;
     try {
-      if (!(await fs.lstat(join(this.root, ...parts))).isDirectory()) return;
+      if (!(await fs.lstat(await this.paths.path(parts))).isDirectory()) return;
     } catch (err) {
       if (errno(err) === 'ENOENT') return;
       throw err;
@@ -376,11 +451,10 @@ class Extractor {
 
   /** Removes everything under `parts` that this layer did not make. */
   private async purge(parts: string[]): Promise<void> {
-    const abs = join(this.root, ...parts);
-    for (const child of await fs.readdir(abs, { withFileTypes: true })) {
-      const ckey = [...parts, child.name].join('/');
-      if (!this.layerPaths.has(ckey)) await fs.rm(join(abs, child.name), { recursive: true, force: true });
-      else if (child.isDirectory()) await this.purge([...parts, child.name]);
+    for (const child of await fs.readdir(await this.paths.path(parts), { withFileTypes: true })) {
+      const cparts = [...parts, child.name];
+      if (!this.layerPaths.has(cparts.join('/'))) await this.paths.remove(cparts);
+      else if (child.isDirectory()) await this.purge(cparts);
     }
   }
 
@@ -394,7 +468,7 @@ class Extractor {
       let ok = slash < 0 || (await isRealDir(key.slice(0, slash)));
       if (ok) {
         try {
-          ok = (await fs.lstat(join(this.root, key))).isDirectory();
+          ok = (await fs.lstat(await this.paths.path(key.split('/')))).isDirectory();
         } catch {
           ok = false;
         }
@@ -404,10 +478,13 @@ class Extractor {
     };
     const keys = [...this.dirModes.keys()].sort((a, b) => b.split('/').length - a.split('/').length);
     for (const key of keys) {
-      if (await isRealDir(key)) await fs.chmod(join(this.root, key), this.dirModes.get(key)!);
+      if (await isRealDir(key)) await fs.chmod(await this.paths.path(key.split('/')), this.dirModes.get(key)!);
     }
     if (this.suppressed > 0) {
       this.result.notices.push({ level: 'warning', message: `${this.suppressed} more rootfs notices were left out` });
+    }
+    if (this.skippedSuppressed > 0) {
+      this.result.skipped.push({ level: 'warning', message: `${this.skippedSuppressed} more entries were left out of the sandbox (Linux cannot hold them)` });
     }
   }
 }
@@ -445,6 +522,10 @@ export async function materialiseRootfs(image: ResolvedImage, dir: string, optio
     try {
       await op();
     } catch (err) {
+      if (err instanceof SkippedEntryError) {
+        x.skip(err.message, path);
+        return;
+      }
       if (err instanceof ImageError) throw err;
       throw new RootfsError(`cannot materialise ${JSON.stringify(path.slice(0, 200))} of layer ${x.layer}: ${(err as Error).message}`);
     }
@@ -458,27 +539,31 @@ export async function materialiseRootfs(image: ResolvedImage, dir: string, optio
     notice: (n) => x.notice(n.level, n.message, n.path),
   };
   const budget = new ExpansionBudget(options.limits);
-  for (const [i, layer] of image.layers.entries()) {
-    // a layer applied again right after itself changes nothing: each entry is written again, each whiteout finds
-    // its target gone, each opaque directory holds only what the layer itself put there
-    const previous = image.layers[i - 1];
-    if (previous && previous.digest === layer.digest && previous.diffId === layer.diffId) continue;
-    x.startLayer(layer.index);
-    const task = progress.task(`rootfs layer ${layer.index + 1}/${image.layers.length}`);
-    const blob = await layer.open();
-    try {
-      await walkLayer(
-        blob,
-        { limits: options.limits, compressedSize: layer.size, expectedDiffId: layer.diffId, imageBudget: budget, onProgress: (n) => task.update(n) },
-        visitor,
-      );
-    } catch (err) {
-      task.finish('failed');
-      blob.destroy();
-      throw err;
+  try {
+    for (const [i, layer] of image.layers.entries()) {
+      // a layer applied again right after itself changes nothing: each entry is written again, each whiteout finds
+      // its target gone, each opaque directory holds only what the layer itself put there
+      const previous = image.layers[i - 1];
+      if (previous && previous.digest === layer.digest && previous.diffId === layer.diffId) continue;
+      x.startLayer(layer.index);
+      const task = progress.task(`rootfs layer ${layer.index + 1}/${image.layers.length}`);
+      const blob = await layer.open();
+      try {
+        await walkLayer(
+          blob,
+          { limits: options.limits, compressedSize: layer.size, expectedDiffId: layer.diffId, imageBudget: budget, onProgress: (n) => task.update(n) },
+          visitor,
+        );
+      } catch (err) {
+        task.finish('failed');
+        blob.destroy();
+        throw err;
+      }
+      task.finish();
     }
-    task.finish();
+    await wrap('', () => x.finish());
+  } finally {
+    await x.paths.reset();
   }
-  await wrap('', () => x.finish());
   return x.result;
 }

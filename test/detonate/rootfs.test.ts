@@ -1,5 +1,6 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ let n = 0;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'detonate-rootfs-'));
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// coreutils' rm: it walks by directory fds, so the deep trees below go too
+afterAll(() => execFileSync('rm', ['-rf', '--one-file-system', work]));
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -63,6 +65,132 @@ function tree(dir: string, prefix = ''): string[] {
 function outsideRootfs(jail: string): string[] {
   return tree(jail).filter((p) => !p.startsWith('rootfs/'));
 }
+
+/*
+ * Deep paths: 16 names of 254 characters make a 4,079-character directory, and its `flag` a 4,084-character path.
+ * The layer walker takes it (under the 4,096 limit), but with the rootfs dir in front it is past PATH_MAX, the
+ * most one syscall takes: nothing here reaches it by its full path, so the checks go down with `cd -P` one name at
+ * a time, as a program in the container would, and list with find (which walks by directory fds).
+ */
+const DEEP_NAMES = Array.from({ length: 16 }, (_, i) => `${String(i).padStart(2, '0')}${'d'.repeat(252)}`);
+const DEEP_DIR = DEEP_NAMES.join('/');
+const DEEP_FILE = `${DEEP_DIR}/flag`;
+
+/** Runs `script` (sh) in `root`/`dir`, reached one name at a time. */
+function inDeepDir(root: string, dir: string, script: string): string {
+  const chain = 'cd -P "$0" || exit 1; for c; do cd -P "$c" || exit 1; done; eval "$SCRIPT"';
+  return execFileSync('sh', ['-c', chain, root, ...dir.split('/').filter(Boolean)], { env: { ...process.env, SCRIPT: script }, encoding: 'utf8' });
+}
+
+/** Every path under `dir`, relative, sorted; links are not followed. */
+function listing(dir: string, maxDepth = 64): string[] {
+  return execFileSync('find', [dir, '-mindepth', '1', '-maxdepth', String(maxDepth), '-printf', '%P\\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+}
+
+describe('materialiseRootfs with paths deeper than one syscall takes', () => {
+  it('materialises a 4,084-character path, with links, modes, whiteouts and opaque dirs that deep', async () => {
+    expect(DEEP_FILE).toHaveLength(4084);
+    const deepUnder = (top: string): string => `${top}/${DEEP_NAMES.slice(1).join('/')}`;
+    const res = await materialise([
+      { entries: [
+        { name: DEEP_FILE, content: 'deep secret\n', mode: 0o755 },
+        { name: `${DEEP_DIR}/link`, type: 'symlink', linkname: 'flag' },
+        { name: `${DEEP_DIR}/hard`, type: 'link', linkname: DEEP_FILE },
+        { name: 'shallow-hard', type: 'link', linkname: DEEP_FILE },
+        { name: `${DEEP_DIR}/ro`, type: 'directory', mode: 0o555 },
+        { name: `${DEEP_DIR}/ro/inner`, content: 'written before its parent became read-only' },
+        { name: `${deepUnder('victim')}/file`, content: 'whited out later' },
+        { name: `${deepUnder('opq')}/file`, content: 'hidden by an opaque dir later' },
+      ] },
+      { entries: [
+        { name: `${DEEP_DIR}/link`, content: 'was a link\n' },
+        { name: `${DEEP_DIR}/later`, content: 'from the second layer\n' },
+        { name: '.wh.victim', content: '' },
+        { name: 'opq/.wh..wh..opq', content: '' },
+        { name: 'opq/new', content: 'n' },
+      ] },
+    ]);
+    expect(res.ok, res.ok ? '' : String(res.error)).toBe(true);
+    if (!res.ok) return;
+    expect(res.r.notices).toEqual([]);
+    expect(Buffer.byteLength(`${res.rootfs}/${DEEP_FILE}`)).toBeGreaterThan(4095);
+    expect(inDeepDir(res.rootfs, DEEP_DIR, 'cat flag link later ro/inner')).toBe('deep secret\nwas a link\nfrom the second layer\nwritten before its parent became read-only');
+    expect(inDeepDir(res.rootfs, DEEP_DIR, 'stat -c "%a %h %F" flag hard link ro')).toBe('755 3 regular file\n755 3 regular file\n644 1 regular file\n555 2 directory\n');
+    expect(statSync(join(res.rootfs, 'shallow-hard')).ino).toBe(Number(inDeepDir(res.rootfs, DEEP_DIR, 'stat -c %i flag')));
+    expect((await readRootfsFile(res.rootfs, DEEP_FILE, 1024))?.toString()).toBe('deep secret\n');
+    expect((await readRootfsFile(res.rootfs, `/${DEEP_DIR}/ro/../link`, 1024))?.toString()).toBe('was a link\n');
+    const all = listing(res.rootfs, 64);
+    expect(all.filter((p) => !p.startsWith(DEEP_NAMES[0]!))).toEqual(['opq', 'opq/new', 'shallow-hard']);
+    expect(all.filter((p) => p.startsWith(`${DEEP_DIR}/`)).map((p) => p.slice(DEEP_DIR.length + 1))).toEqual(['flag', 'hard', 'later', 'link', 'ro', 'ro/inner']);
+  });
+
+  it('leaves out a name longer than 255 bytes, which Linux cannot store, with a notice, and materialises the rest', async () => {
+    const long = 'n'.repeat(256);
+    const wide = '\u00e9'.repeat(128); // 128 characters, 256 bytes
+    const res = await materialise([
+      { entries: [
+        { name: `dir/${long}/f`, content: 'x' },
+        { name: `dir/${wide}`, content: 'x' },
+        { name: 'x', type: 'symlink', linkname: `/${'m'.repeat(300)}` },
+        { name: 'x/y', content: 'through a link to a long name' },
+        { name: 'ok', content: 'kept' },
+      ] },
+      { entries: [{ name: `dir/.wh.${'w'.repeat(300)}`, content: '' }, { name: `${long}/.wh..wh..opq`, content: '' }, { name: 'dir/later', content: 'l' }] },
+    ]);
+    expect(res.ok, res.ok ? '' : String(res.error)).toBe(true);
+    if (!res.ok) return;
+    expect(listing(res.rootfs)).toEqual(['dir', 'dir/later', 'ok', 'x']);
+    expect(readFileSync(join(res.rootfs, 'ok'), 'utf8')).toBe('kept');
+    const leftOut = res.r.notices.filter((x) => /255 bytes/.test(x.message));
+    expect(leftOut.map((x) => x.path).sort()).toEqual([`dir/${long}/f`, `dir/${wide}`, 'x/y'].sort());
+    expect(res.r.skipped.map((x) => x.path).sort()).toEqual([`dir/${long}/f`, `dir/${wide}`, 'x/y'].sort());
+  });
+
+  it('keeps the symlink guards 4,000 characters down: planted links resolve inside the rootfs, never on the host', async () => {
+    // 4,055 characters: with a link and a file name below it, past PATH_MAX behind the rootfs dir
+    const D = `${DEEP_NAMES.slice(0, 15).join('/')}/${'e'.repeat(230)}`;
+    const host = join(work, `host-dir-${randomBytes(4).toString('hex')}`);
+    mkdirSync(host, { mode: 0o755 });
+    writeFileSync(join(host, 'victim'), 'host file\n', { mode: 0o644 });
+    const name = `k${randomBytes(4).toString('hex')}`;
+    const res = await materialise([
+      { entries: [
+        { name: `${D}/a`, type: 'symlink', linkname: '/tmp' },
+        { name: `${D}/u`, type: 'symlink', linkname: '../'.repeat(40) },
+        { name: `${D}/h`, type: 'symlink', linkname: host },
+        { name: `${D}/f`, type: 'symlink', linkname: join(host, 'victim') },
+        { name: `${D}/d`, type: 'directory', mode: 0o700 },
+      ] },
+      { entries: [
+        { name: `${D}/a/${name}`, content: 'through an absolute link' },
+        { name: `${D}/u/${name}`, content: 'through a climbing link' },
+        { name: `${D}/h/${name}`, content: 'through a link to a host dir' },
+        { name: `${D}/f`, content: 'replaces the link, not its target\n' },
+        { name: `${D}/h/.wh.victim`, content: '' },
+        { name: `${D}/h/.wh..wh..opq`, content: '' },
+        { name: `${D}/l`, type: 'link', linkname: '/etc/hostname' },
+        { name: `${D}/d`, type: 'symlink', linkname: host },
+      ] },
+    ]);
+    expect(res.ok, res.ok ? '' : String(res.error)).toBe(true);
+    if (!res.ok) return;
+    expect(Buffer.byteLength(`${res.rootfs}/${D}/a/${name}`)).toBeGreaterThan(4095);
+    expect(readFileSync(join(res.rootfs, 'tmp', name), 'utf8')).toBe('through an absolute link');
+    expect(readFileSync(join(res.rootfs, name), 'utf8')).toBe('through a climbing link');
+    expect(readFileSync(join(res.rootfs, host, name), 'utf8')).toBe('through a link to a host dir');
+    expect(inDeepDir(res.rootfs, D, 'cat f; [ -L d ] && readlink d; ls')).toBe(`replaces the link, not its target\n${host}\na\nd\nf\nh\nu\n`);
+    expect(existsSync(join('/tmp', name))).toBe(false);
+    expect(readdirSync(host)).toEqual(['victim']);
+    expect(readFileSync(join(host, 'victim'), 'utf8')).toBe('host file\n');
+    expect(statSync(host).mode & 0o7777).toBe(0o755);
+    expect(res.r.notices.some((x) => x.path === `${D}/l` && /hardlink/.test(x.message))).toBe(true);
+    expect(listing(res.jail, 1)).toEqual(['outside', 'rootfs']);
+    expect(readdirSync(join(res.jail, 'outside'))).toEqual([]);
+  });
+});
 
 describe('materialiseRootfs with hostile layers', () => {
   it('drops names that climb out, keeps absolute names inside, and writes nothing outside the rootfs', async () => {
@@ -179,7 +307,7 @@ describe('materialiseRootfs with hostile layers', () => {
     expect(existsSync(join(res.rootfs, 'huge'))).toBe(false);
   });
 
-  it('stops at the entry limit and at the path length limit', async () => {
+  it('stops at the entry limit, and leaves out an entry past the path length limit', async () => {
     const many: EntrySpec[] = Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, content: 'x' }));
     const tooMany = await materialise([{ entries: many }], { maxEntries: 10 });
     expect(tooMany.ok).toBe(false);
@@ -190,8 +318,11 @@ describe('materialiseRootfs with hostile layers', () => {
       [{ entries: [{ name: 'l', type: 'symlink', linkname: `/${long}` }] }, { entries: [{ name: `l/${'c'.repeat(10)}`, content: 'x' }] }],
       { limits: { maxPathLength: 64 } },
     );
-    expect(tooLong.ok).toBe(false);
-    if (!tooLong.ok) expect(String(tooLong.error)).toMatch(/resolves to more than 64 characters/);
+    // one entry that resolves too long is left out with a notice; the image still runs
+    expect(tooLong.ok).toBe(true);
+    if (!tooLong.ok) return;
+    expect(tooLong.r.skipped).toEqual([expect.objectContaining({ path: `l/${'c'.repeat(10)}`, message: expect.stringMatching(/left out of the sandbox: the path resolves .* to more than 64 characters/) })]);
+    expect(tree(tooLong.rootfs)).toEqual([...long.split('/').map((_, i, a) => a.slice(0, i + 1).join('/')), 'l']);
     expect(outsideRootfs(tooLong.jail)).toEqual(['outside', 'rootfs']);
   });
 

@@ -13,6 +13,7 @@ import type { ImageConfigFile } from '../image/types.js';
 import { ImageError } from '../image/errors.js';
 import { readRootfsFile } from './rootfs.js';
 import { seccompProfile, type SeccompProfile } from './seccomp.js';
+import { removeTree } from '../util/long-paths.js';
 
 export type SandboxRuntime = 'gvisor' | 'runc';
 
@@ -286,7 +287,7 @@ async function prepareMountPoints(rootfsDir: string, names: string[]): Promise<v
     const path = join(rootfsDir, 'etc', name);
     const st = await fs.lstat(path).catch(() => undefined);
     if (st?.isFile()) continue;
-    if (st) await fs.rm(path, { recursive: true, force: true });
+    if (st) await removeTree(path); // a directory there may be deeper than fs.rm reaches
     await fs.writeFile(path, '', { mode: 0o644, flag: 'wx' });
   }
 }

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import type { ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess } from '../report/model.js';
+import type { ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess, ScanNotice } from '../report/model.js';
 import { createBundle, DEFAULT_ID_MAPPING, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
@@ -27,6 +27,7 @@ import type { SinkholeProcessConfig } from './sinkhole/serve.js';
 import { DEFAULT_RUN_RECORD_DIR, mountsUnder, writeRunRecord } from './stale.js';
 import { TeardownSteps } from './teardown.js';
 import { WritableLayer, WritableLayerError } from './writable.js';
+import { removeTree } from '../util/long-paths.js';
 
 export interface DetonationLimits extends BundleLimits {
   /** Disk budget of the materialised rootfs (all regular files). */
@@ -183,6 +184,8 @@ export interface DetonationResult {
   };
   /** The runtime's complaints, when it said something (bounded). */
   runtimeLog?: string;
+  /** Entries of the image left out of the sandbox's filesystem because Linux cannot hold them (a name over 255 bytes). */
+  notices?: ScanNotice[];
 }
 
 export class DetonationError extends Error {
@@ -497,7 +500,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     await mkdir(traceDir, { mode: 0o700 });
 
     const ownership: RootfsOwnership = runtime.name === 'runc' ? { ...DEFAULT_ID_MAPPING } : { uid: 0, gid: 0, size: 2 ** 32 - 1 };
-    await materialiseRootfs(image, rootfsDir, {
+    const rootfs = await materialiseRootfs(image, rootfsDir, {
       limits: options.imageLimits ?? resolveLimits(),
       diskBudgetBytes: limits.diskBytes,
       ownership,
@@ -628,6 +631,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       network: { sinkAddress: net.sinkAddress, sampleAddress: net.sampleAddress },
       timings: { setupMs: Math.round(setupMs), ...(run.firstExecMs !== undefined ? { firstExecMs: Math.round(run.firstExecMs) } : {}), teardownMs: 0 },
       ...(run.runtimeLog ? { runtimeLog: run.runtimeLog.slice(-4000) } : {}),
+      ...(rootfs.skipped.length > 0 ? { notices: rootfs.skipped } : {}),
     };
   } catch (err) {
     failure = err;
@@ -647,7 +651,8 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     // never recurse into a mount that is still there (the overlay would turn the rm into whiteouts over the image)
     const left = mountsUnder(dir);
     if (left.length > 0) problems.push(`work dir: ${dir} still has mounts (${left.join(', ')}); not removed`);
-    else await step('work dir', () => rm(dir, { recursive: true, force: true, maxRetries: 3 }));
+    // the rootfs may be deeper than one syscall takes, which fs.rm cannot remove
+    else await step('work dir', () => removeTree(dir, { maxRetries: 3 }));
   }
   if (recordFile && problems.length === 0) await step('run record', () => rm(recordFile, { force: true }));
   signals.uninstall();

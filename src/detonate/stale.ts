@@ -18,6 +18,7 @@ import { RuncRuntime } from './runtime/runc.js';
 import { DEFAULT_RUNTIME_STATE_DIR, RUN_ID_PATTERN } from './runtime/runtime.js';
 import { isMountPoint, unmount } from './writable.js';
 import { TeardownSteps } from './teardown.js';
+import { removeTree } from '../util/long-paths.js';
 
 export const DEFAULT_RUN_RECORD_DIR = '/run/detonate/runs';
 
@@ -175,7 +176,7 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
       if (!idOfRunDir(basename(runDir)) || idOfRunDir(basename(runDir)) !== id) problems.push(`run dir ${runDir}: not one of ours`);
       else {
         await step('mounts', () => unmountUnder(runDir));
-        if (mountsUnder(runDir).length === 0) await step('run dir', () => rm(runDir, { recursive: true, force: true, maxRetries: 3 }));
+        if (mountsUnder(runDir).length === 0) await step('run dir', () => removeTree(runDir, { maxRetries: 3 }));
         else problems.push(`run dir ${runDir}: still has mounts`);
       }
     }

@@ -83,6 +83,7 @@ export async function detonateIntoReport(image: ResolvedImage, report: Report, o
     return report;
   }
   report.behavior = behaviorForReport(result);
+  notices.push(...(result.notices ?? []));
   // Paths in findings are relative to the image root, as the static stage writes them.
   const findings = [...(options.rules?.evaluateBehavior(result) ?? []), ...dropped].map((f) => (f.path ? { ...f, path: f.path.replace(/^\/+/, '') } : f));
   report.findings.push(...findings);

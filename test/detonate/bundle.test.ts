@@ -1,4 +1,5 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,6 +227,14 @@ describe('users and groups', () => {
     symlinkSync('/etc/../../../../etc/shadow', join(dir, 'etc/passwd')); // the host's shadow must not be read
     await expect(resolveUser('root', dir)).rejects.toThrow(/not in its \/etc\/passwd/);
     expect(await resolveUser('0', dir)).toMatchObject({ uid: 0, gid: 0, home: '/' });
+  });
+
+  it('replaces a directory tree deeper than one syscall takes where a bound file goes (/etc/hosts)', async () => {
+    const root = rootfs();
+    const names = Array.from({ length: 17 }, (_, i) => `${String(i).padStart(2, '0')}${'h'.repeat(250)}`);
+    execFileSync('sh', ['-c', 'cd -P "$0" && mkdir hosts && cd -P hosts || exit 1; for c; do mkdir "$c" && cd -P "$c" || exit 1; done; echo x > deep', join(root, 'etc'), ...names]);
+    await createBundle(image({ Cmd: ['/bin/true'] }), root, join(work, `bundle${n++}`), baseOptions('gvisor'));
+    expect(lstatSync(join(root, 'etc/hosts')).isFile()).toBe(true);
   });
 
   it('builds argv as Docker does', () => {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 const DIRECT_MAX_BYTES = 3584;
 /** Bytes of names between two anchors (every name is at most 255, so a segment always holds one). */
 const SEGMENT_BYTES = 2048;
-/** Anchors kept open; one path needs at most 8 (4,096 characters of 3-byte UTF-8 is 12 KiB). */
+/** Anchors kept open, least recently used closed first; a rootfs path needs at most 8 (4,096 characters of 3-byte UTF-8). */
 const MAX_ANCHORS = 64;
 const ANCHOR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 /** Errors `removeTree` retries, as `fs.rm`'s maxRetries does (something still letting go of the tree). */

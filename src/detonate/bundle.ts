@@ -19,6 +19,7 @@ export type SandboxRuntime = 'gvisor' | 'runc';
 
 export interface BundleLimits {
   memoryBytes: number;
+  /** The sample's processes and threads at once, under either runtime (see `sandboxPidsLimit` for the host's). */
   pids: number;
   /** CPU cores, fractions allowed (1.5 → quota 150000 per 100000 µs period). */
   cpus: number;
@@ -123,6 +124,24 @@ const MASKED_PATHS = [
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
 ];
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/**
+ * gVisor's own host tasks, which share the run's host cgroup with the sample: the sentry's and the gofer's threads
+ * (about 50) and, under the ptrace platform, a stub process for each of the sample's processes with a thread for each
+ * sentry thread that ran in it (measured on a 2-vCPU host: 9 to 10 host tasks per sample process; a sample's thread
+ * adds none). The sample's own limit is enforced inside the sentry (RLIMIT_NPROC); the host cgroup's limit under
+ * gVisor is `pids × perSampleTask + base`, a backstop that keeps a runaway sandbox off the host's pid space.
+ */
+export const GVISOR_HOST_TASKS: Readonly<{ perSampleTask: number; base: number }> = Object.freeze({ perSampleTask: 16, base: 256 });
+
+/**
+ * The pids limit of the run's host cgroup for the sample's limit `pids`: that limit under runc (the cgroup holds the
+ * sample alone), the backstop for gVisor's own tasks under gVisor (see `GVISOR_HOST_TASKS`).
+ */
+export function sandboxPidsLimit(runtime: SandboxRuntime, pids: number): number {
+  const sample = Math.floor(pids);
+  return runtime === 'gvisor' ? sample * GVISOR_HOST_TASKS.perSampleTask + GVISOR_HOST_TASKS.base : sample;
+}
 
 interface IdEntry {
   name: string;
@@ -413,6 +432,11 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
       rlimits: [
         { type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 },
         { type: 'RLIMIT_CORE', hard: 0, soft: 0 },
+        // gVisor's kernel counts every task of a user against RLIMIT_NPROC (threads too, as the pids controller does)
+        // and holds nothing but the sample, which lacks CAP_SYS_RESOURCE and CAP_SYS_ADMIN to lift it: the sample's
+        // pids limit, exact, while the host cgroup also holds the sandbox's own threads. (Under runc the cgroup is
+        // the sample's alone; RLIMIT_NPROC there would count every run's processes of the shared mapped uid.)
+        ...(runtime === 'gvisor' ? [{ type: 'RLIMIT_NPROC', hard: Math.floor(limits.pids), soft: Math.floor(limits.pids) }] : []),
       ],
       noNewPrivileges: true,
       // the host's OOM killer takes the sample first
@@ -432,7 +456,7 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
         memory: { limit: Math.floor(limits.memoryBytes), swap: Math.floor(limits.memoryBytes) },
-        pids: { limit: Math.floor(limits.pids) },
+        pids: { limit: sandboxPidsLimit(runtime, limits.pids) },
         cpu: { quota: Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US)), period: CPU_PERIOD_US },
       },
       ...(options.cgroupsPath ? { cgroupsPath: options.cgroupsPath } : {}),

@@ -23,6 +23,7 @@ export interface CgroupSample {
 export interface CgroupStats {
   cpu: { seconds: number; peakCores: number };
   memory: { peakBytes: number };
+  /** The sample's processes and threads at once (the task counter's count when one is set). */
   pids: { peak: number };
   /** Processes the kernel's OOM killer killed in the cgroup. */
   oomKills: number;
@@ -38,6 +39,12 @@ export interface RunCgroup {
   readonly layout: 'v1' | 'v2';
   /** Starts sampling every `intervalMs` (default 1000); idempotent. */
   startSampling(intervalMs?: number): void;
+  /**
+   * Counts the sample's tasks with `counter` instead of the cgroup's pids.current, for a runtime whose own threads
+   * share the cgroup (gVisor: its kernel's count of the container's tasks). The counter answers null when it cannot
+   * tell; the last count then stands. `undefined` goes back to the cgroup's count.
+   */
+  countTasksWith(counter: (() => Promise<number | null>) | undefined): void;
   /** Takes one more sample now (also the final one) and returns the totals so far. */
   sample(): Promise<CgroupStats>;
   stats(): CgroupStats;
@@ -149,6 +156,8 @@ class Cgroup implements RunCgroup {
   private pidsLimitHits = 0;
   private removed = false;
   private sampling: Promise<CgroupStats> | undefined;
+  private taskCounter: (() => Promise<number | null>) | undefined;
+  private lastTasks = 0;
 
   constructor(
     readonly path: string,
@@ -198,6 +207,10 @@ class Cgroup implements RunCgroup {
     }
   }
 
+  countTasksWith(counter: (() => Promise<number | null>) | undefined): void {
+    this.taskCounter = counter;
+  }
+
   startSampling(intervalMs = 1000): void {
     if (this.timer || this.removed) return;
     this.timer = setInterval(() => void this.sample(), intervalMs);
@@ -216,11 +229,13 @@ class Cgroup implements RunCgroup {
     let mem: number | null;
     let peak: number | null;
     let pids: number | null;
+    let pidsPeak: number | null;
     if (this.layout === 'v1') {
       cpuNs = await readNumber(this.v1('cpuacct', 'cpuacct.usage')!);
       mem = await readNumber(this.v1('memory', 'memory.usage_in_bytes')!);
       peak = await readNumber(this.v1('memory', 'memory.max_usage_in_bytes')!);
       pids = await readNumber(this.v1('pids', 'pids.current')!);
+      pidsPeak = await readNumber(this.v1('pids', 'pids.peak')!);
       this.oomKills = Math.max(this.oomKills, (await readKeyed(this.v1('memory', 'memory.oom_control')!, 'oom_kill')) ?? 0);
       this.pidsLimitHits = Math.max(this.pidsLimitHits, (await readKeyed(this.v1('pids', 'pids.events')!, 'max')) ?? 0);
     } else {
@@ -229,10 +244,17 @@ class Cgroup implements RunCgroup {
       mem = await readNumber(this.v2('memory.current')!);
       peak = await readNumber(this.v2('memory.peak')!);
       pids = await readNumber(this.v2('pids.current')!);
+      pidsPeak = await readNumber(this.v2('pids.peak')!);
       this.oomKills = Math.max(this.oomKills, (await readKeyed(this.v2('memory.events')!, 'oom_kill')) ?? 0);
       this.pidsLimitHits = Math.max(this.pidsLimitHits, (await readKeyed(this.v2('pids.events')!, 'max')) ?? 0);
     }
     if (cpuNs === null && mem === null && pids === null) return this.stats(); // gone (removed by the runtime)
+    if (this.taskCounter) {
+      // the cgroup's own counts include the runtime's threads: the counter's is the sample's
+      this.lastTasks = (await this.taskCounter().catch(() => null)) ?? this.lastTasks;
+      pids = this.lastTasks;
+      pidsPeak = null;
+    }
     const t = performance.now() - this.started;
     const cpu = (cpuNs ?? this.lastCpu * 1e9) / 1e9;
     const dt = (t - this.lastT) / 1000;
@@ -243,7 +265,8 @@ class Cgroup implements RunCgroup {
       this.lastT = t;
     }
     this.peakMemory = Math.max(this.peakMemory, peak ?? 0, mem ?? 0);
-    this.peakPids = Math.max(this.peakPids, pids ?? 0);
+    // pids.peak (kernels since 6.1) catches a peak between two samples, e.g. a fork bomb's
+    this.peakPids = Math.max(this.peakPids, pids ?? 0, pidsPeak ?? 0);
     this.series.push({ t: Math.round(t), cpuSeconds: cpu, memoryBytes: mem ?? 0, pids: pids ?? 0 });
     if (this.series.length > MAX_SAMPLES) this.series.shift();
     this.totalCpu = Math.max(this.totalCpu, cpu);

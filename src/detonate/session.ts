@@ -16,7 +16,7 @@ import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess, ScanNotice } from '../report/model.js';
-import { createBundle, DEFAULT_ID_MAPPING, type BundleLimits } from './bundle.js';
+import { createBundle, DEFAULT_ID_MAPPING, sandboxPidsLimit, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
 import { materialiseRootfs, readRootfsFile, resolveInRoot, type RootfsOwnership } from './rootfs.js';
@@ -39,6 +39,11 @@ export interface DetonationLimits extends BundleLimits {
   writableBytes: number;
 }
 
+/**
+ * The limits of a run. `pids` is the sample's processes and threads at once under either runtime: runc's cgroup
+ * holds the sample alone; gVisor's kernel enforces it on the sample's tasks, and the host cgroup gets a backstop
+ * for gVisor's own threads on top (`GVISOR_HOST_TASKS` in bundle.ts).
+ */
 export const DEFAULT_DETONATION_LIMITS: Readonly<DetonationLimits> = Object.freeze({
   memoryBytes: 512 * 1024 * 1024,
   pids: 256,
@@ -56,6 +61,11 @@ export interface MonitorFindings {
   /** Connect attempts the tracer saw; the session adds those the sinkhole has no record of. */
   connections?: MonitorConnection[];
   kills?: BehaviorKill[];
+  /**
+   * Forks refused for a task limit (EAGAIN). Under gVisor, whose kernel enforces the sample's pids limit itself,
+   * the only count of them: the host cgroup's counts only the sandbox's own threads.
+   */
+  refusedForks?: number;
 }
 
 export interface MonitorConnection {
@@ -165,7 +175,10 @@ export interface DetonationResult {
   cpu: { seconds: number; peakCores: number };
   memory: { peakBytes: number };
   pids: { peak: number };
-  /** How often the limits bit: processes the OOM killer took, forks the pids limit refused. */
+  /**
+   * How often the limits bit: processes the OOM killer took, forks the pids limit refused (under gVisor the sample's
+   * forks its kernel refused, as the syscall monitor saw them, plus any the host cgroup's backstop refused).
+   */
   limitsHit: { oomKills: number; pidsLimitHits: number; diskFull?: boolean };
   /** Cgroup samples, one a second. */
   series: CgroupSample[];
@@ -521,7 +534,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       throw err;
     }
     checkInterrupted();
-    cgroup = await createRunCgroup(id, limits);
+    cgroup = await createRunCgroup(id, { ...limits, pids: sandboxPidsLimit(runtime.name, limits.pids) });
     net = await createSandboxNetwork({ id });
     checkInterrupted();
 
@@ -608,13 +621,16 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       await options.inspectDropped(droppedFiles.map((f) => ({ path: f.path, hostPath: f.hostPath, size: f.size, mode: f.mode })));
     }
     const files = found.files ?? [];
+    const pidsLimitHits = stats.pidsLimitHits + (runtime.name === 'gvisor' ? (found.refusedForks ?? 0) : 0);
+    // what `classifyKill` says of a run whose forks the cgroup refused, for the forks gVisor's kernel refused
+    const killedBy = run.killedBy ?? (pidsLimitHits > 0 && run.exitCode !== 0 ? 'pids' : undefined);
     const diskFull = (await layer.full()) || files.some((f) => f.error === 'ENOSPC' || f.error === 'EDQUOT');
     result = {
       sandbox: runtime.name,
       durationMs: Math.round(run.durationMs),
       exitCode: run.exitCode,
       timedOut: run.timedOut,
-      ...(run.killedBy ? { killedBy: run.killedBy } : {}),
+      ...(killedBy ? { killedBy } : {}),
       processes: await resolveExecutables(found.processes ?? [], rootfsDir),
       files,
       kills: found.kills ?? [],
@@ -624,7 +640,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       cpu: stats.cpu,
       memory: stats.memory,
       pids: stats.pids,
-      limitsHit: { oomKills: stats.oomKills, pidsLimitHits: stats.pidsLimitHits, ...(diskFull ? { diskFull: true } : {}) },
+      limitsHit: { oomKills: stats.oomKills, pidsLimitHits, ...(diskFull ? { diskFull: true } : {}) },
       series: stats.series,
       output: { stdout: stdout.value(), stderr: stderr.value(), truncated: stdout.truncated || stderr.truncated },
       sinkhole: { events: sinkhole.events, stats: sinkhole.stats },

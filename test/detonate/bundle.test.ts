@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv04Module from 'ajv-draft-04';
-import { createBundle, BundleError, parseIdFile, processArgs, resolveUser, type BundleOptions, type RuntimeSpec } from '../../src/detonate/bundle.js';
+import { createBundle, BundleError, GVISOR_HOST_TASKS, parseIdFile, processArgs, resolveUser, type BundleOptions, type RuntimeSpec } from '../../src/detonate/bundle.js';
 import { DENIED_SYSCALLS } from '../../src/detonate/seccomp.js';
 import type { ImageConfigFile } from '../../src/image/types.js';
 
@@ -98,9 +98,11 @@ describe('createBundle', () => {
     expect(spec.linux.resources).toEqual({
       devices: [{ allow: false, access: 'rwm' }],
       memory: { limit: 536870912, swap: 536870912 },
-      pids: { limit: 256 },
+      // the host cgroup's: room for gVisor's own threads; the sample's 256 are enforced by its kernel (RLIMIT_NPROC)
+      pids: { limit: 256 * GVISOR_HOST_TASKS.perSampleTask + GVISOR_HOST_TASKS.base },
       cpu: { quota: 150000, period: 100000 },
     });
+    expect(spec.process.rlimits).toContainEqual({ type: 'RLIMIT_NPROC', hard: 256, soft: 256 });
     const sys = spec.mounts.find((m) => m.destination === '/sys');
     expect(sys).toMatchObject({ type: 'sysfs', options: expect.arrayContaining(['ro']) as string[] });
     // the bind-mounted files, and a private bundle dir
@@ -128,6 +130,9 @@ describe('createBundle', () => {
     expect(spec.linux.gidMappings).toEqual([{ containerID: 0, hostID: 100000, size: 65536 }]);
     expect(spec.process.user).toEqual({ uid: 0, gid: 0 });
     expect(spec.process.env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=a1b2c3d4e5f6', 'HOME=/root']);
+    // the cgroup holds the sample alone: its limit is the sample's, and no RLIMIT_NPROC (the mapped uid is every run's)
+    expect(spec.linux.resources.pids).toEqual({ limit: 256 });
+    expect(spec.process.rlimits.map((r) => r.type)).not.toContain('RLIMIT_NPROC');
     const tmpfs = spec.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.find((o) => o.startsWith('size='))]);
     expect(tmpfs).toEqual([['/dev', 'size=65536k'], ['/dev/shm', 'size=67108864'], ['/tmp', 'size=67108864'], ['/run', 'size=67108864'], ['/var/tmp', 'size=67108864']]);
     expect(spec.mounts.find((m) => m.destination === '/tmp')!.options).not.toContain('noexec');

@@ -206,6 +206,23 @@ describe('parseStrace on hostile input', () => {
     expect(b.counts.processes).toBe(3000);
   });
 
+  it('counts the forks a task limit refused (EAGAIN), in gVisor\'s log and in strace\'s, without listing them', () => {
+    const gvisor = parseGvisorStrace([
+      'I1207 04:51:52.627732    6296 strace.go:611] [   1:   1] sh X clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|0x11, 0x0, 0x0, 0x5ec690, 0x0) = 19 (0x13) (2.398537ms)',
+      'I1207 04:51:53.041322    6296 strace.go:611] [   1:   1] sh X clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|0x11, 0x0, 0x0, 0x5ec690, 0x0) = 0 (0x0) errno=11 (try again) (15.920507ms)',
+      'I1207 04:51:53.041322    6296 strace.go:611] [   1:   1] sh X clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|0x11, 0x0, 0x0, 0x5ec690, 0x0) = 0 (0x0) errno=12 (cannot allocate memory) (15.920507ms)',
+      'I1207 04:51:53.041322    6296 strace.go:611] [   1:   1] sh X openat(AT_FDCWD /, /tmp/x, O_RDONLY, 0o0) = 0 (0x0) errno=11 (try again) (15.920507ms)',
+    ].join('\n'));
+    expect(gvisor.refusedForks).toBe(1);
+    expect(gvisor.events.filter((e) => e.kind === 'fork')).toHaveLength(1);
+    const strace = parseStrace([
+      '20 10:00:00.1 fork() = -1 EAGAIN (Resource temporarily unavailable)',
+      '20 10:00:00.2 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = -1 EAGAIN (Resource temporarily unavailable)',
+      '20 10:00:00.3 fork() = 21',
+    ].join('\n'));
+    expect(strace.refusedForks).toBe(2);
+  });
+
   it('gives a /proc/self/exe exec the caller\'s program, a fork its parent\'s (never a marker), a refused file run as a script its path', () => {
     const b = normalise(parseStrace([
       '20 10:00:00.0 execve("/bin/sh", ["/bin/sh", "/sample.sh"], 0x0) = 0',

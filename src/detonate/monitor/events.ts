@@ -125,6 +125,8 @@ export interface ParseResult {
   dropped: number;
   /** Lines that looked like neither a syscall nor something we knowingly skip. */
   unparsed: number;
+  /** clone, clone3, fork and vfork calls refused with EAGAIN (a task limit: the pids controller, RLIMIT_NPROC). */
+  refusedForks: number;
 }
 
 /** The syscall list used with `runsc --strace-syscalls=` (runsc 20221219 accepts every name; a wrong name is fatal). */

@@ -5,6 +5,8 @@
 import { callToEvents, type ArgReader, type Call } from './calls.js';
 import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
 
+const FORKS = new Set(['clone', 'clone3', 'fork', 'vfork']);
+
 export abstract class TraceLineParser {
   protected readonly limits: ParseLimits;
   protected readonly args: ArgReader;
@@ -13,6 +15,7 @@ export abstract class TraceLineParser {
   protected lastMs = 0;
   private readonly events: TraceEvent[] = [];
   private dropped = 0;
+  private refusedForks = 0;
   private dayOffset = 0;
 
   constructor(limits: Partial<ParseLimits>, reader: (maxChars: number) => ArgReader) {
@@ -28,7 +31,7 @@ export abstract class TraceLineParser {
 
   end(): ParseResult {
     this.finish();
-    return { events: this.events, dropped: this.dropped, unparsed: this.unparsed };
+    return { events: this.events, dropped: this.dropped, unparsed: this.unparsed, refusedForks: this.refusedForks };
   }
 
   /** A time of day in ms (or null: none on this line) as a monotonic clock: a jump back of over 12 h is the next day. */
@@ -47,6 +50,8 @@ export abstract class TraceLineParser {
   }
 
   protected emitCall(call: Call): void {
+    // counted, not listed: a program that retries a refused fork in a loop would fill the event list
+    if (call.errno === 'EAGAIN' && FORKS.has(call.name)) this.refusedForks += 1;
     this.emit(callToEvents(call, this.args, this.limits));
   }
 }

@@ -118,7 +118,9 @@ export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationM
       if (ctx.runtime === 'gvisor') {
         const parser = new GvisorStraceParser(limits);
         for (const file of await bootLogs(ctx.traceDir)) await streamLines(file, parser, budget, maxLine);
-        return toFindings(normalise(parser.end().events, { start: 'all' }));
+        const parsed = parser.end();
+        // the log holds the sandbox's tasks only: every refused fork is the sample's
+        return { ...toFindings(normalise(parsed.events, { start: 'all' })), refusedForks: parsed.refusedForks };
       }
       const parser = new StraceParser(limits);
       await streamLines(join(ctx.traceDir, STRACE_FILE), parser, budget, maxLine).catch((err: NodeJS.ErrnoException) => {

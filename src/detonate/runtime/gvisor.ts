@@ -120,6 +120,10 @@ export class GvisorRuntime implements Runtime {
       },
     });
     const exited = waitExit(child);
+    // the run's cgroup also holds the sentry's, the gofer's and the ptrace stubs' threads: the sample's tasks are
+    // what gVisor's kernel counts (the sample is gone once runsc has exited)
+    const running = (): boolean => child.exitCode === null && child.signalCode === null;
+    options.cgroup?.countTasksWith(async () => (running() ? this.countTasks(options.id, options.netnsPath) : 0));
 
     // runsc writes the container's state file once `start` has started the sample's first process
     let firstExecMs: number | undefined;
@@ -163,6 +167,18 @@ export class GvisorRuntime implements Runtime {
       ...(firstExecMs !== undefined ? { firstExecMs } : {}),
       ...(runtimeLog ? { runtimeLog: runtimeLog.slice(-4000) } : {}),
     };
+  }
+
+  /** The container's tasks (processes and threads) as gVisor's kernel counts them (`runsc events --stats`); null if unknown. */
+  private async countTasks(id: string, netnsPath: string): Promise<number | null> {
+    const r = await this.manage(id, netnsPath, ['events', '--stats', id], 5000);
+    if (r.code !== 0) return null;
+    try {
+      const current = (JSON.parse(r.stdout) as { data?: { pids?: { current?: unknown } } }).data?.pids?.current;
+      return typeof current === 'number' && Number.isInteger(current) && current >= 0 ? current : null;
+    } catch {
+      return null;
+    }
   }
 
   async cleanup(id: string, options: { netnsPath?: string } = {}): Promise<void> {

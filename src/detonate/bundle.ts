@@ -58,6 +58,11 @@ export interface BundleOptions {
   writableRoot?: boolean;
   /** Host dirs bind-mounted writable (and executable) instead of the tmpfs at their destination (/tmp, /var/tmp, /run). */
   writableDirs?: { destination: string; source: string }[];
+  /**
+   * Where the files bind-mounted on /etc/resolv.conf, /etc/hosts and /etc/hostname are written; default the bundle
+   * dir. A tmpfs of the run's keeps the host's path, disk and disk size out of what the sample reads (mountinfo, df).
+   */
+  filesDir?: string;
 }
 
 export interface Bundle {
@@ -328,6 +333,7 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
   if (options.networkNamespacePath !== undefined && !isAbsolute(options.networkNamespacePath)) {
     throw new BundleError('the network namespace path must be absolute');
   }
+  if (options.filesDir !== undefined && !isAbsolute(options.filesDir)) throw new BundleError('the bundle files directory must be absolute');
   for (const d of options.writableDirs ?? []) {
     if (!posix.isAbsolute(d.destination) || posix.normalize(d.destination) !== d.destination || d.destination === '/' || !isAbsolute(d.source)) {
       throw new BundleError(`invalid writable dir ${JSON.stringify(d).slice(0, 200)}: destination and source must be absolute, normalised paths`);
@@ -361,9 +367,14 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
   if (!dirStat.isDirectory()) throw new BundleError(`bundle directory ${dir} is not a directory`);
   await fs.chmod(dir, 0o700);
   if (mapping) await fs.chown(dir, mapping.uid, mapping.gid);
+  const filesDir = options.filesDir ? resolve(options.filesDir) : dir;
+  if (filesDir !== dir) {
+    await fs.mkdir(filesDir, { recursive: true, mode: 0o755 });
+    if (!(await fs.lstat(filesDir)).isDirectory()) throw new BundleError(`bundle files directory ${filesDir} is not a directory`);
+  }
   const files = { 'resolv.conf': resolvConf, hosts, hostname: `${hostname}\n` };
   for (const [name, text] of Object.entries(files)) {
-    const path = join(dir, name);
+    const path = join(filesDir, name);
     await fs.rm(path, { force: true });
     await fs.writeFile(path, text, { mode: 0o644, flag: 'wx' });
   }
@@ -378,7 +389,7 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
   const fileBind = (name: string) => ({
     destination: `/etc/${name}`,
     type: 'bind',
-    source: join(dir, name),
+    source: join(filesDir, name),
     options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
   });
   const mounts: RuntimeSpec['mounts'] = [

@@ -568,6 +568,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       rootPath: layer.rootPath,
       writableRoot: true,
       writableDirs: layer.binds,
+      filesDir: layer.filesDir,
       ...(options.command ? { command: options.command } : {}),
     });
     const setupMs = performance.now() - setupStarted;

@@ -8,11 +8,14 @@
  * Its /tmp, /var/tmp and /run are gofer-served binds from the tmpfs, so what it drops there is readable here.
  * Whatever the sample wrote stays until `destroy()`, so `collectDropped` can list it after the run.
  * The tmpfs pages count against the memory cgroup of the process that wrote them (the sample, or gVisor's gofer).
+ * The sample reads these mounts in /proc/self/mountinfo and df: they carry the names Docker's do (`tmpfs`,
+ * `overlay`), the overlay's layers are named relative to the run dir, and the files bind-mounted on /etc live
+ * here too (`filesDir`), so no host path, host disk or disk size of the host shows.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, opendir, statfs } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { findExecutable, runBounded } from './network/exec.js';
 import { readHead, withRegularFile } from '../util/regular-file.js';
 
@@ -106,14 +109,17 @@ export class WritableLayer {
   readonly captureDir: string;
   readonly upperDir: string | undefined;
   readonly binds: WritableBind[];
+  /** Where the bundle's /etc files (resolv.conf, hosts, hostname) go: on the tmpfs, not on the host's disk. */
+  readonly filesDir: string;
   /** The container's root path for the bundle. */
   readonly rootPath: string;
   private mounted: string[] = [];
 
   private constructor(private readonly options: WritableLayerOptions) {
-    this.captureDir = join(options.runDir, 'capture');
-    this.upperDir = options.runtime === 'runc' ? join(this.captureDir, 'upper') : undefined;
+    this.captureDir = join(options.runDir, 'layer');
+    this.upperDir = options.runtime === 'runc' ? join(this.captureDir, 'diff') : undefined;
     this.binds = BIND_DIRS.map((b) => ({ destination: b.destination, source: join(this.captureDir, 'binds', b.name) }));
+    this.filesDir = join(this.captureDir, 'etc');
     this.rootPath = options.runtime === 'runc' ? options.mountPoint : options.lowerDir;
   }
 
@@ -142,10 +148,11 @@ export class WritableLayer {
     await mkdir(this.captureDir, { mode: 0o711 });
     const size = Math.floor(sizeBytes);
     const inodes = Math.max(4096, Math.floor(size / 4096));
-    const t = await runBounded(mount, ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=${inodes},mode=0711,nosuid,nodev`, 'detonate-writable', this.captureDir], { timeoutMs: MOUNT_TIMEOUT_MS });
+    const t = await runBounded(mount, ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=${inodes},mode=0711,nosuid,nodev`, 'tmpfs', this.captureDir], { timeoutMs: MOUNT_TIMEOUT_MS });
     if (t.code !== 0) throw new WritableLayerError(`cannot mount the run's tmpfs on ${this.captureDir}: ${t.stderr.trim().slice(0, 300)}`);
     this.mounted.push(this.captureDir);
     await mkdir(join(this.captureDir, 'binds'), { mode: 0o711 });
+    await mkdir(this.filesDir, { mode: 0o755 });
     for (const [i, b] of BIND_DIRS.entries()) {
       const dir = this.binds[i]!.source;
       await mkdir(dir);
@@ -160,8 +167,10 @@ export class WritableLayer {
       // overlayfs's root directory takes the upper dir's owner and mode
       await chown(this.upperDir, root.uid, root.gid);
       await chmod(this.upperDir, root.mode & 0o7777);
-      const opts = `lowerdir=${this.options.lowerDir},upperdir=${this.upperDir},workdir=${work}`;
-      const o = await runBounded(mount, ['-t', 'overlay', '-o', opts, 'detonate-root', this.options.mountPoint], { timeoutMs: MOUNT_TIMEOUT_MS });
+      // overlayfs shows its options as given: paths relative to the run dir (mount's cwd) keep the host's out of sight
+      const runDir = this.options.runDir;
+      const opts = `lowerdir=${relative(runDir, this.options.lowerDir)},upperdir=${relative(runDir, this.upperDir)},workdir=${relative(runDir, work)}`;
+      const o = await runBounded(mount, ['-t', 'overlay', '-o', opts, 'overlay', this.options.mountPoint], { timeoutMs: MOUNT_TIMEOUT_MS, cwd: runDir });
       if (o.code !== 0) throw new WritableLayerError(`cannot mount the overlay root on ${this.options.mountPoint}: ${o.stderr.trim().slice(0, 300)}`);
       this.mounted.push(this.options.mountPoint);
     }

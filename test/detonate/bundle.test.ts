@@ -175,6 +175,20 @@ describe('createBundle', () => {
     expect((await createBundle(image({ Cmd: ['/bin/sh'] }), dir, join(work, `bundle${n++}`), baseOptions('runc'))).spec.root.readonly).toBe(true);
   });
 
+  it('writes the /etc files where asked (the run\'s tmpfs), not into the bundle dir', async () => {
+    const root = rootfs();
+    const bundle = join(work, `bundle${n++}`);
+    const files = join(work, `files${n++}`);
+    const { spec } = await createBundle(image({ Cmd: ['/bin/sh'] }), root, bundle, { ...baseOptions('gvisor'), filesDir: files });
+    for (const name of ['resolv.conf', 'hosts', 'hostname']) {
+      expect(spec.mounts.find((m) => m.destination === `/etc/${name}`)?.source).toBe(join(files, name));
+      expect(lstatSync(join(files, name)).isFile()).toBe(true);
+      expect(() => lstatSync(join(bundle, name))).toThrow();
+    }
+    expect(readFileSync(join(files, 'hostname'), 'utf8')).toBe('a1b2c3d4e5f6\n');
+    await expect(createBundle(image({ Cmd: ['/bin/sh'] }), root, join(work, `bundle${n++}`), { ...baseOptions('gvisor'), filesDir: 'relative' })).rejects.toThrow(/must be absolute/);
+  });
+
   it('refuses a runc bundle whose rootfs is not owned by the mapped root', async () => {
     const root = rootfs();
     await expect(createBundle(image({ Cmd: ['/bin/true'] }), root, join(work, `bundle${n++}`), baseOptions('runc'))).rejects.toThrow(/not by 100000/);

@@ -31,12 +31,12 @@ const wall = netnsWall({
 describe('stale cleanup: pure parts', () => {
   it('finds the mount points under a run dir, deepest first, and nothing beside it', () => {
     const info = [
-      '40 30 0:50 / /work/runs/detonate-a-XyZ123/capture rw - tmpfs detonate-writable rw',
-      '41 30 0:51 / /work/runs/detonate-a-XyZ123/bundle/rootfs rw - overlay detonate-root rw',
+      '40 30 0:50 / /work/runs/detonate-a-XyZ123/layer rw - tmpfs tmpfs rw',
+      '41 30 0:51 / /work/runs/detonate-a-XyZ123/bundle/rootfs rw - overlay overlay rw,lowerdir=rootfs,upperdir=layer/diff,workdir=layer/work',
       '42 30 0:52 / /work/runs/detonate-a-XyZ1234 rw - tmpfs other rw',
       '43 30 0:53 / /work/runs/with\\040space rw - tmpfs other rw',
     ].join('\n');
-    expect(mountsUnder('/work/runs/detonate-a-XyZ123', info)).toEqual(['/work/runs/detonate-a-XyZ123/bundle/rootfs', '/work/runs/detonate-a-XyZ123/capture']);
+    expect(mountsUnder('/work/runs/detonate-a-XyZ123', info)).toEqual(['/work/runs/detonate-a-XyZ123/bundle/rootfs', '/work/runs/detonate-a-XyZ123/layer']);
     expect(mountsUnder('/work/runs/with space', info)).toEqual(['/work/runs/with space']);
   });
 
@@ -113,7 +113,7 @@ wall.describe(() => {
       // the sample has started once its dropped file is in the writable layer
       const started = (): boolean => {
         const dirs = existsSync(runs) ? readdirSync(runs).filter((d) => d.startsWith(`detonate-${id}-`)) : [];
-        return dirs.some((d) => existsSync(join(runs, d, 'capture', 'binds', 'tmp', 'left')));
+        return dirs.some((d) => existsSync(join(runs, d, 'layer', 'binds', 'tmp', 'left')));
       };
       for (let i = 0; i < 300 && !started(); i++) await new Promise((r) => setTimeout(r, 50));
       expect(started(), `${runtime.name}: ${out}`).toBe(true);

@@ -1,3 +1,4 @@
+import { readFileSync, statfsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/detonate/network/exec.js';
@@ -21,14 +22,15 @@ import {
  * Containment, under gVisor and under runc, in the wall (test/support/netns-wall.ts): the sample reaches neither
  * the host's loopback nor any address but the sink, a fork bomb is stopped by the pids limit (the same documented
  * limit under both runtimes, which a sample with 240 processes stays under) and a disk filler by the writable
- * layer's size (ENOSPC, `limitsHit.diskFull`), not by the memory limit.
+ * layer's size (ENOSPC, `limitsHit.diskFull`), not by the memory limit; and what a sample reads to tell a sandbox
+ * from a host (mountinfo, df, meminfo, uname) names neither Detonate, nor the host's paths, nor its disks.
  * Covered elsewhere, not repeated here: the memory bomb stopped by the memory limit and the process that ignores
  * SIGTERM killed at the deadline (session.test.ts, "reports a memory bomb …" and "kills a process that ignores
  * SIGTERM …").
  */
 const busybox = findBusybox();
 const installed = RUNTIME_BINARIES.filter((r) => findExecutable(r.binary) !== undefined);
-const CASES_PER_RUNTIME = 4;
+const CASES_PER_RUNTIME = 5;
 const PIDS_LIMIT = DEFAULT_DETONATION_LIMITS.pids;
 // gVisor's memory for a sample process is about 1 MiB (runc's 0.15): 256 of them need the default budget
 const { memoryBytes: MEMORY } = DEFAULT_DETONATION_LIMITS;
@@ -43,9 +45,19 @@ const wall = netnsWall({
   requires: () => (!busybox ? 'busybox-static not installed (apt-get install busybox-static)' : installed.length === 0 ? 'neither runsc nor runc is installed' : undefined),
 });
 
+/** The host's block devices with a mounted filesystem (`/dev/vda`, `/dev/nvme0n1p1`, …), from its mount table. */
+function hostDevices(): string[] {
+  const devices = new Set<string>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const source = line.split(' - ')[1]?.split(' ')[1];
+    if (source?.startsWith('/dev/') && !/^\/dev\/(pts|shm|mqueue|hugepages)/.test(source)) devices.add(source);
+  }
+  return [...devices];
+}
+
 wall.describe(() => {
   let h: Harness;
-  const images = {} as Record<'escape' | 'forkbomb' | 'diskfill' | 'crowd', ResolvedImage>;
+  const images = {} as Record<'escape' | 'forkbomb' | 'diskfill' | 'crowd' | 'hostinfo', ResolvedImage>;
   // the wall's own namespace plays the host: a loopback service the sample must never reach
   let loopback: Server;
   let loopbackHits = 0;
@@ -63,6 +75,7 @@ wall.describe(() => {
     images.forkbomb = await buildSample(h, busybox!, 'forkbomb', sampleProgram('forkbomb.sh'));
     images.diskfill = await buildSample(h, busybox!, 'diskfill', sampleProgram('diskfill.sh'));
     images.crowd = await buildSample(h, busybox!, 'crowd', sampleProgram('crowd.sh'));
+    images.hostinfo = await buildSample(h, busybox!, 'hostinfo', sampleProgram('hostinfo.sh'));
   });
 
   afterAll(async () => {
@@ -126,6 +139,30 @@ wall.describe(() => {
         expect(r.pids.peak, why(r)).toBeLessThanOrEqual(PIDS_LIMIT);
         expect(r.dropped?.find((d) => d.path === '/tmp/ticks'), why(r)).toBeDefined();
       }, 90_000);
+
+      it('shows the sample neither Detonate, nor host paths, nor host disks', async () => {
+        const memoryBytes = 256 * 1024 * 1024;
+        const r = await detonateSample(h, runtime(), images.hostinfo, { timeoutMs: 8000, limits: { memoryBytes } });
+        shows(`${name} hostinfo`, r);
+        const out = r.output.stdout;
+        console.log(`[hostinfo] ${name}:\n${out}${r.output.stderr}`);
+        expect(out, why(r)).toContain('== end');
+        expect(out, why(r)).toMatch(/== mountinfo\n\d+ \d+ /);
+        const report = JSON.stringify(r);
+        // the size of the disk the work dir is on, as df prints it (1K blocks)
+        const disk = statfsSync(h.work);
+        const hostDiskKb = String(Math.floor((disk.blocks * disk.bsize) / 1024));
+        for (const text of [out, r.output.stderr, report]) {
+          expect(text, why(r)).not.toMatch(new RegExp(`\\b${hostDiskKb}\\b`));
+          expect(text.toLowerCase(), why(r)).not.toContain('detonate');
+          expect(text, why(r)).not.toContain(h.work);
+          for (const device of hostDevices()) expect(text, `${device}: ${why(r)}`).not.toMatch(new RegExp(`(^|[^\\w/])${device.replace(/^\/dev\//, '(/dev/)?')}\\b`));
+        }
+        // the root is an overlay as Docker's is, its layers named relative to nothing of the host's
+        if (name === 'runc') expect(out, why(r)).toMatch(/^\d+ \d+ \S+ \/ \/ \S+ .*- overlay overlay /m);
+        // gVisor's kernel shows the memory limit as the machine's memory
+        if (name === 'gvisor') expect(out, why(r)).toMatch(new RegExp(`^MemTotal: +${memoryBytes / 1024} kB$`, 'm'));
+      }, 40_000);
 
       it('stops a disk filler at the writable layer\'s limit, before the memory limit, and reports it', async () => {
         const r = await detonateSample(h, runtime(), images.diskfill, { timeoutMs: 8000, limits: { writableBytes: WRITABLE_BYTES, memoryBytes: FILLER_MEMORY } });

@@ -45,7 +45,7 @@ const FINDING: KeyOrder = {
 
 const BEHAVIOR: KeyOrder = {
   keys: ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'error', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped',
-    'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'],
+    'trace', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'],
   nested: {
     processes: { keys: ['pid', 'ppid', 'exe', 'argv', 'startMs'] },
     files: { keys: ['op', 'path', 'pid', 'to', 'mode', 'error', 'atMs'] },
@@ -53,6 +53,7 @@ const BEHAVIOR: KeyOrder = {
     connections: { keys: ['proto', 'dst', 'port', 'host', 'firstBytes', 'protocol', 'pid', 'atMs', 'details'] },
     kills: { keys: ['pid', 'target', 'signal', 'targetExe'] },
     dropped: { keys: ['path', 'size', 'mode', 'sha256'] },
+    trace: { keys: ['complete', 'traceBytes', 'omitted', 'notes'], nested: { omitted: { keys: ['processes', 'files', 'connections', 'kills', 'events'] } } },
     cpu: { keys: ['seconds', 'peakCores'] },
     memory: { keys: ['peakBytes'] },
   },

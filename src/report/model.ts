@@ -209,9 +209,25 @@ export interface ObservedConnection {
 }
 
 /**
+ * How complete the syscall record behind `processes`, `files`, `kills` (and the connect attempts in
+ * `connections`) is. The lists are bounded; a sample that floods one kind of record cannot push the rest out, but
+ * what they leave out is counted here, so a reader knows the record is not the whole story.
+ */
+export interface BehaviorTrace {
+  /** false when something below was left out or lost, or no syscall trace was taken. */
+  complete: boolean;
+  /** Bytes of syscall trace read (streamed through a pipe while the sample ran; never stored). */
+  traceBytes: number;
+  /** Records seen but not listed, per list; `events`: calls the monitor could not place. */
+  omitted: { processes: number; files: number; connections: number; kills: number; events: number };
+  /** Why the record is incomplete, a sentence each. */
+  notes: string[];
+}
+
+/**
  * `behavior` of the report contract: what the image did when run in the sandbox. Beyond DESIGN §3 (extensions):
- * `killedBy`, `kills`, `dropped`, `pids`, `limitsHit`, `series`, `output`, `timings`, the `rename` op, failed
- * attempts (`error`), and the ssh/irc/smtp protocols.
+ * `killedBy`, `kills`, `dropped`, `pids`, `limitsHit`, `series`, `output`, `timings`, `trace`, the `rename` op,
+ * failed attempts (`error`), and the ssh/irc/smtp protocols.
  */
 export interface Behavior {
   sandbox: 'gvisor' | 'runc';
@@ -228,6 +244,8 @@ export interface Behavior {
   kills: ObservedKill[];
   /** Files the sample left in its writable layer, as read back before teardown (the static detectors ran on them). */
   dropped?: ObservedDroppedFile[];
+  /** How complete the syscall record is; absent when no syscall monitor ran. */
+  trace?: BehaviorTrace;
   cpu: { seconds: number; peakCores: number };
   memory: { peakBytes: number };
   pids: { peak: number };

@@ -486,6 +486,7 @@ function detonationSection(report: Report, width: number, paint: Paint): string[
     b.limitsHit.diskFull ? 'disk limit' : '',
   ].filter(Boolean);
   if (limits.length > 0) rows.push(['Limits hit', limits.join(', ')]);
+  if (b.trace && !b.trace.complete) rows.push(['Trace', `incomplete: ${b.trace.notes.join('; ')}`]);
   const labelWidth = Math.max(...rows.map(([l]) => l.length));
   const valueWidth = Math.max(10, width - INDENT.length - labelWidth - GAP.length);
   const hanging = ' '.repeat(INDENT.length + labelWidth + GAP.length);

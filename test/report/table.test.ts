@@ -150,6 +150,23 @@ describe('table output', () => {
     expect(lines.join('\n')).not.toContain('\u001b');
   });
 
+  it('says when the behaviour record is incomplete, and why', () => {
+    const report = debianReport();
+    report.behavior = {
+      sandbox: 'runc', durationMs: 7300, exitCode: 0, timedOut: false,
+      processes: [{ pid: 1, ppid: 0, exe: '/bin/sh', argv: ['/bin/sh', '/sample.sh'], startMs: 0 }],
+      files: [], dns: [], connections: [], kills: [],
+      trace: { complete: false, traceBytes: 250_061, omitted: { processes: 51, files: 0, connections: 0, kills: 0, events: 0 }, notes: ['51 of 307 processes are not listed'] },
+      cpu: { seconds: 2, peakCores: 0.4 }, memory: { peakBytes: 3_000_000 }, pids: { peak: 2 },
+      limitsHit: { oomKills: 0, pidsLimitHits: 0 },
+      series: [], output: { stdout: '', stderr: '', truncated: false }, timings: { setupMs: 500, teardownMs: 150 },
+    };
+    const lines = section(renderTable([report], { color: false, width: 120 }), 'Detonation');
+    expect(lines, lines.join('\n')).toContain('  Trace      incomplete: 51 of 307 processes are not listed');
+    report.behavior.trace = { complete: true, traceBytes: 1000, omitted: { processes: 0, files: 0, connections: 0, kills: 0, events: 0 }, notes: [] };
+    expect(section(renderTable([report], { color: false, width: 120 }), 'Detonation').join('\n')).not.toContain('Trace');
+  });
+
   it('says when the image was not detonated, and why', () => {
     expect(renderTable([debianReport()], { color: false })).toContain('Detonation: not run (--static-only)');
     const report = debianReport();

@@ -306,3 +306,69 @@ describe('tool arguments', () => {
     expect(straceArgs('/o')).toEqual(expect.arrayContaining(['-f', '-yy', '--pidns-translation', '-o', '/o']));
   });
 });
+
+describe('a sample that floods its own record', () => {
+  const at = (i: number): string => `10:00:${String(Math.floor(i / 1e6) % 60).padStart(2, '0')}.${String(i % 1e6).padStart(6, '0')}`;
+  const sh = '1 10:00:00.000000 execve("/bin/sh", ["sh", "/sample.sh"], 0x0) = 0';
+
+  it('keeps what comes after 5,000 files and 1,000 programs of noise, and counts what it left out', () => {
+    const lines = [sh];
+    let t = 1;
+    let pid = 100;
+    for (let i = 0; i < 5000; i += 1) lines.push(`1 ${at(t++)} openat(AT_FDCWD</>, "/tmp/junk/f${i}", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3`);
+    for (let i = 0; i < 1000; i += 1, pid += 1) {
+      lines.push(`1 ${at(t++)} fork() = ${pid}`, `${pid} ${at(t++)} execve("/bin/true", ["true", "${i}"], 0x0) = 0`, `${pid} ${at(t++)} +++ exited with 0 +++`);
+    }
+    lines.push(
+      `1 ${at(t++)} openat(AT_FDCWD</>, "/root/.ssh/authorized_keys", O_WRONLY|O_CREAT|O_APPEND, 0666) = 3`,
+      `1 ${at(t++)} openat(AT_FDCWD</>, "/etc/ld.so.preload", O_WRONLY|O_CREAT|O_TRUNC, 0666) = -1 EROFS (Read-only file system)`,
+      `1 ${at(t++)} openat(AT_FDCWD</>, "/tmp/kdevtmpfsi", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3`,
+      `1 ${at(t++)} chmod("/tmp/kdevtmpfsi", 0755) = 0`,
+      `1 ${at(t++)} fork() = ${pid}`,
+      `${pid} ${at(t++)} execve("/tmp/kdevtmpfsi", ["kdevtmpfsi", "--donate-level=1"], 0x0) = 0`,
+    );
+    // and more noise after it: what was listed stays
+    for (let i = 5000; i < 6000; i += 1) lines.push(`1 ${at(t++)} openat(AT_FDCWD</>, "/tmp/junk/f${i}", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3`);
+    const b = normalise(parseStrace(lines.join('\n')).events, { start: 'all' });
+    const ops = b.files.map((f) => `${f.op} ${f.path}${f.error ? ` ${f.error}` : ''}`);
+    expect(ops).toEqual(expect.arrayContaining(['create /root/.ssh/authorized_keys', 'create /etc/ld.so.preload EROFS', 'create /tmp/kdevtmpfsi', 'chmod /tmp/kdevtmpfsi']));
+    expect(b.processes.find((p) => p.exe === '/tmp/kdevtmpfsi')?.argv).toEqual(['kdevtmpfsi', '--donate-level=1']);
+    // the first of the noise is there too, and the latest of the repeated program
+    expect(ops).toContain('create /tmp/junk/f0');
+    expect(b.processes.some((p) => p.argv.join(' ') === 'true 0')).toBe(true);
+    expect(b.processes.some((p) => p.argv.join(' ') === 'true 999')).toBe(true);
+    // bounded, and the totals say what is missing
+    expect(b.files.length).toBeLessThanOrEqual(512 + 64);
+    expect(b.processes).toHaveLength(256);
+    expect(b.counts).toMatchObject({ processes: 1002, files: 6004 });
+    expect(b.omitted).toEqual({ processes: 1002 - 256, files: 6004 - b.files.length, connections: 0, kills: 0 });
+    expect(b.lostEvents).toBe(0);
+  });
+
+  it('keeps a write among a flood of writes in the same directory, and a dropped program among 300 others', () => {
+    const lines = [sh];
+    let t = 1;
+    for (let i = 0; i < 2000; i += 1) lines.push(`1 ${at(t++)} openat(AT_FDCWD</>, "/etc/junk${i}", O_WRONLY|O_CREAT, 0644) = 3`);
+    lines.push(`1 ${at(t++)} openat(AT_FDCWD</>, "/etc/ld.so.preload", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3`);
+    // 300 different programs fill the process list with one record each
+    for (let i = 0; i < 300; i += 1) lines.push(`1 ${at(t++)} fork() = ${1000 + i}`, `${1000 + i} ${at(t++)} execve("/usr/bin/p${i}", ["p${i}"], 0x0) = 0`);
+    lines.push(`1 ${at(t++)} openat(AT_FDCWD</>, "/dev/shm/x", O_WRONLY|O_CREAT, 0755) = 3`, `1 ${at(t++)} execve("/dev/shm/x", ["x"], 0x0) = 0`);
+    const b = normalise(parseStrace(lines.join('\n')).events, { start: 'all' });
+    expect(b.files.some((f) => f.path === '/etc/ld.so.preload')).toBe(true);
+    expect(b.files.some((f) => f.path === '/dev/shm/x' && f.op === 'create')).toBe(true);
+    expect(b.processes.find((p) => p.exe === '/dev/shm/x')).toMatchObject({ pid: 1, argv: ['x'] });
+    expect(b.processes.some((p) => p.exe === '/usr/bin/p0')).toBe(true);
+  });
+
+  it('folds a long trace in bounded memory: a child seen before its fork waits for it, a pid never forked is handled later', () => {
+    const b = normalise(parseStrace([
+      sh,
+      // strace printed the child's exec before its parent's fork returned
+      '7 10:00:00.000002 execve("/bin/cat", ["cat"], 0x0) = 0',
+      '1 10:00:00.000003 fork() = 7',
+      // a pid whose fork the trace never shows
+      '9 10:00:00.000004 execve("/bin/ls", ["ls"], 0x0) = 0',
+    ].join('\n')).events, { start: 'all' });
+    expect(b.processes.map((p) => [p.pid, p.ppid, p.argv[0]])).toEqual([[1, 0, 'sh'], [7, 1, 'cat'], [9, 0, 'ls']]);
+  });
+});

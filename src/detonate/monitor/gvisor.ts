@@ -9,7 +9,7 @@
 import { constants as osConstants } from 'node:os';
 import type { ParseLimits, ParseResult } from './events.js';
 import type { ArgReader, Call, FdInfo, Sockaddr } from './calls.js';
-import { parseLines, TraceLineParser } from './line-parser.js';
+import { parseLines, TraceLineParser, type EventSink } from './line-parser.js';
 import { bounded } from './events.js';
 import { clockMs, parseIntLoose, skipQuoted, unescape } from './text.js';
 
@@ -32,6 +32,8 @@ const ARG_COUNT: Record<string, number> = {
   fchmodat: 3, execve: 3, execveat: 5, write: 3, connect: 3, sendto: 6, kill: 2, tgkill: 3, clone: 5, exit_group: 1,
   socket: 3, fork: 0, vfork: 0,
 };
+/** Calls that do not return when they succeed: gVisor logs their entry only. */
+const NO_RETURN = new Set(['exit_group', 'exit']);
 const TOKEN_START = /^(?:0x[0-9a-f]+|AT_|O_|S_|0o|SIG|CLONE_|SOCK_|AF_|MSG_|IPPROTO|RENAME_|\[|\{|"|-?\d|\.\.\.|\(null\))/;
 
 function skipStructured(s: string, i: number): number {
@@ -136,8 +138,11 @@ export class GvisorStraceParser extends TraceLineParser {
   private record: { tMs: number; msg: string } | undefined;
   private sawInit = false;
 
-  constructor(limits: Partial<ParseLimits> = {}) {
-    super(limits, reader);
+  /** The time of the sandbox's `EXEC:` line: its first process started (epoch ms with the JSON log). */
+  firstExecMs: number | undefined;
+
+  constructor(limits: Partial<ParseLimits> = {}, sink?: EventSink) {
+    super(limits, reader, sink);
   }
 
   push(rawLine: string): void {
@@ -190,6 +195,7 @@ export class GvisorStraceParser extends TraceLineParser {
     if (!this.sawInit && msg.startsWith('EXEC: [')) {
       // The container's first process is started by the sentry, not by an execve the strace sees.
       this.sawInit = true;
+      this.firstExecMs = tMs;
       const argv = msg.slice(7, msg.endsWith(']') ? -1 : undefined).split(' ').filter((a) => a !== '');
       const list = argv.slice(0, this.limits.maxArgv).map((a) => bounded(a, this.limits.maxStringChars));
       this.emit([{ kind: 'exec', pid: 1, tMs, ok: true, exe: list[0] ?? '', argv: list, argvTruncated: argv.length > list.length }]);
@@ -219,6 +225,12 @@ export class GvisorStraceParser extends TraceLineParser {
     };
     const earlier = this.pending.get(tid);
     this.pending.delete(tid);
+    if (!exit && NO_RETURN.has(name)) {
+      // no exit line follows: waiting for one would keep every exited process pending until the end
+      if (earlier) this.emitCall(earlier.call);
+      this.emitCall(call);
+      return;
+    }
     if (!exit) {
       if (earlier) this.emitCall(earlier.call);
       if (this.pending.size >= this.limits.maxPending) {

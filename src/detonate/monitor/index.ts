@@ -1,5 +1,5 @@
 export * from './events.js';
 export { parseStrace, StraceParser } from './strace.js';
 export { parseGvisorStrace, GvisorStraceParser } from './gvisor.js';
-export { normalise } from './normalise.js';
+export { BehaviourFolder, DEFAULT_NORMALISE_LIMITS, normalise } from './normalise.js';
 export type { Behaviour, ConnectionRecord, FileRecord, KillRecord, NormaliseOptions, ProcessRecord } from './normalise.js';

@@ -1,11 +1,14 @@
 /**
- * What the two trace parsers (strace's text, gVisor's debug log) share: the limits, the bounded event list, a clock
- * that survives midnight in time-of-day timestamps, and the end of the parse.
+ * What the two trace parsers (strace's text, gVisor's debug log) share: the limits, where the events go (a sink
+ * that folds them as the trace streams in, or a bounded list), a clock that survives midnight in time-of-day
+ * timestamps, and the end of the parse.
  */
 import { callToEvents, type ArgReader, type Call } from './calls.js';
 import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
 
 const FORKS = new Set(['clone', 'clone3', 'fork', 'vfork']);
+
+export type EventSink = (event: TraceEvent) => void;
 
 export abstract class TraceLineParser {
   protected readonly limits: ParseLimits;
@@ -18,7 +21,8 @@ export abstract class TraceLineParser {
   private refusedForks = 0;
   private dayOffset = 0;
 
-  constructor(limits: Partial<ParseLimits>, reader: (maxChars: number) => ArgReader) {
+  /** Without a `sink` the events are kept (up to `maxEvents`) and returned by `end()`. */
+  constructor(limits: Partial<ParseLimits>, reader: (maxChars: number) => ArgReader, private readonly sink?: EventSink) {
     this.limits = { ...DEFAULT_PARSE_LIMITS, ...limits };
     this.args = reader(this.limits.maxStringChars);
   }
@@ -44,7 +48,8 @@ export abstract class TraceLineParser {
 
   protected emit(events: readonly TraceEvent[]): void {
     for (const e of events) {
-      if (this.events.length < this.limits.maxEvents) this.events.push(e);
+      if (this.sink) this.sink(e);
+      else if (this.events.length < this.limits.maxEvents) this.events.push(e);
       else this.dropped += 1;
     }
   }

@@ -2,8 +2,12 @@
  * Folds a TraceEvent stream into the report's `behavior` lists: the process tree with argv, file changes,
  * connection attempts and kills. Under `strace -f` around runc, everything before the container
  * entrypoint's execve (runc's own setup, `runc init`) and every process outside the entrypoint's tree is
- * dropped. Lists are deduplicated and bounded; `counts` keeps the real totals (a fork bomb stays visible).
+ * dropped. The fold works one event at a time in bounded memory, so a trace of any length can be folded as it is
+ * read. Lists are deduplicated and bounded so that a flood of one kind cannot push the rest out (BoundedList);
+ * `counts` keeps the real totals and `omitted` what the lists left out (a fork bomb stays visible).
  */
+import { randomBytes } from 'node:crypto';
+import { BoundedList } from './bounded-list.js';
 import type { TraceEvent } from './events.js';
 
 export interface ProcessRecord {
@@ -58,6 +62,10 @@ export interface Behaviour {
   kills: KillRecord[];
   /** Totals before the list bounds (deduplicated). */
   counts: { processes: number; files: number; connections: number; kills: number };
+  /** Records of each kind the bounded lists left out (`counts` minus what is listed). */
+  omitted: { processes: number; files: number; connections: number; kills: number };
+  /** Events that could not be placed: a process's calls beyond what is held while they wait for its fork. */
+  lostEvents: number;
 }
 
 export interface NormaliseOptions {
@@ -68,14 +76,29 @@ export interface NormaliseOptions {
    */
   start?: 'runc' | 'all';
   maxProcesses?: number;
+  /** Successful file operations listed (deduplicated by operation, path, new name and mode). */
   maxFiles?: number;
   maxConnections?: number;
   maxKills?: number;
-  /** Failed file attempts kept (deduplicated by operation, path and errno); they count in `maxFiles` too. */
+  /** Failed file attempts listed besides `maxFiles` (deduplicated by operation, path and errno). */
   maxFailedFiles?: number;
+  /**
+   * When a list is full, a newcomer takes the place of a record from the most crowded group (same program, same
+   * directory, same destination, same signal), never of one of the first `keepFirstPerGroup` records of a group.
+   */
+  keepFirstPerGroup?: number;
 }
 
-const DEFAULTS = { maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128, maxFailedFiles: 64 };
+/** The lists' bounds; `NormaliseOptions` says what each is. */
+export const DEFAULT_NORMALISE_LIMITS = Object.freeze({ maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128, maxFailedFiles: 64, keepFirstPerGroup: 4 });
+
+/** Bounds of the folder's own bookkeeping, so that a trace of any length folds in bounded memory. */
+const MAX_TRACKED_PIDS = 65_536;
+/** Pids whose calls wait for the fork that makes them known, and how many events later they are handled anyway. */
+const MAX_WAITING_PIDS = 1024;
+const WAIT_WINDOW_EVENTS = 4096;
+/** Distinct records remembered for deduplication (as hashes); past this, repeats of left-out records count again. */
+const MAX_SEEN_KEYS = 262_144;
 
 /** Failures that say nothing about intent: a missing path (probing, `rm -f`), an O_EXCL race, a retry. */
 const UNINTERESTING_ERRNOS = new Set(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EINTR', 'EAGAIN', 'EBADF', 'EPIPE', 'ENXIO']);
@@ -100,74 +123,287 @@ function boringWrite(path: string): boolean {
     /^\/proc\/self\/fd\/\d+$/.test(path);
 }
 
-export function normalise(events: readonly TraceEvent[], options: NormaliseOptions = {}): Behaviour {
-  const lim = { ...DEFAULTS, ...options };
-  const runc = (options.start ?? (events.some(isRuncInit) ? 'runc' : 'all')) === 'runc';
+/**
+ * The keys of the records seen so far, as 64-bit hashes in a fixed open-addressing table (no allocation per key),
+ * up to `max` keys; past that nothing new is remembered, and a left-out record seen again counts again. The hash
+ * seeds are random per run: a sample cannot make a path it wants hidden collide with one it wrote before.
+ */
+class SeenKeys {
+  private readonly lo: Int32Array;
+  private readonly hi: Int32Array;
+  private readonly mask: number;
+  private size = 0;
+  private readonly seed1: number;
+  private readonly seed2: number;
+  /** The hash of the key `find` last looked for. */
+  private h1 = 0;
+  private h2 = 0;
 
-  let from = 0;
-  let root: number | undefined;
-  if (runc) {
-    const init = events.findIndex(isRuncInit);
-    const entry = events.findIndex((e, i) => i > init && e.kind === 'exec' && e.ok !== false && !isRuncInit(e));
-    if (init < 0 || entry < 0) return empty();
-    from = entry;
-    root = events[entry]!.pid;
+  constructor(private readonly max: number) {
+    let slots = 1024;
+    while (slots < max * 2) slots *= 2;
+    this.lo = new Int32Array(slots);
+    this.hi = new Int32Array(slots);
+    this.mask = slots - 1;
+    const seeds = randomBytes(8);
+    this.seed1 = seeds.readInt32LE(0);
+    this.seed2 = seeds.readInt32LE(4);
   }
 
-  // pid → the process record currently running in it; tid → its process (threads share the record).
-  const current = new Map<number, ProcessRecord>();
-  const tgid = new Map<number, number>();
-  /** Records of forks that have not exec'd (yet). */
-  const forkedOnly = new WeakSet<ProcessRecord>();
-  /** pid → the file its last execve refused with ENOEXEC (not a program, no #! line). */
-  const refusedExec = new Map<number, string>();
-  const processes: ProcessRecord[] = [];
-  let processCount = 0;
-  const files = new Map<string, FileRecord>();
-  const connections = new Map<string, ConnectionRecord>();
-  const kills = new Map<string, KillRecord>();
-  const sockets = new Map<string, 'tcp' | 'udp' | 'raw' | 'other'>();
-  let t0: number | undefined;
+  has(key: string): boolean {
+    return this.find(key) < 0;
+  }
 
-  const owner = (pid: number): number => tgid.get(pid) ?? pid;
-  const inTree = (pid: number): boolean => !runc || current.has(owner(pid)) || owner(pid) === root;
-  const addProcess = (p: ProcessRecord): void => {
-    processCount += 1;
-    current.set(p.pid, p);
-    if (processes.length < lim.maxProcesses) processes.push(p);
-  };
-  let failedFiles = 0;
+  /** true when `key` is new. */
+  add(key: string): boolean {
+    const slot = this.find(key);
+    if (slot < 0) return false;
+    if (this.size < this.max) {
+      this.lo[slot - 1] = this.h1;
+      this.hi[slot - 1] = this.h2;
+      this.size += 1;
+    }
+    return true;
+  }
+
+  /** -1 when `key` is there, else 1 + the free slot it would take. Leaves the key's hash in h1/h2. */
+  private find(key: string): number {
+    let h1 = 0xdeadbeef ^ this.seed1;
+    let h2 = 0x41c6ce57 ^ this.seed2;
+    for (let i = 0; i < key.length; i += 1) {
+      const c = key.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    // 0 in both halves marks a free slot
+    if (h1 === 0 && h2 === 0) h2 = 1;
+    this.h1 = h1;
+    this.h2 = h2;
+    for (let slot = h1 & this.mask; ; slot = (slot + 1) & this.mask) {
+      const a = this.lo[slot]!;
+      const b = this.hi[slot]!;
+      if (a === 0 && b === 0) return slot + 1;
+      if (a === h1 && b === h2) return -1;
+    }
+  }
+}
+
+/** A Map that forgets its oldest entries past `max`. */
+function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  if (!map.has(key) && map.size >= max) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/**
+ * Folds TraceEvents one at a time, as the trace is read, in bounded memory: however long the trace, the lists hold
+ * at most their bounds (a flood of one kind gives up its own slots first, see BoundedList) and the bookkeeping is
+ * bounded too. `end()` gives the Behaviour.
+ */
+export class BehaviourFolder {
+  private readonly lim: Required<Omit<NormaliseOptions, 'start'>>;
+  private readonly runc: boolean;
+  /** runc: waiting for `runc init`, then for the entrypoint's exec; then (and for `all` at once) folding. */
+  private phase: 'init' | 'entry' | 'folding';
+  private root: number | undefined;
+  private t0: number | undefined;
   /** The time of the event being handled, for the records it makes. */
-  let now = 0;
-  const addFile = (f: FileRecord): void => {
+  private now = 0;
+  private pushed = 0;
+  private lost = 0;
+
+  // pid → the process record currently running in it; tid → its process (threads share the record).
+  private readonly current = new Map<number, ProcessRecord>();
+  private readonly tgid = new Map<number, number>();
+  /** Processes whose exit was seen: their pid's next calls belong to a new process, once its fork is seen. */
+  private readonly exited = new Set<number>();
+  /** Records of forks that have not exec'd (yet). */
+  private readonly forkedOnly = new WeakSet<ProcessRecord>();
+  /** pid → the file its last execve refused with ENOEXEC (not a program, no #! line). */
+  private readonly refusedExec = new Map<number, string>();
+  private readonly sockets = new Map<string, 'tcp' | 'udp' | 'raw' | 'other'>();
+  /** Names files were renamed to (a file written during the run may be run under one). */
+  private readonly renamedTo = new SeenKeys(MAX_SEEN_KEYS / 4);
+  private processCount = 0;
+
+  private readonly processes: BoundedList<ProcessRecord>;
+  private readonly files: BoundedList<FileRecord>;
+  private readonly failedFiles: BoundedList<FileRecord>;
+  private readonly connections: BoundedList<ConnectionRecord>;
+  private readonly kills: BoundedList<KillRecord>;
+  private readonly seen = { files: new SeenKeys(MAX_SEEN_KEYS), connections: new SeenKeys(MAX_SEEN_KEYS / 4), kills: new SeenKeys(MAX_SEEN_KEYS / 4) };
+  private readonly distinct = { files: 0, connections: 0, kills: 0 };
+  /** Listed connections by key, to mark a later successful attempt. */
+  private readonly connectionByKey = new Map<string, ConnectionRecord>();
+
+  /** Calls of pids not known yet (strace may print a child's first calls before its parent's clone returns). */
+  private readonly waiting = new Map<number, { since: number; events: TraceEvent[] }>();
+
+  constructor(options: NormaliseOptions & { start: 'runc' | 'all' }) {
+    this.lim = { ...DEFAULT_NORMALISE_LIMITS, ...definedOnly(options) };
+    this.runc = options.start === 'runc';
+    this.phase = this.runc ? 'init' : 'folding';
+    const keepFirst = this.lim.keepFirstPerGroup;
+    this.processes = new BoundedList({ capacity: this.lim.maxProcesses, keepFirst, group: (p) => p.exe });
+    this.files = new BoundedList({ capacity: this.lim.maxFiles, keepFirst, group: (f) => dirOf(f.path) });
+    this.failedFiles = new BoundedList({ capacity: this.lim.maxFailedFiles, keepFirst, group: (f) => dirOf(f.path) });
+    this.connections = new BoundedList({ capacity: this.lim.maxConnections, keepFirst, group: (c) => c.dst });
+    this.kills = new BoundedList({ capacity: this.lim.maxKills, keepFirst, group: (k) => k.signal });
+  }
+
+  push(e: TraceEvent): void {
+    this.pushed += 1;
+    if (this.phase === 'init') {
+      if (isRuncInit(e)) this.phase = 'entry';
+      return;
+    }
+    if (this.phase === 'entry') {
+      if (e.kind !== 'exec' || e.ok === false || isRuncInit(e)) return;
+      this.phase = 'folding';
+      this.root = e.pid;
+    }
+    this.root ??= e.pid;
+    if (this.known(e.pid)) this.handleWithWaiting(e);
+    else this.wait(e);
+    this.releaseStale();
+  }
+
+  end(): Behaviour {
+    // calls whose fork never came: handled as they are, in order
+    for (const pid of [...this.waiting.keys()]) this.release(pid);
+    const files = [...this.files.values(), ...this.failedFiles.values()].sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0));
+    const processes = this.processes.values();
+    const connections = this.connections.values();
+    const kills = this.kills.values();
+    const counts = {
+      processes: this.processCount,
+      files: Math.max(this.distinct.files, files.length),
+      connections: Math.max(this.distinct.connections, connections.length),
+      kills: Math.max(this.distinct.kills, kills.length),
+    };
+    return {
+      processes,
+      files,
+      connections,
+      kills,
+      counts,
+      omitted: {
+        processes: counts.processes - processes.length,
+        files: counts.files - files.length,
+        connections: counts.connections - connections.length,
+        kills: counts.kills - kills.length,
+      },
+      lostEvents: this.lost,
+    };
+  }
+
+  private owner(pid: number): number {
+    return this.tgid.get(pid) ?? pid;
+  }
+
+  private known(pid: number): boolean {
+    if (pid === this.root || this.tgid.has(pid)) return true;
+    return this.current.has(pid) && !this.exited.has(pid);
+  }
+
+  private inTree(pid: number): boolean {
+    return !this.runc || this.current.has(this.owner(pid)) || this.owner(pid) === this.root;
+  }
+
+  private wait(e: TraceEvent): void {
+    let w = this.waiting.get(e.pid);
+    if (!w) {
+      if (this.waiting.size >= MAX_WAITING_PIDS) {
+        const oldest = this.waiting.keys().next();
+        if (!oldest.done) this.release(oldest.value);
+      }
+      w = { since: this.pushed, events: [] };
+      this.waiting.set(e.pid, w);
+    }
+    if (w.events.length < MAX_EARLY_EVENTS) w.events.push(e);
+    else this.lost += 1;
+  }
+
+  /** Handles the calls of `pid` that waited for its fork (now seen, or not coming). */
+  private release(pid: number): void {
+    const w = this.waiting.get(pid);
+    this.waiting.delete(pid);
+    for (const e of w?.events ?? []) this.handleWithWaiting(e);
+  }
+
+  private releaseStale(): void {
+    for (;;) {
+      const first = this.waiting.entries().next();
+      if (first.done || this.pushed - first.value[1].since <= WAIT_WINDOW_EVENTS) return;
+      this.release(first.value[0]);
+    }
+  }
+
+  private handleWithWaiting(e: TraceEvent): void {
+    this.handle(e);
+    if (e.kind === 'fork' && this.waiting.has(e.child)) this.release(e.child);
+  }
+
+  private addProcess(p: ProcessRecord, pin: boolean): void {
+    this.processCount += 1;
+    setBounded(this.current, p.pid, p, MAX_TRACKED_PIDS);
+    this.processes.offer(p, pin);
+  }
+
+  /** Whether `path` was written during the run: running it is what droppers do, so such records are pinned. */
+  private written(path: string): boolean {
+    return this.seen.files.has(`create\0${path}\0\0`) || this.seen.files.has(`write\0${path}\0\0`) || this.renamedTo.has(path);
+  }
+
+  /** A dropped file run as a program: the process and the file's records stay listed. */
+  private pinDropped(exe: string): void {
+    for (const f of this.files.values()) {
+      if (f.path === exe || f.to === exe) this.files.pin(f);
+    }
+  }
+
+  private addFile(f: FileRecord): void {
     const key = `${f.op}\0${f.path}\0${f.to ?? ''}\0${f.mode ?? ''}`;
-    if (!files.has(key)) files.set(key, { ...f, atMs: now });
-  };
+    if (f.op === 'rename' && f.to !== undefined) this.renamedTo.add(f.to);
+    if (!this.seen.files.add(key)) return;
+    this.distinct.files += 1;
+    this.files.offer({ ...f, atMs: this.now });
+  }
+
   /** A failed attempt (ok false), kept when its errno says something and its path is not boring. */
-  const addFailed = (e: { ok?: boolean; errno?: string }, f: FileRecord): void => {
+  private addFailed(e: { ok?: boolean; errno?: string }, f: FileRecord): void {
     if (!e.errno || UNINTERESTING_ERRNOS.has(e.errno) || boringWrite(f.path)) return;
     const key = `!${f.op}\0${f.path}\0${f.to ?? ''}\0${e.errno}`;
-    if (files.has(key) || failedFiles >= lim.maxFailedFiles) return;
-    failedFiles += 1;
-    files.set(key, { ...f, error: e.errno, atMs: now });
-  };
+    if (!this.seen.files.add(key)) return;
+    this.distinct.files += 1;
+    this.failedFiles.offer({ ...f, error: e.errno, atMs: this.now });
+  }
 
-  const handle = (e: TraceEvent): void => {
-    if (!inTree(e.pid)) return;
-    const pid = owner(e.pid);
-    t0 ??= e.tMs;
-    const rel = Math.max(0, Math.round(e.tMs - t0));
-    now = rel;
+  private handle(e: TraceEvent): void {
+    if (!this.inTree(e.pid)) return;
+    const pid = this.owner(e.pid);
+    this.t0 ??= e.tMs;
+    const rel = Math.max(0, Math.round(e.tMs - this.t0));
+    this.now = rel;
     switch (e.kind) {
       case 'exec': {
         if (e.ok === false) {
-          if (e.errno === 'ENOEXEC') refusedExec.set(pid, e.exe);
-          else refusedExec.delete(pid);
+          if (e.errno === 'ENOEXEC') setBounded(this.refusedExec, pid, e.exe, MAX_TRACKED_PIDS);
+          else this.refusedExec.delete(pid);
           break;
         }
-        const refused = refusedExec.get(pid);
-        refusedExec.delete(pid);
-        const existing = current.get(pid);
+        const refused = this.refusedExec.get(pid);
+        this.refusedExec.delete(pid);
+        const existing = this.current.get(pid);
         // A shell whose execve of a file without a #! line failed with ENOEXEC runs the file itself
         // (`ash FILE`, `/bin/sh FILE`): as for a #! script, the program is the file. busybox and other
         // multi-call programs re-execute themselves through /proc/self/exe: the program is the caller's.
@@ -176,36 +412,46 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
           pid, ppid: existing?.ppid ?? 0, exe, argv: e.argv, startMs: rel,
           ...(e.argvTruncated ? { argvTruncated: true } : {}),
         };
+        const dropped = this.written(exe);
+        if (dropped) this.pinDropped(exe);
         // A fork that had not exec'd yet is the same process: it gets its program now.
-        if (existing && forkedOnly.has(existing)) {
-          forkedOnly.delete(existing);
+        if (existing && this.forkedOnly.has(existing)) {
+          this.forkedOnly.delete(existing);
           Object.assign(existing, rec);
+          if (this.processes.has(existing)) {
+            this.processes.regroup(existing);
+            if (dropped) this.processes.pin(existing);
+          } else this.processes.offer(existing, dropped);
         } else {
           if (existing) existing.exitCode = undefined;
-          addProcess(rec);
+          this.exited.delete(pid);
+          this.addProcess(rec, dropped);
         }
         break;
       }
       case 'fork': {
         if (e.thread) {
-          tgid.set(e.child, pid);
+          setBounded(this.tgid, e.child, pid, MAX_TRACKED_PIDS);
           break;
         }
-        const parent = current.get(pid);
-        tgid.delete(e.child);
+        const parent = this.current.get(pid);
+        this.tgid.delete(e.child);
+        this.exited.delete(e.child);
         // until it execs, the child runs its parent's program
         const child: ProcessRecord = { pid: e.child, ppid: pid, exe: parent?.exe ?? '', argv: parent?.argv ?? [], startMs: rel };
-        forkedOnly.add(child);
-        addProcess(child);
+        this.forkedOnly.add(child);
+        this.addProcess(child, false);
         break;
       }
       case 'exit': {
         if (e.pid !== pid) break;
-        const p = current.get(pid);
+        const p = this.current.get(pid);
         if (p && p.exitCode === undefined) {
           p.exitCode = e.code;
           if (e.signal) p.signal = e.signal;
         }
+        if (this.exited.size >= MAX_TRACKED_PIDS) this.exited.clear();
+        this.exited.add(pid);
         break;
       }
       case 'open': {
@@ -213,56 +459,66 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
         const writes = creates || e.flags.some((f) => f === 'O_WRONLY' || f === 'O_RDWR' || f === 'O_TRUNC' || f === 'O_APPEND');
         if (!writes) break;
         const rec: FileRecord = { op: creates ? 'create' : 'write', path: e.path, pid };
-        if (e.ok === false) addFailed(e, rec);
-        else if (!boringWrite(e.path)) addFile(rec);
+        if (e.ok === false) this.addFailed(e, rec);
+        else if (!boringWrite(e.path)) this.addFile(rec);
         break;
       }
       case 'write': {
         if (e.ok === false) {
-          addFailed(e, { op: 'write', path: e.path, pid });
+          this.addFailed(e, { op: 'write', path: e.path, pid });
           break;
         }
         if (boringWrite(e.path)) break;
-        if (files.has(`create\0${e.path}\0\0`)) break;
-        addFile({ op: 'write', path: e.path, pid });
+        if (this.seen.files.has(`create\0${e.path}\0\0`)) break;
+        this.addFile({ op: 'write', path: e.path, pid });
         break;
       }
       case 'unlink': {
         const rec: FileRecord = { op: 'delete', path: e.path, pid };
-        if (e.ok === false) addFailed(e, rec);
-        else addFile(rec);
+        if (e.ok === false) this.addFailed(e, rec);
+        else this.addFile(rec);
         break;
       }
       case 'rename': {
         const rec: FileRecord = { op: 'rename', path: e.from, to: e.to, pid };
-        if (e.ok === false) addFailed(e, rec);
-        else addFile(rec);
+        if (e.ok === false) this.addFailed(e, rec);
+        else this.addFile(rec);
         break;
       }
       case 'chmod': {
         const rec: FileRecord = { op: 'chmod', path: e.path, pid, mode: e.mode };
-        if (e.ok === false) addFailed(e, rec);
-        else addFile(rec);
+        if (e.ok === false) this.addFailed(e, rec);
+        else this.addFile(rec);
         break;
       }
       case 'socket':
-        sockets.set(`${pid}:${e.fd}`, e.proto);
+        setBounded(this.sockets, `${pid}:${e.fd}`, e.proto, MAX_TRACKED_PIDS);
         break;
       case 'connect': {
         if (e.family !== 'inet' && e.family !== 'inet6' && e.family !== 'unix') break;
-        const known = e.proto ?? sockets.get(`${pid}:${e.fd}`);
+        const known = e.proto ?? this.sockets.get(`${pid}:${e.fd}`);
         const proto = e.family === 'unix' ? 'unix' : known === 'udp' || (known === undefined && e.via === 'sendto') ? 'udp' : 'tcp';
         const key = `${proto}\0${e.address}\0${e.port ?? ''}`;
-        const seen = connections.get(key);
-        if (!seen) connections.set(key, { proto, dst: e.address, port: e.port, pid, atMs: rel, ...(e.ok === undefined ? {} : { ok: e.ok }) });
-        else if (e.ok === true) seen.ok = true;
+        if (!this.seen.connections.add(key)) {
+          const listed = this.connectionByKey.get(key);
+          if (listed && e.ok === true) listed.ok = true;
+          break;
+        }
+        this.distinct.connections += 1;
+        const rec: ConnectionRecord = { proto, dst: e.address, port: e.port, pid, atMs: rel, ...(e.ok === undefined ? {} : { ok: e.ok }) };
+        if (this.connections.offer(rec)) {
+          if (this.connectionByKey.size >= this.lim.maxConnections * 2) {
+            for (const [k, c] of this.connectionByKey) if (!this.connections.has(c)) this.connectionByKey.delete(k);
+          }
+          this.connectionByKey.set(key, rec);
+        }
         break;
       }
       case 'kill': {
-        const target = current.get(e.target);
-        const key = `${pid}\0${e.target}\0${e.signal}`;
-        if (kills.has(key)) break;
-        kills.set(key, {
+        const target = this.current.get(e.target);
+        if (!this.seen.kills.add(`${pid}\0${e.target}\0${e.signal}`)) break;
+        this.distinct.kills += 1;
+        this.kills.offer({
           pid, target: e.target, signal: e.signal,
           ...(target?.exe ? { targetExe: target.exe } : {}),
           ...(e.ok === undefined ? {} : { ok: e.ok }),
@@ -270,42 +526,16 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
         break;
       }
     }
-  };
-
-  // strace -f may print a new child's first calls (even its execve) before the parent's clone() returns: those
-  // calls wait until the fork that makes the child part of the tree has been seen.
-  const forkIndex = new Map<number, number>();
-  for (let i = from; i < events.length; i += 1) {
-    const e = events[i]!;
-    if (e.kind === 'fork' && !forkIndex.has(e.child)) forkIndex.set(e.child, i);
   }
-  const early = new Map<number, TraceEvent[]>();
-  for (let i = from; i < events.length; i += 1) {
-    const e = events[i]!;
-    const forkedAt = forkIndex.get(e.pid);
-    if (forkedAt !== undefined && forkedAt > i) {
-      const waiting = early.get(e.pid) ?? [];
-      if (waiting.length < MAX_EARLY_EVENTS) waiting.push(e);
-      early.set(e.pid, waiting);
-      continue;
-    }
-    handle(e);
-    if (e.kind === 'fork') {
-      const waiting = early.get(e.child);
-      early.delete(e.child);
-      for (const w of waiting ?? []) handle(w);
-    }
-  }
-
-  return {
-    processes,
-    files: [...files.values()].slice(0, lim.maxFiles),
-    connections: [...connections.values()].slice(0, lim.maxConnections),
-    kills: [...kills.values()].slice(0, lim.maxKills),
-    counts: { processes: processCount, files: files.size, connections: connections.size, kills: kills.size },
-  };
 }
 
-function empty(): Behaviour {
-  return { processes: [], files: [], connections: [], kills: [], counts: { processes: 0, files: 0, connections: 0, kills: 0 } };
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Folds a whole event list (a trace read into memory); `start` defaults to `runc` when a `runc init` exec is there. */
+export function normalise(events: readonly TraceEvent[], options: NormaliseOptions = {}): Behaviour {
+  const folder = new BehaviourFolder({ ...options, start: options.start ?? (events.some(isRuncInit) ? 'runc' : 'all') });
+  for (const e of events) folder.push(e);
+  return folder.end();
 }

@@ -4,7 +4,7 @@
  */
 import type { ParseLimits, ParseResult } from './events.js';
 import type { ArgReader, Call, FdInfo, Sockaddr } from './calls.js';
-import { parseLines, TraceLineParser } from './line-parser.js';
+import { parseLines, TraceLineParser, type EventSink } from './line-parser.js';
 import { clockMs, firstQuoted, parseIntLoose, skipQuoted, splitTopLevel, unescape } from './text.js';
 
 const LINE = /^(?:\[pid\s+)?(\d+)\]?\s+(?:(\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+)?(.*)$/s;
@@ -89,8 +89,8 @@ const reader = (maxChars: number): ArgReader => ({
 export class StraceParser extends TraceLineParser {
   private readonly pending = new Map<number, Pending>();
 
-  constructor(limits: Partial<ParseLimits> = {}) {
-    super(limits, reader);
+  constructor(limits: Partial<ParseLimits> = {}, sink?: EventSink) {
+    super(limits, reader, sink);
   }
 
   push(rawLine: string): void {
@@ -143,8 +143,12 @@ export class StraceParser extends TraceLineParser {
       const earlier = this.pending.get(pid);
       if (earlier) this.call(pid, earlier.tMs, earlier.text, false);
       if (this.pending.size >= this.limits.maxPending) {
-        const oldest = this.pending.keys().next().value;
-        if (oldest !== undefined) this.pending.delete(oldest);
+        // the oldest is given up waiting for its result: what its entry half says is kept
+        const [oldest, p] = this.pending.entries().next().value ?? [];
+        if (oldest !== undefined && p) {
+          this.pending.delete(oldest);
+          this.call(oldest, p.tMs, p.text, false);
+        }
       }
       this.pending.set(pid, { name, text: unfinished[1]! + ' ', tMs });
       return;

@@ -15,7 +15,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import type { ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess, ScanNotice } from '../report/model.js';
+import type {
+  BehaviorTrace, ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess, ScanNotice,
+} from '../report/model.js';
 import { createBundle, DEFAULT_ID_MAPPING, sandboxPidsLimit, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
@@ -66,6 +68,10 @@ export interface MonitorFindings {
    * the only count of them: the host cgroup's counts only the sandbox's own threads.
    */
   refusedForks?: number;
+  /** How complete the record is: what the bounded lists left out, and why. */
+  trace?: BehaviorTrace;
+  /** When the container's first process started, as the trace tells (epoch ms), for runs the runtime did not time. */
+  firstExecEpochMs?: number;
 }
 
 export interface MonitorConnection {
@@ -99,10 +105,14 @@ export interface MonitorRuntimeRequest {
   wrapper?: string[];
 }
 
-/** The hook the syscall monitor plugs into: `prepare` before the run, `collect` after it, before teardown. */
+/**
+ * The hook the syscall monitor plugs into: `prepare` before the run, `collect` after it, before teardown; `dispose`
+ * in the teardown, whether or not `collect` ran (it lets go of whatever `prepare` opened).
+ */
 export interface DetonationMonitor {
   prepare?(context: MonitorContext): Promise<MonitorRuntimeRequest | void> | MonitorRuntimeRequest | void;
   collect?(context: MonitorContext): Promise<MonitorFindings | void> | MonitorFindings | void;
+  dispose?(context: MonitorContext): Promise<void> | void;
 }
 
 export interface DetonateOptions {
@@ -139,6 +149,7 @@ export type BehaviorProcess = ObservedProcess;
 export type BehaviorFile = ObservedFileOp;
 export type BehaviorDns = ObservedDnsQuery;
 export type BehaviorKill = ObservedKill;
+export type { BehaviorTrace };
 export type DroppedRecord = ObservedDroppedFile;
 export type BehaviorConnection = Omit<ObservedConnection, 'details'> & {
   /** What the sinkhole drew out of the conversation (HTTP requests, TLS SNI, stratum login, banners). */
@@ -172,6 +183,8 @@ export interface DetonationResult {
    * executables and scripts first). Absent when the run failed before they could be listed.
    */
   dropped?: DroppedRecord[];
+  /** How complete the syscall record is (what the bounded lists left out); absent when no monitor ran. */
+  trace?: BehaviorTrace;
   cpu: { seconds: number; peakCores: number };
   memory: { peakBytes: number };
   pids: { peak: number };
@@ -480,6 +493,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
   let net: SandboxNetwork | undefined;
   let sinkhole: SinkholeProcess | undefined;
   let runtimeStarted = false;
+  let monitorContext: MonitorContext | undefined;
   let interrupted = false;
   const signals = interruptHandlers(() => {
     interrupted = true;
@@ -578,6 +592,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const seconds = Math.max(1, Math.round(timeoutMs / 1000));
     const runTask = progress.task(`detonation: running under ${runtime.name} (up to ${seconds} s)`, seconds);
     const context: MonitorContext = { runtime: runtime.name, id, traceDir, bundleDir, startedAt: performance.now() };
+    monitorContext = context;
     const request = (await monitor?.prepare?.(context)) ?? {};
     const stdout = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
     const stderr = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
@@ -613,8 +628,9 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     checkInterrupted();
     await sinkhole.stop();
     const found = (await monitor?.collect?.(context)) ?? {};
+    const firstExecMs = run.firstExecMs ?? (found.firstExecEpochMs !== undefined ? Math.max(0, found.firstExecEpochMs - startedEpochMs) : undefined);
     // the sinkhole's clock is the wall clock; the monitor's counts from the sample's first exec
-    const fromSinkhole = behaviorFromSinkhole(sinkhole.events, net.sinkAddress, startedEpochMs + (run.firstExecMs ?? 0));
+    const fromSinkhole = behaviorFromSinkhole(sinkhole.events, net.sinkAddress, startedEpochMs + (firstExecMs ?? 0));
     const dns = fromSinkhole.dns;
     const connections = mergeConnections(fromSinkhole.connections, found.connections ?? [], net.sinkAddress);
     const droppedFiles = await layer.collectDropped();
@@ -636,6 +652,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       files,
       kills: found.kills ?? [],
       dropped: droppedFiles.map((f) => ({ path: f.path, size: f.size, mode: f.mode, sha256: f.sha256 })),
+      ...(found.trace ? { trace: found.trace } : {}),
       dns,
       connections,
       cpu: stats.cpu,
@@ -646,7 +663,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       output: { stdout: stdout.value(), stderr: stderr.value(), truncated: stdout.truncated || stderr.truncated },
       sinkhole: { events: sinkhole.events, stats: sinkhole.stats },
       network: { sinkAddress: net.sinkAddress, sampleAddress: net.sampleAddress },
-      timings: { setupMs: Math.round(setupMs), ...(run.firstExecMs !== undefined ? { firstExecMs: Math.round(run.firstExecMs) } : {}), teardownMs: 0 },
+      timings: { setupMs: Math.round(setupMs), ...(firstExecMs !== undefined ? { firstExecMs: Math.round(firstExecMs) } : {}), teardownMs: 0 },
       ...(run.runtimeLog ? { runtimeLog: run.runtimeLog.slice(-4000) } : {}),
       ...(rootfs.skipped.length > 0 ? { notices: rootfs.skipped } : {}),
     };
@@ -659,6 +676,10 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
   const problems = teardown.problems;
   const step = teardown.step.bind(teardown);
   await step('runtime', () => runtime.cleanup(id, net ? { netnsPath: net.samplePath } : {}));
+  if (monitorContext && monitor?.dispose) {
+    const context = monitorContext;
+    await step('monitor', async () => monitor.dispose?.(context));
+  }
   if (sinkhole) await step('sinkhole', () => sinkhole.stop());
   if (cgroup) await step('cgroup', () => cgroup.remove());
   if (net) await step('network', () => net.destroy());

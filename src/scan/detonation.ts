@@ -84,6 +84,9 @@ export async function detonateIntoReport(image: ResolvedImage, report: Report, o
   }
   report.behavior = behaviorForReport(result);
   notices.push(...(result.notices ?? []));
+  if (result.trace && !result.trace.complete) {
+    notices.push({ level: 'warning', message: `the behaviour record is incomplete: ${result.trace.notes.join('; ')}` });
+  }
   // Paths in findings are relative to the image root, as the static stage writes them.
   const findings = [...(options.rules?.evaluateBehavior(result) ?? []), ...dropped].map((f) => (f.path ? { ...f, path: f.path.replace(/^\/+/, '') } : f));
   report.findings.push(...findings);
@@ -149,6 +152,7 @@ export function behaviorForReport(r: DetonationResult): Behavior {
     }),
     kills: (r.kills ?? []).map((k) => ({ pid: k.pid, target: k.target, signal: k.signal, ...(k.targetExe ? { targetExe: k.targetExe } : {}) })),
     ...(r.dropped ? { dropped: r.dropped.map((d) => ({ path: d.path, size: d.size, mode: d.mode, sha256: d.sha256 })) } : {}),
+    ...(r.trace ? { trace: { complete: r.trace.complete, traceBytes: r.trace.traceBytes, omitted: { ...r.trace.omitted }, notes: [...r.trace.notes] } } : {}),
     cpu: r.cpu,
     memory: r.memory,
     pids: r.pids,

@@ -178,7 +178,7 @@ wall.describe(() => {
         expect(r.limitsHit.diskFull, why(r)).toBe(true);
         expect(r.limitsHit.oomKills, why(r)).toBe(0);
         expect(r.killedBy, why(r)).toBeUndefined();
-        expect(r.files, why(r)).toContainEqual(expect.objectContaining({ op: 'write', path: '/tmp/fill', error: 'ENOSPC' }));
+        // (dd's failed write is not in the files: write() is not traced, a flood of it would bury the rest)
         // what the filler left is listed (bounded), for the static detectors
         expect(r.dropped?.find((d) => d.path === '/tmp/fill')?.size, why(r)).toBe(size);
       }, 40_000);

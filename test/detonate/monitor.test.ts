@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   normalise, parseGvisorStrace, parseStrace, straceArgs, gvisorStraceFlags, type Behaviour,
 } from '../../src/detonate/monitor/index.js';
+import { STRACE_FIFO, syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
 
 const fixture = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`../../src/detonate/monitor/testdata/${name}`, import.meta.url)), 'utf8');
@@ -301,9 +304,14 @@ describe('parseGvisorStrace on hostile input', () => {
 
 describe('tool arguments', () => {
   it('asks runsc for JSON logs and the validated syscall list, strace for fd paths and pid translation', () => {
-    expect(gvisorStraceFlags('/x')).toContain('--debug-log=/x/');
-    expect(gvisorStraceFlags('/x').find((f) => f.startsWith('--strace-syscalls='))).toMatch(/execve,.*connect/);
-    expect(straceArgs('/o')).toEqual(expect.arrayContaining(['-f', '-yy', '--pidns-translation', '-o', '/o']));
+    // the sandbox's own log (`boot`) gets a fixed name: the monitor reads it from a FIFO of that name
+    expect(gvisorStraceFlags('/x/')).toContain('--debug-log=/x/runsc.%COMMAND%.log');
+    const syscalls = gvisorStraceFlags('/x').find((f) => f.startsWith('--strace-syscalls='));
+    expect(syscalls).toMatch(/execve,.*connect/);
+    expect(straceArgs('/o')).toEqual(expect.arrayContaining(['-f', '--seccomp-bpf', '-yy', '--pidns-translation', '-o', '/o']));
+    // the noise a sample can make at will is not traced: a file opened for writing is recorded at its open
+    expect(syscalls!.split(/[=,]/)).not.toContain('write');
+    expect(straceArgs('/o').find((a) => a.startsWith('trace='))!.split(/[=,]/)).not.toContain('write');
   });
 });
 
@@ -370,5 +378,27 @@ describe('a sample that floods its own record', () => {
       '9 10:00:00.000004 execve("/bin/ls", ["ls"], 0x0) = 0',
     ].join('\n')).events, { start: 'all' });
     expect(b.processes.map((p) => [p.pid, p.ppid, p.argv[0]])).toEqual([[1, 0, 'sh'], [7, 1, 'cat'], [9, 0, 'ls']]);
+  });
+});
+
+describe('the syscall monitor', () => {
+  it('says so when the tracer does not close the trace after the run, and reads what it got', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'detonate-monitor-'));
+    const monitor = syscallMonitor({ strace: '/usr/bin/strace', drainTimeoutMs: 300 });
+    const ctx = { id: 'late', traceDir: dir, bundleDir: dir, startedAt: 0, runtime: 'runc' as const };
+    let writer: number | undefined;
+    try {
+      await monitor.prepare!(ctx);
+      // a tracer that lingers: its end of the FIFO stays open
+      writer = openSync(join(dir, STRACE_FIFO), 'w');
+      writeSync(writer, `${fixture('runc-strace.txt').replaceAll('["runc", "init"]', '["/usr/sbin/runc", "init"]')}\n`);
+      const found = (await monitor.collect!(ctx))!;
+      expect(found.processes!.some((p) => p.exe === '/tmp/x')).toBe(true);
+      expect(found.trace).toMatchObject({ complete: false, notes: [expect.stringMatching(/had not closed the trace/)] });
+    } finally {
+      if (writer !== undefined) closeSync(writer);
+      await monitor.dispose!(ctx);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

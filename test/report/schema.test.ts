@@ -47,6 +47,10 @@ function minerRun(): DetonationResult {
     ],
     kills: [{ pid: 7, target: 9, signal: 'SIGKILL', targetExe: '/tmp/rival' }, { pid: 7, target: 1, signal: 'SIGTERM' }],
     dropped: [{ path: '/tmp/kdevtmpfsi', size: 6_200_000, mode: 0o755, sha256: hex('9e') }],
+    trace: {
+      complete: false, traceBytes: 2_847_738, omitted: { processes: 51, files: 492, connections: 0, kills: 0, events: 0 },
+      notes: ['51 of 307 processes are not listed', '492 of 1,004 file operations are not listed'],
+    },
     cpu: { seconds: 15.9, peakCores: 1.98 },
     memory: { peakBytes: 312_000_000 },
     pids: { peak: 4 },
@@ -356,7 +360,7 @@ describe('the schema and model.ts stay in step', () => {
     const fileOps = behavior.files.map((f) => Object.keys(f)).flat();
     expect(new Set(fileOps)).toEqual(new Set<keyof ObservedFileOp>(['op', 'path', 'pid', 'to', 'mode', 'error']));
     expect(Object.keys(behavior).sort()).toEqual(
-      ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'].sort(),
+      ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped', 'trace', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'].sort(),
     );
     expectValidReport(report);
   });

@@ -2,12 +2,13 @@
  * The shipped rules on what the real monitor makes of the real captures in src/detonate/monitor/testdata (the
  * script detonate.sh.txt run under runc + strace and under gVisor).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
+import { GVISOR_BOOT_FIFO, STRACE_FIFO, syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
 import type { MonitorFindings } from '../../src/detonate/session.js';
 import { loadVerdictRules } from '../../src/verdict/index.js';
 import { detonation } from './behavior.js';
@@ -20,10 +21,11 @@ async function captured(runtime: 'runc' | 'gvisor'): Promise<MonitorFindings> {
     const ctx = { id: 'v1', traceDir: dir, bundleDir: dir, startedAt: 0, runtime };
     const monitor = syscallMonitor({ strace: '/usr/bin/strace' });
     await monitor.prepare!(ctx);
+    // the tracer's output, into the FIFO the monitor reads
     if (runtime === 'runc') {
-      writeFileSync(join(dir, 'strace.txt'), readFileSync(join(testdata, 'runc-strace.txt'), 'utf8').replaceAll('["runc", "init"]', '["/usr/sbin/runc", "init"]'));
+      await writeFile(join(dir, STRACE_FIFO), readFileSync(join(testdata, 'runc-strace.txt'), 'utf8').replaceAll('["runc", "init"]', '["/usr/sbin/runc", "init"]'));
     } else {
-      writeFileSync(join(dir, 'runsc.log.20261130-153600.000000.boot.txt'), readFileSync(join(testdata, 'gvisor-boot.json.log')));
+      await writeFile(join(dir, GVISOR_BOOT_FIFO), readFileSync(join(testdata, 'gvisor-boot.json.log')));
     }
     return (await monitor.collect!(ctx)) ?? {};
   } finally {

@@ -105,7 +105,7 @@ export interface ParseLimits {
   /** Longest decoded string (path, argv element). */
   maxStringChars: number;
   maxArgv: number;
-  /** Events beyond this are counted in `dropped`, not kept. */
+  /** Events beyond this are counted in `dropped`, not kept (when the parser keeps them; a sink gets them all). */
   maxEvents: number;
   /** Calls left `<unfinished ...>` at once (threads); beyond this the oldest is forgotten. */
   maxPending: number;
@@ -121,7 +121,7 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = {
 
 export interface ParseResult {
   events: TraceEvent[];
-  /** Events not kept because of `maxEvents`. */
+  /** Events not kept because of `maxEvents` (only when the parser keeps them, not when it streams them to a sink). */
   dropped: number;
   /** Lines that looked like neither a syscall nor something we knowingly skip. */
   unparsed: number;
@@ -129,28 +129,38 @@ export interface ParseResult {
   refusedForks: number;
 }
 
-/** The syscall list used with `runsc --strace-syscalls=` (runsc 20221219 accepts every name; a wrong name is fatal). */
+/**
+ * The syscalls both tracers watch (`runsc --strace-syscalls=`; runsc 20221219 accepts every name, a wrong name is
+ * fatal): what `callToEvents` turns into events, nothing more. `write` is not among them: a file opened for
+ * writing is recorded at its open, and a sample's flood of writes would otherwise bury everything after it.
+ */
 export const GVISOR_STRACE_SYSCALLS = [
   'execve', 'execveat', 'clone', 'fork', 'vfork', 'exit_group', 'openat', 'open', 'creat', 'unlink', 'unlinkat',
   'rename', 'renameat', 'renameat2', 'chmod', 'fchmod', 'fchmodat', 'socket', 'connect', 'sendto', 'kill', 'tgkill',
-  'write',
 ] as const;
 
-/** `strace` arguments (before the traced command) that produce what `parseStrace` reads best. */
+/**
+ * `strace` arguments (before the traced command) that produce what `parseStrace` reads best. `--seccomp-bpf`
+ * stops the tracees only at the traced calls, so the others (reads, writes, a flood of them) run at full speed.
+ */
 export function straceArgs(outputFile: string): string[] {
   return [
-    '-f', '-tt', '-yy', '-s', '256', '--pidns-translation',
+    '-f', '--seccomp-bpf', '-tt', '-yy', '-s', '256', '--pidns-translation',
     '-e', `trace=${[...GVISOR_STRACE_SYSCALLS, 'clone3'].join(',')}`,
     '-e', 'signal=none',
     '-o', outputFile,
   ];
 }
 
-/** The `runsc` global flags that write the `--strace` log `parseGvisorStrace` reads (JSON lines: unambiguous). */
+/**
+ * The `runsc` global flags that write the `--strace` log `parseGvisorStrace` reads (JSON lines: unambiguous).
+ * The sandbox's log (command `boot`, where the strace lines are) goes to `<dir>/runsc.boot.log`, the other
+ * commands' logs next to it.
+ */
 export function gvisorStraceFlags(debugLogDir: string): string[] {
-  const dir = debugLogDir.endsWith('/') ? debugLogDir : `${debugLogDir}/`;
+  const dir = debugLogDir.replace(/\/+$/, '');
   return [
-    '--debug', '--debug-log-format=json', `--debug-log=${dir}`, '--strace',
+    '--debug', '--debug-log-format=json', `--debug-log=${dir}/runsc.%COMMAND%.log`, '--strace',
     `--strace-syscalls=${GVISOR_STRACE_SYSCALLS.join(',')}`,
   ];
 }

@@ -1,71 +1,157 @@
 /**
- * The detonation session's default syscall monitor: gVisor's own `--strace` (JSON debug log, read back from the
- * sandbox's `*.boot*` log) or `strace -f` around runc, folded by `normalise` into the report's process tree and
- * file operations, plus the connect attempts the session merges with the sinkhole's records.
+ * The detonation session's default syscall monitor: gVisor's own `--strace` (the sandbox's JSON debug log) or
+ * `strace -f` around runc, folded by `BehaviourFolder` into the report's process tree and file operations, plus
+ * the connect attempts the session merges with the sinkhole's records.
+ *
+ * The trace never touches the disk: the tracer writes into a FIFO in the run's trace dir, and the monitor reads
+ * and folds it while the sample runs (a tracer that writes faster than we read waits, and so does the sample).
+ * However long the trace, memory stays bounded (the folder's lists and bookkeeping are), and so the last thing a
+ * sample did is seen as well as the first. What the bounded lists leave out is counted in the result's `trace`.
  */
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { findExecutable } from '../network/exec.js';
-import type { BehaviorFile, BehaviorKill, BehaviorProcess, DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings } from '../session.js';
+import { findExecutable, runBounded } from '../network/exec.js';
+import type {
+  BehaviorFile,
+  BehaviorKill,
+  BehaviorProcess,
+  BehaviorTrace,
+  DetonationMonitor,
+  MonitorConnection,
+  MonitorContext,
+  MonitorFindings,
+} from '../session.js';
 import { gvisorStraceFlags, straceArgs, type ParseLimits } from './events.js';
 import { GvisorStraceParser } from './gvisor.js';
-import { normalise, type Behaviour } from './normalise.js';
+import type { TraceLineParser } from './line-parser.js';
+import { BehaviourFolder, DEFAULT_NORMALISE_LIMITS, type Behaviour } from './normalise.js';
 import { StraceParser } from './strace.js';
 
 export interface SyscallMonitorOptions {
-  /** The strace binary for runc runs; default `strace` on PATH. Without one, runc runs are not traced. */
-  strace?: string;
-  /** Bytes read of the trace logs (all of them together); the rest is ignored. Default 128 MiB. */
-  maxTraceBytes?: number;
+  /** The strace binary for runc runs; default `strace` on PATH. Without one (or `false`), runc runs are not traced. */
+  strace?: string | false;
   parseLimits?: Partial<ParseLimits>;
+  /** How long `collect` waits, once the run is over, for the tracer to close the trace. Default 10 s. */
+  drainTimeoutMs?: number;
 }
 
-const STRACE_FILE = 'strace.txt';
-const DEFAULT_MAX_TRACE_BYTES = 128 * 1024 * 1024;
+/** The FIFOs the tracers write into: strace's `-o`, and the sandbox's (`boot`) log of `gvisorStraceFlags`. */
+export const STRACE_FIFO = 'strace.fifo';
+export const GVISOR_BOOT_FIFO = 'runsc.boot.log';
+const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
-interface LineSink {
-  push(line: string): void;
-}
+/** Splits a stream of text into lines, cutting long ones, without holding more than one line. */
+class LineSplitter {
+  private line = '';
+  private cut = false;
+  constructor(
+    private readonly sink: (line: string) => void,
+    private readonly maxLineChars: number,
+  ) {}
 
-/** Feeds `file` line by line to `sink`, cutting long lines and stopping after `budget.bytes`. */
-async function streamLines(file: string, sink: LineSink, budget: { bytes: number }, maxLineChars: number): Promise<void> {
-  if (budget.bytes <= 0) return;
-  const stream = createReadStream(file, { encoding: 'utf8', start: 0, end: budget.bytes - 1, highWaterMark: 256 * 1024 });
-  let line = '';
-  let cut = false;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    budget.bytes -= Buffer.byteLength(chunk);
+  push(chunk: string): void {
     let from = 0;
     for (;;) {
       const nl = chunk.indexOf('\n', from);
-      const part = nl < 0 ? chunk.slice(from) : chunk.slice(from, nl);
-      if (!cut) {
-        line += part;
-        if (line.length > maxLineChars) {
-          line = line.slice(0, maxLineChars);
-          cut = true;
+      if (!this.cut) {
+        this.line += nl < 0 ? chunk.slice(from) : chunk.slice(from, nl);
+        if (this.line.length > this.maxLineChars) {
+          this.line = this.line.slice(0, this.maxLineChars);
+          this.cut = true;
         }
       }
-      if (nl < 0) break;
-      sink.push(line);
-      line = '';
-      cut = false;
+      if (nl < 0) return;
+      this.sink(this.line);
+      this.line = '';
+      this.cut = false;
       from = nl + 1;
     }
   }
-  if (line !== '') sink.push(line);
+
+  end(): void {
+    if (this.line !== '') this.sink(this.line);
+    this.line = '';
+  }
 }
 
-/** The runsc debug-log files of the sandbox process (`runsc.log.<time>.boot.txt`), oldest first. */
-async function bootLogs(dir: string): Promise<string[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /\.boot(\.|$)/.test(n)).sort();
-  const files: string[] = [];
-  for (const n of names) {
-    const st = await stat(join(dir, n)).catch(() => undefined);
-    if (st?.isFile()) files.push(join(dir, n));
+/**
+ * A trace being read from a FIFO as it is written. Our own write end (`keepOpen`) stands in for the tracer until
+ * it opens the FIFO, so that the reader does not see an end before the tracer has started; `finish` gives it up.
+ */
+class LiveTrace {
+  bytes = 0;
+  private ended = false;
+  private readonly done: Promise<void>;
+  private keepOpen: number | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    keepOpen: number,
+    onText: (chunk: string) => void,
+  ) {
+    this.keepOpen = keepOpen;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.bytes += Buffer.byteLength(chunk);
+      onText(chunk);
+    });
+    this.done = new Promise((resolve) => {
+      socket.once('end', () => {
+        this.ended = true;
+        resolve();
+      });
+      socket.once('close', () => resolve());
+      socket.once('error', () => resolve());
+    });
+    // the session's run keeps the process alive; a trace left open must not
+    socket.unref();
   }
-  return files;
+
+  static async open(fifo: string, onText: (chunk: string) => void): Promise<LiveTrace> {
+    const made = await runBounded(findExecutable('mkfifo') ?? 'mkfifo', ['-m', '600', fifo], { timeoutMs: 5000 });
+    if (made.code !== 0) throw new Error(`cannot make the trace FIFO ${fifo}: ${(made.stderr || made.spawnError || '').trim()}`);
+    const readEnd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    let keepOpen: number;
+    try {
+      keepOpen = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    } catch (err) {
+      closeSync(readEnd);
+      throw err;
+    }
+    return new LiveTrace(new Socket({ fd: readEnd, readable: true, writable: false }), keepOpen, onText);
+  }
+
+  /** Waits (up to `timeoutMs`) for every writer to close the trace; false: it was cut off instead. */
+  async finish(timeoutMs: number): Promise<boolean> {
+    this.releaseWriteEnd();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+    clearTimeout(timer);
+    this.close();
+    return !late && this.ended;
+  }
+
+  close(): void {
+    this.releaseWriteEnd();
+    this.socket.destroy();
+  }
+
+  private releaseWriteEnd(): void {
+    if (this.keepOpen === undefined) return;
+    closeSync(this.keepOpen);
+    this.keepOpen = undefined;
+  }
+}
+
+interface Run {
+  runtime: 'gvisor' | 'runc';
+  live?: LiveTrace;
+  parser?: TraceLineParser;
+  lines?: LineSplitter;
+  folder?: BehaviourFolder;
+  /** Why nothing was traced (runc without strace). */
+  untraced?: string;
 }
 
 function toFindings(b: Behaviour): MonitorFindings {
@@ -94,39 +180,89 @@ function toFindings(b: Behaviour): MonitorFindings {
   return { processes, files, connections, kills };
 }
 
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** What the record leaves out, in numbers and in words. */
+export function traceSummary(b: Behaviour, bytes: number, problems: readonly string[]): BehaviorTrace {
+  const lim = DEFAULT_NORMALISE_LIMITS;
+  const o = b.omitted;
+  const notes = [...problems];
+  if (o.processes > 0) {
+    notes.push(`${count(o.processes)} of ${count(b.counts.processes)} processes are not listed (the list keeps ${lim.maxProcesses}: the first runs of every program, the latest of one run many times, and every program written during the run)`);
+  }
+  if (o.files > 0) {
+    notes.push(`${count(o.files)} of ${count(b.counts.files)} file operations are not listed (the list keeps ${lim.maxFiles}, and ${lim.maxFailedFiles} failed attempts: the first in every directory, the latest in a crowded one, and the files later run as programs)`);
+  }
+  if (o.connections > 0) notes.push(`${count(o.connections)} of ${count(b.counts.connections)} connection attempts seen by the tracer are not listed (the list keeps ${lim.maxConnections}, the first to every address)`);
+  if (o.kills > 0) notes.push(`${count(o.kills)} of ${count(b.counts.kills)} signals sent are not listed (the list keeps ${lim.maxKills}, the first of every signal)`);
+  if (b.lostEvents > 0) notes.push(`${count(b.lostEvents)} calls of processes whose start the trace did not show could not be placed`);
+  return {
+    complete: notes.length === 0,
+    traceBytes: bytes,
+    omitted: { processes: o.processes, files: o.files, connections: o.connections, kills: o.kills, events: b.lostEvents },
+    notes,
+  };
+}
+
+const NOTHING_OMITTED = { processes: 0, files: 0, connections: 0, kills: 0, events: 0 };
+
 export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationMonitor {
-  const maxBytes = options.maxTraceBytes ?? DEFAULT_MAX_TRACE_BYTES;
   const limits = options.parseLimits ?? {};
   const maxLine = limits.maxLineChars ?? 64 * 1024;
-  // the runtime of the run `prepare` set up for (runc without strace is not traced)
-  const traced = new Set<string>();
+  const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const runs = new Map<string, Run>();
+  const strace = (): string | undefined => (options.strace === false ? undefined : (options.strace ?? findExecutable('strace')));
+
+  const dispose = (id: string): void => {
+    runs.get(id)?.live?.close();
+    runs.delete(id);
+  };
+
   return {
-    prepare(ctx: MonitorContext) {
-      if (ctx.runtime === 'gvisor') {
-        traced.add(ctx.id);
-        // the runtime already points --debug-log at the trace dir
-        return { runtimeFlags: gvisorStraceFlags(ctx.traceDir).filter((f) => !f.startsWith('--debug-log=')) };
+    async prepare(ctx: MonitorContext) {
+      dispose(ctx.id);
+      const straceBin = strace();
+      if (ctx.runtime === 'runc' && !straceBin) {
+        runs.set(ctx.id, { runtime: 'runc', untraced: 'strace is not installed, so what the sample did under runc was not traced (apt-get install strace)' });
+        return {};
       }
-      const strace = options.strace ?? findExecutable('strace');
-      if (!strace) return {};
-      traced.add(ctx.id);
-      return { wrapper: [strace, ...straceArgs(join(ctx.traceDir, STRACE_FILE)), '--'] };
+      const folder = new BehaviourFolder({ start: ctx.runtime === 'gvisor' ? 'all' : 'runc' });
+      const sink = (e: Parameters<BehaviourFolder['push']>[0]): void => folder.push(e);
+      const parser = ctx.runtime === 'gvisor' ? new GvisorStraceParser(limits, sink) : new StraceParser(limits, sink);
+      const lines = new LineSplitter((line) => parser.push(line), maxLine);
+      const fifo = join(ctx.traceDir, ctx.runtime === 'gvisor' ? GVISOR_BOOT_FIFO : STRACE_FIFO);
+      const live = await LiveTrace.open(fifo, (chunk) => lines.push(chunk));
+      runs.set(ctx.id, { runtime: ctx.runtime, live, parser, lines, folder });
+      if (ctx.runtime === 'gvisor') return { runtimeFlags: gvisorStraceFlags(ctx.traceDir) };
+      return { wrapper: [straceBin!, ...straceArgs(fifo), '--'] };
     },
+
     async collect(ctx: MonitorContext) {
-      if (!traced.delete(ctx.id)) return {};
-      const budget = { bytes: maxBytes };
-      if (ctx.runtime === 'gvisor') {
-        const parser = new GvisorStraceParser(limits);
-        for (const file of await bootLogs(ctx.traceDir)) await streamLines(file, parser, budget, maxLine);
-        const parsed = parser.end();
-        // the log holds the sandbox's tasks only: every refused fork is the sample's
-        return { ...toFindings(normalise(parsed.events, { start: 'all' })), refusedForks: parsed.refusedForks };
-      }
-      const parser = new StraceParser(limits);
-      await streamLines(join(ctx.traceDir, STRACE_FILE), parser, budget, maxLine).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-      return toFindings(normalise(parser.end().events, { start: 'runc' }));
+      const run = runs.get(ctx.id);
+      runs.delete(ctx.id);
+      if (!run) return {};
+      if (run.untraced !== undefined) return { trace: { complete: false, traceBytes: 0, omitted: NOTHING_OMITTED, notes: [run.untraced] } };
+      const { live, parser, lines, folder } = run as Required<Run>;
+      const closed = await live.finish(drainMs);
+      lines.end();
+      const parsed = parser.end();
+      const problems: string[] = [];
+      if (!closed) problems.push(`the tracer had not closed the trace ${Math.round(drainMs / 1000)} s after the run: what it wrote after that is not included`);
+      if (live.bytes === 0) problems.push(run.runtime === 'gvisor' ? 'the sandbox wrote no syscall trace' : 'strace wrote no trace');
+      const behaviour = folder.end();
+      const findings = toFindings(behaviour);
+      const firstExecMs = parser instanceof GvisorStraceParser ? parser.firstExecMs : undefined;
+      return {
+        ...findings,
+        trace: traceSummary(behaviour, live.bytes, problems),
+        ...(firstExecMs !== undefined ? { firstExecEpochMs: firstExecMs } : {}),
+        // gVisor's log holds the sandbox's tasks only: every refused fork is the sample's
+        ...(run.runtime === 'gvisor' ? { refusedForks: parsed.refusedForks } : {}),
+      };
+    },
+
+    dispose(ctx: MonitorContext) {
+      dispose(ctx.id);
     },
   };
 }

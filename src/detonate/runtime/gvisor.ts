@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findExecutable, type RunResult } from '../network/exec.js';
 import {
@@ -98,9 +98,10 @@ export class GvisorRuntime implements Runtime {
     const root = this.root(options.id);
     if (existsSync(root)) throw new RuntimeError(`runsc state for ${options.id} already exists (${root}); clean it up first`);
     await mkdir(root, { recursive: true, mode: 0o700 });
+    const monitorLog = options.runtimeFlags?.some((f) => f.startsWith('--debug-log=')) ?? false;
     const extra = [
       '--cpu-num-from-quota',
-      ...(options.traceDir ? [`--debug-log=${options.traceDir.replace(/\/+$/, '')}/`] : []),
+      ...(options.traceDir && !monitorLog ? [`--debug-log=${options.traceDir.replace(/\/+$/, '')}/`] : []),
       ...(this.options.extraFlags ?? []),
       ...(options.runtimeFlags ?? []),
     ];
@@ -200,6 +201,9 @@ export class GvisorRuntime implements Runtime {
 export async function firstExecFromLog(traceDir: string, startedWall: number): Promise<number | undefined> {
   const names = (await readdir(traceDir).catch(() => [] as string[])).filter((n) => /\.boot(\.|$)/.test(n)).sort();
   for (const name of names) {
+    // a monitor may have made the log a FIFO it reads itself: only regular files are read here
+    const st = await lstat(join(traceDir, name)).catch(() => undefined);
+    if (!st?.isFile()) continue;
     const handle = await open(join(traceDir, name), 'r').catch(() => undefined);
     if (!handle) continue;
     try {

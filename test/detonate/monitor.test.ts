@@ -266,11 +266,14 @@ describe('parseStrace on hostile input', () => {
       '10 10:00:00.5 kill(11, SIGURG) = 0',
       '10 10:00:00.6 openat(AT_FDCWD, "/run/runc/x", O_WRONLY|O_CREAT, 0600) = 3',
       '11 10:00:00.7 openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3',
+      // a process never seen to start, in the tree or in runc: left out, and counted
+      '99 10:00:00.8 openat(AT_FDCWD, "/etc/x", O_WRONLY|O_CREAT, 0600) = 3',
     ].join('\n')).events);
     expect(b.processes).toEqual([{ pid: 11, ppid: 0, exe: '/bin/sh', argv: ['sh'], startMs: 0 }]);
     expect(b.files).toEqual([]);
     expect(b.connections).toEqual([]);
     expect(b.kills).toEqual([]);
+    expect(b.lostEvents).toBe(1);
   });
 });
 

@@ -152,15 +152,17 @@ export function straceArgs(outputFile: string): string[] {
   ];
 }
 
+/** runsc's debug log names: one file per runsc command, the sandbox's own (`boot`, with the strace lines) included. */
+export const GVISOR_LOG_NAME = 'runsc.%COMMAND%.log';
+
 /**
  * The `runsc` global flags that write the `--strace` log `parseGvisorStrace` reads (JSON lines: unambiguous).
- * The sandbox's log (command `boot`, where the strace lines are) goes to `<dir>/runsc.boot.log`, the other
- * commands' logs next to it.
+ * The sandbox's log goes to `<dir>/runsc.boot.log`, the other commands' logs next to it.
  */
 export function gvisorStraceFlags(debugLogDir: string): string[] {
   const dir = debugLogDir.replace(/\/+$/, '');
   return [
-    '--debug', '--debug-log-format=json', `--debug-log=${dir}/runsc.%COMMAND%.log`, '--strace',
+    '--debug', '--debug-log-format=json', `--debug-log=${dir}/${GVISOR_LOG_NAME}`, '--strace',
     `--strace-syscalls=${GVISOR_STRACE_SYSCALLS.join(',')}`,
   ];
 }

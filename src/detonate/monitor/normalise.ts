@@ -64,7 +64,7 @@ export interface Behaviour {
   counts: { processes: number; files: number; connections: number; kills: number };
   /** Records of each kind the bounded lists left out (`counts` minus what is listed). */
   omitted: { processes: number; files: number; connections: number; kills: number };
-  /** Events that could not be placed: a process's calls beyond what is held while they wait for its fork. */
+  /** runc: calls of processes that were never seen to start, in the sample's tree or in runc: whose they were is unknown. */
   lostEvents: number;
 }
 
@@ -94,8 +94,13 @@ export const DEFAULT_NORMALISE_LIMITS = Object.freeze({ maxProcesses: 256, maxFi
 
 /** Bounds of the folder's own bookkeeping, so that a trace of any length folds in bounded memory. */
 const MAX_TRACKED_PIDS = 65_536;
-/** Pids whose calls wait for the fork that makes them known, and how many events later they are handled anyway. */
-const MAX_WAITING_PIDS = 1024;
+/**
+ * Calls of a pid not known yet wait for the fork that makes it known (strace may print a child's first calls before
+ * its parent's clone returns), up to this many per pid and in all, and for this many events; then they are handled
+ * as they are.
+ */
+const MAX_WAITING_PER_PID = 256;
+const MAX_WAITING_EVENTS = 16_384;
 const WAIT_WINDOW_EVENTS = 4096;
 /** Distinct records remembered for deduplication (as hashes); past this, repeats of left-out records count again. */
 const MAX_SEEN_KEYS = 262_144;
@@ -106,8 +111,6 @@ const UNINTERESTING_ERRNOS = new Set(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', '
 /** argv[0] of a shell, as busybox ash and glibc's execvp name it when they run a file as a script. */
 const SHELL = /^(.*\/)?-?(sh|ash|bash|dash|ksh|mksh|zsh)$/;
 
-/** Calls of one child kept while they wait for the fork that made it (strace's ordering across processes). */
-const MAX_EARLY_EVENTS = 64;
 
 /** The magic links to the calling process's own program. */
 const SELF_EXE = /^\/proc\/(self|thread-self)\/exe$/;
@@ -245,8 +248,11 @@ export class BehaviourFolder {
   /** Listed connections by key, to mark a later successful attempt. */
   private readonly connectionByKey = new Map<string, ConnectionRecord>();
 
-  /** Calls of pids not known yet (strace may print a child's first calls before its parent's clone returns). */
+  /** Calls of pids not known yet, waiting for their fork. */
   private readonly waiting = new Map<number, { since: number; events: TraceEvent[] }>();
+  private waitingEvents = 0;
+  /** runc: runc's own processes (seen before the entrypoint, or made by them), whose calls are not the sample's. */
+  private readonly outside = new Set<number>();
 
   constructor(options: NormaliseOptions & { start: 'runc' | 'all' }) {
     this.lim = { ...DEFAULT_NORMALISE_LIMITS, ...definedOnly(options) };
@@ -262,24 +268,34 @@ export class BehaviourFolder {
 
   push(e: TraceEvent): void {
     this.pushed += 1;
-    if (this.phase === 'init') {
-      if (isRuncInit(e)) this.phase = 'entry';
-      return;
-    }
-    if (this.phase === 'entry') {
-      if (e.kind !== 'exec' || e.ok === false || isRuncInit(e)) return;
-      this.phase = 'folding';
-      this.root = e.pid;
+    if (this.phase !== 'folding') {
+      if (this.phase === 'init' && isRuncInit(e)) this.phase = 'entry';
+      else if (this.phase === 'entry' && e.kind === 'exec' && e.ok !== false && !isRuncInit(e)) {
+        this.phase = 'folding';
+        this.root = e.pid;
+        this.outside.delete(e.pid);
+      }
+      if (this.phase !== 'folding') {
+        this.markOutside(e);
+        return;
+      }
     }
     this.root ??= e.pid;
-    if (this.known(e.pid)) this.handleWithWaiting(e);
+    if (this.outside.has(e.pid)) this.markOutside(e);
+    else if (this.known(e.pid)) this.handleWithWaiting(e);
     else this.wait(e);
     this.releaseStale();
   }
 
+  private markOutside(e: TraceEvent): void {
+    if (this.outside.size >= MAX_TRACKED_PIDS) return;
+    this.outside.add(e.pid);
+    if (e.kind === 'fork') this.outside.add(e.child);
+  }
+
   end(): Behaviour {
     // calls whose fork never came: handled as they are, in order
-    for (const pid of [...this.waiting.keys()]) this.release(pid);
+    for (const pid of [...this.waiting.keys()]) this.release(pid, false);
     const files = [...this.files.values(), ...this.failedFiles.values()].sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0));
     const processes = this.processes.values();
     const connections = this.connections.values();
@@ -322,35 +338,43 @@ export class BehaviourFolder {
   private wait(e: TraceEvent): void {
     let w = this.waiting.get(e.pid);
     if (!w) {
-      if (this.waiting.size >= MAX_WAITING_PIDS) {
-        const oldest = this.waiting.keys().next();
-        if (!oldest.done) this.release(oldest.value);
-      }
       w = { since: this.pushed, events: [] };
       this.waiting.set(e.pid, w);
     }
-    if (w.events.length < MAX_EARLY_EVENTS) w.events.push(e);
-    else this.lost += 1;
+    w.events.push(e);
+    this.waitingEvents += 1;
+    if (w.events.length >= MAX_WAITING_PER_PID) this.release(e.pid, false);
+    while (this.waitingEvents > MAX_WAITING_EVENTS) {
+      const oldest = this.waiting.keys().next();
+      if (oldest.done) break;
+      this.release(oldest.value, false);
+    }
   }
 
-  /** Handles the calls of `pid` that waited for its fork (now seen, or not coming). */
-  private release(pid: number): void {
+  /** Handles the calls of `pid` that waited for its fork: now seen (`forked`), or not coming. */
+  private release(pid: number, forked: boolean): void {
     const w = this.waiting.get(pid);
+    if (!w) return;
     this.waiting.delete(pid);
-    for (const e of w?.events ?? []) this.handleWithWaiting(e);
+    this.waitingEvents -= w.events.length;
+    for (const e of w.events) {
+      // runc: calls of a process never seen to start in the tree, nor known to be runc's: whose they were is unknown
+      if (!forked && !this.inTree(e.pid)) this.lost += 1;
+      this.handleWithWaiting(e);
+    }
   }
 
   private releaseStale(): void {
     for (;;) {
       const first = this.waiting.entries().next();
       if (first.done || this.pushed - first.value[1].since <= WAIT_WINDOW_EVENTS) return;
-      this.release(first.value[0]);
+      this.release(first.value[0], false);
     }
   }
 
   private handleWithWaiting(e: TraceEvent): void {
     this.handle(e);
-    if (e.kind === 'fork' && this.waiting.has(e.child)) this.release(e.child);
+    if (e.kind === 'fork' && this.waiting.has(e.child)) this.release(e.child, true);
   }
 
   private addProcess(p: ProcessRecord, pin: boolean): void {
@@ -431,11 +455,13 @@ export class BehaviourFolder {
       }
       case 'fork': {
         if (e.thread) {
+          this.outside.delete(e.child);
           setBounded(this.tgid, e.child, pid, MAX_TRACKED_PIDS);
           break;
         }
         const parent = this.current.get(pid);
         this.tgid.delete(e.child);
+        this.outside.delete(e.child);
         this.exited.delete(e.child);
         // until it execs, the child runs its parent's program
         const child: ProcessRecord = { pid: e.child, ppid: pid, exe: parent?.exe ?? '', argv: parent?.argv ?? [], startMs: rel };

@@ -22,7 +22,7 @@ import type {
   MonitorContext,
   MonitorFindings,
 } from '../session.js';
-import { gvisorStraceFlags, straceArgs, type ParseLimits } from './events.js';
+import { GVISOR_LOG_NAME, gvisorStraceFlags, straceArgs, type ParseLimits } from './events.js';
 import { GvisorStraceParser } from './gvisor.js';
 import type { TraceLineParser } from './line-parser.js';
 import { BehaviourFolder, DEFAULT_NORMALISE_LIMITS, type Behaviour } from './normalise.js';
@@ -38,7 +38,7 @@ export interface SyscallMonitorOptions {
 
 /** The FIFOs the tracers write into: strace's `-o`, and the sandbox's (`boot`) log of `gvisorStraceFlags`. */
 export const STRACE_FIFO = 'strace.fifo';
-export const GVISOR_BOOT_FIFO = 'runsc.boot.log';
+export const GVISOR_BOOT_FIFO = GVISOR_LOG_NAME.replace('%COMMAND%', 'boot');
 const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** Splits a stream of text into lines, cutting long ones, without holding more than one line. */
@@ -81,6 +81,8 @@ class LineSplitter {
  */
 class LiveTrace {
   bytes = 0;
+  /** What the consumer threw, if it did: the rest of the trace is drained unread. */
+  failure: Error | undefined;
   private ended = false;
   private readonly done: Promise<void>;
   private keepOpen: number | undefined;
@@ -94,7 +96,12 @@ class LiveTrace {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.bytes += Buffer.byteLength(chunk);
-      onText(chunk);
+      if (this.failure) return;
+      try {
+        onText(chunk);
+      } catch (err) {
+        this.failure = err instanceof Error ? err : new Error(String(err));
+      }
     });
     this.done = new Promise((resolve) => {
       socket.once('end', () => {
@@ -144,15 +151,10 @@ class LiveTrace {
   }
 }
 
-interface Run {
-  runtime: 'gvisor' | 'runc';
-  live?: LiveTrace;
-  parser?: TraceLineParser;
-  lines?: LineSplitter;
-  folder?: BehaviourFolder;
-  /** Why nothing was traced (runc without strace). */
-  untraced?: string;
-}
+/** A run being traced, or why it is not (runc without strace). */
+type Run =
+  | { runtime: 'gvisor' | 'runc'; live: LiveTrace; parser: TraceLineParser; lines: LineSplitter; folder: BehaviourFolder }
+  | { untraced: string };
 
 function toFindings(b: Behaviour): MonitorFindings {
   const processes: BehaviorProcess[] = b.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, exe: p.exe, argv: p.argv, startMs: p.startMs }));
@@ -214,7 +216,8 @@ export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationM
   const strace = (): string | undefined => (options.strace === false ? undefined : (options.strace ?? findExecutable('strace')));
 
   const dispose = (id: string): void => {
-    runs.get(id)?.live?.close();
+    const run = runs.get(id);
+    if (run && 'live' in run) run.live.close();
     runs.delete(id);
   };
 
@@ -223,7 +226,7 @@ export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationM
       dispose(ctx.id);
       const straceBin = strace();
       if (ctx.runtime === 'runc' && !straceBin) {
-        runs.set(ctx.id, { runtime: 'runc', untraced: 'strace is not installed, so what the sample did under runc was not traced (apt-get install strace)' });
+        runs.set(ctx.id, { untraced: 'strace is not installed, so what the sample did under runc was not traced (apt-get install strace)' });
         return {};
       }
       const folder = new BehaviourFolder({ start: ctx.runtime === 'gvisor' ? 'all' : 'runc' });
@@ -241,14 +244,15 @@ export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationM
       const run = runs.get(ctx.id);
       runs.delete(ctx.id);
       if (!run) return {};
-      if (run.untraced !== undefined) return { trace: { complete: false, traceBytes: 0, omitted: NOTHING_OMITTED, notes: [run.untraced] } };
-      const { live, parser, lines, folder } = run as Required<Run>;
+      if ('untraced' in run) return { trace: { complete: false, traceBytes: 0, omitted: { ...NOTHING_OMITTED }, notes: [run.untraced] } };
+      const { live, parser, lines, folder } = run;
       const closed = await live.finish(drainMs);
       lines.end();
       const parsed = parser.end();
       const problems: string[] = [];
       if (!closed) problems.push(`the tracer had not closed the trace ${Math.round(drainMs / 1000)} s after the run: what it wrote after that is not included`);
       if (live.bytes === 0) problems.push(run.runtime === 'gvisor' ? 'the sandbox wrote no syscall trace' : 'strace wrote no trace');
+      if (live.failure) problems.push(`reading the trace failed (${live.failure.message.slice(0, 200)}): what came after is not included`);
       const behaviour = folder.end();
       const findings = toFindings(behaviour);
       const firstExecMs = parser instanceof GvisorStraceParser ? parser.firstExecMs : undefined;

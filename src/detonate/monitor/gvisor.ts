@@ -1,6 +1,6 @@
 /**
- * Reads the boot log gVisor writes with `--debug --strace` (`runsc.log.*.boot.txt`), glog text or
- * `--debug-log-format=json`. A call shows as an entry line (`E`) and an exit line (`X`, with the result):
+ * Reads the sandbox's (`boot`) log gVisor writes with `--debug --strace` (see `gvisorStraceFlags`), glog text
+ * or `--debug-log-format=json`. A call shows as an entry line (`E`) and an exit line (`X`, with the result):
  *   [   8:   8] nc X connect(0x3 socket:[1], 0x5ed714 {Family: AF_INET, Addr: 203.0.113.7, Port: 4444}, 0x10) = 0 (0x0) errno=113 (no route to host) (21.83µs)
  * Paths are printed raw, so in the text format a path with a newline continues on the next line and can even
  * fake a new log line; the JSON format escapes the message and is what `gvisorStraceFlags` asks for. Commas in a

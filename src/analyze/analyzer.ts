@@ -1,4 +1,4 @@
-import type { Finding, OsInfo, Package, ScanNotice } from '../report/model.js';
+import type { Finding, OsInfo, Package, ScanNotice } from '../model/index.js';
 
 /** What the layer walker knows about a file before reading it. */
 export interface FileHeader {

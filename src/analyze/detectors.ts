@@ -1,4 +1,4 @@
-import type { ScanNotice } from '../report/model.js';
+import type { ScanNotice } from '../model/index.js';
 import type { Analyzer } from './analyzer.js';
 import type { ImageCheck } from './image-check.js';
 import { defaultAnalyzers, defaultImageChecks } from './registry.js';

@@ -1,4 +1,4 @@
-import type { Finding, ImageConfigSummary, Package, ScanNotice } from '../report/model.js';
+import type { Finding, ImageConfigSummary, Package, ScanNotice } from '../model/index.js';
 import type { MergedFile } from './merge.js';
 import type { LayerResult } from './runner.js';
 

@@ -1,6 +1,6 @@
-import type { Finding, OsInfo, Package, ScanNotice } from '../report/model.js';
+import { isOsPackageType, type Finding, type OsInfo, type Package, type ScanNotice } from '../model/index.js';
 import type { LayerEntryRecord, LayerResult } from './runner.js';
-import { isOsPackageType, osPackageUrl, packageUrl } from './purl.js';
+import { osPackageUrl, packageUrl } from './purl.js';
 
 export interface MergedFile extends LayerEntryRecord {
   /** Layer that put this version of the file in place. */

@@ -1,4 +1,4 @@
-import type { OsInfo, PackageType } from '../report/model.js';
+import type { OsInfo, PackageType } from '../model/index.js';
 import type { CatalogedPackage } from './analyzer.js';
 
 /**
@@ -47,8 +47,6 @@ export function packageUrl(
   return out;
 }
 
-const OS_PURL_TYPES = new Set<PackageType>(['deb', 'apk', 'rpm']);
-
 /**
  * OS packages' purls need the distro (`pkg:deb/debian/libssl3@…?arch=amd64&distro=debian-12`), which is only known
  * once the image's os-release has been found, so the merge step computes them here.
@@ -68,6 +66,3 @@ export function osPackageUrl(pkg: CatalogedPackage, os: OsInfo | null | undefine
   });
 }
 
-export function isOsPackageType(type: PackageType): boolean {
-  return OS_PURL_TYPES.has(type);
-}

@@ -1,3 +1,4 @@
+import { PACKAGE_TYPES, type PackageType } from '../model/index.js';
 import type { Analyzer } from './analyzer.js';
 import type { ImageCheck } from './image-check.js';
 import { windowsMalwareCheck } from './threats/windows/index.js';
@@ -20,26 +21,31 @@ import { rustAuditAnalyzer } from './packages/rust/index.js';
 import { javaArchiveAnalyzer } from './packages/java/index.js';
 
 /**
- * Every analyzer the static stage runs, in one list. Adding an ecosystem or detector: write its module under
- * `packages/<ecosystem>/` or `threats/<detector>/` and add it here.
+ * The cataloger of each package ecosystem of the model's table (`src/model/ecosystems.ts`): an ecosystem added
+ * there without a cataloger here does not compile. One cataloger may serve several (none does today).
  */
-export const defaultAnalyzers: readonly Analyzer[] = [
-  osReleaseAnalyzer,
-  dpkgAnalyzer,
-  apkAnalyzer,
-  rpmAnalyzer,
-  npmAnalyzer,
-  pythonAnalyzer,
-  gemAnalyzer,
-  dotnetAnalyzer,
-  goBinaryAnalyzer,
-  rustAuditAnalyzer,
-  javaArchiveAnalyzer,
-  executablesAnalyzer,
-  secretsAnalyzer,
-  cryptominerAnalyzer,
-  backdoorAnalyzer,
-];
+export const catalogers: Readonly<Record<PackageType, Analyzer>> = {
+  deb: dpkgAnalyzer,
+  apk: apkAnalyzer,
+  rpm: rpmAnalyzer,
+  npm: npmAnalyzer,
+  pypi: pythonAnalyzer,
+  gem: gemAnalyzer,
+  golang: goBinaryAnalyzer,
+  maven: javaArchiveAnalyzer,
+  nuget: dotnetAnalyzer,
+  cargo: rustAuditAnalyzer,
+};
+
+/** The threat detectors that read files (`threats/<detector>/`). */
+export const threatDetectors: readonly Analyzer[] = [executablesAnalyzer, secretsAnalyzer, cryptominerAnalyzer, backdoorAnalyzer];
+
+/**
+ * Every analyzer the static stage runs, in one list: the OS, the catalogers in the table's order, the detectors.
+ * Adding an ecosystem: a line in the model's table and its module under `packages/<ecosystem>/`, named above;
+ * a detector: its module under `threats/<detector>/`, named in `threatDetectors`.
+ */
+export const defaultAnalyzers: readonly Analyzer[] = [osReleaseAnalyzer, ...new Set(PACKAGE_TYPES.map((t) => catalogers[t])), ...threatDetectors];
 
 /**
  * Image-level checks, in the order they run (each sees the findings of those before it): detectors of the config,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OsInfo, ScanNotice } from '../report/model.js';
+import type { OsInfo, ScanNotice } from '../model/index.js';
 import type { Analyzer, AnalyzerContext, CatalogedPackage, DetectedFinding, FileHeader } from './analyzer.js';
 import { DEFAULT_LIMITS } from '../config/limits.js';
 

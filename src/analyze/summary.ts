@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Finding, OsInfo, Package, ScanNotice } from '../report/model.js';
+import type { Finding, OsInfo, Package, ScanNotice } from '../model/index.js';
 import type { MergedImage } from './merge.js';
 import { LAYER_RESULT_FORMAT, type LayerResult } from './runner.js';
 

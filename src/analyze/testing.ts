@@ -1,4 +1,4 @@
-import type { Finding, OsInfo, Package, ScanNotice } from '../report/model.js';
+import type { Finding, OsInfo, Package, ScanNotice } from '../model/index.js';
 import type { Analyzer, FileHeader } from './analyzer.js';
 import { analyzeLayerFiles } from './runner.js';
 import { mergeLayers } from './merge.js';

@@ -7,13 +7,12 @@ import type { Progress } from '../progress/progress.js';
 import { parsePlatform, type PlatformSelector } from '../image/types.js';
 import { FORMATS, renderReports, type ReportFormat } from '../report/render.js';
 import { progressFor } from './progress.js';
-import { FINDING_CATEGORIES, type FindingCategory, type Report, type Severity } from '../report/model.js';
+import { atLeast, FINDING_CATEGORIES, isSeverity, severityWeight, VULNERABILITY_SEVERITIES, type FindingCategory, type Report, type Severity } from '../model/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { Detectors } from '../analyze/detectors.js';
 
-const SEVERITY_ORDER: Severity[] = ['info', 'low', 'moderate', 'high', 'critical'];
 const CATEGORIES: readonly FindingCategory[] = FINDING_CATEGORIES;
 
 export interface FailOn {
@@ -24,9 +23,8 @@ export interface FailOn {
 export function parseFailOn(text: string): FailOn {
   const out: FailOn = { categories: new Set() };
   for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if ((SEVERITY_ORDER as string[]).includes(raw)) {
-      const sev = raw as Severity;
-      if (!out.minSeverity || SEVERITY_ORDER.indexOf(sev) < SEVERITY_ORDER.indexOf(out.minSeverity)) out.minSeverity = sev;
+    if (isSeverity(raw)) {
+      if (!out.minSeverity || severityWeight(raw) < severityWeight(out.minSeverity)) out.minSeverity = raw;
     } else if ((CATEGORIES as readonly string[]).includes(raw)) {
       out.categories.add(raw as FindingCategory);
     } else {
@@ -40,13 +38,12 @@ export function parseFailOn(text: string): FailOn {
 export function meetsFailOn(report: Report, failOn: FailOn): boolean {
   for (const f of report.findings) {
     if (failOn.categories.has(f.category)) return true;
-    if (failOn.minSeverity && SEVERITY_ORDER.indexOf(f.severity) >= SEVERITY_ORDER.indexOf(failOn.minSeverity)) return true;
+    if (failOn.minSeverity && atLeast(f.severity, failOn.minSeverity)) return true;
   }
   if (failOn.minSeverity) {
     const counts = report.verdict.vulnerabilities;
-    const min = SEVERITY_ORDER.indexOf(failOn.minSeverity);
-    const levels: [Severity, number][] = [['critical', counts.critical], ['high', counts.high], ['moderate', counts.moderate], ['low', counts.low]];
-    if (levels.some(([sev, n]) => n > 0 && SEVERITY_ORDER.indexOf(sev) >= min)) return true;
+    const min = failOn.minSeverity;
+    if (VULNERABILITY_SEVERITIES.some((sev) => sev !== 'unknown' && counts[sev] > 0 && atLeast(sev, min))) return true;
   }
   return false;
 }

@@ -29,7 +29,7 @@ import type { ResolvedImage } from '../image/types.js';
 import type { FileHeader } from '../analyze/analyzer.js';
 import { ExpansionBudget, walkLayer, type LayerVisitor } from '../layers/walk.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import type { ScanNotice } from '../report/model.js';
+import type { ScanNotice } from '../model/index.js';
 
 /** Host ids the image's ids are shifted onto: image uid N becomes host uid `uid + N` (N < size, else `uid + 65534`). */
 export interface RootfsOwnership {

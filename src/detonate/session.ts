@@ -17,7 +17,7 @@ import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type {
   BehaviorTrace, ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess, ScanNotice,
-} from '../report/model.js';
+} from '../model/index.js';
 import { createBundle, DEFAULT_ID_MAPPING, sandboxPidsLimit, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
@@ -144,7 +144,7 @@ export interface DetonateOptions {
   runRecordDir?: string;
 }
 
-// The run's records are the report contract's (src/report/model.ts), so what the session sees is what users get.
+// The run's records are the report contract's (src/model/), so what the session sees is what users get.
 export type BehaviorProcess = ObservedProcess;
 export type BehaviorFile = ObservedFileOp;
 export type BehaviorDns = ObservedDnsQuery;

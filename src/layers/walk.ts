@@ -5,7 +5,7 @@ import type { FileHeader } from '../analyze/analyzer.js';
 import type { Limits } from '../config/limits.js';
 import { DigestMismatchError, ImageError, IntegrityError, LayerReadError } from '../image/errors.js';
 import { parseDigest } from '../image/digest.js';
-import type { ScanNotice } from '../report/model.js';
+import type { ScanNotice } from '../model/index.js';
 import { decompressLayer } from './decompress.js';
 import { normaliseLayerPath, OPAQUE_MARKER, WHITEOUT_PREFIX } from './paths.js';
 

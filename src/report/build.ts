@@ -1,7 +1,7 @@
 import type { ResolvedImage } from '../image/types.js';
 import { formatPlatform } from '../image/types.js';
 import type { StaticSummary } from '../analyze/summary.js';
-import type { ImageConfigSummary, Report } from './model.js';
+import type { ImageConfigSummary, Report } from '../model/index.js';
 import { toolVersion } from '../version.js';
 import { decideVerdict } from '../verdict/verdict.js';
 

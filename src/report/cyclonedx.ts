@@ -18,7 +18,7 @@
  *
  * Built from plain objects: @cyclonedx/cyclonedx-library is a dev dependency, used by the tests for its schemas.
  */
-import type { Finding, OsInfo, Package, Report, Severity, Vulnerability } from './model.js';
+import { worstFirst, type Finding, type OsInfo, type Package, type Report, type Severity, type Vulnerability } from '../model/index.js';
 import { combinedLicenseExpression, parseLicenseExpression, spdxLicenseId } from './license-expression.js';
 import { documentUuid, imageIdentity, metadataPairs, UniqueIds, type SbomOptions } from './sbom-common.js';
 
@@ -178,7 +178,6 @@ function packageComponent(pkg: Package, report: Report, ids: UniqueIds): Cyclone
   };
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** The files threat findings name, one `file` component each, with the findings' summary as properties. */
@@ -198,7 +197,7 @@ function flaggedFileComponents(report: Report, ids: UniqueIds): { components: Cy
     };
     distinct(findings.map((f) => f.category), 'detonate:threat:category');
     distinct(findings.map((f) => f.rule), 'detonate:threat:rule');
-    const worst = findings.map((f) => f.severity).sort((a, b) => SEVERITY_RANK[b] - SEVERITY_RANK[a])[0] as Severity;
+    const worst = findings.map((f) => f.severity).sort(worstFirst)[0] as Severity;
     properties.push({ name: 'detonate:threat:severity', value: worst });
     distinct(findings.map((f) => f.source), 'detonate:threat:source');
     const located = findings.find((f) => f.layer !== undefined);

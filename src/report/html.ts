@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { CLIENT_SCRIPT } from './html/client.js';
 import { STYLES } from './html/styles.js';
 import { orderReport } from './json.js';
-import type { Report } from './model.js';
+import type { Report } from '../model/index.js';
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 

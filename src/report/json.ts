@@ -5,7 +5,7 @@
  * image diff cleanly. Keys the contract does not name (extensions added later) follow the known ones in sorted
  * order; free-form maps (labels, package metadata, finding evidence) are sorted too.
  */
-import type { Report } from './model.js';
+import { VULNERABILITY_SEVERITIES, type Report } from '../model/index.js';
 
 /** The key order of one object in the contract, and the order of the objects nested under its keys. */
 interface KeyOrder {
@@ -71,7 +71,7 @@ const REPORT: KeyOrder = {
     verdict: {
       keys: ['malicious', 'categories', 'vulnerabilities', 'summary', 'evidence'],
       nested: {
-        vulnerabilities: { keys: ['critical', 'high', 'moderate', 'low', 'unknown'] },
+        vulnerabilities: { keys: VULNERABILITY_SEVERITIES },
         evidence: { keys: ['category', 'severity', 'source', 'rule', 'title', 'path'] },
       },
     },

@@ -1,4 +1,4 @@
-import type { Report } from './model.js';
+import type { Report } from '../model/index.js';
 
 export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'sarif', 'html'] as const;
 export type ReportFormat = (typeof FORMATS)[number];

@@ -1,4 +1,4 @@
-import type { Finding, FindingCategory, Report, Severity, Vulnerability } from './model.js';
+import { worstFirst, type Finding, type FindingCategory, type Report, type Vulnerability } from '../model/index.js';
 
 /**
  * SARIF 2.1.0 (as GitHub code scanning reads it): one run per image; a rule per advisory or detector rule, a
@@ -106,7 +106,6 @@ const CATEGORY_HELP: Record<FindingCategory, string> = {
   suspicious: 'A weak signal worth a look.',
 };
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
 
 /** Text from an image or a user's rule, made inert in Markdown (no links, images, HTML or emphasis). */
 function markdownText(text: string): string {
@@ -149,7 +148,7 @@ function evidenceSummary(evidence: Record<string, unknown> | undefined): Record<
 
 /** One rule per finding rule id; its severity is that of the worst finding it made. */
 function findingRule(id: string, findings: readonly Finding[]): SarifRule {
-  const worst = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0] as Finding;
+  const worst = [...findings].sort((a, b) => worstFirst(a.severity, b.severity))[0] as Finding;
   const categories = [...new Set(findings.map((f) => f.category))];
   // only well-formed technique ids: they end up in links
   const attack = [...new Set(findings.flatMap((f) => f.attack ?? []))].filter((t) => ATTACK_ID.test(t));

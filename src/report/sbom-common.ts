@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { packageUrl } from '../analyze/purl.js';
 import { parseImageRef } from '../image/ref.js';
-import type { ImageSection } from './model.js';
+import type { ImageSection } from '../model/index.js';
 
 /** Options of the SBOM renderers; the defaults suit the CLI, tests pin them for reproducible output. */
 export interface SbomOptions {

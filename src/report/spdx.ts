@@ -9,8 +9,8 @@
  * `licenseDeclared` holds the declared licenses when they form a valid SPDX expression (NOASSERTION otherwise; the
  * declared text then goes to `licenseComments`, so nothing is lost).
  */
-import type { OsInfo, Package, Report } from './model.js';
-import { isOsPackageType } from '../analyze/purl.js';
+import type { OsInfo, Package, Report } from '../model/index.js';
+import { isOsPackageType } from '../model/index.js';
 import { combinedLicenseExpression } from './license-expression.js';
 import { documentUuid, imageIdentity, metadataPairs, UniqueIds, type SbomOptions } from './sbom-common.js';
 

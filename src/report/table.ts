@@ -5,7 +5,7 @@
  * vulnerabilities, and the notices met on the way. Columns are aligned and cut to the terminal width; colour only when asked for.
  * Every string from the image goes through `terminalSafe` first (see text.ts).
  */
-import type { Behavior, Finding, LayerInfo, ObservedProcess, Package, PackageType, Report, ScanNotice } from './model.js';
+import { DISPLAY_SEVERITIES, PACKAGE_TYPES, type Behavior, type Finding, type LayerInfo, type ObservedProcess, type Package, type Report, type ScanNotice } from '../model/index.js';
 import { displayWidth, formatBytes, pad, terminalSafe, truncate, wrap } from './text.js';
 
 export interface TableOptions {
@@ -21,8 +21,6 @@ const GAP = '  ';
 /** No cell is measured past this many columns: a megabyte-long name must not cost a megabyte of padding work. */
 const MAX_CELL = 256;
 
-const TYPE_ORDER: readonly PackageType[] = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'gem', 'golang', 'maven', 'nuget', 'cargo'];
-const SEVERITY_ORDER = ['critical', 'high', 'moderate', 'low', 'info', 'unknown'];
 
 /** SGR codes of the styles used; `color: false` drops them all. */
 const STYLES = {
@@ -119,8 +117,8 @@ function compareText(a: string, b: string): number {
 }
 
 function severityRank(severity: string): number {
-  const rank = SEVERITY_ORDER.indexOf(severity);
-  return rank === -1 ? SEVERITY_ORDER.length : rank;
+  const rank = (DISPLAY_SEVERITIES as readonly string[]).indexOf(severity);
+  return rank === -1 ? DISPLAY_SEVERITIES.length : rank;
 }
 
 function asSeverityStyle(severity: string): Style | undefined {
@@ -140,8 +138,8 @@ function countsByType(packages: readonly Package[]): string {
 }
 
 function typeRank(type: string): number {
-  const rank = TYPE_ORDER.indexOf(type as PackageType);
-  return rank === -1 ? TYPE_ORDER.length : rank;
+  const rank = (PACKAGE_TYPES as readonly string[]).indexOf(type);
+  return rank === -1 ? PACKAGE_TYPES.length : rank;
 }
 
 /** `/bin/sh -c #(nop)  CMD ["nginx"]` → `CMD ["nginx"]`: the history prefix Docker adds to metadata-only steps. */
@@ -375,7 +373,7 @@ function readVulnerability(value: unknown): VulnerabilityRow | undefined {
   const severity = text(v.severity).toLowerCase();
   return {
     id,
-    severity: SEVERITY_ORDER.includes(severity) ? severity : 'unknown',
+    severity: (DISPLAY_SEVERITIES as readonly string[]).includes(severity) ? severity : 'unknown',
     package: text(v.package),
     installed: text(v.installedVersion),
     fixed: text(v.fixedVersion),

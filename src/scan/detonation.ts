@@ -10,7 +10,7 @@ import { analyzeLayerFiles } from '../analyze/runner.js';
 import type { ResolvedImage } from '../image/types.js';
 import { formatPlatform, hostPlatform } from '../image/types.js';
 import type { Progress } from '../progress/progress.js';
-import type { Behavior, Finding, Report } from '../report/model.js';
+import type { Behavior, Finding, Report } from '../model/index.js';
 import type { DetonationResult, DroppedFile } from '../detonate/session.js';
 import type { Runtime } from '../detonate/runtime/runtime.js';
 import { readRegularFile } from '../util/regular-file.js';

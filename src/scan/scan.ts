@@ -18,7 +18,7 @@ import { LayerIdentities } from '../layers/identity.js';
 import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import { buildReport } from '../report/build.js';
-import type { Report } from '../report/model.js';
+import type { Report } from '../model/index.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { DetonationStageOptions } from './detonation.js';
 import type { VerdictRules } from '../verdict/index.js';

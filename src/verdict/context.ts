@@ -5,7 +5,7 @@
  */
 import type { BehaviorConnection, BehaviorFile, BehaviorProcess, DetonationResult } from '../detonate/session.js';
 import type { ConnectionEvent } from '../detonate/sinkhole/events.js';
-import type { Finding } from '../report/model.js';
+import type { Finding } from '../model/index.js';
 
 /** Most ancestors walked up from a process (a tree deeper than this is cut, not looped over). */
 const MAX_DEPTH = 64;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DataFileError, parseDataFile } from '../config/data-file.js';
-import type { Finding, Report, SuppressedItem, Vulnerability } from '../report/model.js';
+import type { Finding, Report, SuppressedItem, Vulnerability } from '../model/index.js';
 import { globToRegExp } from './patterns.js';
 
 export const DEFAULT_IGNORE_FILE = '.detonateignore.yaml';

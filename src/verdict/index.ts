@@ -8,14 +8,14 @@
 import { join } from 'node:path';
 import { bundledRulesDir } from '../config/paths.js';
 import type { DetonationResult } from '../detonate/session.js';
-import type { Finding, FindingCategory, Severity } from '../report/model.js';
+import { severityWeight, type Finding, type FindingCategory, type Severity } from '../model/index.js';
 import { buildContext, type BehaviorContext } from './context.js';
 import { eventsOf } from './fields/index.js';
 import { compileRuleFiles, ruleFilesIn, type CompiledRule } from './loader.js';
 import type { EventKind, EventView } from './types.js';
 
 export { DataFileError } from '../config/data-file.js';
-export { decideVerdict, isStrongMalicious, MALICIOUS_CATEGORIES, type DecideVerdictOptions } from './verdict.js';
+export { decideVerdict, isStrongMalicious, type DecideVerdictOptions } from './verdict.js';
 export { applyIgnoreList, DEFAULT_IGNORE_FILE, loadIgnoreFile, parseIgnoreFile, type IgnoreEntry, type IgnoreList } from './ignore.js';
 export { FIELDS_BY_KIND } from './fields/index.js';
 export type { EventKind, FieldSpec, FieldType } from './types.js';
@@ -109,11 +109,9 @@ export function loadVerdictRuleFiles(files: readonly string[]): VerdictRules {
   };
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
-
 /** Strongest first, so a correlation's title and path name its best evidence (the miner binary before its config). */
 function rankForCorrelation(findings: readonly Finding[]): Finding[] {
-  const weight = (f: Finding) => SEVERITY_RANK[f.severity] * 4 + (f.evidence?.family ? 2 : 0) + (f.sha256 ? 1 : 0);
+  const weight = (f: Finding) => severityWeight(f.severity) * 4 + (f.evidence?.family ? 2 : 0) + (f.sha256 ? 1 : 0);
   return [...findings].sort((a, b) => weight(b) - weight(a));
 }
 

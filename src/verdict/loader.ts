@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DataFileError, parseDataFile, type LoadedDataFile } from '../config/data-file.js';
-import type { FindingCategory, Severity } from '../report/model.js';
+import type { FindingCategory, Severity } from '../model/index.js';
 import { checkMacro, compileCondition, CompileError, type CompileEnv, type MacroSource, type Predicate } from './compile.js';
 import { KEYWORDS } from './expression.js';
 import { compileTemplate, type Template } from './template.js';

@@ -30,4 +30,4 @@ export interface EventView {
   index?: number;
 }
 
-export { FINDING_CATEGORIES as CATEGORIES, SEVERITIES } from '../report/model.js';
+export { FINDING_CATEGORIES as CATEGORIES, SEVERITIES } from '../model/index.js';

@@ -5,7 +5,7 @@
  * malicious-package), vulnerability counts, the strongest evidence and a one-sentence summary naming it.
  */
 import type { DetonationResult } from '../detonate/session.js';
-import type { Finding, FindingCategory, Report, Severity, VerdictEvidence } from '../report/model.js';
+import { atLeast, MALICIOUS_CATEGORIES, worstFirst, type Finding, type FindingCategory, type Report, type Severity, type VerdictEvidence } from '../model/index.js';
 import { applyIgnoreList, type IgnoreList } from './ignore.js';
 import type { VerdictRules } from './index.js';
 
@@ -17,9 +17,7 @@ export interface DecideVerdictOptions {
   now?: Date;
 }
 
-export const MALICIOUS_CATEGORIES: ReadonlySet<FindingCategory> = new Set(['cryptominer', 'backdoor', 'windows-malware', 'malware', 'malicious-package']);
 const STRONG: ReadonlySet<Severity> = new Set(['critical', 'high']);
-const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, moderate: 2, low: 1, info: 0 };
 const MAX_EVIDENCE = 5;
 const MAX_PHRASE_CHARS = 200;
 /** Categories that never make the "worth a look" part of a clean summary (they have their own words, or none). */
@@ -36,7 +34,7 @@ const isCorrelation = (f: Finding): boolean => f.evidence?.correlation === true;
 function compareEvidence(a: Finding, b: Finding): number {
   return (
     Number(isStrongMalicious(b)) - Number(isStrongMalicious(a)) ||
-    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    worstFirst(a.severity, b.severity) ||
     Number(b.source === 'dynamic') - Number(a.source === 'dynamic') ||
     Number(isCorrelation(b)) - Number(isCorrelation(a))
   );
@@ -103,7 +101,7 @@ function summarise(report: Report, ranked: Finding[], strong: Finding[], counts:
       // A layer stopped by a limit (a bomb, a corrupt tar) was judged only as far as it was read: never a clean bill.
       const unread = new Set((report.notices ?? []).filter((n) => n.level === 'error' && n.layer !== undefined).map((n) => n.layer));
       if (unread.size > 0) parts.push(`incomplete: ${unread.size} ${unread.size === 1 ? 'layer' : 'layers'} could not be read completely`);
-      const look = notable.find((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.moderate || f.category === 'hacking-tool');
+      const look = notable.find((f) => atLeast(f.severity, 'moderate') || f.category === 'hacking-tool');
       if (look) parts.push(`worth a look (${look.category}): ${phraseOf(look)}`);
     }
   }

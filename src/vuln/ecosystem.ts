@@ -1,4 +1,4 @@
-import type { OsInfo, Package } from '../report/model.js';
+import { isPackageType, PACKAGE_ECOSYSTEMS, type OsInfo, type Package, type PackageType } from '../model/index.js';
 import type { Ecosystem } from './model.js';
 
 /** PEP 503 name normalisation: runs of `-`, `_`, `.` become one `-`, lower case. */
@@ -37,34 +37,26 @@ export interface PackageKey {
   version: string;
 }
 
+/** Language package names as advisories write them, where the ecosystem folds them (PEP 503, NuGet's case). */
+const ADVISORY_NAMES: Partial<Record<PackageType, (name: string) => string>> = {
+  pypi: pep503,
+  nuget: (name) => name.toLowerCase(),
+};
+
 /**
  * OS packages are keyed by source package and source version (advisories are written against sources: a binNMU
- * `+b1` binary still carries its source's version); language packages by their normalised name.
+ * `+b1` binary still carries its source's version); language packages by their normalised name, in the advisory
+ * ecosystem the model's table gives.
  */
 export function packageKey(pkg: Package, os: OsInfo | null | undefined): PackageKey | null {
-  switch (pkg.type) {
-    case 'deb':
-    case 'apk':
-    case 'rpm': {
-      const ecosystem = osEcosystem(os);
-      if (!ecosystem) return null;
-      return { ecosystem, name: pkg.sourceName ?? pkg.name, version: pkg.sourceVersion ?? pkg.version };
-    }
-    case 'npm':
-      return { ecosystem: 'npm', name: pkg.name, version: pkg.version };
-    case 'pypi':
-      return { ecosystem: 'pypi', name: pep503(pkg.name), version: pkg.version };
-    case 'golang':
-      return { ecosystem: 'go', name: pkg.name, version: pkg.version };
-    case 'maven':
-      return { ecosystem: 'maven', name: pkg.name, version: pkg.version };
-    case 'gem':
-      return { ecosystem: 'rubygems', name: pkg.name, version: pkg.version };
-    case 'cargo':
-      return { ecosystem: 'crates.io', name: pkg.name, version: pkg.version };
-    case 'nuget':
-      return { ecosystem: 'nuget', name: pkg.name.toLowerCase(), version: pkg.version };
-    default:
-      return null;
+  if (!isPackageType(pkg.type)) return null;
+  const { os: isOs, advisoryEcosystem } = PACKAGE_ECOSYSTEMS[pkg.type];
+  if (isOs) {
+    const ecosystem = osEcosystem(os);
+    if (!ecosystem) return null;
+    return { ecosystem, name: pkg.sourceName ?? pkg.name, version: pkg.sourceVersion ?? pkg.version };
   }
+  if (advisoryEcosystem === null) return null;
+  const name = ADVISORY_NAMES[pkg.type]?.(pkg.name) ?? pkg.name;
+  return { ecosystem: advisoryEcosystem, name, version: pkg.version };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AdvisoryDb, AdvisoryDbWriter } from './db.js';
 import { matchPackages } from './match.js';
 import type { AdvisoryRecord } from './model.js';
-import type { Package } from '../report/model.js';
+import type { Package } from '../model/index.js';
 
 let work: string;
 let db: AdvisoryDb;

@@ -1,4 +1,4 @@
-import type { Finding, OsInfo, Package, Vulnerability, VulnerabilitySeverity } from '../report/model.js';
+import type { Finding, OsInfo, Package, Vulnerability, VulnerabilitySeverity } from '../model/index.js';
 import type { AdvisoryDb, AdvisoryHit } from './db.js';
 import type { AdvisoryRecord, AffectedPackage, VersionComparator, VersionRange } from './model.js';
 import { packageKey } from './ecosystem.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdvisoryDb, AdvisoryDbWriter } from './db.js';
 import { applyVulnerabilities } from './stage.js';
-import type { Report } from '../report/model.js';
+import type { Report } from '../model/index.js';
 
 let work: string;
 let db: AdvisoryDb;

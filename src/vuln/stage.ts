@@ -1,4 +1,4 @@
-import type { Report } from '../report/model.js';
+import type { Report } from '../model/index.js';
 import type { AdvisoryDb } from './db.js';
 import { countBySeverity, matchPackages } from './match.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { debianImage, DEBIAN_EXTRA_PACKAGES, type DebianImage } from '../support/debian-image.js';
 import { scanReference } from '../../src/scan/scan.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 // A real Debian bookworm image made by mmdebstrap; dpkg-query reading the same status file is the oracle.

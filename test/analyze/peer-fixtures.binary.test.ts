@@ -15,7 +15,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusDir } from '../support/paths.js';
 import { analyzeFiles } from '../../src/analyze/testing.js';
-import type { Package } from '../../src/report/model.js';
+import type { Package } from '../../src/model/index.js';
 import { goBinaryAnalyzer } from '../../src/analyze/packages/golang/index.js';
 import { rustAuditAnalyzer } from '../../src/analyze/packages/rust/index.js';
 import { javaArchiveAnalyzer } from '../../src/analyze/packages/java/index.js';

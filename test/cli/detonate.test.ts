@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
-import type { Behavior, Report } from '../../src/report/model.js';
+import type { Behavior, Report } from '../../src/model/index.js';
 import { runCli } from '../support/cli.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findExecutable } from '../../src/detonate/network/exec.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 import { runCli } from '../support/cli.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { debianPackageDir } from '../support/debian-packages.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { repoRoot } from '../support/paths.js';
 import { startRegistry, type RealRegistry } from '../support/registry.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 
 let registry: RealRegistry;
 let work: string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { repoRoot } from '../support/paths.js';
 import { parseFailOn, meetsFailOn } from '../../src/cli/scan.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 
 const example = `oci-archive:${join(repoRoot, 'examples/example-app.oci.tar')}`;
 let work: string;

@@ -3,7 +3,7 @@ import { findExecutable } from '../../src/detonate/network/exec.js';
 import type { Runtime, RuntimeName } from '../../src/detonate/runtime/index.js';
 import type { DetonationResult, DroppedFile } from '../../src/detonate/session.js';
 import type { ResolvedImage } from '../../src/image/types.js';
-import type { Finding, FindingCategory } from '../../src/report/model.js';
+import type { Finding, FindingCategory } from '../../src/model/index.js';
 import { loadVerdictRules } from '../../src/verdict/index.js';
 import type { EntrySpec } from '../support/image-builder.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';

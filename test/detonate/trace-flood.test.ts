@@ -6,7 +6,7 @@ import { findExecutable } from '../../src/detonate/network/exec.js';
 import type { Runtime, RuntimeName } from '../../src/detonate/runtime/index.js';
 import { detonateImage, type DetonationMonitor, type DetonationResult } from '../../src/detonate/session.js';
 import type { ResolvedImage } from '../../src/image/types.js';
-import type { Finding } from '../../src/report/model.js';
+import type { Finding } from '../../src/model/index.js';
 import { behaviorForReport } from '../../src/scan/detonation.js';
 import { loadVerdictRules } from '../../src/verdict/index.js';
 import { expectValidReport } from '../support/report-schema.js';

@@ -10,7 +10,7 @@ import { openImageSource } from '../../src/image/open.js';
 import { BlobCache } from '../../src/image/cache.js';
 import { resolveLimits, type Limits } from '../../src/config/limits.js';
 import { silentProgress } from '../../src/progress/progress.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 let work: string;

@@ -13,7 +13,7 @@ import { buildOciLayout, writeDockerArchive, writeOciArchive, writeOciDirectory,
 import { startRegistry, type RealRegistry } from '../support/registry.js';
 import { scanReference } from '../../src/scan/scan.js';
 import { runCli } from '../support/cli.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 
 let work: string;
 beforeAll(() => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { renderCycloneDx, toCycloneDx, cycloneDxLicenses, type CycloneDxBom } from '../../src/report/cyclonedx.js';
-import type { Finding, Report } from '../../src/report/model.js';
+import type { Finding, Report } from '../../src/model/index.js';
 import { repoRoot } from '../support/paths.js';
 import { alpineReport, debianReport, emptyReport, IMAGE_DIGEST } from './sample-reports.js';
 

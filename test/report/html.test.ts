@@ -9,7 +9,7 @@ import { CLIENT_SCRIPT } from '../../src/report/html/client.js';
 import { STYLES } from '../../src/report/html/styles.js';
 import { jsonForScript, renderHtml } from '../../src/report/html.js';
 import { orderReport } from '../../src/report/json.js';
-import type { Report, Vulnerability } from '../../src/report/model.js';
+import type { Report, Vulnerability } from '../../src/model/index.js';
 import { FORMATS, renderReports } from '../../src/report/render.js';
 import { printable } from '../../src/detonate/sinkhole/events.js';
 import { behaviorForReport } from '../../src/scan/detonation.js';

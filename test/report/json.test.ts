@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderJson } from '../../src/report/json.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 import { alpineReport, debianReport, emptyReport } from './sample-reports.js';
 
 /** The same object with its keys, at every level, in reverse order: as a report built in another order would be. */

@@ -3,9 +3,9 @@
  * produces (purls as merge.ts / purl.ts compute them), plus the awkward cases: names with `@`, `/`, `+`, `~`,
  * unicode and terminal escape sequences, duplicate packages, hostile layer commands, and an empty report.
  */
-import { isOsPackageType, osPackageUrl, packageUrl } from '../../src/analyze/purl.js';
+import { osPackageUrl, packageUrl } from '../../src/analyze/purl.js';
 import type { CatalogedPackage } from '../../src/analyze/analyzer.js';
-import type { OsInfo, Package, PackageType, Report } from '../../src/report/model.js';
+import { isOsPackageType, type OsInfo, type Package, type PackageType, type Report } from '../../src/model/index.js';
 
 export const DEBIAN: OsInfo = {
   id: 'debian',

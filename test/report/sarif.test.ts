@@ -6,7 +6,7 @@ import type { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { repoRoot } from '../support/paths.js';
 import { renderSarif } from '../../src/report/sarif.js';
-import type { Finding, Report } from '../../src/report/model.js';
+import type { Finding, Report } from '../../src/model/index.js';
 import { alpineReport, debianReport, emptyReport } from './sample-reports.js';
 
 // The SARIF 2.1.0 JSON schema as Microsoft's SARIF tooling ships it (draft-04).

@@ -6,8 +6,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DetonationResult } from '../../src/detonate/session.js';
 import type {
   Behavior, Finding, ImageSection, LayerInfo, ObservedConnection, ObservedFileOp, Package, Report, SuppressedItem, Vulnerability,
-} from '../../src/report/model.js';
-import { FINDING_CATEGORIES } from '../../src/report/model.js';
+} from '../../src/model/index.js';
+import { FINDING_CATEGORIES } from '../../src/model/index.js';
 import { renderJson } from '../../src/report/json.js';
 import { loadReportSchema, validateReport } from '../../src/report/schema.js';
 import { behaviorForReport } from '../../src/scan/detonation.js';
@@ -264,7 +264,7 @@ function shapeAt(shapes: Map<string, Shape>, path: string): Shape {
 
 /** The shape of `Report` as model.ts declares it, read with the TypeScript compiler. */
 function modelShapes(): Map<string, Shape> {
-  const file = join(repoRoot, 'src/report/model.ts');
+  const file = join(repoRoot, 'src/model/report.ts');
   const program = ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, noEmit: true, types: [], skipLibCheck: true });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;

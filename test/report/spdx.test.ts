@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 import { renderSpdx, toSpdx, type SpdxDocument, type SpdxPackage } from '../../src/report/spdx.js';
 import { alpineReport, debianReport, emptyReport, IMAGE_DIGEST } from './sample-reports.js';
 import { spdx23Problems } from './spdx23-constraints.js';

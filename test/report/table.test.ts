@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 import { renderTable } from '../../src/report/table.js';
 import { displayWidth, formatBytes, terminalSafe, truncate, wrap } from '../../src/report/text.js';
 import { alpineReport, debianReport, emptyReport, IMAGE_DIGEST, pkg } from './sample-reports.js';

@@ -1,6 +1,6 @@
 /**
  * Every report the tests produce is checked against `schema/report.schema.json` in strict mode: no key the schema
- * does not describe, so the schema and `src/report/model.ts` cannot drift apart unnoticed.
+ * does not describe, so the schema and `src/model/report.ts` cannot drift apart unnoticed.
  */
 import { expect } from 'vitest';
 import { validateReport } from '../../src/report/schema.js';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DetonationResult } from '../../src/detonate/session.js';
-import type { Finding } from '../../src/report/model.js';
+import type { Finding } from '../../src/model/index.js';
 import { loadVerdictRules, type VerdictRules } from '../../src/verdict/index.js';
 import { applet, conn, detonation, minerRun, proc, sinkConnection, SINK } from './behavior.js';
 

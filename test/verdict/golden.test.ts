@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFiles, type TreeFile } from '../../src/analyze/testing.js';
 import { createDetectors, type Detectors } from '../../src/analyze/detectors.js';
 import type { DetonationResult } from '../../src/detonate/session.js';
-import type { Report, Vulnerability } from '../../src/report/model.js';
+import type { Report, Vulnerability } from '../../src/model/index.js';
 import { behaviorForReport } from '../../src/scan/detonation.js';
 import { decideVerdict, loadVerdictRules, type VerdictRules } from '../../src/verdict/index.js';
 import { debianPackageDir } from '../support/debian-packages.js';

@@ -1,6 +1,6 @@
 /** The ignore file on vulnerabilities and findings: what an entry covers, and what it must not. */
 import { describe, expect, it } from 'vitest';
-import type { Finding, Report, Vulnerability } from '../../src/report/model.js';
+import type { Finding, Report, Vulnerability } from '../../src/model/index.js';
 import { decideVerdict, parseIgnoreFile } from '../../src/verdict/index.js';
 
 const vuln = (id: string, pkg: string, severity: Vulnerability['severity'], aliases: string[] = []): Vulnerability => ({

@@ -8,7 +8,7 @@ import { runCli } from '../support/cli.js';
 import { corpusDir } from '../support/paths.js';
 import { debianImage } from '../support/debian-image.js';
 import { layerTar } from '../support/image-builder.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 
 // The real mmdebstrap Debian image, plus a layer of installed language packages at versions the corpus feeds name,
 // scanned against a DB the CLI builds from the corpus.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { corpusDir } from '../support/paths.js';
 import { writeOciArchive } from '../support/image-builder.js';
-import type { Report } from '../../src/report/model.js';
+import type { Report } from '../../src/model/index.js';
 import { semverVersions } from '../../src/vuln/versions/index.js';
 
 // The advisory DB is built by the CLI from the real corpus feeds; images carry versions the feeds name.

@@ -6,7 +6,7 @@ import { corpusDir } from '../support/paths.js';
 import { AdvisoryDb, AdvisoryDbWriter } from '../../src/vuln/db.js';
 import { readFeedsFrom } from '../../src/vuln/feeds/index.js';
 import { matchPackages } from '../../src/vuln/match.js';
-import type { Package } from '../../src/report/model.js';
+import type { Package } from '../../src/model/index.js';
 
 // Every fixed version for one release in the real DSA and DLA lists: a version just below it (dpkg sorts `~`
 // first) matches that advisory, the fixed version itself does not.

@@ -6,7 +6,7 @@ import { corpusDir } from '../support/paths.js';
 import { AdvisoryDb, AdvisoryDbWriter } from '../../src/vuln/db.js';
 import { readFeedsFrom } from '../../src/vuln/feeds/index.js';
 import { matchPackages } from '../../src/vuln/match.js';
-import type { Package, PackageType } from '../../src/report/model.js';
+import type { Package, PackageType } from '../../src/model/index.js';
 
 // Known answers from the real Go and PyPA OSV records, read straight from the JSONL (not via the importer): for
 // every `fixed` event that is a plain release, a pre-release of the fixed version (which sorts just below it) matches that advisory when

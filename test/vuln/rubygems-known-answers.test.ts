@@ -7,7 +7,7 @@ import { corpusDir } from '../support/paths.js';
 import { AdvisoryDb, AdvisoryDbWriter } from '../../src/vuln/db.js';
 import { readFeedsFrom } from '../../src/vuln/feeds/index.js';
 import { matchPackages } from '../../src/vuln/match.js';
-import type { Package } from '../../src/report/model.js';
+import type { Package } from '../../src/model/index.js';
 
 // Known answers from the real ruby-advisory-db, read straight from the YAML (not via the importer): for every
 // advisory patched by exactly one `>= X` with no unaffected versions, the pre-release `X.a` (RubyGems sorts it

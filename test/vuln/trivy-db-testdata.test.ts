@@ -7,7 +7,7 @@ import { AdvisoryDb, AdvisoryDbWriter } from '../../src/vuln/db.js';
 import { readFeedsFrom } from '../../src/vuln/feeds/index.js';
 import { matchPackages } from '../../src/vuln/match.js';
 import type { AdvisoryRecord } from '../../src/vuln/model.js';
-import type { Package, PackageType } from '../../src/report/model.js';
+import type { Package, PackageType } from '../../src/model/index.js';
 
 // trivy-db's test data (real vuln-list snapshots): imported, then every language range with a plain fixed version is
 // matched just below the fix (a pre-release of it, per the ecosystem's ordering) and not at the fix.

@@ -1,4 +1,4 @@
-import type { Finding } from '../../report/model.js';
+import type { Finding } from '../../model/index.js';
 import type { HistoryStep, ImageCheck } from '../image-check.js';
 import { MAX_EXCERPT_CHARS, printable } from '../threats/evidence.js';
 import { redactSecrets } from '../threats/secrets/engine.js';

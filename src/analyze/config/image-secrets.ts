@@ -1,5 +1,5 @@
 import { dataFileDigest } from '../../config/paths.js';
-import type { Finding } from '../../report/model.js';
+import type { Finding } from '../../model/index.js';
 import type { HistoryStep, ImageCheck } from '../image-check.js';
 import { printable, secretFingerprint } from '../threats/evidence.js';
 import { isPlaceholderSecret, scanSecrets } from '../threats/secrets/engine.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Severity } from '../../report/model.js';
+import { SEVERITIES, type Severity } from '../../model/index.js';
 import { loadDataFile } from '../../config/data-file.js';
 
 export const CONFIG_RULES_FILE = 'config.yaml';
@@ -10,7 +10,7 @@ const fileSchema = z.object({
     port: z.number().int().min(1).max(65535),
     protocol: z.enum(['tcp', 'udp', 'sctp']).optional(),
     service: z.string().min(1),
-    severity: z.enum(['critical', 'high', 'moderate', 'low', 'info']),
+    severity: z.enum(SEVERITIES),
   }).strict()).min(1),
   setuidShells: z.array(z.string().min(1)).min(1),
   standardSetuidPrograms: z.array(z.string().min(1)),

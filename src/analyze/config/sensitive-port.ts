@@ -1,5 +1,5 @@
 import { dataFileDigest } from '../../config/paths.js';
-import type { Finding } from '../../report/model.js';
+import type { Finding } from '../../model/index.js';
 import type { ImageCheck } from '../image-check.js';
 import { printable } from '../threats/evidence.js';
 import { configRules } from './rules.js';

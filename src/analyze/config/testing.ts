@@ -1,4 +1,4 @@
-import type { ImageConfigSummary, Package } from '../../report/model.js';
+import type { ImageConfigSummary, Package } from '../../model/index.js';
 import type { HistoryStep, ImageFacts } from '../image-check.js';
 import { mergeLayers } from '../merge.js';
 import { LAYER_RESULT_FORMAT, type LayerEntryRecord, type LayerResult } from '../runner.js';

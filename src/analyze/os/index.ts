@@ -1,5 +1,5 @@
 import type { Analyzer, AnalysisOutput, AnalyzedFile } from '../analyzer.js';
-import type { OsInfo } from '../../report/model.js';
+import type { OsInfo } from '../../model/index.js';
 import {
   parseAlpineRelease,
   parseDebianVersion,

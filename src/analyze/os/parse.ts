@@ -1,4 +1,4 @@
-import type { OsInfo } from '../../report/model.js';
+import type { OsInfo } from '../../model/index.js';
 
 /**
  * Parsers for the files that name a Linux distribution. Each takes the file's text and returns an `OsInfo`, or

@@ -1,5 +1,5 @@
 import { printable } from '../../analyze/threats/evidence.js';
-import type { Finding } from '../../report/model.js';
+import type { Finding } from '../../model/index.js';
 import { baseName, cap, endpoint, scriptOf, type BehaviorContext, type ProcessNode } from '../context.js';
 import type { EventView, FieldSpec, FieldValue } from '../types.js';
 

@@ -7,7 +7,7 @@
  *   severityFromScore(9.8, '3.1')                                 // 'critical'
  *   severityFromRating('Important')                               // 'high'
  */
-import type { VulnerabilitySeverity } from '../../report/model.js';
+import type { VulnerabilitySeverity } from '../../model/index.js';
 import { parseCvss2, cvss2BaseScore } from './cvss2.js';
 import { parseCvss3, cvss3BaseScore } from './cvss3.js';
 import { parseCvss4, cvss4Score } from './cvss4.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanReference } from '../../../src/scan/scan.js';
-import type { FindingCategory, Report } from '../../../src/report/model.js';
+import type { FindingCategory, Report } from '../../../src/model/index.js';
 import { debianImage } from '../../support/debian-image.js';
 import { debianPackageDir } from '../../support/debian-packages.js';
 import { directoryEntries, writeOciArchive } from '../../support/image-builder.js';

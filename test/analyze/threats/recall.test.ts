@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanReference } from '../../../src/scan/scan.js';
-import type { Finding, FindingCategory, Report } from '../../../src/report/model.js';
+import type { Finding, FindingCategory, Report } from '../../../src/model/index.js';
 import { debianPackageDir } from '../../support/debian-packages.js';
 import { writeOciArchive, type EntrySpec } from '../../support/image-builder.js';
 import { expectValidReport } from '../../support/report-schema.js';

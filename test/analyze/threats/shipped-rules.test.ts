@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { compile, type RuleMatch, type YaraX } from '@litko/yara-x';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FindingCategory } from '../../../src/report/model.js';
+import type { FindingCategory } from '../../../src/model/index.js';
 import { debianPackageDir } from '../../support/debian-packages.js';
 import { debianImage } from '../../support/debian-image.js';
 import { corpusDir, repoRoot } from '../../support/paths.js';

@@ -1,5 +1,5 @@
 import type { CatalogedPackage } from '../../analyzer.js';
-import type { ScanNotice } from '../../../report/model.js';
+import type { ScanNotice } from '../../../model/index.js';
 import { packageUrl } from '../../purl.js';
 
 export type Notice = Omit<ScanNotice, 'layer'>;

@@ -1,6 +1,6 @@
 import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
-import type { Severity } from '../../../report/model.js';
+import type { Severity } from '../../../model/index.js';
 import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES, latin1Text } from '../candidates.js';
 import { lineAt, printable } from '../evidence.js';
 import { parseMinerConfig } from './config.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Package } from '../../../report/model.js';
+import type { Package } from '../../../model/index.js';
 import { analyzeFiles } from '../../testing.js';
 import { dpkgAnalyzer } from '../../packages/dpkg/index.js';
 import { imageFacts } from '../../config/testing.js';

@@ -1,18 +1,16 @@
 import { dataFileDigest } from '../../../config/paths.js';
 import { z } from 'zod';
-import type { Finding, Package, PackageType, Severity } from '../../../report/model.js';
+import { PACKAGE_TYPES, SEVERITIES, type Finding, type Package, type Severity } from '../../../model/index.js';
 import type { ImageCheck } from '../../image-check.js';
 import { DataFileError, loadDataFile, parseDataFile, type LoadedDataFile } from '../../../config/data-file.js';
 import { printable } from '../evidence.js';
 
 export const HACKING_TOOL_PACKAGES_FILE = 'hacking-tool-packages.yaml';
 
-const PACKAGE_TYPES = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'gem', 'golang', 'maven', 'nuget', 'cargo'] as const satisfies readonly PackageType[];
-
 const fileSchema = z.object({
   version: z.literal(1),
   roles: z.record(z.string(), z.object({
-    severity: z.enum(['critical', 'high', 'moderate', 'low', 'info']),
+    severity: z.enum(SEVERITIES),
     attack: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, 'an ATT&CK technique id such as T1046')),
   }).strict()),
   tools: z.array(z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Severity } from '../../../report/model.js';
+import { SEVERITIES, type Severity } from '../../../model/index.js';
 import { Kind } from '../candidates.js';
 import { compileDataRegex, DataFileError, loadDataFile, parseDataFile, type LoadedDataFile } from '../../../config/data-file.js';
 
@@ -14,7 +14,7 @@ const ruleSchema = z.object({
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'rule ids are kebab-case'),
   title: z.string().min(1),
   type: z.string().min(1),
-  severity: z.enum(['critical', 'high', 'moderate', 'low', 'info']),
+  severity: z.enum(SEVERITIES),
   keywords: z.array(z.string().min(1)).min(1),
   regex: z.string().min(1),
   secretGroup: z.number().int().min(0).optional(),

@@ -1,4 +1,4 @@
-import type { Finding, FindingCategory, Severity } from '../../../report/model.js';
+import type { Finding, FindingCategory, Severity } from '../../../model/index.js';
 import type { ImageCheck } from '../../image-check.js';
 
 /** Signals that make a Windows executable malicious rather than merely present. */

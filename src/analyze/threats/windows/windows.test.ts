@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../../report/model.js';
+import type { Finding } from '../../../model/index.js';
 import type { ImageFacts } from '../../image-check.js';
 import { runImageChecks } from '../../image-check.js';
 import { windowsMalwareCheck } from './index.js';

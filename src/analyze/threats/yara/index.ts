@@ -1,5 +1,5 @@
 import type { AnalysisOutput, AnalyzedFile, Analyzer, DetectedFinding, FileHeader } from '../../analyzer.js';
-import { FINDING_CATEGORIES, SEVERITIES as SEVERITY_NAMES, type FindingCategory, type ScanNotice, type Severity } from '../../../report/model.js';
+import { FINDING_CATEGORIES, SEVERITIES as SEVERITY_NAMES, type FindingCategory, type ScanNotice, type Severity } from '../../../model/index.js';
 import { candidateKinds, hasKind, Kind } from '../candidates.js';
 import { MAX_MATCHES_PER_FINDING, printable, type MatchEvidence } from '../evidence.js';
 import { listZip, looksLikeZip, newZipBudget, readZipEntry, ZipFormatError } from '../../../util/zip.js';

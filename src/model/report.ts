@@ -2,8 +2,10 @@
  * The report contract (DESIGN.md §3). Every renderer (json, table, cyclonedx, spdx, …) takes a `Report`.
  * Extend only; never rename or remove a field without bumping `schemaVersion`.
  */
-
-export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'gem' | 'golang' | 'maven' | 'nuget' | 'cargo';
+import type { FindingCategory } from './categories.js';
+import type { PackageType } from './ecosystems.js';
+import type { Behavior, BehaviorError } from './run.js';
+import type { Severity, VulnerabilitySeverity } from './severity.js';
 
 export interface Package {
   name: string;
@@ -23,23 +25,6 @@ export interface Package {
   /** Maven group id, npm scope folded into name, etc. are expressed in `name` + `purl`; this is for extras. */
   metadata?: Record<string, string | string[] | boolean | number>;
 }
-
-/** Every finding category and severity of the contract (DESIGN §3), for validation and help texts. */
-export const FINDING_CATEGORIES = [
-  'cryptominer',
-  'hacking-tool',
-  'backdoor',
-  'windows-malware',
-  'malware',
-  'malicious-package',
-  'secret',
-  'misconfiguration',
-  'windows-pe',
-  'suspicious',
-] as const;
-export type FindingCategory = (typeof FINDING_CATEGORIES)[number];
-export const SEVERITIES = ['critical', 'high', 'moderate', 'low', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 export interface Finding {
   category: FindingCategory;
@@ -108,8 +93,6 @@ export interface ImageSection {
   files?: { count: number; bytes: number; removed: number };
 }
 
-export type VulnerabilitySeverity = 'critical' | 'high' | 'moderate' | 'low' | 'unknown';
-
 export interface Vulnerability {
   /** The CVE where one exists, else the advisory's own id. */
   id: string;
@@ -138,128 +121,6 @@ export interface ScanNotice {
   message: string;
   path?: string;
   layer?: number;
-}
-
-/** One process the sample ran (`behavior.processes`). */
-export interface ObservedProcess {
-  pid: number;
-  ppid: number;
-  exe: string;
-  argv: string[];
-  /** Ms since the container's first process started. */
-  startMs: number;
-}
-
-/** A signal sent by a process of the sample. */
-export interface ObservedKill {
-  pid: number;
-  target: number;
-  signal: string;
-  /** The target's program, when it was a process of the sample's tree. */
-  targetExe?: string;
-}
-
-/** A file the sample left behind, read back before teardown. */
-export interface ObservedDroppedFile {
-  /** Path inside the container. */
-  path: string;
-  size: number;
-  /** Permission bits as left by the sample. */
-  mode: number;
-  sha256: string;
-}
-
-/** A file operation of the sample (`behavior.files`). `error` set: the attempt failed (it still shows intent). */
-export interface ObservedFileOp {
-  op: 'write' | 'create' | 'delete' | 'chmod' | 'rename';
-  path: string;
-  pid: number;
-  /** rename: the new name. */
-  to?: string;
-  /** chmod: the new permission bits. */
-  mode?: number;
-  /** The errno name (EROFS, EACCES, ENOSPC …) of an attempt that failed. */
-  error?: string;
-  /** When it first happened: ms since the container's first process started (the clock of `startMs`). */
-  atMs?: number;
-}
-
-export interface ObservedDnsQuery {
-  name: string;
-  type: string;
-  pid: number | null;
-  /** When it was first asked: ms since the container's first process started. */
-  atMs?: number;
-}
-
-export interface ObservedConnection {
-  proto: 'tcp' | 'udp';
-  dst: string;
-  port: number;
-  /** The name it was resolved from, or the HTTP Host / TLS SNI the sample sent. */
-  host?: string;
-  /** The first bytes the sample sent, as readable text (escapes for the rest). */
-  firstBytes: string;
-  protocol: 'stratum' | 'http' | 'tls' | 'ssh' | 'irc' | 'smtp' | 'unknown';
-  pid?: number;
-  /** When it was opened: ms since the container's first process started. */
-  atMs?: number;
-  /** What the sinkhole drew out: HTTP requests, TLS SNI and ALPN, stratum login (wallet, agent), banners. */
-  details?: Record<string, unknown>;
-}
-
-/**
- * How complete the syscall record behind `processes`, `files`, `kills` (and the connect attempts in
- * `connections`) is. The lists are bounded; a sample that floods one kind of record cannot push the rest out, but
- * what they leave out is counted here, so a reader knows the record is not the whole story.
- */
-export interface BehaviorTrace {
-  /** false when something below was left out or lost, or no syscall trace was taken. */
-  complete: boolean;
-  /** Bytes of syscall trace read (streamed through a pipe while the sample ran; never stored). */
-  traceBytes: number;
-  /** Records seen but not listed, per list; `events`: calls the monitor could not place. */
-  omitted: { processes: number; files: number; connections: number; kills: number; events: number };
-  /** Why the record is incomplete, a sentence each. */
-  notes: string[];
-}
-
-/**
- * `behavior` of the report contract: what the image did when run in the sandbox. Beyond DESIGN §3 (extensions):
- * `killedBy`, `kills`, `dropped`, `pids`, `limitsHit`, `series`, `output`, `timings`, `trace`, the `rename` op,
- * failed attempts (`error`), and the ssh/irc/smtp protocols.
- */
-export interface Behavior {
-  sandbox: 'gvisor' | 'runc';
-  durationMs: number;
-  exitCode: number | null;
-  timedOut: boolean;
-  /** What ended the run when a limit did: the deadline, the memory limit, the pids limit. */
-  killedBy?: 'deadline' | 'memory' | 'pids';
-  processes: ObservedProcess[];
-  files: ObservedFileOp[];
-  dns: ObservedDnsQuery[];
-  connections: ObservedConnection[];
-  /** Signals sent by the sample's processes. */
-  kills: ObservedKill[];
-  /** Files the sample left in its writable layer, as read back before teardown (the static detectors ran on them). */
-  dropped?: ObservedDroppedFile[];
-  /** How complete the syscall record is; absent when no syscall monitor ran. */
-  trace?: BehaviorTrace;
-  cpu: { seconds: number; peakCores: number };
-  memory: { peakBytes: number };
-  pids: { peak: number };
-  limitsHit: { oomKills: number; pidsLimitHits: number; diskFull?: boolean };
-  /** Cgroup samples over the run, one a second: `t` ms since start. */
-  series: { t: number; cpuSeconds: number; memoryBytes: number; pids: number }[];
-  /** The start of the sample's stdout and stderr. */
-  output: { stdout: string; stderr: string; truncated: boolean };
-  timings: { setupMs: number; firstExecMs?: number; teardownMs: number };
-}
-
-/** `behavior` when the image could not be run: why. */
-export interface BehaviorError {
-  error: string;
 }
 
 /** A finding or vulnerability an ignore file suppressed (the ignore file's entry says why and until when). */

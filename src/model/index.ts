@@ -1,0 +1,9 @@
+/**
+ * The ground floor every stage stands on: the report contract, the run record, severities, finding categories and
+ * package ecosystems. It imports no stage.
+ */
+export * from './categories.js';
+export * from './ecosystems.js';
+export * from './report.js';
+export * from './run.js';
+export * from './severity.js';

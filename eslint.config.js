@@ -13,4 +13,14 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // The HTML report's client draws strings from a hostile image: as text only, never through an HTML parser.
+    files: ['src/report/html/client/**/*.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'createContextualFragment', 'parseFromString', 'write', 'writeln']
+          .map((property) => ({ property, message: 'The report page builds elements and text nodes only (src/report/html/client/dom.ts).' })),
+      ],
+    },
+  },
 );

@@ -1,8 +1,10 @@
 // Bundles the CLI into dist/bin/ (ESM, split so that renderers, the registry client and progress bars still load
 // only when used). Module loading was most of a cached re-scan's time: one bundle starts ~50 ms faster than the
 // ~80 modules tsc emits. Native addons stay external and load from node_modules.
-import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { build, buildSync } from 'esbuild';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
@@ -20,3 +22,9 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// The HTML report's script (src/report/html/client/), bundled here so the installed CLI reads it and needs no
+// esbuild at run time. The options are the ones the run-from-source path uses: tsc has just emitted them.
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const { BUILT_CLIENT_FILE, bundleClientScript } = await import('../dist/src/report/html/client-bundle.js');
+writeFileSync(join(root, BUILT_CLIENT_FILE), bundleClientScript(buildSync, root));

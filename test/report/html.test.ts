@@ -9,7 +9,7 @@ import { CLIENT_SCRIPT } from '../../src/report/html/client.js';
 import { STYLES } from '../../src/report/html/styles.js';
 import { jsonForScript, renderHtml } from '../../src/report/html.js';
 import { orderReport } from '../../src/report/json.js';
-import type { Report, Vulnerability } from '../../src/model/index.js';
+import { FINDING_CATEGORIES, type Finding, type FindingCategory, type Report, type Vulnerability } from '../../src/model/index.js';
 import { FORMATS, renderReports } from '../../src/report/render.js';
 import { printable } from '../../src/detonate/sinkhole/events.js';
 import { behaviorForReport } from '../../src/scan/detonation.js';
@@ -400,6 +400,31 @@ describe.skipIf(chromiumSkipReason !== undefined)(`HTML report in Chromium${suff
       expect(watch.consoleErrors).toEqual([]);
       expect(await watch.violations()).toEqual([]);
       await page.screenshot({ path: join(artifacts, 'html-report-hostile.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('marks a category as malicious exactly where the verdict counts it as malicious', async () => {
+    const finding = (category: FindingCategory): Finding => ({
+      category, severity: 'critical', title: `A ${category} finding`, source: 'static', rule: `${category}/sample`, path: `opt/${category}`, layer: 1,
+    });
+    // what the verdict makes of a strong finding of each category on its own
+    const malicious = FINDING_CATEGORIES.filter((c) => decideVerdict(debianReport({ findings: [finding(c)] })).verdict.malicious).sort();
+    expect(malicious).toContain('cryptominer');
+    expect(malicious.length).toBeLessThan(FINDING_CATEGORIES.length);
+    const every = decideVerdict(debianReport({ findings: FINDING_CATEGORIES.map(finding) }));
+    const attackTool = decideVerdict(debianReport({ findings: [finding('hacking-tool')] }));
+    const { page, watch } = await open('html-report-categories.html', renderHtml([every, attackTool]));
+    try {
+      expect(await texts(page, '#r0-verdict .categories .chip')).toEqual([...FINDING_CATEGORIES].sort());
+      expect(await texts(page, '#r0-verdict .categories .chip.bad')).toEqual(malicious);
+      expect((await texts(page, '#r0-findings details.finding .chip.bad')).sort()).toEqual(malicious);
+      // an image whose only finding is an attack tool is not malicious, and nothing on its page says otherwise
+      expect(await page.locator('#r1-verdict .verdict-label').innerText()).toBe('No malicious behaviour or content found');
+      expect(await texts(page, '#r1-verdict .categories .chip')).toEqual(['hacking-tool']);
+      expect(await page.locator('#r1 .chip.bad').count()).toBe(0);
+      expect(watch.pageErrors).toEqual([]);
     } finally {
       await page.close();
     }

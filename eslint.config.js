@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS configuration files of tools (dependency-cruiser reads .cjs)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // The HTML report's client draws strings from a hostile image: as text only, never through an HTML parser.
     files: ['src/report/html/client/**/*.ts'],
     rules: {

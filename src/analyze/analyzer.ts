@@ -1,17 +1,6 @@
-import type { Finding, OsInfo, Package, ScanNotice } from '../model/index.js';
+import type { FileHeader, Finding, OsInfo, Package, ScanNotice } from '../model/index.js';
 
-/** What the layer walker knows about a file before reading it. */
-export interface FileHeader {
-  /** Normalised path inside the image: no leading slash, no `.`/`..` segments, e.g. `var/lib/dpkg/status`. */
-  path: string;
-  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
-  size: number;
-  mode: number;
-  uid?: number;
-  gid?: number;
-  /** Target of a symlink or hardlink (hardlink targets are normalised like `path`). */
-  linkname?: string;
-}
+export type { FileHeader } from '../model/index.js';
 
 /** A file handed to an analyzer. `content` is the whole file, read once and shared by every analyzer that wanted it. */
 export interface AnalyzedFile extends FileHeader {

@@ -26,7 +26,7 @@ import { LongPaths } from '../util/long-paths.js';
 import { readRegularFile } from '../util/regular-file.js';
 import { ImageError } from '../image/errors.js';
 import type { ResolvedImage } from '../image/types.js';
-import type { FileHeader } from '../analyze/analyzer.js';
+import type { FileHeader } from '../model/index.js';
 import { ExpansionBudget, walkLayer, type LayerVisitor } from '../layers/walk.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { ScanNotice } from '../model/index.js';

@@ -1,23 +1,12 @@
-import type { Limits } from '../config/limits.js';
 import { ImageError } from './errors.js';
-import type { BlobCache } from './cache.js';
-import type { ImageSource } from './types.js';
-import type { Progress } from '../progress/progress.js';
+import type { ImageSource, OpenSourceOptions } from './types.js';
+
+export type { OpenSourceOptions } from './types.js';
 import { openDockerArchive } from './archive/docker-archive.js';
 import { openOciArchive, openOciDirectory } from './archive/oci-layout.js';
 import { promises as fs } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 
-export interface OpenSourceOptions {
-  limits: Limits;
-  cache: BlobCache;
-  /** Hosts reached over plain HTTP / with unverified TLS (`--insecure-registry`). */
-  insecureRegistries: string[];
-  /** True when the user passed --platform: archives then refuse an image of another platform. */
-  platformExplicit: boolean;
-  /** Download progress and notes from registries. */
-  progress?: Progress;
-}
 
 /** Transports of the CLI contract, as skopeo names them. */
 const TRANSPORTS = ['docker-archive:', 'oci-archive:', 'oci:'] as const;

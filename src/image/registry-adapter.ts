@@ -1,5 +1,4 @@
-import type { OpenSourceOptions } from './open.js';
-import type { ImageSource } from './types.js';
+import type { ImageSource, OpenSourceOptions } from './types.js';
 import { openRegistrySource } from './registry/index.js';
 
 /** Registry references go to the OCI Distribution client; loaded only when a reference needs it. */

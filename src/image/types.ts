@@ -1,4 +1,7 @@
 import type { Readable } from 'node:stream';
+import type { Limits } from '../config/limits.js';
+import type { Progress } from '../progress/progress.js';
+import type { BlobCache } from './cache.js';
 
 export interface Platform {
   os: string;
@@ -105,4 +108,16 @@ export function parsePlatform(text: string): Platform {
 export function hostPlatform(): Platform {
   const archMap: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
   return { os: 'linux', architecture: archMap[process.arch] ?? process.arch };
+}
+
+/** How an IMAGE argument is opened (`openImageSource`). */
+export interface OpenSourceOptions {
+  limits: Limits;
+  cache: BlobCache;
+  /** Hosts reached over plain HTTP / with unverified TLS (`--insecure-registry`). */
+  insecureRegistries: string[];
+  /** True when the user passed --platform: archives then refuse an image of another platform. */
+  platformExplicit: boolean;
+  /** Download progress and notes from registries. */
+  progress?: Progress;
 }

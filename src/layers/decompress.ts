@@ -2,7 +2,7 @@ import { createGunzip } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { Duplex, PassThrough, type Readable } from 'node:stream';
 import type { Decompress as FzstdDecompressType } from 'fzstd';
-import { detectCompression, type Compression } from './compression.js';
+import { detectCompression, type Compression } from '../image/compression.js';
 import { LayerReadError } from '../image/errors.js';
 
 const require = createRequire(import.meta.url);

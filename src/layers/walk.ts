@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback, type Readable } from 'node:stream';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import type { FileHeader } from '../analyze/analyzer.js';
+import type { FileHeader } from '../model/index.js';
 import type { Limits } from '../config/limits.js';
 import { DigestMismatchError, ImageError, IntegrityError, LayerReadError } from '../image/errors.js';
 import { parseDigest } from '../image/digest.js';

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Progress } from './progress.js';
-import { formatBytes } from '../report/text.js';
+import { formatBytes } from '../util/format.js';
 
 /**
  * Bars on a terminal (stderr). A group of bars lives while some task runs and is closed when the last one finishes,

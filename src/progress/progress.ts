@@ -1,4 +1,4 @@
-import { formatBytes } from '../report/text.js';
+import { formatBytes } from '../util/format.js';
 
 /** One long step: pulling a layer, walking it, analysing. `total` in bytes or items; unknown totals are fine. */
 export interface ProgressTask {

@@ -8,46 +8,19 @@
 import { join } from 'node:path';
 import { bundledRulesDir } from '../config/paths.js';
 import type { DetonationResult } from '../detonate/session.js';
-import { severityWeight, type Finding, type FindingCategory, type Severity } from '../model/index.js';
+import { severityWeight, type Finding } from '../model/index.js';
 import { buildContext, type BehaviorContext } from './context.js';
 import { eventsOf } from './fields/index.js';
 import { compileRuleFiles, ruleFilesIn, type CompiledRule } from './loader.js';
-import type { EventKind, EventView } from './types.js';
+import { MAX_CITED_EVENTS, type EventKind, type EventView, type VerdictRules } from './types.js';
+
+export { MAX_CITED_EVENTS, type VerdictRuleInfo, type VerdictRules } from './types.js';
 
 export { DataFileError } from '../config/data-file.js';
 export { decideVerdict, isStrongMalicious, type DecideVerdictOptions } from './verdict.js';
 export { applyIgnoreList, DEFAULT_IGNORE_FILE, loadIgnoreFile, parseIgnoreFile, type IgnoreEntry, type IgnoreList } from './ignore.js';
 export { FIELDS_BY_KIND } from './fields/index.js';
 export type { EventKind, FieldSpec, FieldType } from './types.js';
-
-/** Most events a finding cites. */
-export const MAX_CITED_EVENTS = 10;
-
-export interface VerdictRuleInfo {
-  id: string;
-  kind: EventKind;
-  category: FindingCategory;
-  severity: Severity;
-  description: string;
-  attack: string[];
-  enabled: boolean;
-  /** `file:line` of its definition. */
-  where: string;
-}
-
-export interface VerdictRules {
-  /** Changes whenever a loaded rule or list file changes: part of cache keys of results judged by these rules. */
-  readonly digest: string;
-  readonly rules: readonly VerdictRuleInfo[];
-  /** Files loaded, in order. */
-  readonly files: readonly string[];
-  evaluateBehavior(result: DetonationResult): Finding[];
-  /**
-   * The `on: finding` rules over `findings` and what the run did (`run` null: the image was not run, every run.*
-   * field is unknown). Their findings carry `evidence.correlation: true` and cite the findings they rest on.
-   */
-  evaluateFindings(findings: readonly Finding[], run: DetonationResult | null): Finding[];
-}
 
 export interface LoadVerdictRulesOptions {
   /** Load the shipped rules (`rules/behavior/`). Default true. */

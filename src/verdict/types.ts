@@ -1,3 +1,5 @@
+import type { DetonationResult } from '../detonate/session.js';
+import type { Finding, FindingCategory, Severity } from '../model/index.js';
 
 /**
  * The kinds of event a rule can look at (`on:`). `run` is one event per detonation; `finding` is one event per
@@ -31,3 +33,32 @@ export interface EventView {
 }
 
 export { FINDING_CATEGORIES as CATEGORIES, SEVERITIES } from '../model/index.js';
+
+/** Most events a finding cites. */
+export const MAX_CITED_EVENTS = 10;
+
+export interface VerdictRuleInfo {
+  id: string;
+  kind: EventKind;
+  category: FindingCategory;
+  severity: Severity;
+  description: string;
+  attack: string[];
+  enabled: boolean;
+  /** `file:line` of its definition. */
+  where: string;
+}
+
+export interface VerdictRules {
+  /** Changes whenever a loaded rule or list file changes: part of cache keys of results judged by these rules. */
+  readonly digest: string;
+  readonly rules: readonly VerdictRuleInfo[];
+  /** Files loaded, in order. */
+  readonly files: readonly string[];
+  evaluateBehavior(result: DetonationResult): Finding[];
+  /**
+   * The `on: finding` rules over `findings` and what the run did (`run` null: the image was not run, every run.*
+   * field is unknown). Their findings carry `evidence.correlation: true` and cite the findings they rest on.
+   */
+  evaluateFindings(findings: readonly Finding[], run: DetonationResult | null): Finding[];
+}

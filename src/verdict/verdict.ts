@@ -7,7 +7,7 @@
 import type { DetonationResult } from '../detonate/session.js';
 import { atLeast, MALICIOUS_CATEGORIES, worstFirst, type Finding, type FindingCategory, type Report, type Severity, type VerdictEvidence } from '../model/index.js';
 import { applyIgnoreList, type IgnoreList } from './ignore.js';
-import type { VerdictRules } from './index.js';
+import type { VerdictRules } from './types.js';
 
 export interface DecideVerdictOptions {
   /** The loaded rules; without them no correlation rule runs (the verdict still stands on the findings). */

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusDir } from '../support/paths.js';
-import { analyzeFiles } from '../../src/analyze/testing.js';
+import { analyzeFiles } from '../support/analyze-files.js';
 import type { Package } from '../../src/model/index.js';
 import { goBinaryAnalyzer } from '../../src/analyze/packages/golang/index.js';
 import { rustAuditAnalyzer } from '../../src/analyze/packages/rust/index.js';

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { analyzeFiles, type TreeFile } from '../../src/analyze/testing.js';
+import { analyzeFiles, type TreeFile } from '../support/analyze-files.js';
 import { npmAnalyzer } from '../../src/analyze/packages/npm/index.js';
 import { pythonAnalyzer } from '../../src/analyze/packages/python/index.js';
 import { gemAnalyzer } from '../../src/analyze/packages/gem/index.js';

@@ -16,7 +16,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeFiles, type TreeFile } from '../../src/analyze/testing.js';
+import { analyzeFiles, type TreeFile } from '../support/analyze-files.js';
 import type { Package } from '../../src/model/index.js';
 import { osReleaseAnalyzer } from '../../src/analyze/os/index.js';
 import { dpkgAnalyzer } from '../../src/analyze/packages/dpkg/index.js';

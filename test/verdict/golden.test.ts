@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeFiles, type TreeFile } from '../../src/analyze/testing.js';
+import { analyzeFiles, type TreeFile } from '../support/analyze-files.js';
 import { createDetectors, type Detectors } from '../../src/analyze/detectors.js';
 import type { DetonationResult } from '../../src/detonate/session.js';
 import type { Report, Vulnerability } from '../../src/model/index.js';

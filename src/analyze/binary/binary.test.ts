@@ -14,7 +14,7 @@ import {
   findElfSection,
   isExecutableCandidate,
 } from './index.js';
-import { buildElf, buildFatMachO, buildMachO, buildPe, elfSectionHeaderOffset } from './testing.js';
+import { buildElf, buildFatMachO, buildMachO, buildPe, elfSectionHeaderOffset } from '../../../test/support/binary-builders.js';
 
 const payload = Buffer.from('hello section');
 

@@ -8,7 +8,7 @@ import { historyVariables, imageSecretsCheck } from './image-secrets.js';
 import { isRootUser, rootUserCheck } from './root-user.js';
 import { sensitivePortCheck } from './sensitive-port.js';
 import { setuidCheck } from './setuid.js';
-import { imageFacts } from './testing.js';
+import { imageFacts } from '../../../test/support/image-facts.js';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const randomBase62 = (n: number) => [...randomBytes(n)].map((b) => BASE62[b % 62]).join('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeFiles } from '../testing.js';
+import { analyzeFiles } from '../../../test/support/analyze-files.js';
 import { osReleaseAnalyzer } from './index.js';
 import { parseDebianVersion, parseOsRelease, parseRedhatRelease, parseShellAssignments } from './parse.js';
 

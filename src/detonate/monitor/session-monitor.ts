@@ -12,16 +12,8 @@ import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { findExecutable, runBounded } from '../network/exec.js';
-import type {
-  BehaviorFile,
-  BehaviorKill,
-  BehaviorProcess,
-  BehaviorTrace,
-  DetonationMonitor,
-  MonitorConnection,
-  MonitorContext,
-  MonitorFindings,
-} from '../session.js';
+import type { BehaviorTrace, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
+import type { DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings } from './types.js';
 import { GVISOR_LOG_NAME, gvisorStraceFlags, straceArgs, type ParseLimits } from './events.js';
 import { GvisorStraceParser } from './gvisor.js';
 import type { TraceLineParser } from './line-parser.js';
@@ -157,8 +149,8 @@ type Run =
   | { untraced: string };
 
 function toFindings(b: Behaviour): MonitorFindings {
-  const processes: BehaviorProcess[] = b.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, exe: p.exe, argv: p.argv, startMs: p.startMs }));
-  const files: BehaviorFile[] = [];
+  const processes: ObservedProcess[] = b.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, exe: p.exe, argv: p.argv, startMs: p.startMs }));
+  const files: ObservedFileOp[] = [];
   const seen = new Set<string>();
   for (const f of b.files) {
     const path = f.path;
@@ -178,7 +170,7 @@ function toFindings(b: Behaviour): MonitorFindings {
     if (c.proto === 'unix' || c.port === null) continue;
     connections.push({ proto: c.proto, dst: c.dst, port: c.port, pid: c.pid, ...(c.ok !== undefined ? { ok: c.ok } : {}), ...(c.atMs !== undefined ? { atMs: c.atMs } : {}) });
   }
-  const kills: BehaviorKill[] = b.kills.map((k) => ({ pid: k.pid, target: k.target, signal: k.signal, ...(k.targetExe !== undefined ? { targetExe: k.targetExe } : {}) }));
+  const kills: ObservedKill[] = b.kills.map((k) => ({ pid: k.pid, target: k.target, signal: k.signal, ...(k.targetExe !== undefined ? { targetExe: k.targetExe } : {}) }));
   return { processes, files, connections, kills };
 }
 

@@ -7,7 +7,7 @@ import { formatPlatform } from '../types.js';
 import type { Limits } from '../../config/limits.js';
 import { TarIndex } from './tar-index.js';
 import { ShapeError, arrayAt, jsonErrorWithoutContent, objectAt, optionalStringArray, stringAt } from '../validate.js';
-import { detectCompression } from '../../layers/compression.js';
+import { detectCompression } from '../compression.js';
 
 interface ArchiveEntry {
   Config: string;

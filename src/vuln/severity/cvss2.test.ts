@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CvssError } from './vector.js';
 import { parseCvss2, scoreCvss2 } from './cvss2.js';
-import { allCombinations, hasOneDecimal, monotonicityViolations } from './testing.js';
+import { allCombinations, hasOneDecimal, monotonicityViolations } from '../../../test/support/cvss-combinations.js';
 
 const BASE_VALUES = [
   ['AV', ['N', 'A', 'L']],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CvssError } from './vector.js';
 import { cvss3BaseScore, parseCvss3, roundUp, scoreCvss3 } from './cvss3.js';
-import { allCombinations, hasOneDecimal, monotonicityViolations } from './testing.js';
+import { allCombinations, hasOneDecimal, monotonicityViolations } from '../../../test/support/cvss-combinations.js';
 
 /** Worked examples of FIRST's "CVSS v3.1: Examples" document: the CVE, its base vector and base score there. */
 const FIRST_EXAMPLES: [string, string, number][] = [

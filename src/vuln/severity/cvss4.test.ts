@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import macroVectorScores from './cvss4-macrovectors.json' with { type: 'json' };
 import { CvssError } from './vector.js';
 import { CVSS4_HIGHEST_SEVERITY, cvss4MacroVector, cvss4Score, parseCvss4, scoreCvss4 } from './cvss4.js';
-import { allCombinations, hasOneDecimal, monotonicityViolations } from './testing.js';
+import { allCombinations, hasOneDecimal, monotonicityViolations } from '../../../test/support/cvss-combinations.js';
 
 const SCORES: Record<string, number> = macroVectorScores;
 

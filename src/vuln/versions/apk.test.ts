@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../../../test/support/paths.js';
 import { apkVersions, compareApkVersions } from './apk.js';
 import { compareDigitRuns } from './text.js';
-import { alpineSecfixVersions, GARBAGE_VERSIONS, slowestHugeComparisonMs, orderViolations, outcomeCounts, PairSet } from './testing.js';
+import { alpineSecfixVersions, GARBAGE_VERSIONS, slowestHugeComparisonMs, orderViolations, outcomeCounts, PairSet } from '../../../test/support/version-checks.js';
 
 const secdbDir = join(corpusDir, 'vuln', 'alpine-secdb');
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../../../test/support/paths.js';
 import { compareDebianVersions, dpkgVersions, parseDebianVersion } from './dpkg.js';
-import { debianTrackerVersions, GARBAGE_VERSIONS, slowestHugeComparisonMs, orderViolations, PairSet, spread } from './testing.js';
+import { debianTrackerVersions, GARBAGE_VERSIONS, slowestHugeComparisonMs, orderViolations, PairSet, spread } from '../../../test/support/version-checks.js';
 
 const trackerDir = join(corpusDir, 'vuln', 'debian-security-tracker');
 

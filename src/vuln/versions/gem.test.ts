@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../../../test/support/paths.js';
 import { compareGemVersions, gemBump, gemVersions, parseGemRequirement, satisfiesGemRequirement } from './gem.js';
-import { filesBelow, GARBAGE_VERSIONS, hugeVersions, orderViolations, outcomeCounts, slowestHugeComparisonMs } from './testing.js';
+import { filesBelow, GARBAGE_VERSIONS, hugeVersions, orderViolations, outcomeCounts, slowestHugeComparisonMs } from '../../../test/support/version-checks.js';
 
 interface RubysecAdvisory {
   file: string;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../../../test/support/paths.js';
 import { compareGoVersions, goVersions, isGoPseudoVersion } from './go.js';
 import { inRange } from './index.js';
-import { GARBAGE_VERSIONS, orderViolations, outcomeCounts, slowestHugeComparisonMs } from './testing.js';
+import { GARBAGE_VERSIONS, orderViolations, outcomeCounts, slowestHugeComparisonMs } from '../../../test/support/version-checks.js';
 
 interface OsvRecord {
   id: string;

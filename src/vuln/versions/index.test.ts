@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VersionScheme } from '../model.js';
 import { comparatorFor, inRange, schemeForEcosystem } from './index.js';
-import { GARBAGE_VERSIONS } from './testing.js';
+import { GARBAGE_VERSIONS } from '../../../test/support/version-checks.js';
 
 const SCHEMES: VersionScheme[] = ['dpkg', 'apk', 'rpm', 'semver', 'pep440', 'maven', 'go', 'gem', 'nuget'];
 

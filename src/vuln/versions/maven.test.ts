@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../../../test/support/paths.js';
 import { inRange } from './index.js';
 import { compareMavenVersions, mavenVersions } from './maven.js';
-import { filesBelow, GARBAGE_VERSIONS, orderViolations, outcomeCounts, slowestHugeComparisonMs } from './testing.js';
+import { filesBelow, GARBAGE_VERSIONS, orderViolations, outcomeCounts, slowestHugeComparisonMs } from '../../../test/support/version-checks.js';
 
 /** Real Maven versions: the peer scanners' expected Java packages, the `<version>`s of the pom fixtures, GHSA ranges. */
 function realMavenVersions(): string[] {

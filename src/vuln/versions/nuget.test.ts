@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../../../test/support/paths.js';
 import { inRange } from './index.js';
 import { compareNuGetVersions, nugetVersions } from './nuget.js';
-import { GARBAGE_VERSIONS, orderViolations, slowestHugeComparisonMs } from './testing.js';
+import { GARBAGE_VERSIONS, orderViolations, slowestHugeComparisonMs } from '../../../test/support/version-checks.js';
 
 function loadNodeSemver(): { compare(a: string, b: string): number; valid(v: string): string | null } | null {
   try {

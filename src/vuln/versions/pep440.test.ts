@@ -6,7 +6,7 @@ import { corpusDir } from '../../../test/support/paths.js';
 import type { VersionRange } from '../model.js';
 import { inRange } from './index.js';
 import { comparePep440, normalizePep440, pep440Versions } from './pep440.js';
-import { GARBAGE_VERSIONS, slowestHugeComparisonMs, orderViolations, outcomeCounts } from './testing.js';
+import { GARBAGE_VERSIONS, slowestHugeComparisonMs, orderViolations, outcomeCounts } from '../../../test/support/version-checks.js';
 
 interface OsvRecord {
   id: string;

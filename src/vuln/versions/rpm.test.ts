@@ -15,7 +15,7 @@ import {
   outcomeCounts,
   PairSet,
   spread,
-} from './testing.js';
+} from '../../../test/support/version-checks.js';
 
 const vulnDir = join(corpusDir, 'vuln');
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../../../test/support/paths.js';
 import { compareSemver, parseNpmRange, parseSemver, satisfiesNpmRange, semverVersions, type NpmRange } from './semver.js';
-import { GARBAGE_VERSIONS, hugeVersions, orderViolations, outcomeCounts, slowestHugeComparisonMs } from './testing.js';
+import { GARBAGE_VERSIONS, hugeVersions, orderViolations, outcomeCounts, slowestHugeComparisonMs } from '../../../test/support/version-checks.js';
 
 interface NpmAdvisory {
   id: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { osReleaseAnalyzer } from '../../os/index.js';
 import { apkAnalyzer } from './index.js';
 import { MAX_PACKAGES, parseApkInstalled } from './parse.js';

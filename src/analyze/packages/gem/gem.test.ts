@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { gemAnalyzer } from './index.js';
 import { gemFileKind, parseGemFile, parseGemspec, rubyStringLiterals } from './parse.js';
 

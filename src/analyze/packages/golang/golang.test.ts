@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { analyzeFiles } from '../../testing.js';
-import { buildElf, buildMachO, buildPe } from '../../binary/testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
+import { buildElf, buildMachO, buildPe } from '../../../../test/support/binary-builders.js';
 import { BinaryFormatError } from '../../binary/errors.js';
 import { goBinaryAnalyzer } from './index.js';
 import { BUILDINFO_MAGIC, readGoBuildInfo } from './buildinfo.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusDir } from '../../../../test/support/paths.js';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { writeZip, type ZipInput } from '../../../util/zip.js';
 import { javaArchiveAnalyzer } from './index.js';
 import { catalogJavaArchive } from './archive.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { npmAnalyzer } from './index.js';
 import { MAX_BYTES, npmFileKind, parseNpmFile } from './parse.js';
 import { parsePnpmKey } from './pnpm-lock.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { pythonAnalyzer } from './index.js';
 import { normalizePythonName } from './collect.js';
 import { parsePythonFile, pythonFileKind } from './parse.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { AnalysisOutput } from '../../analyzer.js';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { osReleaseAnalyzer } from '../../os/index.js';
 import { forEachBdbHashValue } from './bdb.js';
 import { parseRpmHeader, parseSourceRpmName, RpmHeaderError } from './header.js';

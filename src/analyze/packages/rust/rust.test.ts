@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import { analyzeFiles } from '../../testing.js';
-import { buildElf, buildMachO, buildPe } from '../../binary/testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
+import { buildElf, buildMachO, buildPe } from '../../../../test/support/binary-builders.js';
 import { rustAuditAnalyzer } from './index.js';
 import { AuditDataError, inflateAuditData, parseAuditJson } from './parse.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { backdoorAnalyzer } from './index.js';
 import { parsePatterns } from './patterns.js';
 

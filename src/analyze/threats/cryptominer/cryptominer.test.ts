@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { cryptominerAnalyzer, isMinerCommandLine, MAX_FINDINGS_PER_FILE } from './index.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./testdata/${name}`, import.meta.url));

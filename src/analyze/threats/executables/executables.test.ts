@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyzeFiles } from '../../testing.js';
-import { buildElf, buildElfProgram, buildPe, buildPeImportSection } from '../../binary/testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
+import { buildElf, buildElfProgram, buildPe, buildPeImportSection } from '../../../../test/support/binary-builders.js';
 import { readPe, readPeImports } from '../../binary/pe.js';
 import { executablesAnalyzer, examineElf, examinePe, scriptFacts, shannonEntropy } from './index.js';
 import { ExecutableRulesError, executableRules, parseExecutableRules } from './rules.js';

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPackageDir } from '../../../../test/support/debian-packages.js';
 import type { DetectedFinding } from '../../analyzer.js';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { executablesAnalyzer } from './index.js';
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Package } from '../../../model/index.js';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { dpkgAnalyzer } from '../../packages/dpkg/index.js';
-import { imageFacts } from '../../config/testing.js';
+import { imageFacts } from '../../../../test/support/image-facts.js';
 import { DataFileError } from '../../../config/data-file.js';
 import { hackingToolPackageIndex, hackingToolPackages, normalisePackageName, parseHackingToolPackages } from './packages.js';
 

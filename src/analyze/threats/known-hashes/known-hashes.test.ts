@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { HashListError, createKnownHashesAnalyzer, loadHashLists } from './index.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

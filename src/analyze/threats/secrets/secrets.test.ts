@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { analyzeFiles, type TreeFile } from '../../testing.js';
+import { analyzeFiles, type TreeFile } from '../../../../test/support/analyze-files.js';
 import { secretFingerprint } from '../evidence.js';
 import { secretsAnalyzer, isDependencyTestData } from './index.js';
 import { redactSecrets, scanSecrets } from './engine.js';

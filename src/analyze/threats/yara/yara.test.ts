@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeFiles } from '../../testing.js';
+import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { writeZip } from '../../../util/zip.js';
 import type { CompiledRules, ScanVariables, YaraMatch } from './engine.js';
 import { createYaraAnalyzer, describeSkippedRules, fileTypeOf, loadRules, scanVariables } from './index.js';

@@ -1,7 +1,7 @@
-import type { Finding, OsInfo, Package, ScanNotice } from '../model/index.js';
-import type { Analyzer, FileHeader } from './analyzer.js';
-import { analyzeLayerFiles } from './runner.js';
-import { mergeLayers } from './merge.js';
+import type { Finding, OsInfo, Package, ScanNotice } from '../../src/model/index.js';
+import type { Analyzer, FileHeader } from '../../src/analyze/analyzer.js';
+import { analyzeLayerFiles } from '../../src/analyze/runner.js';
+import { mergeLayers } from '../../src/analyze/merge.js';
 
 export interface TreeFile {
   path: string;

@@ -1,7 +1,7 @@
-import type { ImageConfigSummary, Package } from '../../model/index.js';
-import type { HistoryStep, ImageFacts } from '../image-check.js';
-import { mergeLayers } from '../merge.js';
-import { LAYER_RESULT_FORMAT, type LayerEntryRecord, type LayerResult } from '../runner.js';
+import type { ImageConfigSummary, Package } from '../../src/model/index.js';
+import type { HistoryStep, ImageFacts } from '../../src/analyze/image-check.js';
+import { mergeLayers } from '../../src/analyze/merge.js';
+import { LAYER_RESULT_FORMAT, type LayerEntryRecord, type LayerResult } from '../../src/analyze/runner.js';
 
 /** One layer for `imageFacts`: the files it adds (mode defaults to 0644 regular file) and the paths it deletes. */
 export interface TestLayer {

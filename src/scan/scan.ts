@@ -5,7 +5,7 @@ import { LayerResultCache } from '../analyze/layer-cache.js';
 import { ImageSummaryCache, summarise } from '../analyze/summary.js';
 import { defaultAnalyzers, defaultImageChecks } from '../analyze/registry.js';
 import { imageCheckKey, runImageChecks, type HistoryStep, type ImageCheck } from '../analyze/image-check.js';
-import { configSummary } from '../report/build.js';
+import { buildReport, configSummary } from './report.js';
 import type { Detectors } from '../analyze/detectors.js';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import { BlobCache, cacheRoot } from '../image/cache.js';
@@ -17,7 +17,6 @@ import { ExpansionBudget, walkLayer, type LayerVisitor, type WalkResult } from '
 import { LayerIdentities } from '../layers/identity.js';
 import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import { buildReport } from '../report/build.js';
 import type { Report } from '../model/index.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { DetonationStageOptions } from './detonation.js';

@@ -3,7 +3,6 @@ import { formatPlatform } from '../image/types.js';
 import type { StaticSummary } from '../analyze/summary.js';
 import type { ImageConfigSummary, Report } from '../model/index.js';
 import { toolVersion } from '../version.js';
-import { decideVerdict } from '../verdict/verdict.js';
 
 export function configSummary(image: ResolvedImage): ImageConfigSummary {
   const c = image.config.config ?? {};
@@ -22,11 +21,11 @@ export function configSummary(image: ResolvedImage): ImageConfigSummary {
 }
 
 /**
- * Joins what was resolved and what the static stage found into the one report object every renderer takes. Its
- * verdict is the static findings' alone; the scan decides it again (src/verdict/verdict.ts) once every stage ran.
+ * Joins what was resolved and what the static stage found into the report object every renderer takes. The
+ * other stages add to it, and its verdict is decided once, after all of them (`scanReference`).
  */
 export function buildReport(image: ResolvedImage, merged: StaticSummary): Report {
-  const report: Report = {
+  return {
     schemaVersion: 1,
     tool: { name: 'detonate', version: toolVersion(), advisoryDb: null },
     image: {
@@ -56,5 +55,4 @@ export function buildReport(image: ResolvedImage, merged: StaticSummary): Report
     notices: merged.notices,
     scannedAt: new Date().toISOString(),
   };
-  return decideVerdict(report);
 }

@@ -5,7 +5,8 @@ export type { OpenSourceOptions } from './types.js';
 import { openDockerArchive } from './archive/docker-archive.js';
 import { openOciArchive, openOciDirectory } from './archive/oci-layout.js';
 import { promises as fs } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { LocalDigests } from './archive/local-digests.js';
 
 
 /** Transports of the CLI contract, as skopeo names them. */
@@ -32,11 +33,12 @@ export async function openImageSource(text: string, options: OpenSourceOptions):
     if (!spec) throw new ImageError(`"${text}" names no path`, `write ${transport}PATH`);
     const { path, selector } = await splitPathAndSelector(spec);
     const absolute = resolvePath(path);
+    const localDigests = new LocalDigests(join(dirname(options.cache.dir), 'local-digests'));
     const reference = `${transport}${absolute}${selector ? (selector.startsWith('@') ? selector : `:${selector}`) : ''}`;
     if (transport === 'docker-archive:') {
-      return openDockerArchive(absolute, { reference, select: selector, limits: options.limits, platformExplicit: options.platformExplicit });
+      return openDockerArchive(absolute, { reference, select: selector, limits: options.limits, platformExplicit: options.platformExplicit, localDigests });
     }
-    const layoutOptions = { reference, tag: selector, limits: options.limits, platformExplicit: options.platformExplicit };
+    const layoutOptions = { reference, tag: selector, limits: options.limits, platformExplicit: options.platformExplicit, localDigests };
     return transport === 'oci-archive:' ? openOciArchive(absolute, layoutOptions) : openOciDirectory(absolute, layoutOptions);
   }
   const { openRegistrySourceFor } = await import('./registry-adapter.js');

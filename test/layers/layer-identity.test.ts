@@ -5,7 +5,7 @@
  * the CLI's exit 2, and the other images of the command are still scanned (item 5).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -82,6 +82,27 @@ describe('diffIDs are verified before the layer cache is trusted', () => {
     const warm = await staticScan(ref, cacheDir);
     expect(backdoors(warm)).toEqual(backdoors(cold));
     expect(backdoors(warm)).toEqual(['etc/profile.d/update.sh']);
+  });
+
+  it('a warm scan does not rehash an unchanged archive, and an archive changed in place (mtime put back) is hashed again and refused', async () => {
+    const cacheDir = join(work, 'cache-in-place');
+    const path = join(work, 'in-place.tar');
+    const built = await writeOciArchive(path, malicious);
+    const ref = `oci-archive:${path}`;
+    expect(backdoors(await staticScan(ref, cacheDir))).toEqual(['etc/profile.d/update.sh']);
+    expect(backdoors(await staticScan(ref, cacheDir))).toEqual(['etc/profile.d/update.sh']);
+    // the second scan remembered the layer's digest by the file's identity
+    expect(readdirSync(join(cacheDir, 'local-digests'), { recursive: true }).length).toBeGreaterThan(0);
+    // overwrite the layer's bytes in place with a valid gzip of another tar, same size, and put the mtime back
+    const before = statSync(path);
+    const { TarIndex } = await import('../../src/image/archive/tar-index.js');
+    const member = (await TarIndex.open(path)).get(`blobs/sha256/${built.layerDigests[0]!.slice(7)}`)!;
+    const other = gzipSync(Buffer.alloc(1024));
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.concat([other, Buffer.alloc(member.size)]).subarray(0, member.size), 0, member.size, member.offset);
+    closeSync(fd);
+    utimesSync(path, before.atime, before.mtime);
+    await expect(staticScan(ref, cacheDir)).rejects.toThrow(/digest mismatch/);
   });
 
   describe('from a registry', () => {

@@ -1,4 +1,6 @@
+import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { LocalDigests } from './local-digests.js';
 import { DigestMismatchError, ImageError } from '../errors.js';
 import { digestOf, digestOfStream, parseDigest, VerifyingStream } from '../digest.js';
 import { buildResolvedImage, ManifestBudget, MEDIA_TYPES, parseImageConfig, parseManifestOrIndex, type ImageManifest } from '../manifest.js';
@@ -33,6 +35,8 @@ export interface DockerArchiveOptions {
   select?: string;
   limits: Limits;
   platformExplicit: boolean;
+  /** Remembers layer digests of an unchanged archive between scans; absent: every layer is hashed each time. */
+  localDigests?: LocalDigests;
 }
 
 /** `docker-archive:PATH[:repo:tag|@N]`: the output of `docker save` (legacy and OCI-flavoured) and of kaniko/ggcr tarballs. */
@@ -153,12 +157,17 @@ export class DockerArchiveSource implements ImageSource {
     if (actual !== member.digest) throw new DigestMismatchError(member.digest, actual, `layer ${member.path}`);
   }
 
-  /** The digest of a member's bytes, hashed once per scan of this archive. */
+  /** The digest of a member's bytes, hashed once per scan of this archive, and remembered while it is unchanged. */
   private memberDigest(path: string, algorithm: 'sha256' | 'sha512' = 'sha256'): Promise<string> {
     const key = `${algorithm}\u0000${path}`;
     let digest = this.memberDigests.get(key);
     if (!digest) {
-      digest = digestOfStream(this.archive.stream(path), algorithm);
+      const hash = () => digestOfStream(this.archive.stream(path), algorithm);
+      const local = this.options.localDigests;
+      const member = this.archive.get(path);
+      digest = local && member
+        ? fs.stat(this.archive.path, { bigint: true }).then((stat) => local.digestOf(stat, member.offset, member.size, algorithm, hash))
+        : hash();
       this.memberDigests.set(key, digest);
     }
     return digest;

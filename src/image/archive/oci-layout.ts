@@ -1,4 +1,5 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, type BigIntStats } from 'node:fs';
+import type { LocalDigests } from './local-digests.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DigestMismatchError, ImageError } from '../errors.js';
@@ -14,6 +15,11 @@ export interface LayoutFiles {
   describe: string;
   read(relPath: string, maxBytes: number): Promise<Buffer>;
   stream(relPath: string): Promise<Readable>;
+  /**
+   * Where the file's bytes are, to remember their digest by (`LocalDigests`): the identity of the file holding them
+   * and their range in it. Throws like `read` when the file is not there as a regular file.
+   */
+  locate(relPath: string): Promise<{ stat: BigIntStats; offset: number; length: number }>;
   /** True when the layout has an entry by that name (read and stream still refuse one that is not a regular file). */
   exists(relPath: string): Promise<boolean>;
 }
@@ -46,6 +52,14 @@ export function directoryLayout(dir: string): LayoutFiles {
       const { handle } = await open(rel);
       return handle.createReadStream({ highWaterMark: 1024 * 1024 });
     },
+    async locate(rel) {
+      const { handle, size } = await open(rel);
+      try {
+        return { stat: await handle.stat({ bigint: true }), offset: 0, length: size };
+      } finally {
+        await handle.close();
+      }
+    },
     async exists(rel) {
       // an entry of any kind: reading it is what refuses a link or a device, with a message that says so
       return (await fs.lstat(join(dir, rel)).catch(() => null)) !== null;
@@ -54,8 +68,15 @@ export function directoryLayout(dir: string): LayoutFiles {
 }
 
 export function archiveLayout(index: TarIndex): LayoutFiles {
+  let archiveStat: Promise<BigIntStats> | undefined;
   return {
     describe: index.path,
+    async locate(rel) {
+      const member = index.get(rel);
+      if (!member) throw new ImageError(`archive ${index.path} has no ${rel}`);
+      archiveStat ??= fs.stat(index.path, { bigint: true });
+      return { stat: await archiveStat, offset: member.offset, length: member.size };
+    },
     read: (rel, max) => index.read(rel, max),
     stream: async (rel) => index.stream(rel),
     exists: async (rel) => index.has(rel),
@@ -76,6 +97,8 @@ export interface OciLayoutOptions {
   limits: Limits;
   /** When false, an index with a single image is used whatever its platform. */
   platformExplicit: boolean;
+  /** Remembers blob digests of unchanged files between scans; absent: every blob is hashed each time. */
+  localDigests?: LocalDigests;
 }
 
 /** `oci:DIR[:TAG]` and `oci-archive:PATH[:TAG]`. */
@@ -99,9 +122,16 @@ export class OciLayoutSource implements ImageSource {
     return raw.pipe(verifier);
   }
 
-  /** Hashes the stored file: a layout names its blobs by digest, but nothing but hashing them says they are. */
+  /**
+   * Hashes the stored file: a layout names its blobs by digest, but nothing but hashing them says they are. The
+   * digest of an unchanged file is remembered (`LocalDigests`), so a warm scan does not hash it again.
+   */
   private async verifyBlob(d: Descriptor): Promise<void> {
-    const actual = await digestOfStream(await this.files.stream(blobPath(d.digest)), parseDigest(d.digest).algorithm);
+    const path = blobPath(d.digest);
+    const { algorithm } = parseDigest(d.digest);
+    const hash = async () => digestOfStream(await this.files.stream(path), algorithm);
+    const where = this.options.localDigests ? await this.files.locate(path) : undefined;
+    const actual = where ? await this.options.localDigests!.digestOf(where.stat, where.offset, where.length, algorithm, hash) : await hash();
     if (actual !== d.digest) throw new DigestMismatchError(d.digest, actual, 'layer');
   }
 

@@ -188,6 +188,22 @@ describe('parseStrace on hostile input', () => {
     expect(events.every((e) => e.ok === false)).toBe(true);
   });
 
+  it('a call a signal interrupted (ERESTARTSYS, gVisor errno 512) is not a failed attempt: only its restart counts', () => {
+    const b = normalise(parseStrace([
+      '7 10:00:00.0 execve("/bin/sh", ["sh", "/sample.sh"], 0x7ffd /* 1 var */) = 0',
+      '7 10:00:00.1 openat(AT_FDCWD</>, "/etc/crontab", O_WRONLY|O_CREAT|O_TRUNC, 0666) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)',
+      '7 10:00:00.1 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED} ---',
+      '7 10:00:00.2 openat(AT_FDCWD</>, "/etc/crontab", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</etc/crontab>',
+    ].join('\n')).events, { start: 'all' });
+    expect(b.files.map(({ atMs: _atMs, ...f }) => f)).toEqual([{ op: 'create', path: '/etc/crontab', pid: 7 }]);
+    const line = (t: string, rest: string) => `I1130 15:36:43.${t}   30828 strace.go:608] [   4:   4] sh X ${rest}`;
+    const { events } = parseGvisorStrace([
+      line('100000', 'openat(AT_FDCWD /, 0x5b050f /etc/crontab, O_WRONLY|O_CREAT|O_TRUNC, 0o666) = 0 (0x0) errno=512 (to be restarted if SA_RESTART is set) (12.1µs)'),
+      line('100001', 'openat(AT_FDCWD /, 0x5b050f /etc/crontab, O_WRONLY|O_CREAT|O_TRUNC, 0o666) = 3 (0x3) (12.1µs)'),
+    ].join('\n'));
+    expect(events.map((e) => e.errno)).toEqual([undefined]);
+  });
+
   it('survives garbage, binary noise, unclosed quotes and enormous lines', () => {
     const junk = [
       'garbage', '\u0000\u00ff\ufffd', '12 10:00:00.0 execve("/x', '12 10:00:00.0 <... open resumed>) = 3',

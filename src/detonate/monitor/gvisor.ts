@@ -19,8 +19,10 @@ const RESULT = /\) = (-?\d+) \(0x[0-9a-f]+\)(?: errno=(\d+) \(([^()]*)\))?(?: \(
 const ERRNO_NAMES = new Map<number, string>();
 for (const [name, n] of Object.entries(osConstants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
 /** gVisor prints `errno=30 (read-only file system)`; the events carry the name strace prints (`EROFS`). */
+/** The kernel's internal restart codes, which no errno table has (a call a signal interrupted). */
+const RESTART_NAMES: ReadonlyMap<number, string> = new Map([[512, 'ERESTARTSYS'], [513, 'ERESTARTNOINTR'], [514, 'ERESTARTNOHAND'], [516, 'ERESTART_RESTARTBLOCK']]);
 function errnoName(n: number): string {
-  return ERRNO_NAMES.get(n) ?? `errno ${n}`;
+  return ERRNO_NAMES.get(n) ?? RESTART_NAMES.get(n) ?? `errno ${n}`;
 }
 /** Index of the argument that holds the path, for calls whose raw path may contain `, `. */
 const PATH_ARG: Record<string, number> = {

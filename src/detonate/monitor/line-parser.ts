@@ -7,6 +7,8 @@ import { callToEvents, type ArgReader, type Call } from './calls.js';
 import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
 
 const FORKS = new Set(['clone', 'clone3', 'fork', 'vfork']);
+/** The kernel's restart codes (strace names them; gVisor prints their numbers, named in gvisor.ts). */
+const RESTARTED: ReadonlySet<string> = new Set(['ERESTARTSYS', 'ERESTARTNOINTR', 'ERESTARTNOHAND', 'ERESTART_RESTARTBLOCK']);
 
 export type EventSink = (event: TraceEvent) => void;
 
@@ -55,6 +57,9 @@ export abstract class TraceLineParser {
   }
 
   protected emitCall(call: Call): void {
+    // A call a signal interrupted: the kernel restarts it (the restarted call is traced on its own) or the program
+    // sees EINTR and may retry. Either way it decided nothing about its file or address: not a failed attempt.
+    if (call.errno !== undefined && RESTARTED.has(call.errno)) return;
     // counted, not listed: a program that retries a refused fork in a loop would fill the event list
     if (call.errno === 'EAGAIN' && FORKS.has(call.name)) this.refusedForks += 1;
     this.emit(callToEvents(call, this.args, this.limits));

@@ -163,7 +163,7 @@ export class StraceParser extends TraceLineParser {
     const close = argsEnd(text, open);
     const argText = close < 0 ? text.slice(open) : text.slice(open, close);
     const result = close < 0 ? '' : text.slice(close + 1);
-    const r = /^\s*=\s*(-?\d+|\?|0x[0-9a-f]+)(?:<(?:[^>\\]|\\.)*>)?(?:\s*\/\*\s*(\d+) in strace's PID NS\s*\*\/)?(?:\s+(E[A-Z0-9]+)\b)?/.exec(result);
+    const r = /^\s*=\s*(-?\d+|\?|0x[0-9a-f]+)(?:<(?:[^>\\]|\\.)*>)?(?:\s*\/\*\s*(\d+) in strace's PID NS\s*\*\/)?(?:\s+(E[A-Z0-9_]+)\b)?/.exec(result);
     const finished = complete && r !== null && close >= 0;
     const ret = r && r[1] !== '?' ? parseIntLoose(r[1]!) : null;
     const call: Call = {

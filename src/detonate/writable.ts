@@ -14,10 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, opendir, statfs } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, opendir, statfs } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { findExecutable, runBounded } from './network/exec.js';
 import { readHead, withRegularFile } from '../util/regular-file.js';
+import { LongPaths } from '../util/long-paths.js';
 
 export interface WritableOwner {
   uid: number;
@@ -58,7 +59,8 @@ export interface DroppedLimits {
 }
 
 export const DEFAULT_DROPPED_LIMITS: Readonly<DroppedLimits> = Object.freeze({ maxFiles: 256, maxBytes: 64 * 1024 * 1024, maxEntries: 20_000 });
-const MAX_DEPTH = 64;
+/** Directory levels the walk goes down; deeper than the kernel's PATH_MAX is fine (the walk uses `LongPaths`). */
+const MAX_DEPTH = 1024;
 const BIND_DIRS: readonly { destination: string; name: string; mode: number }[] = [
   { destination: '/tmp', name: 'tmp', mode: 0o1777 },
   { destination: '/var/tmp', name: 'var-tmp', mode: 0o1777 },
@@ -185,28 +187,47 @@ export class WritableLayer {
     return blocksLow || inodesLow;
   }
 
-  /** What the sample created or changed that is still there: regular files only, bounded, executables and scripts first. */
-  async collectDropped(limits: DroppedLimits = DEFAULT_DROPPED_LIMITS): Promise<DroppedEntry[]> {
+  /**
+   * What the sample created or changed that is still there: regular files only, bounded, executables and scripts
+   * first, at any depth (a file too deep for one syscall is hard-linked to a short name on the same tmpfs, so the
+   * analysis can read it). `incomplete` says what the bounds left out.
+   */
+  async collectDropped(limits: DroppedLimits = DEFAULT_DROPPED_LIMITS): Promise<{ files: DroppedEntry[]; incomplete?: string }> {
     const roots: { host: string; container: string }[] = [];
     if (this.upperDir) roots.push({ host: this.upperDir, container: '/' });
     for (const b of this.binds) roots.push({ host: b.source, container: b.destination });
-    const found: { path: string; hostPath: string; size: number; mode: number; rank: number }[] = [];
-    const budget = { entries: limits.maxEntries };
-    for (const r of roots) await walk(r.host, r.container, 0, budget, found);
+    const found: FoundFile[] = [];
+    const walk: WalkState = { entries: limits.maxEntries, tooDeep: 0, truncated: false, linked: 0, linkDir: join(this.captureDir, 'collected') };
+    for (const r of roots) {
+      const paths = new LongPaths(r.host);
+      try {
+        await walkDropped(paths, [], r.container, walk, found);
+      } finally {
+        await paths.reset();
+      }
+    }
     let peeks = 4096;
     for (const f of found) if (f.rank > 0 && f.size >= 2 && peeks-- > 0) f.rank = (await looksExecutable(f.hostPath)) ? 1 : 2;
     found.sort((a, b) => a.rank - b.rank || a.path.localeCompare(b.path));
     const out: DroppedEntry[] = [];
     let bytes = 0;
+    let over = 0;
     for (const f of found) {
-      if (out.length >= limits.maxFiles) break;
-      if (bytes + f.size > limits.maxBytes) continue;
+      if (out.length >= limits.maxFiles || bytes + f.size > limits.maxBytes) {
+        over++;
+        continue;
+      }
       const sha256 = await hashFile(f.hostPath, f.size);
       if (sha256 === undefined) continue;
       bytes += f.size;
       out.push({ path: f.path, hostPath: f.hostPath, size: f.size, mode: f.mode, sha256 });
     }
-    return out;
+    const missed = [
+      walk.truncated ? `the walk stopped after ${limits.maxEntries} entries` : '',
+      walk.tooDeep > 0 ? `${walk.tooDeep} directories deeper than ${MAX_DEPTH} levels were not entered` : '',
+      over > 0 ? `${over} files past the limits of ${limits.maxFiles} files or ${limits.maxBytes} bytes were not collected` : '',
+    ].filter(Boolean);
+    return { files: out, ...(missed.length > 0 ? { incomplete: `not every file the sample left was collected: ${missed.join('; ')}` } : {}) };
   }
 
   /** Unmounts the overlay, then the tmpfs (which drops everything the sample wrote). Idempotent. */
@@ -231,29 +252,54 @@ export class WritableLayer {
   }
 }
 
-async function walk(
-  hostDir: string,
-  containerDir: string,
-  depth: number,
-  budget: { entries: number },
-  out: { path: string; hostPath: string; size: number; mode: number; rank: number }[],
-): Promise<void> {
-  if (depth > MAX_DEPTH || budget.entries <= 0) return;
+interface FoundFile {
+  path: string;
+  hostPath: string;
+  size: number;
+  mode: number;
+  rank: number;
+}
+
+interface WalkState {
+  /** Directory entries left to look at. */
+  entries: number;
+  tooDeep: number;
+  truncated: boolean;
+  /** Hard links made for files too deep to name, and where. */
+  linked: number;
+  linkDir: string;
+}
+
+/** Walks one root below `paths.root`; `parts` are the names down to the directory being read. */
+async function walkDropped(paths: LongPaths, parts: string[], containerDir: string, state: WalkState, out: FoundFile[]): Promise<void> {
+  if (state.entries <= 0) {
+    state.truncated = true;
+    return;
+  }
+  if (parts.length > MAX_DEPTH) {
+    state.tooDeep++;
+    return;
+  }
   let dir;
   try {
-    dir = await opendir(hostDir, { bufferSize: 64 });
+    dir = await opendir(await paths.path(parts), { bufferSize: 64 });
   } catch {
     return;
   }
   const subdirs: string[] = [];
   try {
     for await (const e of dir) {
-      if (--budget.entries < 0) break;
+      if (--state.entries < 0) {
+        state.truncated = true;
+        break;
+      }
       if (e.isDirectory()) subdirs.push(e.name);
       else if (e.isFile()) {
-        const hostPath = join(hostDir, e.name);
-        const st = await lstat(hostPath).catch(() => undefined);
+        const at = await paths.path([...parts, e.name]);
+        const st = await lstat(at).catch(() => undefined);
         if (!st?.isFile()) continue;
+        const hostPath = at === join(paths.root, ...parts, e.name) ? at : await shortName(at, state);
+        if (hostPath === undefined) continue;
         const mode = st.mode & 0o7777;
         out.push({ path: posix.join(containerDir, e.name), hostPath, size: st.size, mode, rank: mode & 0o111 ? 0 : 2 });
       }
@@ -262,7 +308,14 @@ async function walk(
   } finally {
     await dir.close().catch(() => undefined);
   }
-  for (const name of subdirs.sort()) await walk(join(hostDir, name), posix.join(containerDir, name), depth + 1, budget, out);
+  for (const name of subdirs.sort()) await walkDropped(paths, [...parts, name], posix.join(containerDir, name), state, out);
+}
+
+/** A short name for a file too deep for one syscall: a hard link on the same tmpfs, where the sample never looks. */
+async function shortName(deepPath: string, state: WalkState): Promise<string | undefined> {
+  if (state.linked === 0) await mkdir(state.linkDir, { mode: 0o700 }).catch(() => undefined);
+  const name = join(state.linkDir, String(state.linked++));
+  return link(deepPath, name).then(() => name, () => undefined);
 }
 
 /** `#!` or an ELF header: a program even without its x bit. */

@@ -82,6 +82,8 @@ wall.describe(() => {
       // the sample's own deep directory in /tmp: past PATH_MAX too (pwd's newline counted)
       expect(Number(/deep-drop: (\d+)/.exec(behavior.output.stdout)?.[1]), why).toBe(5 + 16 * 255);
       expect(behavior.dropped, why).toContainEqual(expect.objectContaining({ path: '/tmp/dropped.sh', mode: 0o755 }));
+      // what the sample dropped past PATH_MAX is collected too: depth does not hide a payload from the static pass
+      expect(behavior.dropped, why).toContainEqual(expect.objectContaining({ path: `/tmp/${DEEP_NAMES.join('/')}/dropped.sh`, mode: 0o755 }));
       expect(behavior.connections, why).toContainEqual(expect.objectContaining({ proto: 'tcp', dst: '192.0.2.10', port: 4444 }));
       // the static stage saw no backdoor: what meets --fail-on is the run
       expect(report.findings.filter((f) => f.category === 'backdoor').map((f) => f.source), why).toContain('dynamic');

@@ -2,7 +2,7 @@ import { readFileSync, statfsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/detonate/network/exec.js';
-import type { Runtime, RuntimeName } from '../../src/detonate/runtime/index.js';
+import type { Runtime } from '../../src/detonate/runtime/index.js';
 import { DEFAULT_DETONATION_LIMITS, type DetonationResult } from '../../src/detonate/session.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
@@ -16,6 +16,7 @@ import {
   sampleProgram,
   shows,
   type Harness,
+  usableRuntime,
 } from './fixtures/samples/images.js';
 
 /*
@@ -88,11 +89,7 @@ wall.describe(() => {
 
   for (const { name } of installed) {
     describe(`under ${name}`, () => {
-      const runtime = (): Runtime => {
-        const r = h.runtimes.get(name as RuntimeName);
-        expect(r, h.unusable.join('; ')).toBeDefined();
-        return r!;
-      };
+      const runtime = (): Runtime => usableRuntime(h, name);
 
       it("cannot reach the host's loopback; any other address ends at the sinkhole", async () => {
         const r = await detonateSample(h, runtime(), images.escape, { timeoutMs: 8000 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import { findExecutable } from '../../src/detonate/network/exec.js';
-import type { Runtime, RuntimeName } from '../../src/detonate/runtime/index.js';
+import type { Runtime } from '../../src/detonate/runtime/index.js';
 import type { DetonationResult, DroppedFile } from '../../src/detonate/session.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import type { Finding, FindingCategory } from '../../src/model/index.js';
@@ -17,6 +17,7 @@ import {
   sampleProgram,
   shows,
   type Harness,
+  usableRuntime,
 } from './fixtures/samples/images.js';
 
 /*
@@ -84,11 +85,7 @@ wall.describe(() => {
 
   for (const { name } of installed) {
     describe(`under ${name}`, () => {
-      const runtime = (): Runtime => {
-        const r = h.runtimes.get(name as RuntimeName);
-        expect(r, h.unusable.join('; ')).toBeDefined();
-        return r!;
-      };
+      const runtime = (): Runtime => usableRuntime(h, name);
 
       it('miner: looks up the pool, logs in over stratum with its wallet, and burns CPU', async () => {
         const r = await detonateSample(h, runtime(), images.miner, { timeoutMs: 8000 });

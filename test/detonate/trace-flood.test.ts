@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
 import { findExecutable } from '../../src/detonate/network/exec.js';
-import type { Runtime, RuntimeName } from '../../src/detonate/runtime/index.js';
+import type { Runtime } from '../../src/detonate/runtime/index.js';
 import { detonateImage, type DetonationMonitor, type DetonationResult } from '../../src/detonate/session.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import type { Finding } from '../../src/model/index.js';
@@ -12,7 +12,7 @@ import { loadVerdictRules } from '../../src/verdict/index.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { emptyReport } from '../report/sample-reports.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
-import { buildSample, closeHarness, createHarness, leftovers, RUNTIME_BINARIES, sampleProgram, shows, type Harness } from './fixtures/samples/images.js';
+import { buildSample, closeHarness, createHarness, leftovers, RUNTIME_BINARIES, sampleProgram, shows, type Harness, usableRuntime } from './fixtures/samples/images.js';
 
 /*
  * A sample that tries to erase its own behaviour record (issue 11, item 3): 300,000 writes, 1,000 files and 300
@@ -89,11 +89,7 @@ wall.describe(() => {
 
   for (const { name } of installed) {
     describe(`under ${name}`, () => {
-      const runtime = (): Runtime => {
-        const r = h.runtimes.get(name as RuntimeName);
-        expect(r, h.unusable.join('; ')).toBeDefined();
-        return r!;
-      };
+      const runtime = (): Runtime => usableRuntime(h, name);
 
       it('keeps what the sample did after 300,000 writes, 1,000 files and 300 programs, says what it left out, and keeps the trace off the disk', async () => {
         const traceDir = { bytes: 0, files: [] as string[] };

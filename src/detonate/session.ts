@@ -579,6 +579,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const dns = fromSinkhole.dns;
     const connections = mergeConnections(fromSinkhole.connections, found.connections ?? [], net.sinkAddress);
     const { files: droppedFiles, incomplete: droppedIncomplete } = await layer.collectDropped();
+    const notices: ScanNotice[] = [...rootfs.skipped, ...(droppedIncomplete ? [{ level: 'warning' as const, message: droppedIncomplete }] : [])];
     if (options.inspectDropped && droppedFiles.length > 0) {
       await options.inspectDropped(droppedFiles.map((f) => ({ path: f.path, hostPath: f.hostPath, size: f.size, mode: f.mode })));
     }
@@ -610,9 +611,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       network: { sinkAddress: net.sinkAddress, sampleAddress: net.sampleAddress },
       timings: { setupMs: Math.round(setupMs), ...(firstExecMs !== undefined ? { firstExecMs: Math.round(firstExecMs) } : {}), teardownMs: 0 },
       ...(run.runtimeLog ? { runtimeLog: run.runtimeLog.slice(-4000) } : {}),
-      ...(rootfs.skipped.length > 0 || droppedIncomplete
-        ? { notices: [...rootfs.skipped, ...(droppedIncomplete ? [{ level: 'warning' as const, message: droppedIncomplete }] : [])] }
-        : {}),
+      ...(notices.length > 0 ? { notices } : {}),
     };
   } catch (err) {
     failure = err;

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { LocalDigests } from './local-digests.js';
 import { DigestMismatchError, ImageError } from '../errors.js';
@@ -166,7 +165,7 @@ export class DockerArchiveSource implements ImageSource {
       const local = this.options.localDigests;
       const member = this.archive.get(path);
       digest = local && member
-        ? fs.stat(this.archive.path, { bigint: true }).then((stat) => local.digestOf(stat, member.offset, member.size, algorithm, hash))
+        ? local.digestOf(this.archive.stat, member.offset, member.size, algorithm, hash)
         : hash();
       this.memberDigests.set(key, digest);
     }

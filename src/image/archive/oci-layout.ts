@@ -68,14 +68,12 @@ export function directoryLayout(dir: string): LayoutFiles {
 }
 
 export function archiveLayout(index: TarIndex): LayoutFiles {
-  let archiveStat: Promise<BigIntStats> | undefined;
   return {
     describe: index.path,
     async locate(rel) {
       const member = index.get(rel);
       if (!member) throw new ImageError(`archive ${index.path} has no ${rel}`);
-      archiveStat ??= fs.stat(index.path, { bigint: true });
-      return { stat: await archiveStat, offset: member.offset, length: member.size };
+      return { stat: index.stat, offset: member.offset, length: member.size };
     },
     read: (rel, max) => index.read(rel, max),
     stream: async (rel) => index.stream(rel),

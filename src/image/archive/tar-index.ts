@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { posix } from 'node:path';
 import { ImageError } from '../errors.js';
@@ -76,7 +76,8 @@ export class TarIndex {
   private constructor(
     readonly path: string,
     private readonly members: Map<string, ArchiveMember>,
-    readonly fileSize: number,
+    /** The archive file as it was indexed (device, inode, times): the identity its layers' digests are remembered by. */
+    readonly stat: BigIntStats,
   ) {}
 
   static async open(path: string): Promise<TarIndex> {
@@ -90,7 +91,8 @@ export class TarIndex {
       throw new ImageError(`cannot open archive ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
     try {
-      const { size: fileSize } = fstatSync(fd);
+      const stat = fstatSync(fd, { bigint: true });
+      const fileSize = Number(stat.size);
       const members = new Map<string, ArchiveMember>();
       const header = Buffer.alloc(BLOCK);
       let offset = 0;
@@ -146,7 +148,7 @@ export class TarIndex {
         members.set(name, { name, type, offset: dataOffset, size: realSize, ...(rawLink ? { linkname: rawLink } : {}) });
         offset = next;
       }
-      return new TarIndex(path, members, fileSize);
+      return new TarIndex(path, members, stat);
     } finally {
       closeSync(fd);
     }

@@ -84,7 +84,7 @@ export function parseDuration(text: string): number {
 }
 
 /** The sandbox for this run, checked before any image is pulled: without one the scan cannot be done (exit 2). */
-async function prepareDetonation(flags: ScanFlags, progress: Progress, rules: VerdictRules): Promise<NonNullable<ScanOptions['detonation']>> {
+async function prepareDetonation(flags: ScanFlags, progress: Progress): Promise<NonNullable<ScanOptions['detonation']>> {
   const hint = 'or skip detonation with --static-only';
   if (process.getuid?.() !== 0) {
     throw new Error(`detonation needs root (network namespaces, cgroups and the sandbox runtime): run detonate as root, ${hint}`);
@@ -109,7 +109,7 @@ async function prepareDetonation(flags: ScanFlags, progress: Progress, rules: Ve
   if (stale.removed.length > 0) progress.log(`detonation: cleaned up after ${stale.removed.length} interrupted earlier run(s)`);
   for (const f of stale.failed) progress.log(`warning: could not clean up after an earlier run: ${f}`);
   progress.log(`detonation: ${runtime.name} sandbox, up to ${formatSeconds(flags.detonateTimeout)} per image`);
-  return { runtime, timeoutMs: flags.detonateTimeout, workDir, rules };
+  return { runtime, timeoutMs: flags.detonateTimeout, workDir };
 }
 
 function formatSeconds(ms: number): string {
@@ -198,7 +198,7 @@ export function scanCommand(): Command {
       const progress = await progressFor(Boolean(flags.quiet));
       let detonation: ScanOptions['detonation'];
       try {
-        detonation = flags.staticOnly ? undefined : await prepareDetonation(flags, progress, rules);
+        detonation = flags.staticOnly ? undefined : await prepareDetonation(flags, progress);
       } catch (err) {
         progress.stop();
         throw err;

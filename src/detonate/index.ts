@@ -4,17 +4,11 @@ export {
   DetonationError,
   DEFAULT_DETONATION_LIMITS,
   DEFAULT_DETONATE_TIMEOUT_MS,
-  type BehaviorConnection,
-  type BehaviorDns,
-  type BehaviorFile,
-  type BehaviorKill,
-  type BehaviorProcess,
   type DetonateOptions,
   type DetonationLimits,
   type DetonationMonitor,
   type DetonationResult,
   type DroppedFile,
-  type DroppedRecord,
   type MonitorFindings,
 } from './session.js';
 export { chooseRuntime, GvisorRuntime, RuncRuntime, RuntimeError, type Runtime, type RuntimeName, type SandboxChoice } from './runtime/index.js';

@@ -15,9 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import type {
-  BehaviorTrace, ObservedConnection, ObservedDnsQuery, ObservedDroppedFile, ObservedFileOp, ObservedKill, ObservedProcess, ScanNotice,
-} from '../model/index.js';
+import type { ObservedConnection, ObservedDnsQuery, ObservedProcess, RunRecord, ScanNotice } from '../model/index.js';
 import { createBundle, DEFAULT_ID_MAPPING, sandboxPidsLimit, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
@@ -26,7 +24,7 @@ import { DEFAULT_RUNTIME_STATE_DIR, type Runtime, type RuntimeName } from './run
 import type { ConnectionEvent, SinkholeEvent, SinkholeStats } from './sinkhole/events.js';
 import { syscallMonitor } from './monitor/session-monitor.js';
 import type { SinkholeProcessConfig } from './sinkhole/serve.js';
-import { DEFAULT_RUN_RECORD_DIR, mountsUnder, writeRunRecord } from './stale.js';
+import { DEFAULT_RUN_RECORD_DIR, mountsUnder, writeRunClaim } from './stale.js';
 import { TeardownSteps } from './teardown.js';
 import { WritableLayer, WritableLayerError } from './writable.js';
 import { removeTree } from '../util/long-paths.js';
@@ -89,17 +87,6 @@ export interface DetonateOptions {
   runRecordDir?: string;
 }
 
-// The run's records are the report contract's (src/model/), so what the session sees is what users get.
-export type BehaviorProcess = ObservedProcess;
-export type BehaviorFile = ObservedFileOp;
-export type BehaviorDns = ObservedDnsQuery;
-export type BehaviorKill = ObservedKill;
-export type { BehaviorTrace };
-export type DroppedRecord = ObservedDroppedFile;
-export type BehaviorConnection = Omit<ObservedConnection, 'details'> & {
-  /** What the sinkhole drew out of the conversation (HTTP requests, TLS SNI, stratum login, banners). */
-  details?: ConnectionEvent['details'];
-};
 /** A file the sample wrote, read back from the sandbox's writable layer before teardown. */
 export interface DroppedFile {
   /** Path inside the container. */
@@ -111,48 +98,20 @@ export interface DroppedFile {
   mode: number;
 }
 
-/** The report's `behavior` (DESIGN §3), plus what the run measured. */
-export interface DetonationResult {
+/**
+ * What one detonation gives back: the run record (the report's `behavior`, as the rules read it) plus what only the
+ * session has: the sinkhole's raw records, the run's addresses, the runtime's complaints and notices. `dropped` is
+ * bounded (256 files, 64 MiB read, executables and scripts first) and absent when the run failed before it could
+ * be listed; `output` keeps the first `maxOutputBytes` of each stream.
+ */
+export interface DetonationResult extends RunRecord {
   sandbox: RuntimeName;
-  durationMs: number;
-  exitCode: number | null;
-  timedOut: boolean;
-  killedBy?: 'deadline' | 'memory' | 'pids';
-  processes: BehaviorProcess[];
-  files: BehaviorFile[];
-  dns: BehaviorDns[];
-  connections: BehaviorConnection[];
-  kills: BehaviorKill[];
-  /**
-   * Files the sample created or changed that were still there at the end (bounded: 256 files, 64 MiB read,
-   * executables and scripts first). Absent when the run failed before they could be listed.
-   */
-  dropped?: DroppedRecord[];
-  /** How complete the syscall record is (what the bounded lists left out); absent when no monitor ran. */
-  trace?: BehaviorTrace;
-  cpu: { seconds: number; peakCores: number };
-  memory: { peakBytes: number };
-  pids: { peak: number };
-  /**
-   * How often the limits bit: processes the OOM killer took, forks the pids limit refused (under gVisor the sample's
-   * forks its kernel refused, as the syscall monitor saw them, plus any the host cgroup's backstop refused).
-   */
-  limitsHit: { oomKills: number; pidsLimitHits: number; diskFull?: boolean };
   /** Cgroup samples, one a second. */
   series: CgroupSample[];
-  output: { stdout: string; stderr: string; truncated: boolean };
-  /** The sinkhole's own records, for the verdict's evidence (HTTP requests, stratum wallet, TLS details). */
+  /** The sinkhole's own records (every DNS query and connection as it saw them, and the bounds it hit). */
   sinkhole: { events: SinkholeEvent[]; stats: SinkholeStats | null };
   /** The run's two addresses (the sink answered every name with `sinkAddress`). */
   network: { sinkAddress: string; sampleAddress: string };
-  timings: {
-    /** Work dir, rootfs, cgroup, network, sinkhole, bundle. */
-    setupMs: number;
-    /** Start of the run to the sample's first exec, as the runtime reports it. */
-    firstExecMs?: number;
-    /** Everything removed again. Filled in after teardown. */
-    teardownMs: number;
-  };
   /** The runtime's complaints, when it said something (bounded). */
   runtimeLog?: string;
   /** Entries of the image left out of the sandbox's filesystem because Linux cannot hold them (a name over 255 bytes). */
@@ -262,9 +221,9 @@ export function behaviorFromSinkhole(
   sinkAddress: string,
   /** Epoch ms when the container's first process started: the records' `atMs` count from it. */
   originEpochMs?: number,
-): { dns: BehaviorDns[]; connections: BehaviorConnection[] } {
+): { dns: ObservedDnsQuery[]; connections: ObservedConnection[] } {
   const atMs = (at: number): { atMs?: number } => (originEpochMs === undefined || !Number.isFinite(at) ? {} : { atMs: Math.max(0, Math.round(at - originEpochMs)) });
-  const dns: BehaviorDns[] = [];
+  const dns: ObservedDnsQuery[] = [];
   const seen = new Set<string>();
   const lookups: { name: string; at: number }[] = [];
   for (const e of events) {
@@ -275,12 +234,15 @@ export function behaviorFromSinkhole(
     seen.add(key);
     dns.push({ name: e.name, type: e.type, pid: null, ...atMs(e.at) });
   }
-  const connections: BehaviorConnection[] = [];
+  const connections: ObservedConnection[] = [];
   for (const e of events) {
     if (e.kind !== 'connection') continue;
     const dst = e.originalDst ?? { address: sinkAddress, port: e.localPort };
     const host = connectionHost(e, lookups, sinkAddress);
-    connections.push({ proto: e.proto, dst: dst.address, port: dst.port, ...(host ? { host } : {}), firstBytes: e.firstBytes.text, protocol: e.protocol, ...atMs(e.at), details: e.details });
+    connections.push({
+      proto: e.proto, dst: dst.address, port: dst.port, ...(host ? { host } : {}), firstBytes: e.firstBytes.text, protocol: e.protocol, ...atMs(e.at),
+      details: e.details as unknown as Record<string, unknown>,
+    });
   }
   return { dns, connections };
 }
@@ -290,14 +252,14 @@ export function behaviorFromSinkhole(
  * (the sinkhole's records are authoritative). Failed connects are left out (the contract has no field for them),
  * and so are lookups sent to the sink's resolver: `dns` has those.
  */
-export function mergeConnections(sinkhole: BehaviorConnection[], monitor: readonly MonitorConnection[], sinkAddress: string): BehaviorConnection[] {
+export function mergeConnections(sinkhole: ObservedConnection[], monitor: readonly MonitorConnection[], sinkAddress: string): ObservedConnection[] {
   // the process behind a sinkhole record: the monitor's connect to the same destination (a successful one first)
   const pids = new Map<string, number>();
   for (const c of monitor) {
     const key = `${c.proto}\u0000${c.dst}\u0000${c.port}`;
     if (c.pid !== undefined && c.pid > 0 && (!pids.has(key) || c.ok === true)) pids.set(key, c.pid);
   }
-  const withPid = (c: BehaviorConnection): BehaviorConnection => {
+  const withPid = (c: ObservedConnection): ObservedConnection => {
     const pid = c.pid ?? pids.get(`${c.proto}\u0000${c.dst}\u0000${c.port}`);
     return pid === undefined ? c : { pid, ...c };
   };
@@ -343,7 +305,7 @@ class OutputCapture {
  * really ran, and the verdict names it by its argv[0]. A process that carries a script's path but runs something
  * else (an applet its shell re-executed) gets the script's interpreter. Programs made at run time stay as they are.
  */
-export async function resolveExecutables(processes: BehaviorProcess[], rootfsDir: string): Promise<BehaviorProcess[]> {
+export async function resolveExecutables(processes: ObservedProcess[], rootfsDir: string): Promise<ObservedProcess[]> {
   const real = async (path: string): Promise<string | undefined> => {
     const parts = await resolveInRoot(rootfsDir, path).catch(() => null);
     if (!parts || parts.length === 0) return undefined;
@@ -457,7 +419,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     runDir = await mkdtemp(join(resolve(options.workDir), `detonate-${id}-`));
     // runc's init runs as the mapped root (uid 100000) and must traverse to its bundle; it may not list it
     await chmod(runDir, 0o711);
-    recordFile = await writeRunRecord(
+    recordFile = await writeRunClaim(
       { id, runDir, runtime: runtime.name, stateRoot: runtime.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR },
       options.runRecordDir ?? DEFAULT_RUN_RECORD_DIR,
     );

@@ -22,7 +22,7 @@ import { removeTree } from '../util/long-paths.js';
 
 export const DEFAULT_RUN_RECORD_DIR = '/run/detonate/runs';
 
-export interface RunRecord {
+export interface RunClaim {
   id: string;
   pid: number;
   /** The owner's start time (field 22 of /proc/<pid>/stat): a reused pid is not the owner. */
@@ -42,22 +42,22 @@ export async function processStartTime(pid: number): Promise<string | undefined>
   }
 }
 
-export async function writeRunRecord(record: Omit<RunRecord, 'pid' | 'start' | 'created'>, dir = DEFAULT_RUN_RECORD_DIR): Promise<string> {
+export async function writeRunClaim(record: Omit<RunClaim, 'pid' | 'start' | 'created'>, dir = DEFAULT_RUN_RECORD_DIR): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${record.id}.json`);
-  const full: RunRecord = { ...record, pid: process.pid, start: (await processStartTime(process.pid)) ?? '', created: Date.now() };
+  const full: RunClaim = { ...record, pid: process.pid, start: (await processStartTime(process.pid)) ?? '', created: Date.now() };
   await writeFile(file, JSON.stringify(full), { mode: 0o600 });
   return file;
 }
 
-function parseRecord(text: string): RunRecord | undefined {
+function parseRecord(text: string): RunClaim | undefined {
   try {
-    const o = JSON.parse(text) as Partial<RunRecord>;
+    const o = JSON.parse(text) as Partial<RunClaim>;
     if (
       typeof o.id === 'string' && RUN_ID_PATTERN.test(o.id) && typeof o.pid === 'number' && typeof o.start === 'string' &&
       typeof o.runDir === 'string' && (o.runtime === 'gvisor' || o.runtime === 'runc') && typeof o.stateRoot === 'string'
     ) {
-      return o as RunRecord;
+      return o as RunClaim;
     }
   } catch {
     /* garbage */
@@ -108,7 +108,7 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
   const graceMs = (options.graceSeconds ?? 10) * 1000;
   const result: CleanupStaleDetonationsResult = { removed: [], failed: [] };
   const live = new Set<string>();
-  const stale = new Map<string, Partial<RunRecord> & { recordFile?: string }>();
+  const stale = new Map<string, Partial<RunClaim> & { recordFile?: string }>();
 
   for (const file of await readdir(recordDir).catch(() => [] as string[])) {
     if (!file.endsWith('.json')) continue;
@@ -121,7 +121,7 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
     if ((await processStartTime(record.pid)) === record.start) live.add(record.id);
     else stale.set(record.id, { ...record, recordFile: path });
   }
-  const consider = async (id: string, path: string, extra: Partial<RunRecord> = {}): Promise<void> => {
+  const consider = async (id: string, path: string, extra: Partial<RunClaim> = {}): Promise<void> => {
     if (live.has(id) || !RUN_ID_PATTERN.test(id)) return;
     const known = stale.get(id);
     if (known) {

@@ -4,7 +4,7 @@
  */
 import type { FindingCategory } from './categories.js';
 import type { PackageType } from './ecosystems.js';
-import type { Behavior, BehaviorError } from './run.js';
+import type { RunRecord, RunFailure } from './run.js';
 import type { Severity, VulnerabilitySeverity } from './severity.js';
 
 export interface Package {
@@ -144,28 +144,38 @@ export interface VerdictEvidence {
   path?: string;
 }
 
+/** One verdict per image (DESIGN §3): decided once, after every stage, by src/verdict. */
+export interface Verdict {
+  malicious: boolean;
+  categories: FindingCategory[];
+  vulnerabilities: { critical: number; high: number; moderate: number; low: number; unknown: number };
+  summary: string;
+  /** The strongest findings behind `malicious` and the summary (at most five). */
+  evidence?: VerdictEvidence[];
+}
+
+/** The advisory DB a scan matched against. `stale` when older than its refresh interval (7 days). */
+export interface AdvisoryDbInfo {
+  builtAt: string;
+  sources: string[];
+  stale?: boolean;
+}
+
 export interface Report {
   schemaVersion: 1;
   tool: {
     name: 'detonate';
     version: string;
     /** The advisory DB used; null when vulnerabilities were not checked. `stale` when older than 7 days. */
-    advisoryDb?: { builtAt: string; sources: string[]; stale?: boolean } | null;
+    advisoryDb?: AdvisoryDbInfo | null;
   };
   image: ImageSection;
   packages: Package[];
   vulnerabilities: Vulnerability[];
   findings: Finding[];
   /** null: not detonated (`--static-only`). */
-  behavior: null | Behavior | BehaviorError;
-  verdict: {
-    malicious: boolean;
-    categories: FindingCategory[];
-    vulnerabilities: { critical: number; high: number; moderate: number; low: number; unknown: number };
-    summary: string;
-    /** The strongest findings behind `malicious` and the summary (at most five). */
-    evidence?: VerdictEvidence[];
-  };
+  behavior: null | RunRecord | RunFailure;
+  verdict: Verdict;
   /** What an ignore file suppressed: kept out of findings, vulnerabilities and the verdict, listed here. */
   suppressed?: SuppressedItem[];
   /** Problems met during the scan that did not stop it (unreadable package DB, skipped huge file, …). */

@@ -55,6 +55,11 @@ export interface ObservedDnsQuery {
   atMs?: number;
 }
 
+/**
+ * A connection of the sample. `details` is what the sinkhole drew out of it (HTTP requests, TLS SNI and ALPN,
+ * stratum login with wallet and agent, banners: the shapes of src/detonate/sinkhole/events.ts per `protocol`),
+ * absent for a connect the monitor saw and the sinkhole has no record of.
+ */
 export interface ObservedConnection {
   proto: 'tcp' | 'udp';
   dst: string;
@@ -67,7 +72,6 @@ export interface ObservedConnection {
   pid?: number;
   /** When it was opened: ms since the container's first process started. */
   atMs?: number;
-  /** What the sinkhole drew out: HTTP requests, TLS SNI and ALPN, stratum login (wallet, agent), banners. */
   details?: Record<string, unknown>;
 }
 
@@ -88,11 +92,12 @@ export interface BehaviorTrace {
 }
 
 /**
- * `behavior` of the report contract: what the image did when run in the sandbox. Beyond DESIGN §3 (extensions):
- * `killedBy`, `kills`, `dropped`, `pids`, `limitsHit`, `series`, `output`, `timings`, `trace`, the `rename` op,
+ * The run record, `behavior` of the report contract: what the image did when run in the sandbox. The detonation
+ * stage returns it, the behaviour and correlation rules read it, the report holds it as it is. Beyond DESIGN §3 (extensions):
+ * `killedBy`, `kills`, `dropped`, `pids`, `limitsHit`, `series`, `output`, `timings`, `trace`, `sinkAddress`, the `rename` op,
  * failed attempts (`error`), and the ssh/irc/smtp protocols.
  */
-export interface Behavior {
+export interface RunRecord {
   sandbox: 'gvisor' | 'runc';
   durationMs: number;
   exitCode: number | null;
@@ -118,9 +123,11 @@ export interface Behavior {
   /** The start of the sample's stdout and stderr. */
   output: { stdout: string; stderr: string; truncated: boolean };
   timings: { setupMs: number; firstExecMs?: number; teardownMs: number };
+  /** The sink's address: every name the sample looked up was answered with it, and its resolver is there. */
+  sinkAddress?: string;
 }
 
 /** `behavior` when the image could not be run: why. */
-export interface BehaviorError {
+export interface RunFailure {
   error: string;
 }

@@ -45,7 +45,7 @@ const FINDING: KeyOrder = {
 
 const BEHAVIOR: KeyOrder = {
   keys: ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'error', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped',
-    'trace', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'],
+    'trace', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings', 'sinkAddress'],
   nested: {
     processes: { keys: ['pid', 'ppid', 'exe', 'argv', 'startMs'] },
     files: { keys: ['op', 'path', 'pid', 'to', 'mode', 'error', 'atMs'] },

@@ -5,7 +5,7 @@
  * vulnerabilities, and the notices met on the way. Columns are aligned and cut to the terminal width; colour only when asked for.
  * Every string from the image goes through `terminalSafe` first (see text.ts).
  */
-import { DISPLAY_SEVERITIES, PACKAGE_TYPES, type Behavior, type Finding, type LayerInfo, type ObservedProcess, type Package, type Report, type ScanNotice } from '../model/index.js';
+import { DISPLAY_SEVERITIES, PACKAGE_TYPES, type RunRecord, type Finding, type LayerInfo, type ObservedProcess, type Package, type Report, type ScanNotice } from '../model/index.js';
 import { displayWidth, formatBytes, pad, terminalSafe, truncate, wrap } from './text.js';
 
 export interface TableOptions {
@@ -465,7 +465,7 @@ function detonationSection(report: Report, width: number, paint: Paint): string[
   if ('error' in behavior) {
     return [heading('Detonation: not done', width, paint), ...wrap(terminalSafe(behavior.error), width - INDENT.length).map((l) => `${INDENT}${paint('warning', l)}`)];
   }
-  const b: Behavior = behavior;
+  const b: RunRecord = behavior;
   const ending = b.timedOut ? 'stopped at the deadline' : b.killedBy ? `killed by the ${b.killedBy} limit` : `exit ${b.exitCode ?? '?'}`;
   const lines = [heading(`Detonation (${b.sandbox}, ${(b.durationMs / 1000).toFixed(1)} s, ${ending})`, width, paint)];
   const rows: [string, string][] = [];

@@ -1,8 +1,8 @@
 /**
- * The dynamic stage of a scan: run the image in the sandbox (src/detonate), pass the files it dropped through the
- * static detectors, turn what it did into findings with the behaviour rules (src/verdict), and put `behavior` and
- * the findings into the report; the verdict is decided after every stage (src/verdict/verdict.ts). A run that
- * cannot be done is recorded in the report (`behavior: {error}`), never lost: the static results stand.
+ * The dynamic stage of a scan: run the image in the sandbox (src/detonate) and pass the files it dropped through the
+ * static detectors. It returns the run record (the report's `behavior`) and the findings on dropped files; the
+ * behaviour rules judge the record in the verdict step, with everything else (src/verdict). A run that cannot be
+ * done is recorded (`{ error }`), never lost: the static results stand.
  */
 import type { Analyzer } from '../analyze/analyzer.js';
 import { mergeLayers } from '../analyze/merge.js';
@@ -10,15 +10,10 @@ import { analyzeLayerFiles } from '../analyze/runner.js';
 import type { ResolvedImage } from '../image/types.js';
 import { formatPlatform, hostPlatform } from '../image/types.js';
 import type { Progress } from '../progress/progress.js';
-import type { Behavior, Finding, Report } from '../model/index.js';
+import type { Finding, RunFailure, RunRecord, ScanNotice } from '../model/index.js';
 import type { DetonationResult, DroppedFile } from '../detonate/session.js';
 import type { Runtime } from '../detonate/runtime/runtime.js';
 import { readRegularFile } from '../util/regular-file.js';
-
-/** Evaluates behaviour rules over a run (src/verdict's `VerdictRules`). */
-export interface BehaviorRules {
-  evaluateBehavior(result: DetonationResult): Finding[];
-}
 
 export interface DetonationStageOptions {
   runtime: Runtime;
@@ -27,8 +22,16 @@ export interface DetonationStageOptions {
   workDir: string;
   /** The static detectors, run again over the files the sample dropped. */
   analyzers: readonly Analyzer[];
-  rules?: BehaviorRules;
   progress: Progress;
+}
+
+/** What the dynamic stage returns for one image. */
+export interface DetonationStageResult {
+  /** The report's `behavior`: the run record, or why the image was not run. */
+  run: RunRecord | RunFailure;
+  /** The static detectors' findings on the files the sample dropped (`source: dynamic`). */
+  droppedFindings: Finding[];
+  notices: ScanNotice[];
 }
 
 export const DEFAULT_DETONATION_WORK_DIR = '/var/lib/detonate/runs';
@@ -47,17 +50,14 @@ export function unrunnableReason(image: ResolvedImage): string | undefined {
   return undefined;
 }
 
-/** Runs `image` in the sandbox and folds the outcome into `report` (changed in place and returned). */
-export async function detonateIntoReport(image: ResolvedImage, report: Report, options: DetonationStageOptions): Promise<Report> {
-  const notices = (report.notices ??= []);
+/** Runs `image` in the sandbox: its run record, or why it could not be run. */
+export async function runDetonationStage(image: ResolvedImage, options: DetonationStageOptions): Promise<DetonationStageResult> {
   const cannot = unrunnableReason(image);
   if (cannot) {
-    report.behavior = { error: `not detonated: ${cannot}` };
-    notices.push({ level: 'warning', message: `detonation skipped: ${cannot}` });
-    return report;
+    return { run: { error: `not detonated: ${cannot}` }, droppedFindings: [], notices: [{ level: 'warning', message: `detonation skipped: ${cannot}` }] };
   }
   const { detonateImage } = await import('../detonate/session.js');
-  let dropped: Finding[] = [];
+  let droppedFindings: Finding[] = [];
   let result: DetonationResult;
   try {
     result = await detonateImage(image, {
@@ -66,7 +66,7 @@ export async function detonateIntoReport(image: ResolvedImage, report: Report, o
       workDir: options.workDir,
       progress: options.progress,
       inspectDropped: async (files) => {
-        dropped = await analyseDroppedFiles(files, options.analyzers);
+        droppedFindings = await analyseDroppedFiles(files, options.analyzers);
       },
     });
   } catch (err) {
@@ -77,25 +77,19 @@ export async function detonateIntoReport(image: ResolvedImage, report: Report, o
     const message = missing
       ? `not run: the image's program "${missing[1] ?? missing[2]}" is not in the image, so its entrypoint cannot start`
       : `detonation failed: ${e.message.replace(/\s*\n\s*/g, ' ')}${hint}`;
-    report.behavior = { error: message };
-    notices.push({ level: missing ? 'warning' : 'error', message });
     options.progress.log(`${image.reference}: ${message}`);
-    return report;
+    return { run: { error: message }, droppedFindings: [], notices: [{ level: missing ? 'warning' : 'error', message }] };
   }
-  report.behavior = behaviorForReport(result);
-  notices.push(...(result.notices ?? []));
+  const notices: ScanNotice[] = [...(result.notices ?? [])];
   if (result.trace && !result.trace.complete) {
     notices.push({ level: 'warning', message: `the behaviour record is incomplete: ${result.trace.notes.join('; ')}` });
   }
-  // Paths in findings are relative to the image root, as the static stage writes them.
-  const findings = [...(options.rules?.evaluateBehavior(result) ?? []), ...dropped].map((f) => (f.path ? { ...f, path: f.path.replace(/^\/+/, '') } : f));
-  report.findings.push(...findings);
   options.progress.log(
     `${image.reference}: ran ${(result.durationMs / 1000).toFixed(1)} s under ${result.sandbox}` +
       `${result.timedOut ? ' (stopped at the deadline)' : ` (exit ${result.exitCode ?? '?'})`}: ` +
-      `${result.processes.length} processes, ${result.dns.length} DNS names, ${result.connections.length} connections, ${findings.length} findings`,
+      `${result.processes.length} processes, ${result.dns.length} DNS names, ${result.connections.length} connections, ${droppedFindings.length} findings on dropped files`,
   );
-  return report;
+  return { run: runRecordOf(result), droppedFindings, notices };
 }
 
 /** The static detectors over what the sample wrote: findings on those files are dynamic (the image did not ship them). */
@@ -120,45 +114,17 @@ function clip(text: string, max: number): { text: string; cut: boolean } {
   return text.length > max ? { text: text.slice(0, max), cut: true } : { text, cut: false };
 }
 
-/** The report's `behavior`: the contract's fields plus what the run measured; the sinkhole's raw records stay out. */
-export function behaviorForReport(r: DetonationResult): Behavior {
-  const stdout = clip(r.output.stdout, REPORT_OUTPUT_BYTES);
-  const stderr = clip(r.output.stderr, REPORT_OUTPUT_BYTES);
+/**
+ * The run record of a detonation: the session's result without what only the session needs (the sinkhole's raw
+ * records, the runtime's log), its lists as they are, its output cut to what the report keeps.
+ */
+export function runRecordOf(r: DetonationResult): RunRecord {
+  const { sinkhole: _sinkhole, network, runtimeLog: _log, notices: _notices, output, ...record } = r;
+  const stdout = clip(output.stdout, REPORT_OUTPUT_BYTES);
+  const stderr = clip(output.stderr, REPORT_OUTPUT_BYTES);
   return {
-    sandbox: r.sandbox,
-    durationMs: r.durationMs,
-    exitCode: r.exitCode,
-    timedOut: r.timedOut,
-    ...(r.killedBy ? { killedBy: r.killedBy } : {}),
-    processes: r.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, exe: p.exe, argv: p.argv, startMs: p.startMs })),
-    files: r.files.map((f) => ({
-      op: f.op, path: f.path, pid: f.pid,
-      ...(f.to !== undefined ? { to: f.to } : {}),
-      ...(f.mode !== undefined ? { mode: f.mode } : {}),
-      ...(f.error ? { error: f.error } : {}),
-      ...(f.atMs !== undefined ? { atMs: f.atMs } : {}),
-    })),
-    dns: r.dns.map((d) => ({ name: d.name, type: d.type, pid: d.pid, ...(d.atMs !== undefined ? { atMs: d.atMs } : {}) })),
-    connections: r.connections.map((c) => {
-      const details = c.details as Record<string, unknown> | undefined;
-      return {
-        proto: c.proto, dst: c.dst, port: c.port,
-        ...(c.host ? { host: c.host } : {}),
-        firstBytes: c.firstBytes, protocol: c.protocol,
-        ...(c.pid !== undefined ? { pid: c.pid } : {}),
-        ...(c.atMs !== undefined ? { atMs: c.atMs } : {}),
-        ...(details ? { details } : {}),
-      };
-    }),
-    kills: (r.kills ?? []).map((k) => ({ pid: k.pid, target: k.target, signal: k.signal, ...(k.targetExe ? { targetExe: k.targetExe } : {}) })),
-    ...(r.dropped ? { dropped: r.dropped.map((d) => ({ path: d.path, size: d.size, mode: d.mode, sha256: d.sha256 })) } : {}),
-    ...(r.trace ? { trace: { complete: r.trace.complete, traceBytes: r.trace.traceBytes, omitted: { ...r.trace.omitted }, notes: [...r.trace.notes] } } : {}),
-    cpu: r.cpu,
-    memory: r.memory,
-    pids: r.pids,
-    limitsHit: r.limitsHit,
-    series: r.series.map((s) => ({ t: s.t, cpuSeconds: s.cpuSeconds, memoryBytes: s.memoryBytes, pids: s.pids })),
-    output: { stdout: stdout.text, stderr: stderr.text, truncated: r.output.truncated || stdout.cut || stderr.cut },
-    timings: r.timings,
+    ...record,
+    output: { stdout: stdout.text, stderr: stderr.text, truncated: output.truncated || stdout.cut || stderr.cut },
+    sinkAddress: network.sinkAddress,
   };
 }

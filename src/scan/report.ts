@@ -1,7 +1,10 @@
 import type { ResolvedImage } from '../image/types.js';
 import { formatPlatform } from '../image/types.js';
 import type { StaticSummary } from '../analyze/summary.js';
-import type { ImageConfigSummary, Report } from '../model/index.js';
+import type { ImageConfigSummary, Report, ScanNotice } from '../model/index.js';
+import type { VulnerabilityResult } from '../vuln/stage.js';
+import type { Judgement, VerdictInput } from '../verdict/verdict.js';
+import type { DetonationStageResult } from './detonation.js';
 import { toolVersion } from '../version.js';
 
 export function configSummary(image: ResolvedImage): ImageConfigSummary {
@@ -20,20 +23,47 @@ export function configSummary(image: ResolvedImage): ImageConfigSummary {
   };
 }
 
-/**
- * Joins what was resolved and what the static stage found into the report object every renderer takes. The
- * other stages add to it, and its verdict is decided once, after all of them (`scanReference`).
- */
-export function buildReport(image: ResolvedImage, merged: StaticSummary): Report {
+/** What the stages returned for one image: the report is assembled from these, and only here. */
+export interface StageResults {
+  image: ResolvedImage;
+  static: StaticSummary;
+  /** Absent: vulnerabilities were not part of this scan. */
+  vulnerabilities?: VulnerabilityResult;
+  /** Absent: static only. */
+  detonation?: DetonationStageResult;
+  judgement: Judgement;
+}
+
+/** The verdict step's input from the stages' results. */
+export function verdictInput(stages: Omit<StageResults, 'judgement'>): VerdictInput {
+  const vulns = stages.vulnerabilities;
+  return {
+    findings: [...stages.static.findings, ...(vulns?.findings ?? [])],
+    droppedFindings: stages.detonation?.droppedFindings ?? [],
+    vulnerabilities: vulns?.vulnerabilities ?? [],
+    run: stages.detonation?.run ?? null,
+    notices: stageNotices(stages),
+    vulnerabilitiesChecked: Boolean(vulns?.advisoryDb),
+  };
+}
+
+function stageNotices(stages: Omit<StageResults, 'judgement'>): ScanNotice[] {
+  return [...stages.static.notices, ...(stages.vulnerabilities?.notices ?? []), ...(stages.detonation?.notices ?? [])];
+}
+
+/** The report every renderer takes, from the stages' results and the verdict decided over them. */
+export function assembleReport(stages: StageResults): Report {
+  const { image, static: found, judgement } = stages;
+  const notices = [...stageNotices(stages), ...judgement.notices];
   return {
     schemaVersion: 1,
-    tool: { name: 'detonate', version: toolVersion(), advisoryDb: null },
+    tool: { name: 'detonate', version: toolVersion(), advisoryDb: stages.vulnerabilities?.advisoryDb ?? null },
     image: {
       reference: image.reference,
       digest: image.digest,
       configDigest: image.configDigest,
       platform: formatPlatform(image.platform),
-      os: merged.os,
+      os: found.os,
       layers: image.layers.map((l, i) => ({
         index: l.index,
         diffId: l.diffId,
@@ -41,18 +71,19 @@ export function buildReport(image: ResolvedImage, merged: StaticSummary): Report
         mediaType: l.mediaType,
         size: l.size,
         ...(l.createdBy !== undefined ? { createdBy: l.createdBy } : {}),
-        entries: merged.layerStats[i]?.entries ?? 0,
-        whiteouts: merged.layerStats[i]?.whiteouts ?? 0,
+        entries: found.layerStats[i]?.entries ?? 0,
+        whiteouts: found.layerStats[i]?.whiteouts ?? 0,
       })),
       config: configSummary(image),
-      files: merged.files,
+      files: found.files,
     },
-    packages: merged.packages,
-    vulnerabilities: [],
-    findings: merged.findings,
-    behavior: null,
-    verdict: { malicious: false, categories: [], vulnerabilities: { critical: 0, high: 0, moderate: 0, low: 0, unknown: 0 }, summary: '' },
-    notices: merged.notices,
+    packages: found.packages,
+    vulnerabilities: judgement.vulnerabilities,
+    findings: judgement.findings,
+    behavior: stages.detonation?.run ?? null,
+    verdict: judgement.verdict,
+    ...(judgement.suppressed ? { suppressed: judgement.suppressed } : {}),
+    notices,
     scannedAt: new Date().toISOString(),
   };
 }

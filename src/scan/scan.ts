@@ -2,10 +2,10 @@ import type { Analyzer } from '../analyze/analyzer.js';
 import { LayerAnalysis, analyzerKey, type LayerResult } from '../analyze/runner.js';
 import { mergeLayers, type MergedImage } from '../analyze/merge.js';
 import { LayerResultCache } from '../analyze/layer-cache.js';
-import { ImageSummaryCache, summarise } from '../analyze/summary.js';
+import { ImageSummaryCache, summarise, type StaticSummary } from '../analyze/summary.js';
 import { defaultAnalyzers, defaultImageChecks } from '../analyze/registry.js';
 import { imageCheckKey, runImageChecks, type HistoryStep, type ImageCheck } from '../analyze/image-check.js';
-import { buildReport, configSummary } from './report.js';
+import { assembleReport, configSummary, verdictInput } from './report.js';
 import type { Detectors } from '../analyze/detectors.js';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import { BlobCache, cacheRoot } from '../image/cache.js';
@@ -19,7 +19,8 @@ import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { Report } from '../model/index.js';
 import type { AdvisoryDb } from '../vuln/db.js';
-import type { DetonationStageOptions } from './detonation.js';
+import type { DetonationStageOptions, DetonationStageResult } from './detonation.js';
+import type { VulnerabilityResult } from '../vuln/stage.js';
 import type { VerdictRules } from '../verdict/index.js';
 import type { IgnoreList } from '../verdict/ignore.js';
 import { decideVerdict } from '../verdict/verdict.js';
@@ -44,10 +45,7 @@ export interface ScanOptions {
   vulnerabilities?: { db: AdvisoryDb | null; unavailable?: string };
   /** The dynamic stage: run each image in this sandbox after the static stage. Absent: static only. */
   detonation?: Omit<DetonationStageOptions, 'progress' | 'analyzers'>;
-  /**
-   * What the verdict, decided once after every stage, is judged by: the verdict rules (default: the shipped ones;
-   * the detonation's behaviour rules when it has them) and an ignore file.
-   */
+  /** What the verdict, decided once after every stage, is judged by: the rules (default: the shipped ones) and an ignore file. */
   verdict?: { rules?: VerdictRules; ignore?: IgnoreList | null };
 }
 
@@ -73,16 +71,7 @@ export async function scanReference(reference: string, options: ScanOptions = {}
     const reports: Report[] = [];
     for (const image of images) {
       const started = Date.now();
-      let report = await scanResolvedImage(image, { ...options, limits, cacheDir: root, progress });
-      if (options.vulnerabilities) {
-        const { applyVulnerabilities } = await import('../vuln/stage.js');
-        report = applyVulnerabilities(report, options.vulnerabilities.db, options.vulnerabilities.unavailable);
-      }
-      if (options.detonation) {
-        const { detonateIntoReport } = await import('./detonation.js');
-        report = await detonateIntoReport(image, report, { ...options.detonation, analyzers: options.analyzers ?? defaultAnalyzers, progress });
-      }
-      report = decideVerdict(report, { rules: await verdictRulesFor(options), ignore: options.verdict?.ignore ?? null });
+      const report = await scanImage(image, { ...options, limits, cacheDir: root, progress });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const vulns = options.vulnerabilities?.db ? `, ${report.vulnerabilities.length} vulnerabilities` : '';
       progress.log(`${image.reference} (${formatPlatform(image.platform)}): ${report.packages.length} packages in ${image.layers.length} layers${vulns}, ${seconds}s`);
@@ -96,7 +85,30 @@ export async function scanReference(reference: string, options: ScanOptions = {}
 
 export type ResolvedScanOptions = ScanOptions & { limits: Limits; cacheDir: string; progress: Progress };
 
-export async function scanResolvedImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<Report> {
+/** Every stage over one resolved image, each returning its own result, then the one verdict step; then the report. */
+async function scanImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<Report> {
+  const found = await staticStage(image, options);
+  let vulnerabilities: VulnerabilityResult | undefined;
+  if (options.vulnerabilities) {
+    const { matchVulnerabilities } = await import('../vuln/stage.js');
+    vulnerabilities = matchVulnerabilities(found, options.vulnerabilities.db, options.vulnerabilities.unavailable);
+  }
+  let detonation: DetonationStageResult | undefined;
+  if (options.detonation) {
+    const { runDetonationStage } = await import('./detonation.js');
+    detonation = await runDetonationStage(image, { ...options.detonation, analyzers: options.analyzers ?? defaultAnalyzers, progress: options.progress });
+  }
+  const stages = { image, static: found, ...(vulnerabilities ? { vulnerabilities } : {}), ...(detonation ? { detonation } : {}) };
+  const rules = options.verdict?.rules ?? (await loadDefaultVerdictRules());
+  const judgement = decideVerdict(verdictInput(stages), { rules, ignore: options.verdict?.ignore ?? null });
+  return assembleReport({ ...stages, judgement });
+}
+
+/**
+ * The static stage for one image: per-layer analysis (cached per layer diffID), the merge, the image checks. A
+ * summary of an image whose every layer is confirmed comes from the image cache without reading a layer.
+ */
+export async function staticStage(image: ResolvedImage, options: ResolvedScanOptions): Promise<StaticSummary> {
   const checks = options.imageChecks ?? defaultImageChecks;
   // Image checks read the config, so the config digest is part of the key as well as the layers.
   const key = `${analyzerKey(options.analyzers ?? defaultAnalyzers)}|${imageCheckKey(checks)}|${image.configDigest}`;
@@ -104,7 +116,7 @@ export async function scanResolvedImage(image: ResolvedImage, options: ResolvedS
   const cache = options.noLayerCache ? null : new ImageSummaryCache(options.cacheDir);
   if (cache && (await allConfirmed(image, new LayerIdentities(options.cacheDir)))) {
     const cached = await cache.get(diffIds, key);
-    if (cached) return buildReport(image, cached);
+    if (cached) return cached;
   }
   const { layers, merged } = await analyzeImage(image, options);
   const checked = runImageChecks(checks, {
@@ -118,7 +130,7 @@ export async function scanResolvedImage(image: ResolvedImage, options: ResolvedS
   });
   const summary = summarise(layers, { ...merged, findings: checked.findings, notices: [...merged.notices, ...checked.notices] });
   await cache?.put(diffIds, key, summary);
-  return buildReport(image, summary);
+  return summary;
 }
 
 /** True when every layer's claimed diffID is confirmed for the bytes at hand (see `LayerIdentities.confirms`). */
@@ -137,10 +149,7 @@ export function historySteps(image: ResolvedImage): HistoryStep[] {
   }));
 }
 
-async function verdictRulesFor(options: ScanOptions): Promise<VerdictRules> {
-  if (options.verdict?.rules) return options.verdict.rules;
-  const fromDetonation = options.detonation?.rules;
-  if (fromDetonation && 'evaluateFindings' in fromDetonation) return fromDetonation as VerdictRules;
+async function loadDefaultVerdictRules(): Promise<VerdictRules> {
   const { loadVerdictRules } = await import('../verdict/index.js');
   return loadVerdictRules();
 }

@@ -1,11 +1,13 @@
 /**
- * What several kinds of field need from one detonation result, computed once per evaluation: the process tree
- * (parents, ancestors, names), which processes connected, how each executed file came to be, and the sinkhole's
- * records joined to the connections. Everything here is bounded: the result is hostile data.
+ * What several kinds of field need from one run record, computed once per evaluation: the process tree (parents,
+ * ancestors, names), which processes connected, how each executed file came to be, and the most telling of what
+ * the sinkhole drew out per endpoint. Everything here is bounded: the record is hostile data.
  */
-import type { BehaviorConnection, BehaviorFile, BehaviorProcess, DetonationResult } from '../detonate/session.js';
 import type { ConnectionEvent } from '../detonate/sinkhole/events.js';
-import type { Finding } from '../model/index.js';
+import type { Finding, ObservedConnection, ObservedFileOp, ObservedProcess, RunRecord } from '../model/index.js';
+
+/** What the sinkhole drew out of a connection, typed by the protocol it recognised. */
+export type SinkholeConversation = { [P in ConnectionEvent['protocol']]: Pick<Extract<ConnectionEvent, { protocol: P }>, 'protocol' | 'details'> }[ConnectionEvent['protocol']];
 
 /** Most ancestors walked up from a process (a tree deeper than this is cut, not looped over). */
 const MAX_DEPTH = 64;
@@ -16,7 +18,7 @@ const MAX_ARGV = 256;
 const MULTI_CALL = new Set(['busybox', 'busybox.static', 'busybox-static', 'toybox']);
 
 export interface ProcessNode {
-  record: BehaviorProcess;
+  record: ObservedProcess;
   name: string;
   argv: string[];
   parent: ProcessNode | undefined;
@@ -32,7 +34,7 @@ export interface ExeOrigin {
 }
 
 export interface BehaviorContext {
-  result: DetonationResult;
+  result: RunRecord;
   /** False when the image was not run (static-only, or the run failed): every run.* field is then unknown. */
   detonated: boolean;
   /** The report's findings, for `on: finding` rules (empty while the behaviour rules judge a run). */
@@ -41,10 +43,14 @@ export interface BehaviorContext {
   /** Every record of a pid (a pid that exec'd several times has several), in start order. */
   byPid: Map<number, ProcessNode[]>;
   /** Connections other than lookups sent to the sink's resolver, by the pid that made them. */
-  connectionsByPid: Map<number, BehaviorConnection[]>;
+  connectionsByPid: Map<number, ObservedConnection[]>;
   /** Connections other than lookups sent to the sink's resolver. */
-  connections: BehaviorConnection[];
-  sinkholeConnection(c: BehaviorConnection): ConnectionEvent | undefined;
+  connections: ObservedConnection[];
+  /**
+   * The most telling connection to `c`'s endpoint (one whose protocol the sinkhole recognised beats a silent one):
+   * what a rule reads of HTTP, TLS and stratum.
+   */
+  telling(c: ObservedConnection): SinkholeConversation | undefined;
   exeOrigin(exe: string): ExeOrigin;
   /** A path as a process named it, made absolute when some file operation of the run ends with it (`./x.sh`). */
   resolveWritten(path: string): string;
@@ -105,16 +111,16 @@ function fetchesToStdout(node: ProcessNode): boolean {
   return false;
 }
 
-export function endpoint(c: BehaviorConnection): string {
+export function endpoint(c: ObservedConnection): string {
   return `${c.host ?? c.dst}:${c.port}`;
 }
 
-function isSinkLookup(c: BehaviorConnection, sinkAddress: string): boolean {
+function isSinkLookup(c: ObservedConnection, sinkAddress: string): boolean {
   return c.dst === sinkAddress && c.port === 53;
 }
 
-export function buildContext(result: DetonationResult, extra: { detonated?: boolean; findings?: readonly Finding[] } = {}): BehaviorContext {
-  const sinkAddress = result.network?.sinkAddress ?? '';
+export function buildContext(result: RunRecord, extra: { detonated?: boolean; findings?: readonly Finding[] } = {}): BehaviorContext {
+  const sinkAddress = result.sinkAddress ?? '';
   const nodes: ProcessNode[] = (result.processes ?? []).map((record) => {
     const argv = (Array.isArray(record.argv) ? record.argv : []).slice(0, MAX_ARGV).map((a) => cap(String(a)));
     return { record, argv, name: cap(processName(String(record.exe ?? ''), argv)), parent: undefined };
@@ -149,7 +155,7 @@ export function buildContext(result: DetonationResult, extra: { detonated?: bool
   };
 
   const connections = (result.connections ?? []).filter((c) => !isSinkLookup(c, sinkAddress));
-  const connectionsByPid = new Map<number, BehaviorConnection[]>();
+  const connectionsByPid = new Map<number, ObservedConnection[]>();
   for (const c of connections) {
     if (typeof c.pid !== 'number') continue;
     const list = connectionsByPid.get(c.pid);
@@ -157,19 +163,17 @@ export function buildContext(result: DetonationResult, extra: { detonated?: bool
     else connectionsByPid.set(c.pid, [c]);
   }
 
-  const sinkByEndpoint = new Map<string, ConnectionEvent>();
-  for (const e of result.sinkhole?.events ?? []) {
-    if (e.kind !== 'connection') continue;
-    const dst = e.originalDst ?? { address: sinkAddress, port: e.localPort };
-    const key = `${e.proto}\0${dst.address}\0${dst.port}`;
-    // The most telling record of an endpoint: one where the protocol was recognised beats a silent one.
-    const seen = sinkByEndpoint.get(key);
-    if (!seen || (seen.protocol === 'unknown' && e.protocol !== 'unknown')) sinkByEndpoint.set(key, e);
+  const byEndpoint = new Map<string, ObservedConnection>();
+  for (const c of result.connections ?? []) {
+    if (!c.details) continue;
+    const key = `${c.proto}\0${c.dst}\0${c.port}`;
+    const seen = byEndpoint.get(key);
+    if (!seen || (seen.protocol === 'unknown' && c.protocol !== 'unknown')) byEndpoint.set(key, c);
   }
 
-  const files: BehaviorFile[] = result.files ?? [];
+  const files: ObservedFileOp[] = result.files ?? [];
   const origins = new Map<string, ExeOrigin>();
-  const connectedFrom = (node: ProcessNode | undefined): BehaviorConnection | undefined => {
+  const connectedFrom = (node: ProcessNode | undefined): ObservedConnection | undefined => {
     if (!node) return undefined;
     const own = connectionsByPid.get(node.record.pid)?.[0];
     if (own) return own;
@@ -238,7 +242,11 @@ export function buildContext(result: DetonationResult, extra: { detonated?: bool
     byPid,
     connectionsByPid,
     connections,
-    sinkholeConnection: (c) => sinkByEndpoint.get(`${c.proto}\0${c.dst}\0${c.port}`),
+    telling: (c) => {
+      const best = byEndpoint.get(`${c.proto}\0${c.dst}\0${c.port}`);
+      // `details` of a run record are the sinkhole's record for its `protocol` (behaviorFromSinkhole in the session)
+      return best?.details ? ({ protocol: best.protocol, details: best.details } as unknown as SinkholeConversation) : undefined;
+    },
     exeOrigin,
     ancestors,
     nodeOf,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DataFileError, parseDataFile } from '../config/data-file.js';
-import type { Finding, Report, SuppressedItem, Vulnerability } from '../model/index.js';
+import type { Finding, ScanNotice, SuppressedItem, Vulnerability } from '../model/index.js';
 import { globToRegExp } from './patterns.js';
 
 export const DEFAULT_IGNORE_FILE = '.detonateignore.yaml';
@@ -146,34 +146,42 @@ function suppressed(entry: IgnoreEntry, item: { finding: Finding } | { vulnerabi
   return { ...item, reason: entry.reason, ...(entry.expires ? { expires: entry.expires } : {}), ignoredBy: entry.where };
 }
 
+/** What an ignore file is applied to, and what it gives back. */
+export interface Ignorable {
+  findings: Finding[];
+  vulnerabilities: Vulnerability[];
+}
+
 /**
- * Moves what `list` covers out of `report.findings` and `report.vulnerabilities` into `report.suppressed` (the first
- * entry that covers an item names it), and notes every expired entry in `report.notices`.
+ * Takes what `list` covers out of `findings` and `vulnerabilities` into `suppressed` (the first entry that covers an
+ * item names it), with a notice for every expired entry.
  */
-export function applyIgnoreList(report: Report, list: IgnoreList, now = new Date()): void {
+export function applyIgnoreList(items: Ignorable, list: IgnoreList, now = new Date()): Ignorable & { suppressed: SuppressedItem[]; notices: ScanNotice[] } {
   const live: CompiledEntry[] = [];
   const dead: CompiledEntry[] = [];
   for (const entry of list.entries) (expired(entry, now) ? dead : live).push(compile(entry));
-  const out = (report.suppressed ??= []);
+  const out: SuppressedItem[] = [];
+  let { findings, vulnerabilities } = items;
   if (live.length > 0) {
-    report.findings = report.findings.filter((f) => {
+    findings = findings.filter((f) => {
       const hit = live.find((c) => coversFinding(c, f));
       if (hit) out.push(suppressed(hit.entry, { finding: f }));
       return !hit;
     });
-    report.vulnerabilities = report.vulnerabilities.filter((v) => {
+    vulnerabilities = vulnerabilities.filter((v) => {
       const hit = live.find((c) => coversVulnerability(c, v));
       if (hit) out.push(suppressed(hit.entry, { vulnerability: v }));
       return !hit;
     });
   }
-  const notices = (report.notices ??= []);
+  const notices: ScanNotice[] = [];
   for (const c of dead) {
-    const n = report.findings.filter((f) => coversFinding(c, f)).length + report.vulnerabilities.filter((v) => coversVulnerability(c, v)).length;
+    const n = findings.filter((f) => coversFinding(c, f)).length + vulnerabilities.filter((v) => coversVulnerability(c, v)).length;
     const what = c.entry.vulnerability ?? c.entry.rule ?? c.entry.path ?? c.entry.package;
     const message =
       `${c.entry.where}: the ignore entry for ${what} expired on ${c.entry.expires} and no longer applies` +
       (n > 0 ? ` (${n === 1 ? 'the item it covered is' : `the ${n} items it covered are`} reported again)` : '');
     if (!notices.some((x) => x.message === message)) notices.push({ level: 'warning', message });
   }
+  return { findings, vulnerabilities, suppressed: out, notices };
 }

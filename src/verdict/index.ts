@@ -7,8 +7,7 @@
  */
 import { join } from 'node:path';
 import { bundledRulesDir } from '../config/paths.js';
-import type { DetonationResult } from '../detonate/session.js';
-import { severityWeight, type Finding } from '../model/index.js';
+import { severityWeight, type Finding, type RunRecord } from '../model/index.js';
 import { buildContext, type BehaviorContext } from './context.js';
 import { eventsOf } from './fields/index.js';
 import { compileRuleFiles, ruleFilesIn, type CompiledRule } from './loader.js';
@@ -17,8 +16,8 @@ import { MAX_CITED_EVENTS, type EventKind, type EventView, type VerdictRules } f
 export { MAX_CITED_EVENTS, type VerdictRuleInfo, type VerdictRules } from './types.js';
 
 export { DataFileError } from '../config/data-file.js';
-export { decideVerdict, isStrongMalicious, type DecideVerdictOptions } from './verdict.js';
-export { applyIgnoreList, DEFAULT_IGNORE_FILE, loadIgnoreFile, parseIgnoreFile, type IgnoreEntry, type IgnoreList } from './ignore.js';
+export { decideVerdict, isStrongMalicious, type DecideVerdictOptions, type Judgement, type VerdictInput } from './verdict.js';
+export { applyIgnoreList, DEFAULT_IGNORE_FILE, type Ignorable, loadIgnoreFile, parseIgnoreFile, type IgnoreEntry, type IgnoreList } from './ignore.js';
 export { FIELDS_BY_KIND } from './fields/index.js';
 export type { EventKind, FieldSpec, FieldType } from './types.js';
 
@@ -88,11 +87,11 @@ function rankForCorrelation(findings: readonly Finding[]): Finding[] {
   return [...findings].sort((a, b) => weight(b) - weight(a));
 }
 
-const NOT_RUN: DetonationResult = {
+/** What the correlation rules see of a run when there was none: every run.* field is then unknown. */
+const NOT_RUN: RunRecord = {
   sandbox: 'runc', durationMs: 0, exitCode: null, timedOut: false, processes: [], files: [], dns: [], connections: [], kills: [],
   cpu: { seconds: 0, peakCores: 0 }, memory: { peakBytes: 0 }, pids: { peak: 0 }, limitsHit: { oomKills: 0, pidsLimitHits: 0 }, series: [],
-  output: { stdout: '', stderr: '', truncated: false }, sinkhole: { events: [], stats: null }, network: { sinkAddress: '', sampleAddress: '' },
-  timings: { setupMs: 0, teardownMs: 0 },
+  output: { stdout: '', stderr: '', truncated: false }, timings: { setupMs: 0, teardownMs: 0 },
 };
 
 /** Matches whose titles are compared to tell how many distinct things a rule found. */

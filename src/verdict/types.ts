@@ -1,5 +1,4 @@
-import type { DetonationResult } from '../detonate/session.js';
-import type { Finding, FindingCategory, Severity } from '../model/index.js';
+import type { Finding, FindingCategory, RunRecord, Severity } from '../model/index.js';
 
 /**
  * The kinds of event a rule can look at (`on:`). `run` is one event per detonation; `finding` is one event per
@@ -55,10 +54,11 @@ export interface VerdictRules {
   readonly rules: readonly VerdictRuleInfo[];
   /** Files loaded, in order. */
   readonly files: readonly string[];
-  evaluateBehavior(result: DetonationResult): Finding[];
+  /** The behaviour rules over one run record: one finding per rule that matched, citing the events behind it. */
+  evaluateBehavior(run: RunRecord): Finding[];
   /**
    * The `on: finding` rules over `findings` and what the run did (`run` null: the image was not run, every run.*
    * field is unknown). Their findings carry `evidence.correlation: true` and cite the findings they rest on.
    */
-  evaluateFindings(findings: readonly Finding[], run: DetonationResult | null): Finding[];
+  evaluateFindings(findings: readonly Finding[], run: RunRecord | null): Finding[];
 }

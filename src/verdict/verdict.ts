@@ -1,20 +1,52 @@
 /**
- * The verdict: the one step that ends every scan. It applies the ignore file, runs the correlation rules
- * (`on: finding`, rules/verdict/) over the static and dynamic findings and the run, and fills `report.verdict`:
- * categories, `malicious` (DESIGN §3: strong evidence of cryptominer, backdoor, windows-malware, malware or
- * malicious-package), vulnerability counts, the strongest evidence and a one-sentence summary naming it.
+ * The verdict: the one step that ends every scan, called once over what the stages returned. It runs the behaviour
+ * rules over the run record, applies the ignore file, runs the correlation rules (`on: finding`, rules/verdict/)
+ * over the static and dynamic findings and the run, and decides the verdict (DESIGN §3): categories, `malicious`
+ * (strong evidence of cryptominer, backdoor, windows-malware, malware or malicious-package), vulnerability counts,
+ * the strongest evidence and a one-sentence summary naming it. Like Falco's ruleset, the rules do not care where
+ * the run record came from: a fresh detonation, or a stored one judged again.
  */
-import type { DetonationResult } from '../detonate/session.js';
-import { atLeast, MALICIOUS_CATEGORIES, worstFirst, type Finding, type FindingCategory, type Report, type Severity, type VerdictEvidence } from '../model/index.js';
+import {
+  atLeast, MALICIOUS_CATEGORIES, worstFirst,
+  type Finding, type FindingCategory, type RunFailure, type RunRecord, type ScanNotice, type Severity, type SuppressedItem, type Verdict,
+  type VerdictEvidence, type Vulnerability,
+} from '../model/index.js';
 import { applyIgnoreList, type IgnoreList } from './ignore.js';
 import type { VerdictRules } from './types.js';
 
+/** What the stages found, as the verdict step takes it. */
+export interface VerdictInput {
+  /** The static stage's findings (layers, image checks), then the vulnerability stage's malicious packages. */
+  findings: readonly Finding[];
+  /** Findings on the files the sample dropped (the detonation stage ran the static detectors on them). */
+  droppedFindings?: readonly Finding[];
+  vulnerabilities: readonly Vulnerability[];
+  /** The run record; a `RunFailure` when the image could not be run; null when it was not run (static only). */
+  run: RunRecord | RunFailure | null;
+  /** The scan's notices so far: a layer that could not be read completely makes the verdict say it is incomplete. */
+  notices: readonly ScanNotice[];
+  /** Vulnerabilities were matched against an advisory DB (the summary then gives their count, or says none). */
+  vulnerabilitiesChecked: boolean;
+}
+
 export interface DecideVerdictOptions {
-  /** The loaded rules; without them no correlation rule runs (the verdict still stands on the findings). */
-  rules?: Pick<VerdictRules, 'evaluateFindings'>;
+  /** The loaded rules; without them no behaviour or correlation rule runs (the verdict still stands on the findings). */
+  rules?: Pick<VerdictRules, 'evaluateBehavior' | 'evaluateFindings'>;
   ignore?: IgnoreList | null;
   /** For expiry of ignore entries. */
   now?: Date;
+}
+
+/** The verdict step's result: the report's findings, vulnerabilities, suppressed items and verdict, and its notices. */
+export interface Judgement {
+  /** Static findings, behaviour findings, findings on dropped files, correlations: in this order, minus the ignored. */
+  findings: Finding[];
+  vulnerabilities: Vulnerability[];
+  /** What the ignore file kept out; absent when no ignore file was given. */
+  suppressed?: SuppressedItem[];
+  /** Expired ignore entries. */
+  notices: ScanNotice[];
+  verdict: Verdict;
 }
 
 const STRONG: ReadonlySet<Severity> = new Set(['critical', 'high']);
@@ -40,30 +72,43 @@ function compareEvidence(a: Finding, b: Finding): number {
   );
 }
 
-/** Decides `report.verdict` (in place; the report is returned). Calling it again gives the same verdict. */
-export function decideVerdict(report: Report, options: DecideVerdictOptions = {}): Report {
-  // Correlations of an earlier call are derived data: judged again from what is there now.
-  report.findings = report.findings.filter((f) => !isCorrelation(f));
-  if (options.ignore) applyIgnoreList(report, options.ignore, options.now);
-  const run = runOf(report.behavior);
-  const correlated = options.rules?.evaluateFindings(report.findings, run) ?? [];
+const isRun = (run: VerdictInput['run']): run is RunRecord => run !== null && !('error' in run);
+
+/** The one verdict step. A pure function of its input: judging the same stage results again gives the same judgement. */
+export function decideVerdict(input: VerdictInput, options: DecideVerdictOptions = {}): Judgement {
+  const run = isRun(input.run) ? input.run : null;
+  // Paths in findings are relative to the image root, as the static stage writes them.
+  const behaviour = run ? (options.rules?.evaluateBehavior(run) ?? []).map((f) => (f.path ? { ...f, path: f.path.replace(/^\/+/, '') } : f)) : [];
+  let judged = { findings: [...input.findings, ...behaviour, ...(input.droppedFindings ?? [])], vulnerabilities: [...input.vulnerabilities] };
+  const suppressed: SuppressedItem[] = [];
+  const notices: ScanNotice[] = [];
+  const ignore = (): void => {
+    if (!options.ignore) return;
+    const out = applyIgnoreList(judged, options.ignore, options.now);
+    judged = out;
+    suppressed.push(...out.suppressed);
+    for (const n of out.notices) if (!notices.some((x) => x.message === n.message)) notices.push(n);
+  };
+  ignore();
+  const correlated = options.rules?.evaluateFindings(judged.findings, run) ?? [];
   if (correlated.length > 0) {
-    report.findings.push(...correlated);
-    if (options.ignore) applyIgnoreList(report, options.ignore, options.now);
+    judged = { ...judged, findings: [...judged.findings, ...correlated] };
+    ignore();
   }
 
-  const ranked = report.findings.filter((f) => f.severity !== 'info').sort(compareEvidence);
+  const { findings, vulnerabilities } = judged;
+  const ranked = findings.filter((f) => f.severity !== 'info').sort(compareEvidence);
   const strong = ranked.filter(isStrongMalicious);
   const counts = { critical: 0, high: 0, moderate: 0, low: 0, unknown: 0 };
-  for (const v of report.vulnerabilities) counts[v.severity] = (counts[v.severity] ?? 0) + 1;
-  report.verdict = {
+  for (const v of vulnerabilities) counts[v.severity] = (counts[v.severity] ?? 0) + 1;
+  const verdict: Verdict = {
     malicious: strong.length > 0,
-    categories: [...new Set(report.findings.map((f) => f.category))].sort(),
+    categories: [...new Set(findings.map((f) => f.category))].sort(),
     vulnerabilities: counts,
-    summary: summarise(report, ranked, strong, counts),
+    summary: summarise({ ...input, findings, vulnerabilities }, ranked, strong, counts),
     ...(ranked.length > 0 ? { evidence: ranked.slice(0, MAX_EVIDENCE).map(evidenceOf) } : {}),
   };
-  return report;
+  return { findings, vulnerabilities, ...(options.ignore ? { suppressed } : {}), notices, verdict };
 }
 
 function evidenceOf(f: Finding): VerdictEvidence {
@@ -82,7 +127,7 @@ export function phraseOf(f: Finding): string {
   return text.length > MAX_PHRASE_CHARS ? `${text.slice(0, MAX_PHRASE_CHARS - 1)}…` : text;
 }
 
-function summarise(report: Report, ranked: Finding[], strong: Finding[], counts: Report['verdict']['vulnerabilities']): string {
+function summarise(judged: VerdictInput, ranked: Finding[], strong: Finding[], counts: Verdict['vulnerabilities']): string {
   const parts: string[] = [];
   if (strong.length > 0) {
     const categories = [...new Set(strong.map((f) => f.category))];
@@ -96,48 +141,20 @@ function summarise(report: Report, ranked: Finding[], strong: Finding[], counts:
       // Strong evidence of something that is not malicious by definition (an attack tool, a secret, a dropper pattern).
       parts.push(`Suspicious${top.category === 'suspicious' ? '' : ` (${top.category})`}: ${phraseOf(top)}`);
     } else {
-      const b = report.behavior;
+      const b = judged.run;
       parts.push(b === null ? 'No malicious content found (static analysis only)' : 'error' in b ? 'No malicious content found (the image could not be run)' : 'No malicious behaviour seen');
       // A layer stopped by a limit (a bomb, a corrupt tar) was judged only as far as it was read: never a clean bill.
-      const unread = new Set((report.notices ?? []).filter((n) => n.level === 'error' && n.layer !== undefined).map((n) => n.layer));
+      const unread = new Set(judged.notices.filter((n) => n.level === 'error' && n.layer !== undefined).map((n) => n.layer));
       if (unread.size > 0) parts.push(`incomplete: ${unread.size} ${unread.size === 1 ? 'layer' : 'layers'} could not be read completely`);
       const look = notable.find((f) => atLeast(f.severity, 'moderate') || f.category === 'hacking-tool');
       if (look) parts.push(`worth a look (${look.category}): ${phraseOf(look)}`);
     }
   }
-  const n = report.vulnerabilities.length;
-  if (n > 0 || report.tool.advisoryDb) {
+  const n = judged.vulnerabilities.length;
+  if (n > 0 || judged.vulnerabilitiesChecked) {
     const severe = (['critical', 'high'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
     parts.push(n === 0 ? 'no known vulnerabilities' : `${n} known ${n === 1 ? 'vulnerability' : 'vulnerabilities'}${severe.length ? ` (${severe.join(', ')})` : ''}`);
   }
-  if (strong.length === 0 && report.findings.some((f) => f.rule === 'misconfiguration/root-user')) parts.push('runs as root');
+  if (strong.length === 0 && judged.findings.some((f) => f.rule === 'misconfiguration/root-user')) parts.push('runs as root');
   return `${parts.join('; ')}.`;
-}
-
-/** What the rules read of the run, from the report's `behavior` (null when the image was not run). */
-export function runOf(behavior: Report['behavior']): DetonationResult | null {
-  if (!behavior || 'error' in behavior) return null;
-  // The sample's resolver is the sink: its lookups are not connections of the sample's own.
-  const sinkAddress = behavior.dns.length > 0 ? (behavior.connections.find((c) => c.proto === 'udp' && c.port === 53)?.dst ?? '') : '';
-  return {
-    sandbox: behavior.sandbox,
-    durationMs: behavior.durationMs,
-    exitCode: behavior.exitCode,
-    timedOut: behavior.timedOut,
-    ...(behavior.killedBy ? { killedBy: behavior.killedBy } : {}),
-    processes: behavior.processes ?? [],
-    files: behavior.files ?? [],
-    dns: behavior.dns ?? [],
-    connections: (behavior.connections ?? []) as DetonationResult['connections'],
-    kills: behavior.kills ?? [],
-    cpu: behavior.cpu,
-    memory: behavior.memory,
-    pids: behavior.pids ?? { peak: 0 },
-    limitsHit: behavior.limitsHit ?? { oomKills: 0, pidsLimitHits: 0 },
-    series: behavior.series ?? [],
-    output: behavior.output ?? { stdout: '', stderr: '', truncated: false },
-    sinkhole: { events: [], stats: null },
-    network: { sinkAddress, sampleAddress: '' },
-    timings: behavior.timings ?? { setupMs: 0, teardownMs: 0 },
-  };
 }

@@ -1,32 +1,44 @@
-import type { Report } from '../model/index.js';
+import type { AdvisoryDbInfo, Finding, OsInfo, Package, ScanNotice, Vulnerability } from '../model/index.js';
 import type { AdvisoryDb } from './db.js';
-import { countBySeverity, matchPackages } from './match.js';
+import { matchPackages } from './match.js';
 
 /** A DB older than this still matches, with a warning in the report. */
 export const STALE_AFTER_DAYS = 7;
 
+/** What the vulnerability stage returns for one image. */
+export interface VulnerabilityResult {
+  /** The DB matched against; null when none was available (`notices` says why). */
+  advisoryDb: AdvisoryDbInfo | null;
+  vulnerabilities: Vulnerability[];
+  /** Packages the advisories name as malicious (`malicious-package` findings). */
+  findings: Finding[];
+  notices: ScanNotice[];
+}
+
 /**
- * The vulnerability stage: matches the report's packages, fills `vulnerabilities`, the verdict's counts and the
- * advisory DB's identity, and adds malicious-package findings (the verdict is decided by src/verdict/verdict.ts). Without a DB the report says why nothing was checked.
+ * The vulnerability stage: matches an image's packages (as the static stage listed them: stored inventories can be
+ * matched again without reading a layer) against the advisory DB. Without a DB it says why nothing was checked.
  */
-export function applyVulnerabilities(report: Report, db: AdvisoryDb | null, unavailable?: string, now = new Date()): Report {
-  const notices = report.notices ?? (report.notices = []);
+export function matchVulnerabilities(
+  inventory: { packages: readonly Package[]; os: OsInfo | null },
+  db: AdvisoryDb | null,
+  unavailable?: string,
+  now = new Date(),
+): VulnerabilityResult {
   if (!db) {
-    report.tool.advisoryDb = null;
-    notices.push({ level: 'warning', message: `vulnerabilities not checked: ${unavailable ?? 'no advisory database'}` });
-    return report;
+    return { advisoryDb: null, vulnerabilities: [], findings: [], notices: [{ level: 'warning', message: `vulnerabilities not checked: ${unavailable ?? 'no advisory database'}` }] };
   }
   const status = db.status();
   const ageDays = (now.getTime() - Date.parse(status.builtAt)) / 86_400_000;
   const stale = !(ageDays <= STALE_AFTER_DAYS);
-  report.tool.advisoryDb = { builtAt: status.builtAt, sources: [...new Set(status.sources.map((s) => s.origin))], ...(stale ? { stale: true } : {}) };
-  if (stale) {
-    notices.push({ level: 'warning', message: `the advisory database is ${Number.isFinite(ageDays) ? Math.floor(ageDays) : '?'} days old (built ${status.builtAt}); run \`detonate db update\` for current advisories` });
-  }
-  const { vulnerabilities, findings } = matchPackages(db, report.packages, report.image.os ?? null);
-  report.vulnerabilities = vulnerabilities;
-  // Counts only: the verdict (categories, malicious, summary) is decided once, at the end of the scan.
-  report.verdict.vulnerabilities = countBySeverity(vulnerabilities);
-  if (findings.length > 0) report.findings.push(...findings.map((f) => ({ ...f, removedInLayer: null })));
-  return report;
+  const notices: ScanNotice[] = stale
+    ? [{ level: 'warning', message: `the advisory database is ${Number.isFinite(ageDays) ? Math.floor(ageDays) : '?'} days old (built ${status.builtAt}); run \`detonate db update\` for current advisories` }]
+    : [];
+  const { vulnerabilities, findings } = matchPackages(db, [...inventory.packages], inventory.os);
+  return {
+    advisoryDb: { builtAt: status.builtAt, sources: [...new Set(status.sources.map((s) => s.origin))], ...(stale ? { stale: true } : {}) },
+    vulnerabilities,
+    findings: findings.map((f) => ({ ...f, removedInLayer: null })),
+    notices,
+  };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
-import type { Behavior, Report } from '../../src/model/index.js';
+import type { RunRecord, Report } from '../../src/model/index.js';
 import { runCli } from '../support/cli.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';
@@ -47,7 +47,7 @@ wall.describe(() => {
       const r = await runCli(['scan', '--no-vulns', '--format', 'json', '--sandbox', sandbox, '--detonate-timeout', '8s', `oci-archive:${miner}`], env(), 120_000);
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as Report;
-      const behavior = report.behavior as Behavior;
+      const behavior = report.behavior as RunRecord;
       expect(behavior.sandbox).toBe(sandbox);
       expect(behavior.dns).toContainEqual(expect.objectContaining({ name: 'pool.example.test' }));
       expect(behavior.connections).toContainEqual(expect.objectContaining({ protocol: 'stratum', port: 3333, host: 'pool.example.test' }));
@@ -68,7 +68,7 @@ wall.describe(() => {
     const r = await runCli(['scan', '--no-vulns', '--format', 'json', '--detonate-timeout', '5s', '--fail-on', 'backdoor,cryptominer', `oci-archive:${benign}`], env(), 120_000);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
-    const behavior = report.behavior as Behavior;
+    const behavior = report.behavior as RunRecord;
     expect(behavior.exitCode).toBe(0);
     expect(behavior.output.stdout).toContain('hello from a benign image');
     expect(report.findings.filter((f) => f.source === 'dynamic')).toEqual([]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findExecutable } from '../../src/detonate/network/exec.js';
-import type { Behavior, Report } from '../../src/model/index.js';
+import type { RunRecord, Report } from '../../src/model/index.js';
 import { runCli } from '../support/cli.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { writeBusyboxImage } from './fixtures/samples/images.js';
@@ -74,7 +74,7 @@ wall.describe(() => {
       const report = JSON.parse(r.stdout) as Report;
       const why = JSON.stringify({ code: r.code, behavior: report.behavior, notices: report.notices, stderr: r.stderr.slice(-3000) }).slice(0, 8000);
       expect(report.behavior, why).not.toHaveProperty('error');
-      const behavior = report.behavior as Behavior;
+      const behavior = report.behavior as RunRecord;
       console.log(`[timing] deep-path image under ${sandbox}: exit ${r.code}, setup ${behavior.timings.setupMs} ms (rootfs included), run ${behavior.durationMs} ms, teardown ${behavior.timings.teardownMs} ms`);
       expect(behavior.sandbox, why).toBe(sandbox);
       expect(behavior.output.stdout, why).toContain('deep-read: planted 4,084 characters down\n');

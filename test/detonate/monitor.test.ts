@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  normalise, parseGvisorStrace, parseStrace, straceArgs, gvisorStraceFlags, type Behaviour,
+  normalise, parseGvisorStrace, parseStrace, straceArgs, gvisorStraceFlags, type FoldedTrace,
 } from '../../src/detonate/monitor/index.js';
 import { STRACE_FIFO, syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
 
 const fixture = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`../../src/detonate/monitor/testdata/${name}`, import.meta.url)), 'utf8');
 
-const runs: [string, () => Behaviour][] = [
+const runs: [string, () => FoldedTrace][] = [
   ['gVisor --strace (glog text)', () => normalise(parseGvisorStrace(fixture('gvisor-boot.log')).events)],
   ['gVisor --strace (JSON log)', () => normalise(parseGvisorStrace(fixture('gvisor-boot.json.log')).events)],
   ['strace -f around runc', () => normalise(parseStrace(fixture('runc-strace.txt')).events)],
@@ -112,7 +112,7 @@ describe.each(runs)('%s', (_name, run) => {
 describe('the same story from both runtimes', () => {
   it('has the same programs, files and connections', () => {
     const [gv, , rc] = runs.map(([, run]) => run());
-    const story = (b: Behaviour): unknown => ({
+    const story = (b: FoldedTrace): unknown => ({
       execs: b.processes.filter((p) => p.exe !== '/detonate.sh' || p.ppid === 0).map((p) => p.argv.join(' ').slice(0, 40)).sort(),
       files: b.files.filter((f) => f.op !== 'write').map((f) => `${f.op} ${f.path} ${f.to ?? ''} ${f.mode ?? ''}`).sort(),
       connections: b.connections.map((c) => `${c.proto} ${c.dst}:${c.port}`),

@@ -7,7 +7,7 @@ import type { Runtime } from '../../src/detonate/runtime/index.js';
 import { detonateImage, type DetonationMonitor, type DetonationResult } from '../../src/detonate/session.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import type { Finding } from '../../src/model/index.js';
-import { behaviorForReport } from '../../src/scan/detonation.js';
+import { runRecordOf } from '../../src/scan/detonation.js';
 import { loadVerdictRules } from '../../src/verdict/index.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { emptyReport } from '../report/sample-reports.js';
@@ -129,7 +129,7 @@ wall.describe(() => {
         }
 
         // the report says the lists are incomplete, and by how much
-        const behavior = behaviorForReport(r);
+        const behavior = runRecordOf(r);
         expectValidReport({ ...emptyReport(), behavior });
         expect(behavior.trace?.complete, why(r)).toBe(false);
         expect(behavior.trace?.omitted.files, why(r)).toBeGreaterThanOrEqual(1000 + 2 - 512);

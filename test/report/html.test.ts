@@ -12,9 +12,9 @@ import { orderReport } from '../../src/report/json.js';
 import { FINDING_CATEGORIES, type Finding, type FindingCategory, type Report, type Vulnerability } from '../../src/model/index.js';
 import { FORMATS, renderReports } from '../../src/report/render.js';
 import { printable } from '../../src/detonate/sinkhole/events.js';
-import { behaviorForReport } from '../../src/scan/detonation.js';
+import { runRecordOf } from '../../src/scan/detonation.js';
 import { bundledBehaviorRulesDir, loadVerdictRules } from '../../src/verdict/index.js';
-import { decideVerdict } from '../../src/verdict/verdict.js';
+import { judgeReport } from '../support/judge.js';
 import { chromiumSkipReason, launchChromium, watchPage, type PageWatch } from '../support/chromium.js';
 import { repoRoot } from '../support/paths.js';
 import { conn, detonation, proc, sinkConnection, SINK } from '../verdict/behavior.js';
@@ -101,9 +101,8 @@ async function detonatedReport(): Promise<Report> {
     vulnerabilities: VULNS,
     suppressed: [{ finding: { category: 'secret', severity: 'moderate', title: 'Private key', source: 'static', rule: 'secret/private-key', path: 'etc/ssl/test.key', layer: 0 }, reason: 'test fixture key', expires: '2025-01-01', ignoredBy: '.detonateignore:3' }],
   });
-  report.behavior = behaviorForReport(run);
-  report.findings.push(...rules.evaluateBehavior(run));
-  return decideVerdict(report, { rules });
+  report.behavior = runRecordOf(run);
+  return judgeReport(report, { rules });
 }
 
 const XSS = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=1">', '"><svg onload="window.__pwned=1">'] as const;
@@ -123,7 +122,7 @@ function hostileReport(): Report {
   });
   report.notices = [{ level: 'warning', message: `odd file ${P_SVG}`, path: P_IMG }];
   report.verdict.summary = `runs ${P_SCRIPT} and contacts ${P_IMG}`;
-  report.behavior = behaviorForReport(detonation({
+  report.behavior = runRecordOf(detonation({
     processes: [
       proc(1, 0, ['/bin/sh', '-c', P_SCRIPT], '/bin/sh', 0),
       proc(2, 1, [`/tmp/${P_IMG}`, P_SVG], `/tmp/${P_IMG}`, 20),
@@ -257,7 +256,7 @@ describe.skipIf(chromiumSkipReason !== undefined)(`HTML report in Chromium${suff
       // timeline: exec of the miner at 320 ms, its DNS placed at its start
       const timeline = await texts(page, 'table[data-table="timeline"] tbody tr');
       expect(timeline.findIndex((r) => /kdevtmpfsi -o/.test(r))).toBeLessThan(timeline.findIndex((r) => /A pool\.example\.test/.test(r)));
-      expect(await page.locator('[data-section="detonation"] dl.facts').innerText()).toMatch(/Ended by\s+the deadline/);
+      expect(await page.locator('[data-section="detonation"] dl.facts').first().innerText()).toMatch(/Ended by\s+the deadline/);
       // CPU and memory charts drawn from behavior.series
       for (const chart of ['cpu', 'mem']) expect(await page.locator(`svg[data-chart="${chart}"] path.${chart}`).getAttribute('d')).toMatch(/^M[\d.]+ [\d.]+( L[\d.]+ [\d.]+){9}$/);
       expect(await page.locator('figure.chart', { hasText: 'Memory' }).locator('figcaption').innerText()).toBe('Memory, peak 52.0 MB');
@@ -410,11 +409,11 @@ describe.skipIf(chromiumSkipReason !== undefined)(`HTML report in Chromium${suff
       category, severity: 'critical', title: `A ${category} finding`, source: 'static', rule: `${category}/sample`, path: `opt/${category}`, layer: 1,
     });
     // what the verdict makes of a strong finding of each category on its own
-    const malicious = FINDING_CATEGORIES.filter((c) => decideVerdict(debianReport({ findings: [finding(c)] })).verdict.malicious).sort();
+    const malicious = FINDING_CATEGORIES.filter((c) => judgeReport(debianReport({ findings: [finding(c)] })).verdict.malicious).sort();
     expect(malicious).toContain('cryptominer');
     expect(malicious.length).toBeLessThan(FINDING_CATEGORIES.length);
-    const every = decideVerdict(debianReport({ findings: FINDING_CATEGORIES.map(finding) }));
-    const attackTool = decideVerdict(debianReport({ findings: [finding('hacking-tool')] }));
+    const every = judgeReport(debianReport({ findings: FINDING_CATEGORIES.map(finding) }));
+    const attackTool = judgeReport(debianReport({ findings: [finding('hacking-tool')] }));
     const { page, watch } = await open('html-report-categories.html', renderHtml([every, attackTool]));
     try {
       expect(await texts(page, '#r0-verdict .categories .chip')).toEqual([...FINDING_CATEGORIES].sort());

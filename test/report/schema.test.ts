@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DetonationResult } from '../../src/detonate/session.js';
 import type {
-  Behavior, Finding, ImageSection, LayerInfo, ObservedConnection, ObservedFileOp, Package, Report, SuppressedItem, Vulnerability,
+  RunRecord, Finding, ImageSection, LayerInfo, ObservedConnection, ObservedFileOp, Package, Report, SuppressedItem, Vulnerability,
 } from '../../src/model/index.js';
 import { FINDING_CATEGORIES } from '../../src/model/index.js';
 import { renderJson } from '../../src/report/json.js';
 import { loadReportSchema, validateReport } from '../../src/report/schema.js';
-import { behaviorForReport } from '../../src/scan/detonation.js';
+import { runRecordOf } from '../../src/scan/detonation.js';
 import { repoRoot } from '../support/paths.js';
 import { expectValidReport, reportSchemaErrors } from '../support/report-schema.js';
 import { alpineReport, debianReport, emptyReport } from './sample-reports.js';
@@ -66,7 +66,7 @@ function minerRun(): DetonationResult {
 
 function detonatedReport(): Report {
   const report = debianReport();
-  report.behavior = behaviorForReport(minerRun());
+  report.behavior = runRecordOf(minerRun());
   return report;
 }
 
@@ -106,7 +106,7 @@ function maximalReport(): Report {
     packages: [pkg],
     vulnerabilities: [vulnerability],
     findings: [finding, { ...finding, source: 'dynamic', removedInLayer: null }],
-    behavior: behaviorForReport(minerRun()),
+    behavior: runRecordOf(minerRun()),
     verdict: {
       malicious: true, categories: ['cryptominer'], vulnerabilities: { critical: 0, high: 0, moderate: 1, low: 0, unknown: 0 }, summary: 'runs XMRig.',
       evidence: [{ category: 'cryptominer', severity: 'critical', source: 'static', rule: 'yara/xmrig', title: 'XMRig miner binary', path: 'tmp/xmrig' }],
@@ -198,8 +198,8 @@ describe('the report JSON Schema', () => {
         "/behavior must have required property 'processes'",
         expect.stringMatching(/^\/behavior\/connections\/0\/protocol must be equal to one of the allowed values: "stratum"/),
       ]);
-      expect(validateReport(copy(debianReport({ behavior: { error: 42 } as unknown as Behavior }))).errors).toEqual(['/behavior/error must be string']);
-      expect(validateReport(copy(debianReport({ behavior: 'failed' as unknown as Behavior }))).ok).toBe(false);
+      expect(validateReport(copy(debianReport({ behavior: { error: 42 } as unknown as RunRecord }))).errors).toEqual(['/behavior/error must be string']);
+      expect(validateReport(copy(debianReport({ behavior: 'failed' as unknown as RunRecord }))).ok).toBe(false);
     });
 
     it('malformed hashes, digests, ATT&CK ids, ports and a suppressed entry that suppresses nothing', () => {
@@ -207,7 +207,7 @@ describe('the report JSON Schema', () => {
       r.findings[0]!.sha256 = 'A'.repeat(64);
       r.findings[0]!.attack = ['t1496'];
       (r.image as Record<string, unknown>).digest = 'sha256:short';
-      ((r.behavior as Behavior).connections[0] as { port: number }).port = 70000;
+      ((r.behavior as RunRecord).connections[0] as { port: number }).port = 70000;
       (r.suppressed as Record<string, unknown>[])[1] = { reason: 'x', ignoredBy: 'f:1' };
       expect(validateReport(r).errors).toEqual(
         expect.arrayContaining([
@@ -238,7 +238,7 @@ describe('the report JSON Schema', () => {
     // the free-form maps stay open in strict mode too
     const open = copy(maximalReport());
     open.findings[0]!.evidence = { anything: [1, { deep: true }] };
-    ((open.behavior as Behavior).connections[0] as ObservedConnection).details = { tls: { sni: 'x', alpn: ['h2'] } };
+    ((open.behavior as RunRecord).connections[0] as ObservedConnection).details = { tls: { sni: 'x', alpn: ['h2'] } };
     expect(validateReport(open, { strict: true }).errors).toEqual([]);
   });
 
@@ -355,12 +355,12 @@ describe('the schema and model.ts stay in step', () => {
 
   it('every key of the maximal report is described by the schema (strict mode), so none of them is unknown to consumers', () => {
     const report = maximalReport();
-    const behavior = report.behavior as Behavior;
+    const behavior = report.behavior as RunRecord;
     // every optional key of the nested behaviour records is there too
     const fileOps = behavior.files.map((f) => Object.keys(f)).flat();
     expect(new Set(fileOps)).toEqual(new Set<keyof ObservedFileOp>(['op', 'path', 'pid', 'to', 'mode', 'error']));
     expect(Object.keys(behavior).sort()).toEqual(
-      ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped', 'trace', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings'].sort(),
+      ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped', 'trace', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings', 'sinkAddress'].sort(),
     );
     expectValidReport(report);
   });

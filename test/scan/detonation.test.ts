@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetectors, type Detectors } from '../../src/analyze/detectors.js';
 import type { DetonationResult } from '../../src/detonate/session.js';
-import { analyseDroppedFiles, behaviorForReport, unrunnableReason } from '../../src/scan/detonation.js';
+import { analyseDroppedFiles, runRecordOf, unrunnableReason } from '../../src/scan/detonation.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 
 describe('detonation stage: dropped files and the report', () => {
@@ -51,7 +51,7 @@ describe('detonation stage: dropped files and the report', () => {
       sinkhole: { events: [], stats: null }, network: { sinkAddress: '10.0.0.1', sampleAddress: '10.0.0.2' },
       timings: { setupMs: 1, teardownMs: 1 },
     } satisfies DetonationResult;
-    const behavior = behaviorForReport(result);
+    const behavior = runRecordOf(result);
     expect(behavior.output.stdout.length).toBe(4096);
     expect(behavior.output.truncated).toBe(true);
     expect(behavior).not.toHaveProperty('sinkhole');

@@ -1,11 +1,36 @@
 /** Hand-built detonation results shaped like what the session and monitor produce, for verdict tests. */
-import type { BehaviorConnection, BehaviorProcess, DetonationResult } from '../../src/detonate/session.js';
+import type { DetonationResult } from '../../src/detonate/session.js';
+import type { ObservedConnection, ObservedProcess } from '../../src/model/index.js';
 import type { ConnectionEvent, SinkholeEvent } from '../../src/detonate/sinkhole/events.js';
 
 export const SINK = '10.213.0.1';
 export const SAMPLE = '10.213.0.2';
 
+/**
+ * A detonation result; as the session does (`behaviorFromSinkhole`), each connection carries what the sinkhole drew
+ * out of it: the details of the most telling sinkhole record for its endpoint, when the protocols agree.
+ */
 export function detonation(p: Partial<DetonationResult> = {}): DetonationResult {
+  const result = base(p);
+  return { ...result, sinkAddress: result.network.sinkAddress, connections: withSinkholeDetails(result.connections, result.sinkhole.events, result.network.sinkAddress) };
+}
+
+function withSinkholeDetails(connections: ObservedConnection[], events: readonly SinkholeEvent[], sinkAddress: string): ObservedConnection[] {
+  const telling = new Map<string, ConnectionEvent>();
+  for (const e of events) {
+    if (e.kind !== 'connection') continue;
+    const dst = e.originalDst ?? { address: sinkAddress, port: e.localPort };
+    const key = `${e.proto}\0${dst.address}\0${dst.port}`;
+    const seen = telling.get(key);
+    if (!seen || (seen.protocol === 'unknown' && e.protocol !== 'unknown')) telling.set(key, e);
+  }
+  return connections.map((c) => {
+    const e = telling.get(`${c.proto}\0${c.dst}\0${c.port}`);
+    return c.details || !e || e.protocol !== c.protocol ? c : { ...c, details: e.details as unknown as Record<string, unknown> };
+  });
+}
+
+function base(p: Partial<DetonationResult>): DetonationResult {
   return {
     sandbox: 'runc',
     durationMs: 10_000,
@@ -29,16 +54,16 @@ export function detonation(p: Partial<DetonationResult> = {}): DetonationResult 
   };
 }
 
-export function proc(pid: number, ppid: number, argv: string[], exe = argv[0]!, startMs = pid * 10): BehaviorProcess {
+export function proc(pid: number, ppid: number, argv: string[], exe = argv[0]!, startMs = pid * 10): ObservedProcess {
   return { pid, ppid, exe, argv, startMs };
 }
 
 /** A busybox applet run through its symlink (`/bin/wget` → busybox): exe is the link, as the tracer reports it. */
-export function applet(pid: number, ppid: number, name: string, args: string[]): BehaviorProcess {
+export function applet(pid: number, ppid: number, name: string, args: string[]): ObservedProcess {
   return proc(pid, ppid, [name, ...args], `/bin/${name}`);
 }
 
-export function conn(c: Partial<BehaviorConnection> & { dst: string; port: number }): BehaviorConnection {
+export function conn(c: Partial<ObservedConnection> & { dst: string; port: number }): ObservedConnection {
   return { proto: 'tcp', firstBytes: '', protocol: 'unknown', ...c };
 }
 

@@ -10,8 +10,9 @@ import { analyzeFiles, type TreeFile } from '../support/analyze-files.js';
 import { createDetectors, type Detectors } from '../../src/analyze/detectors.js';
 import type { DetonationResult } from '../../src/detonate/session.js';
 import type { Report, Vulnerability } from '../../src/model/index.js';
-import { behaviorForReport } from '../../src/scan/detonation.js';
-import { decideVerdict, loadVerdictRules, type VerdictRules } from '../../src/verdict/index.js';
+import { runRecordOf } from '../../src/scan/detonation.js';
+import { loadVerdictRules, type VerdictRules } from '../../src/verdict/index.js';
+import { judgeReport } from '../support/judge.js';
 import { debianPackageDir } from '../support/debian-packages.js';
 import { conn, detonation, proc, SINK, sinkConnection } from './behavior.js';
 import { assertValidReport } from '../support/report-schema.js';
@@ -63,10 +64,9 @@ async function judge(b: Build): Promise<Report> {
   };
   if (b.run && 'error' in b.run) report.behavior = b.run;
   else if (b.run) {
-    report.behavior = behaviorForReport(b.run);
-    report.findings.push(...rules.evaluateBehavior(b.run).map((f) => (f.path ? { ...f, path: f.path.replace(/^\/+/, '') } : f)));
+    report.behavior = runRecordOf(b.run);
   }
-  const judged = decideVerdict(report, { rules });
+  const judged = judgeReport(report, { rules });
   assertValidReport(judged, 'the golden report');
   return judged;
 }
@@ -223,7 +223,7 @@ describe('golden verdicts', () => {
   it('deciding twice gives the same verdict and findings', async () => {
     const r = await judge({ files: minerFiles(), run: minerRun() });
     const before = JSON.stringify(r);
-    decideVerdict(r, { rules });
-    expect(JSON.stringify(r)).toBe(before);
+    const again = await judge({ files: minerFiles(), run: minerRun() });
+    expect(JSON.stringify(again)).toBe(before);
   });
 });

@@ -1,7 +1,8 @@
 /** The ignore file on vulnerabilities and findings: what an entry covers, and what it must not. */
 import { describe, expect, it } from 'vitest';
 import type { Finding, Report, Vulnerability } from '../../src/model/index.js';
-import { decideVerdict, parseIgnoreFile } from '../../src/verdict/index.js';
+import { parseIgnoreFile } from '../../src/verdict/index.js';
+import { judgeReport } from '../support/judge.js';
 
 const vuln = (id: string, pkg: string, severity: Vulnerability['severity'], aliases: string[] = []): Vulnerability => ({
   id, aliases, package: pkg, purl: `pkg:deb/debian/${pkg}@1.0-1?arch=amd64&distro=debian-12`, installedVersion: '1.0-1', fixedVersion: null, severity, source: 'DSA-1', layer: 0,
@@ -25,7 +26,7 @@ function report(): Report {
   };
 }
 
-const judge = (yaml: string, now = new Date('2026-11-30T12:00:00Z')) => decideVerdict(report(), { ignore: parseIgnoreFile('/w/.detonateignore.yaml', yaml), now });
+const judge = (yaml: string, now = new Date('2026-11-30T12:00:00Z')) => judgeReport(report(), { ignore: parseIgnoreFile('/w/.detonateignore.yaml', yaml), now });
 
 describe('ignore entries', () => {
   it('a vulnerability by an alias, only in the package named; counts and summary follow', () => {

@@ -8,35 +8,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BoundedList } from './bounded-list.js';
+import type { ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import type { TraceEvent } from './events.js';
 
-export interface ProcessRecord {
-  pid: number;
-  ppid: number;
-  exe: string;
-  argv: string[];
-  /** Ms since the container's first process started. */
-  startMs: number;
+/** A process as the fold tracks it: the run record's process plus what the fold needs while it reads the trace. */
+export interface TracedProcess extends ObservedProcess {
   argvTruncated?: boolean;
   exitCode?: number | null;
   signal?: string;
 }
 
-export interface FileRecord {
-  op: 'write' | 'create' | 'delete' | 'chmod' | 'rename';
-  path: string;
-  pid: number;
-  /** chmod: the new permission bits. */
-  mode?: number;
-  /** rename: the new name. */
-  to?: string;
-  /** The attempt failed with this errno (`EROFS`, `EACCES`, `ENOSPC`…): it still shows what the sample tried. */
-  error?: string;
-  /** Ms since the container's first process started, at the first such operation. */
-  atMs?: number;
-}
-
-export interface ConnectionRecord {
+/** A connect call as the trace shows it (unix sockets and failed calls included; the session keeps what it can place). */
+export interface TracedConnect {
   proto: 'tcp' | 'udp' | 'unix';
   dst: string;
   port: number | null;
@@ -46,20 +29,16 @@ export interface ConnectionRecord {
   atMs?: number;
 }
 
-export interface KillRecord {
-  pid: number;
-  target: number;
-  signal: string;
-  /** The target's program, when it is a process of the tree. */
-  targetExe?: string;
+/** A signal as the fold tracks it: `ok` false when the kill call failed. */
+export interface TracedKill extends ObservedKill {
   ok?: boolean;
 }
 
-export interface Behaviour {
-  processes: ProcessRecord[];
-  files: FileRecord[];
-  connections: ConnectionRecord[];
-  kills: KillRecord[];
+export interface FoldedTrace {
+  processes: TracedProcess[];
+  files: ObservedFileOp[];
+  connections: TracedConnect[];
+  kills: TracedKill[];
   /** Totals before the list bounds (deduplicated). */
   counts: { processes: number; files: number; connections: number; kills: number };
   /** Records of each kind the bounded lists left out (`counts` minus what is listed). */
@@ -210,7 +189,7 @@ function dirOf(path: string): string {
 /**
  * Folds TraceEvents one at a time, as the trace is read, in bounded memory: however long the trace, the lists hold
  * at most their bounds (a flood of one kind gives up its own slots first, see BoundedList) and the bookkeeping is
- * bounded too. `end()` gives the Behaviour.
+ * bounded too. `end()` gives the FoldedTrace.
  */
 export class BehaviourFolder {
   private readonly lim: Required<Omit<NormaliseOptions, 'start'>>;
@@ -225,12 +204,12 @@ export class BehaviourFolder {
   private lost = 0;
 
   // pid → the process record currently running in it; tid → its process (threads share the record).
-  private readonly current = new Map<number, ProcessRecord>();
+  private readonly current = new Map<number, TracedProcess>();
   private readonly tgid = new Map<number, number>();
   /** Processes whose exit was seen: their pid's next calls belong to a new process, once its fork is seen. */
   private readonly exited = new Set<number>();
   /** Records of forks that have not exec'd (yet). */
-  private readonly forkedOnly = new WeakSet<ProcessRecord>();
+  private readonly forkedOnly = new WeakSet<TracedProcess>();
   /** pid → the file its last execve refused with ENOEXEC (not a program, no #! line). */
   private readonly refusedExec = new Map<number, string>();
   private readonly sockets = new Map<string, 'tcp' | 'udp' | 'raw' | 'other'>();
@@ -238,15 +217,15 @@ export class BehaviourFolder {
   private readonly renamedTo = new SeenKeys(MAX_SEEN_KEYS / 4);
   private processCount = 0;
 
-  private readonly processes: BoundedList<ProcessRecord>;
-  private readonly files: BoundedList<FileRecord>;
-  private readonly failedFiles: BoundedList<FileRecord>;
-  private readonly connections: BoundedList<ConnectionRecord>;
-  private readonly kills: BoundedList<KillRecord>;
+  private readonly processes: BoundedList<TracedProcess>;
+  private readonly files: BoundedList<ObservedFileOp>;
+  private readonly failedFiles: BoundedList<ObservedFileOp>;
+  private readonly connections: BoundedList<TracedConnect>;
+  private readonly kills: BoundedList<TracedKill>;
   private readonly seen = { files: new SeenKeys(MAX_SEEN_KEYS), connections: new SeenKeys(MAX_SEEN_KEYS / 4), kills: new SeenKeys(MAX_SEEN_KEYS / 4) };
   private readonly distinct = { files: 0, connections: 0, kills: 0 };
   /** Listed connections by key, to mark a later successful attempt. */
-  private readonly connectionByKey = new Map<string, ConnectionRecord>();
+  private readonly connectionByKey = new Map<string, TracedConnect>();
 
   /** Calls of pids not known yet, waiting for their fork. */
   private readonly waiting = new Map<number, { since: number; events: TraceEvent[] }>();
@@ -293,7 +272,7 @@ export class BehaviourFolder {
     if (e.kind === 'fork') this.outside.add(e.child);
   }
 
-  end(): Behaviour {
+  end(): FoldedTrace {
     // calls whose fork never came: handled as they are, in order
     for (const pid of [...this.waiting.keys()]) this.release(pid, false);
     const files = [...this.files.values(), ...this.failedFiles.values()].sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0));
@@ -377,7 +356,7 @@ export class BehaviourFolder {
     if (e.kind === 'fork' && this.waiting.has(e.child)) this.release(e.child, true);
   }
 
-  private addProcess(p: ProcessRecord, pin: boolean): void {
+  private addProcess(p: TracedProcess, pin: boolean): void {
     this.processCount += 1;
     setBounded(this.current, p.pid, p, MAX_TRACKED_PIDS);
     this.processes.offer(p, pin);
@@ -395,7 +374,7 @@ export class BehaviourFolder {
     }
   }
 
-  private addFile(f: FileRecord): void {
+  private addFile(f: ObservedFileOp): void {
     const key = `${f.op}\0${f.path}\0${f.to ?? ''}\0${f.mode ?? ''}`;
     if (f.op === 'rename' && f.to !== undefined) this.renamedTo.add(f.to);
     if (!this.seen.files.add(key)) return;
@@ -404,7 +383,7 @@ export class BehaviourFolder {
   }
 
   /** A failed attempt (ok false), kept when its errno says something and its path is not boring. */
-  private addFailed(e: { ok?: boolean; errno?: string }, f: FileRecord): void {
+  private addFailed(e: { ok?: boolean; errno?: string }, f: ObservedFileOp): void {
     if (!e.errno || UNINTERESTING_ERRNOS.has(e.errno) || boringWrite(f.path)) return;
     const key = `!${f.op}\0${f.path}\0${f.to ?? ''}\0${e.errno}`;
     if (!this.seen.files.add(key)) return;
@@ -432,7 +411,7 @@ export class BehaviourFolder {
         // (`ash FILE`, `/bin/sh FILE`): as for a #! script, the program is the file. busybox and other
         // multi-call programs re-execute themselves through /proc/self/exe: the program is the caller's.
         const exe = refused !== undefined && e.argv[1] === refused && SHELL.test(e.argv[0] ?? '') ? refused : SELF_EXE.test(e.exe) && existing?.exe ? existing.exe : e.exe;
-        const rec: ProcessRecord = {
+        const rec: TracedProcess = {
           pid, ppid: existing?.ppid ?? 0, exe, argv: e.argv, startMs: rel,
           ...(e.argvTruncated ? { argvTruncated: true } : {}),
         };
@@ -464,7 +443,7 @@ export class BehaviourFolder {
         this.outside.delete(e.child);
         this.exited.delete(e.child);
         // until it execs, the child runs its parent's program
-        const child: ProcessRecord = { pid: e.child, ppid: pid, exe: parent?.exe ?? '', argv: parent?.argv ?? [], startMs: rel };
+        const child: TracedProcess = { pid: e.child, ppid: pid, exe: parent?.exe ?? '', argv: parent?.argv ?? [], startMs: rel };
         this.forkedOnly.add(child);
         this.addProcess(child, false);
         break;
@@ -484,7 +463,7 @@ export class BehaviourFolder {
         const creates = e.flags.includes('O_CREAT') || e.flags.includes('O_TMPFILE');
         const writes = creates || e.flags.some((f) => f === 'O_WRONLY' || f === 'O_RDWR' || f === 'O_TRUNC' || f === 'O_APPEND');
         if (!writes) break;
-        const rec: FileRecord = { op: creates ? 'create' : 'write', path: e.path, pid };
+        const rec: ObservedFileOp = { op: creates ? 'create' : 'write', path: e.path, pid };
         if (e.ok === false) this.addFailed(e, rec);
         else if (!boringWrite(e.path)) this.addFile(rec);
         break;
@@ -500,19 +479,19 @@ export class BehaviourFolder {
         break;
       }
       case 'unlink': {
-        const rec: FileRecord = { op: 'delete', path: e.path, pid };
+        const rec: ObservedFileOp = { op: 'delete', path: e.path, pid };
         if (e.ok === false) this.addFailed(e, rec);
         else this.addFile(rec);
         break;
       }
       case 'rename': {
-        const rec: FileRecord = { op: 'rename', path: e.from, to: e.to, pid };
+        const rec: ObservedFileOp = { op: 'rename', path: e.from, to: e.to, pid };
         if (e.ok === false) this.addFailed(e, rec);
         else this.addFile(rec);
         break;
       }
       case 'chmod': {
-        const rec: FileRecord = { op: 'chmod', path: e.path, pid, mode: e.mode };
+        const rec: ObservedFileOp = { op: 'chmod', path: e.path, pid, mode: e.mode };
         if (e.ok === false) this.addFailed(e, rec);
         else this.addFile(rec);
         break;
@@ -531,7 +510,7 @@ export class BehaviourFolder {
           break;
         }
         this.distinct.connections += 1;
-        const rec: ConnectionRecord = { proto, dst: e.address, port: e.port, pid, atMs: rel, ...(e.ok === undefined ? {} : { ok: e.ok }) };
+        const rec: TracedConnect = { proto, dst: e.address, port: e.port, pid, atMs: rel, ...(e.ok === undefined ? {} : { ok: e.ok }) };
         if (this.connections.offer(rec)) {
           if (this.connectionByKey.size >= this.lim.maxConnections * 2) {
             for (const [k, c] of this.connectionByKey) if (!this.connections.has(c)) this.connectionByKey.delete(k);
@@ -560,7 +539,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 }
 
 /** Folds a whole event list (a trace read into memory); `start` defaults to `runc` when a `runc init` exec is there. */
-export function normalise(events: readonly TraceEvent[], options: NormaliseOptions = {}): Behaviour {
+export function normalise(events: readonly TraceEvent[], options: NormaliseOptions = {}): FoldedTrace {
   const folder = new BehaviourFolder({ ...options, start: options.start ?? (events.some(isRuncInit) ? 'runc' : 'all') });
   for (const e of events) folder.push(e);
   return folder.end();

@@ -17,7 +17,7 @@ import type { DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindi
 import { GVISOR_LOG_NAME, gvisorStraceFlags, straceArgs, type ParseLimits } from './events.js';
 import { GvisorStraceParser } from './gvisor.js';
 import type { TraceLineParser } from './line-parser.js';
-import { BehaviourFolder, DEFAULT_NORMALISE_LIMITS, type Behaviour } from './normalise.js';
+import { BehaviourFolder, DEFAULT_NORMALISE_LIMITS, type FoldedTrace } from './normalise.js';
 import { StraceParser } from './strace.js';
 
 export interface SyscallMonitorOptions {
@@ -148,7 +148,7 @@ type Run =
   | { runtime: 'gvisor' | 'runc'; live: LiveTrace; parser: TraceLineParser; lines: LineSplitter; folder: BehaviourFolder }
   | { untraced: string };
 
-function toFindings(b: Behaviour): MonitorFindings {
+function toFindings(b: FoldedTrace): MonitorFindings {
   const processes: ObservedProcess[] = b.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, exe: p.exe, argv: p.argv, startMs: p.startMs }));
   const files: ObservedFileOp[] = [];
   const seen = new Set<string>();
@@ -177,7 +177,7 @@ function toFindings(b: Behaviour): MonitorFindings {
 const count = (n: number): string => n.toLocaleString('en-US');
 
 /** What the record leaves out, in numbers and in words. */
-export function traceSummary(b: Behaviour, bytes: number, problems: readonly string[]): BehaviorTrace {
+export function traceSummary(b: FoldedTrace, bytes: number, problems: readonly string[]): BehaviorTrace {
   const lim = DEFAULT_NORMALISE_LIMITS;
   const o = b.omitted;
   const notes = [...problems];

@@ -28,7 +28,7 @@ const str = (v: string | null | undefined): string => (v ? cap(String(v)) : '');
 
 export function connectionEvents(ctx: BehaviorContext): EventView[] {
   return ctx.connections.map((c) => {
-    const sink = ctx.sinkholeConnection(c);
+    const sink = ctx.telling(c);
     const node = typeof c.pid === 'number' ? ctx.nodeOf(c.pid) : undefined;
     const host = str(c.host);
     const endpoint = cap(`${host || c.dst}:${c.port}`);

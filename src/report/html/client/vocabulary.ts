@@ -3,7 +3,7 @@
  * counts as malicious) are the ones the scanner and the verdict use. Only constants and types: the model imports no
  * stage, so bundling it adds nothing else to the page.
  */
-import { MALICIOUS_CATEGORIES, SEVERITIES, VULNERABILITY_SEVERITIES, type Behavior } from '../../../model/index.js';
+import { MALICIOUS_CATEGORIES, SEVERITIES, VULNERABILITY_SEVERITIES, type RunRecord } from '../../../model/index.js';
 
 /** Finding severities most severe first, then `unknown` for a value the page does not know. */
 export const FINDING_SEVERITIES: readonly string[] = [...SEVERITIES, 'unknown'];
@@ -14,4 +14,4 @@ export function isMaliciousCategory(category: unknown): boolean {
 }
 
 /** What ended a run when a limit did (`behavior.killedBy`), in words. */
-export const KILLED_BY: Readonly<Record<NonNullable<Behavior['killedBy']>, string>> = { deadline: 'the deadline', memory: 'the memory limit', pids: 'the process limit' };
+export const KILLED_BY: Readonly<Record<NonNullable<RunRecord['killedBy']>, string>> = { deadline: 'the deadline', memory: 'the memory limit', pids: 'the process limit' };

@@ -1,6 +1,5 @@
-import { isOsPackageType, type Finding, type OsInfo, type Package, type ScanNotice } from '../model/index.js';
+import { isOsPackageType, osPackageUrl, packageUrl, type Finding, type OsInfo, type Package, type ScanNotice } from '../model/index.js';
 import type { LayerEntryRecord, LayerResult } from './runner.js';
-import { osPackageUrl, packageUrl } from './purl.js';
 
 export interface MergedFile extends LayerEntryRecord {
   /** Layer that put this version of the file in place. */

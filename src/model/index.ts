@@ -5,6 +5,7 @@
 export * from './categories.js';
 export * from './ecosystems.js';
 export * from './layer-entry.js';
+export * from './purl.js';
 export * from './report.js';
 export * from './run.js';
 export * from './severity.js';

@@ -1,8 +1,7 @@
 /** What the CycloneDX and SPDX renderers share: how the image is named and identified, and unique identifiers. */
 import { randomUUID } from 'node:crypto';
-import { packageUrl } from '../analyze/purl.js';
+import { packageUrl, type ImageSection } from '../model/index.js';
 import { parseImageRef } from '../image/ref.js';
-import type { ImageSection } from '../model/index.js';
 
 /** Options of the SBOM renderers; the defaults suit the CLI, tests pin them for reproducible output. */
 export interface SbomOptions {

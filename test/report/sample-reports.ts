@@ -3,9 +3,8 @@
  * produces (purls as merge.ts / purl.ts compute them), plus the awkward cases: names with `@`, `/`, `+`, `~`,
  * unicode and terminal escape sequences, duplicate packages, hostile layer commands, and an empty report.
  */
-import { osPackageUrl, packageUrl } from '../../src/analyze/purl.js';
+import { isOsPackageType, osPackageUrl, packageUrl, type OsInfo, type Package, type PackageType, type Report } from '../../src/model/index.js';
 import type { CatalogedPackage } from '../../src/analyze/analyzer.js';
-import { isOsPackageType, type OsInfo, type Package, type PackageType, type Report } from '../../src/model/index.js';
 
 export const DEBIAN: OsInfo = {
   id: 'debian',

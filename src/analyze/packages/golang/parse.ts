@@ -1,5 +1,5 @@
 import type { CatalogedPackage } from '../../analyzer.js';
-import { packageUrl } from '../../purl.js';
+import { packageUrl } from '../../../model/index.js';
 
 /** A module line of Go's module info (`mod`, `dep`, or the `=>` replacement after one). */
 export interface GoModule {

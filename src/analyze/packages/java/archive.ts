@@ -1,5 +1,5 @@
 import type { AnalysisOutput, CatalogedPackage } from '../../analyzer.js';
-import { packageUrl } from '../../purl.js';
+import { packageUrl } from '../../../model/index.js';
 import { ZipFormatError, listZip, newZipBudget, readZipEntry, type ZipBudget, type ZipEntry, type ZipLimits } from '../../../util/zip.js';
 import {
   fileNameCoordinates,

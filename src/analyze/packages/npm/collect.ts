@@ -1,6 +1,5 @@
 import type { CatalogedPackage } from '../../analyzer.js';
-import type { ScanNotice } from '../../../model/index.js';
-import { packageUrl } from '../../purl.js';
+import { packageUrl, type ScanNotice } from '../../../model/index.js';
 
 export type Notice = Omit<ScanNotice, 'layer'>;
 

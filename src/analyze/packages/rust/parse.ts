@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import type { CatalogedPackage } from '../../analyzer.js';
-import { packageUrl } from '../../purl.js';
+import { packageUrl } from '../../../model/index.js';
 
 /** Real dependency lists are a few KiB compressed and well under 1 MiB expanded. */
 export const MAX_AUDIT_JSON_BYTES = 8 * 1024 * 1024;

@@ -1,5 +1,8 @@
-import type { OsInfo, PackageType } from '../model/index.js';
-import type { CatalogedPackage } from './analyzer.js';
+import type { OsInfo, Package } from './report.js';
+import type { PackageType } from './ecosystems.js';
+
+/** What an OS package's purl is made of. */
+export type OsPackageCoordinates = Pick<Package, 'type' | 'name' | 'version' | 'arch' | 'sourceName' | 'metadata'>;
 
 /**
  * purl-spec's per-type case rules for the types Detonate emits (others keep their case, e.g. golang, maven, nuget).
@@ -51,7 +54,7 @@ export function packageUrl(
  * OS packages' purls need the distro (`pkg:deb/debian/libssl3@…?arch=amd64&distro=debian-12`), which is only known
  * once the image's os-release has been found, so the merge step computes them here.
  */
-export function osPackageUrl(pkg: CatalogedPackage, os: OsInfo | null | undefined): string {
+export function osPackageUrl(pkg: OsPackageCoordinates, os: OsInfo | null | undefined): string {
   const fallbackNamespace = pkg.type === 'deb' ? 'debian' : pkg.type === 'apk' ? 'alpine' : 'redhat';
   const namespace = os?.id ?? fallbackNamespace;
   const distro = os ? (os.versionId ? `${os.id}-${os.versionId}` : os.id) : undefined;

@@ -13,6 +13,8 @@ import type { Layer } from '../image/types.js';
  */
 export class LayerIdentities {
   readonly dir: string;
+  /** Per layer, the answer of `confirms` (a scan asks once for the image summary and again per layer). */
+  private readonly confirmed = new WeakMap<Layer, Promise<boolean>>();
 
   constructor(cacheRoot: string) {
     this.dir = join(cacheRoot, 'layer-ids');
@@ -48,7 +50,13 @@ export class LayerIdentities {
    * blob has that diffID and the stored bytes are that blob now; false when nothing is known of the blob (it must be
    * walked). A blob known to have another diffID than the config claims is refused, as Docker refuses it.
    */
-  async confirms(layer: Layer): Promise<boolean> {
+  confirms(layer: Layer): Promise<boolean> {
+    let answer = this.confirmed.get(layer);
+    if (!answer) this.confirmed.set(layer, (answer = this.check(layer)));
+    return answer;
+  }
+
+  private async check(layer: Layer): Promise<boolean> {
     const known = await this.diffIdOf(layer.digest);
     if (known === undefined) return false;
     if (known !== layer.diffId) throw new DigestMismatchError(layer.diffId, known, `layer ${layer.index} (${layer.digest}) diffID`);

@@ -114,11 +114,12 @@ export async function staticStage(image: ResolvedImage, options: ResolvedScanOpt
   const key = `${analyzerKey(options.analyzers ?? defaultAnalyzers)}|${imageCheckKey(checks)}|${image.configDigest}`;
   const diffIds = image.layers.map((l) => l.diffId);
   const cache = options.noLayerCache ? null : new ImageSummaryCache(options.cacheDir);
-  if (cache && (await allConfirmed(image, new LayerIdentities(options.cacheDir)))) {
+  const identities = new LayerIdentities(options.cacheDir);
+  if (cache && (await allConfirmed(image, identities))) {
     const cached = await cache.get(diffIds, key);
     if (cached) return cached;
   }
-  const { layers, merged } = await analyzeImage(image, options);
+  const { layers, merged } = await analyzeImage(image, options, identities);
   const checked = runImageChecks(checks, {
     config: configSummary(image),
     history: historySteps(image),
@@ -168,11 +169,14 @@ const PREFETCH_LAYERS = 3;
  * for a layer whose diffID a walk established for the very blob the image names (`LayerIdentities`); each distinct
  * blob is read once however often the image lists it, and all reads together are bounded by the image's budget.
  */
-export async function analyzeImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<{ layers: LayerResult[]; merged: MergedImage }> {
+export async function analyzeImage(
+  image: ResolvedImage,
+  options: ResolvedScanOptions,
+  identities = new LayerIdentities(options.cacheDir),
+): Promise<{ layers: LayerResult[]; merged: MergedImage }> {
   const analyzers = options.analyzers ?? defaultAnalyzers;
   const key = analyzerKey(analyzers);
   const cache = options.noLayerCache ? null : new LayerResultCache(options.cacheDir);
-  const identities = new LayerIdentities(options.cacheDir);
   const label = formatPlatform(image.platform);
   const sameBlob = (l: Layer) => `${l.digest}\u0000${l.diffId}`;
   const distinct = image.layers.filter((l, i) => image.layers.findIndex((other) => sameBlob(other) === sameBlob(l)) === i);

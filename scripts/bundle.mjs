@@ -16,7 +16,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'zstd-napi', '@litko/yara-x'],
+  // pg-native: pg's optional libpq binding, which Detonate does not use (pg requires it only when asked for)
+  external: ['better-sqlite3', 'zstd-napi', '@litko/yara-x', 'pg-native'],
   // bundled CommonJS dependencies call require(); give ESM chunks one
   banner: { js: "import { createRequire as __detonateCreateRequire } from 'node:module'; const require = __detonateCreateRequire(import.meta.url);" },
   sourcemap: true,

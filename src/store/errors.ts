@@ -1,0 +1,10 @@
+/** Something about the results store that the user has to fix: what went wrong and, in `hint`, what to do. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(hint ? `${message}: ${hint}` : message);
+    this.name = 'StoreError';
+  }
+}

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { scanCommand } from './scan.js';
 import { dbCommand } from './db.js';
+import { expandBareStoreOption, storeCommand } from './store.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(scanCommand());
   program.addCommand(dbCommand());
+  program.addCommand(storeCommand());
   const exitOverrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);
@@ -22,7 +24,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    await buildProgram().parseAsync(expandBareStoreOption(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {

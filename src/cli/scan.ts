@@ -12,6 +12,8 @@ import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { Detectors } from '../analyze/detectors.js';
+import type { ScanRecorder } from './record.js';
+import { STORE_OPTION_HELP } from './store.js';
 
 const CATEGORIES: readonly FindingCategory[] = FINDING_CATEGORIES;
 
@@ -142,6 +144,20 @@ async function loadIgnore(flags: ScanFlags): Promise<IgnoreList | null> {
   }
 }
 
+/** `--store`: the store is opened (made and started if it is the private one) before any image is pulled. */
+async function openScanRecorder(
+  where: string,
+  run: { detectors: Detectors; rules: VerdictRules; ignore: IgnoreList | null; detonation: ScanOptions['detonation']; vulnerabilities: { db: AdvisoryDb | null } | undefined; progress: Progress },
+): Promise<ScanRecorder> {
+  const [{ openRecorder }, { rulesDigest }] = await Promise.all([import('./record.js'), import('../store/keys.js')]);
+  return openRecorder(where, {
+    rulesDigest: rulesDigest({ analyzers: run.detectors.analyzers, imageChecks: run.detectors.imageChecks, verdictRules: run.rules, ignore: run.ignore }),
+    sandbox: run.detonation?.runtime.name ?? null,
+    advisoryDbBuiltAt: () => run.vulnerabilities?.db?.status().builtAt ?? null,
+    progress: run.progress,
+  });
+}
+
 interface ScanFlags {
   format?: ReportFormat;
   output?: string;
@@ -160,6 +176,7 @@ interface ScanFlags {
   rules: string[];
   hashes: string[];
   yaraEngine: 'auto' | 'yara-x' | 'yara';
+  store?: string;
 }
 
 export function scanCommand(): Command {
@@ -182,6 +199,7 @@ export function scanCommand(): Command {
     .option('--rules <dir>', 'add your own YARA rules from DIR (searched recursively; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--hashes <file>', 'flag files whose SHA-256 is on this list (one digest per line, sha256sum or CSV; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--yara-engine <engine>', 'YARA engine: YARA-X in-process, the yara CLI, or auto').choices(['auto', 'yara-x', 'yara']).default('auto'))
+    .option('--store <where>', `record each report in ${STORE_OPTION_HELP}; --store alone: local`)
     .option('-q, --quiet', 'no progress output')
     .action(async (images: string[], flags: ScanFlags) => {
       let platform: PlatformSelector | undefined;
@@ -207,6 +225,17 @@ export function scanCommand(): Command {
       for (const n of detectors.notices) progress.log(`note: ${n.message}`);
       const vulnerabilities = flags.vulns ? await openAdvisoryDb(flags.db) : undefined;
       if (vulnerabilities && !vulnerabilities.db) progress.log(`note: vulnerabilities not checked: ${vulnerabilities.unavailable}`);
+      let recorder: ScanRecorder | undefined;
+      if (flags.store !== undefined) {
+        try {
+          recorder = await openScanRecorder(flags.store, { detectors, rules, ignore, detonation, vulnerabilities, progress });
+        } catch (err) {
+          progress.stop();
+          await detectors.close();
+          vulnerabilities?.db?.close();
+          throw err;
+        }
+      }
       const reports: Report[] = [];
       // One image that cannot be scanned (a tampered layer, a registry error) is said and the others are still
       // scanned; the run then exits 2 and prints the reports it has. A failed image never gets a report.
@@ -214,8 +243,9 @@ export function scanCommand(): Command {
       const sayError = (line: string) => (flags.quiet ? process.stderr.write(`${line}\n`) : progress.log(line));
       try {
         for (const image of images) {
+          const startedAt = new Date();
           try {
-            reports.push(...(await scanReference(image, {
+            const scanned = await scanReference(image, {
               platform,
               progress,
               insecureRegistries: flags.insecureRegistry,
@@ -225,14 +255,22 @@ export function scanCommand(): Command {
               imageChecks: detectors.imageChecks,
               ...(detonation ? { detonation } : {}),
               verdict: { rules, ignore },
-            })));
+            });
+            reports.push(...scanned);
+            const notRecorded = await recorder?.recordReports(scanned, startedAt);
+            if (notRecorded) {
+              failed.push(image);
+              sayError(`detonate: ${image}: ${notRecorded}`);
+            }
           } catch (err) {
+            await recorder?.recordFailure(image, err, startedAt);
             if (images.length === 1) throw err;
             failed.push(image);
             sayError(`detonate: ${image}: ${err instanceof Error ? err.message : String(err)}`);
           }
         }
       } finally {
+        await recorder?.close().catch((err: unknown) => progress.log(`warning: closing the results store: ${(err as Error).message}`));
         progress.stop();
         await detectors.close();
         vulnerabilities?.db?.close();
@@ -242,7 +280,7 @@ export function scanCommand(): Command {
       if (flags.output) await fs.writeFile(flags.output, text);
       else process.stdout.write(text);
       if (failed.length > 0) {
-        sayError(`detonate: ${failed.length} of ${images.length} images could not be scanned: ${failed.join(', ')}`);
+        sayError(`detonate: ${failed.length} of ${images.length} images could not be scanned${recorder ? ' or recorded' : ''}: ${failed.join(', ')}`);
         process.exitCode = EXIT.error;
       } else if (flags.failOn && reports.some((r) => meetsFailOn(r, flags.failOn!))) process.exitCode = EXIT.failOnMet;
     });

@@ -17,23 +17,26 @@ const hasServer = (dir: string) => NEEDED.every((name) => existsSync(join(dir, n
  * them (libpq-dev's pg_config names the directory even where the server is not installed), else the newest
  * `/usr/lib/postgresql/N/bin` (Debian's layout). Throws with the fix when there is none.
  */
-export async function findServerBinDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function findServerBinDir(
+  env: NodeJS.ProcessEnv = process.env,
+  where: { pgConfig?: string; debianRoot?: string } = {},
+): Promise<string> {
   const override = env.DETONATE_PG_BINDIR;
   if (override) {
     if (hasServer(override)) return override;
     throw new StoreError(`DETONATE_PG_BINDIR=${override} does not hold PostgreSQL's ${NEEDED.join(', ')}`, 'point it at the bin directory of a PostgreSQL server installation');
   }
-  const fromPgConfig = await run('pg_config', ['--bindir'], { timeout: 5000 }).then((r) => r.stdout.trim(), () => '');
+  const fromPgConfig = await run(where.pgConfig ?? 'pg_config', ['--bindir'], { timeout: 5000 }).then((r) => r.stdout.trim(), () => '');
   if (fromPgConfig && hasServer(fromPgConfig)) return fromPgConfig;
   const versions = (() => {
     try {
-      return readdirSync(DEBIAN_ROOT).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+      return readdirSync(where.debianRoot ?? DEBIAN_ROOT).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
     } catch {
       return [];
     }
   })();
   for (const version of versions) {
-    const dir = join(DEBIAN_ROOT, version, 'bin');
+    const dir = join(where.debianRoot ?? DEBIAN_ROOT, version, 'bin');
     if (hasServer(dir)) return dir;
   }
   throw new StoreError(

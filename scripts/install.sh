@@ -16,8 +16,9 @@ done
 # Runtime: zstd (layer decompression fallback tooling), ca-certificates (registries over HTTPS),
 # yara (the YARA engine used when the YARA-X binding cannot load);
 # detonation: runsc (gVisor) and runc (the sandboxes), strace (runc's syscall monitor), iproute2, nftables and
-# util-linux (nsenter) for the sandbox's network namespaces and sinkhole rules.
-packages=(ca-certificates zstd yara runsc runc strace iproute2 nftables util-linux)
+# util-linux (nsenter) for the sandbox's network namespaces and sinkhole rules;
+# postgresql: the server programs of the results store's private cluster (Detonate runs its own, in its data dir).
+packages=(ca-certificates zstd yara runsc runc strace iproute2 nftables util-linux postgresql)
 if [ "$want_test" = 1 ]; then
   # docker-registry: a real registry on loopback; skopeo/umoci: push and build test images;
   # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;
@@ -37,8 +38,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   echo "installing Debian packages: ${missing[*]}" >&2
+  had_postgresql_clusters=0
+  [ -d /etc/postgresql ] && had_postgresql_clusters=1
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's postgresql makes a default cluster (main) and starts it at boot. Detonate never uses it: when it was
+  # made just now, by this install, it is stopped and set to start only by hand (start.conf "manual"), so it costs
+  # nothing. Clusters that were there before this install are left as they are.
+  if [ "$had_postgresql_clusters" = 0 ] && command -v pg_lsclusters >/dev/null; then
+    { pg_lsclusters -h 2>/dev/null || true; } | while read -r version cluster _; do
+      [ "$cluster" = main ] && [ -f "/etc/postgresql/$version/main/start.conf" ] || continue
+      echo manual | $sudo_cmd tee "/etc/postgresql/$version/main/start.conf" >/dev/null
+      $sudo_cmd pg_ctlcluster "$version" main stop 2>/dev/null || true
+      echo "Debian's default PostgreSQL cluster $version/main is set to start only by hand (Detonate runs its own)" >&2
+    done
+    if [ -d /run/systemd/system ]; then $sudo_cmd systemctl daemon-reload || true; fi
+  fi
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

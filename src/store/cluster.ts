@@ -159,6 +159,7 @@ export class PrivateCluster {
   /** Starts the server and waits until it accepts connections. Throws when it did not start (with the log's end). */
   async start(): Promise<void> {
     if (!this.initialized()) throw new StoreError(`there is no store in ${this.root}`, 'it is made on first use (detonate store start)');
+    await this.checkOwner();
     await this.ensureOwnedDir(join(this.root, 'log'));
     await this.ensureSocketDir();
     const settings = join(this.dataDir, 'detonate.conf');
@@ -235,15 +236,30 @@ export class PrivateCluster {
     ].join('\n'));
   }
 
+  private get serverUid(): number | undefined {
+    return this.serverUser?.uid ?? process.getuid?.();
+  }
+
+  /** A cluster another user made cannot be run by this one (and PostgreSQL would refuse its data directory). */
+  private async checkOwner(): Promise<void> {
+    const owner = (await fs.stat(this.dataDir)).uid;
+    if (owner === this.serverUid) return;
+    const name = await ownerName(owner);
+    throw new StoreError(
+      `the private store in ${this.root} belongs to ${name}, and this Detonate would run its server as ${this.serverUser?.name ?? userInfo().username}`,
+      `run Detonate as ${name}, or set DETONATE_DATA_DIR to a store of your own`,
+    );
+  }
+
   /** The socket's directory, made if missing; one that is not a private directory of the server's user is refused. */
   private async ensureSocketDir(): Promise<void> {
     await this.ensureOwnedDir(this.socketDir);
     const info = await fs.lstat(this.socketDir);
-    const uid = this.serverUser?.uid ?? process.getuid?.();
-    if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o077) !== 0) {
+    if (!info.isDirectory() || info.uid !== this.serverUid || (info.mode & 0o077) !== 0) {
+      const own = this.socketDir === join(this.root, 'run');
       throw new StoreError(
-        `the store's socket directory ${this.socketDir} is not a private directory of the server's user`,
-        `remove it, or set DETONATE_DATA_DIR to a short path so the socket can live in ${join(this.root, 'run')}`,
+        `the store's socket directory ${this.socketDir} is not a private directory of the server's user (${this.serverUser?.name ?? userInfo().username})`,
+        own ? 'remove it, and it is made again at the next start' : `remove it, or set DETONATE_DATA_DIR to a shorter path, so the socket can live in ${join(this.root, 'run')}`,
       );
     }
   }
@@ -300,6 +316,13 @@ export class PrivateCluster {
       });
     });
   }
+}
+
+async function ownerName(uid: number): Promise<string> {
+  const line = await new Promise<string>((resolve) => {
+    execFile('getent', ['passwd', String(uid)], { timeout: 5000 }, (err, stdout) => resolve(err ? '' : stdout.trim()));
+  });
+  return line.split(':')[0] || `uid ${uid}`;
 }
 
 function processAlive(pid: number): boolean {

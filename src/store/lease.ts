@@ -51,7 +51,7 @@ export class ClusterLease {
     let startFailures = 0;
     let started = false;
     for (let attempt = 0; ; attempt++) {
-      const client = new pg.Client({ ...cluster.connection(), application_name: 'detonate' });
+      const client = new pg.Client({ ...cluster.connection(), application_name: 'detonate', connectionTimeoutMillis: 10_000 });
       client.on('error', () => {}); // a session ended while connecting surfaces as the rejected call below
       try {
         await client.connect();

@@ -83,6 +83,9 @@ export interface StoreSummary {
   leases?: number;
 }
 
+/** A server that does not answer in this time is reported, not waited for (a firewall that drops packets). */
+const CONNECT_TIMEOUT_MS = 15_000;
+
 export interface OpenStoreOptions {
   /** Connections in the pool (default 4). */
   poolSize?: number;
@@ -97,10 +100,10 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   if (location.kind === 'private') {
     const cluster = await PrivateCluster.locate(location.root);
     lease = await ClusterLease.acquire(cluster);
-    pool = new pg.Pool({ ...cluster.connection(), application_name: 'detonate', max });
+    pool = new pg.Pool({ ...cluster.connection(), application_name: 'detonate', max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     description = `private store in ${cluster.root}`;
   } else {
-    pool = new pg.Pool({ connectionString: location.url, application_name: 'detonate', max });
+    pool = new pg.Pool({ connectionString: location.url, application_name: 'detonate', max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     description = describeUrl(location.url);
   }
   pool.on('error', () => {}); // an idle connection that breaks: the next query on the pool reports it

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, imagesDir } from '../support/paths.js';
@@ -12,7 +12,8 @@ const bundle = join(repoRoot, 'dist', 'bin', 'detonate.mjs');
 let work: string;
 
 function detonate(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bundle, ...args], { env: { ...process.env, DETONATE_CACHE_DIR: join(work, 'cache') }, encoding: 'utf8' });
+  const env = { ...process.env, DETONATE_CACHE_DIR: join(work, 'cache'), DETONATE_DATA_DIR: join(work, 'data') };
+  const r = spawnSync(process.execPath, [bundle, ...args], { env, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -20,6 +21,7 @@ beforeAll(() => {
   // always re-bundle (under a second), so the test covers the code as it is now
   execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: repoRoot });
   work = mkdtempSync(join(tmpdir(), 'detonate-bundle-'));
+  chmodSync(work, 0o755); // the private store's server runs as postgres when the tests run as root
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -40,6 +42,14 @@ describe('the bundled CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     check(r.stdout);
+  });
+
+  it('records a scan in the private results store (pg, and the migrations found from dist/bin)', () => {
+    const scan = detonate(['scan', '--static-only', '-q', '--store', `oci-archive:${join(repoRoot, 'examples/example-app.oci.tar')}`]);
+    expect(scan.code).toBe(0);
+    const status = detonate(['store', 'status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'private', running: false, schemaVersion: 1, images: 1, scans: { done: 1, failed: 0, skipped: 0 } });
   });
 
   it('reads zstd layers, SQLite rpm databases and pnpm lock files', async () => {

@@ -140,6 +140,11 @@ describe('the private cluster', () => {
     await expect(c.ensureInitialized()).rejects.toThrow(/the "postgres" user, which runs the private store's server, cannot reach .*closed\/pg .*: set DETONATE_DATA_DIR to a directory it can reach/);
   });
 
+  it.runIf(asRoot)("another user's store: whose it is and what to do", async () => {
+    const asNobody = new PrivateCluster(cluster.root, cluster.binDir, { name: 'nobody', uid: 65534, gid: 65534 });
+    await expect(asNobody.start()).rejects.toThrow(/the private store in .* belongs to postgres, and this Detonate would run its server as nobody: run Detonate as postgres, or set DETONATE_DATA_DIR/);
+  });
+
   it('server programs that are not there: the error names the fix', async () => {
     const { findServerBinDir } = await import('../../src/store/binaries.js');
     await expect(findServerBinDir({ DETONATE_PG_BINDIR: join(work, 'nothing') })).rejects.toThrow(/does not hold PostgreSQL's initdb, pg_ctl, postgres/);

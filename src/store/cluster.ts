@@ -109,9 +109,12 @@ export class PrivateCluster {
     return new PrivateCluster(root, binDir, user);
   }
 
-  /** How to connect: the socket directory (pg's `host`), the port in the socket's name, the role and database. */
-  connection(): { host: string; port: number; user: string; database: string } {
-    return { host: this.socketDir, port: PORT, user: PRIVATE_ROLE, database: PRIVATE_DATABASE };
+  /**
+   * How to connect: the socket directory (pg's `host`), the port in the socket's name, the role and database; never
+   * TLS (a PGSSLMODE in the environment is for other servers).
+   */
+  connection(): { host: string; port: number; user: string; database: string; ssl: false } {
+    return { host: this.socketDir, port: PORT, user: PRIVATE_ROLE, database: PRIVATE_DATABASE, ssl: false };
   }
 
   get socketFile(): string {

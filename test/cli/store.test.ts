@@ -111,9 +111,11 @@ describe('detonate scan --store', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('store status on a shared server', async () => {
-    const url = await server.freshDatabase();
-    const r = await runCli(['store', 'status', '--json', '--store', url], env);
+  it('store status on a shared server, the password from PGPASSWORD', async () => {
+    const url = new URL(await server.freshDatabase());
+    const password = url.password;
+    url.password = '';
+    const r = await runCli(['store', 'status', '--json', '--store', url.toString()], { ...env, PGPASSWORD: password });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'server', schemaVersion: 1, images: 0, scans: { done: 0, failed: 0, skipped: 0 } });
   });

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/index.js';
-import { PrivateCluster, socketDirFor, SOCKET_PATH_MAX } from '../../src/store/cluster.js';
+import { defaultClusterRoot, PrivateCluster, socketDirFor, SOCKET_PATH_MAX } from '../../src/store/cluster.js';
 import { runCli } from '../support/cli.js';
 import { repoRoot } from '../support/paths.js';
 
@@ -123,6 +123,13 @@ describe('the private cluster', () => {
     expect((await runCli(['store', 'stop'], env)).code).toBe(0);
     expect(await cluster.running()).toBe(false);
     expect(cluster.pinned()).toBe(false);
+  });
+
+  it('lives in DETONATE_DATA_DIR, else XDG_DATA_HOME, else ~/.local/share (as root: /var/lib/detonate)', () => {
+    expect(defaultClusterRoot({ DETONATE_DATA_DIR: '/d', XDG_DATA_HOME: '/x' }, 1000)).toBe('/d/pg');
+    expect(defaultClusterRoot({ XDG_DATA_HOME: '/x' }, 1000)).toBe('/x/detonate/pg');
+    expect(defaultClusterRoot({}, 0)).toBe('/var/lib/detonate/pg');
+    expect(defaultClusterRoot({}, 1000)).toMatch(/\/\.local\/share\/detonate\/pg$/);
   });
 
   it('a data dir whose path is too long for a socket gets a short, private socket directory', async () => {

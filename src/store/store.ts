@@ -69,6 +69,18 @@ export interface UnfinishedScanMeta {
   timings?: Record<string, number>;
 }
 
+/** What makes a done scan the same scan again (see the `scans_done_once` index). */
+export interface DoneScanKey {
+  digest: string;
+  platform: string;
+  rulesDigest: string;
+  /** Default: this Detonate's version. */
+  toolVersion?: string;
+  /** The advisory DB's build date, or null when vulnerabilities were not matched against one. */
+  advisoryDbBuiltAt: string | null;
+  detonated?: boolean;
+}
+
 export interface StoreSummary {
   /** Where the data is: the private cluster's directory, or the server's URL without password. */
   location: string;
@@ -216,6 +228,25 @@ export class Store {
       return Number(rows[0]!.id);
     };
     return db ? run(db) : this.transaction(run);
+  }
+
+  /**
+   * The id of a done scan of this image (digest and platform) made with these versions, or null: the scan a job for
+   * another tag of the same image can link to instead of scanning again. `detonated`: only a scan that ran the image.
+   */
+  async findDoneScan(key: DoneScanKey, db?: Queryable): Promise<number | null> {
+    const { rows } = await (db ?? this.pool).query<{ id: string }>(
+      `SELECT id FROM scans WHERE status = 'done' AND image_digest = $1 AND platform = $2 AND tool_version = $3 AND rules_digest = $4
+         AND advisory_db_built_at IS NOT DISTINCT FROM $5::timestamptz AND ($6::boolean IS NOT TRUE OR sandbox IS NOT NULL)
+       ORDER BY finished_at DESC, id DESC LIMIT 1`,
+      [key.digest, key.platform, key.toolVersion ?? toolVersion(), key.rulesDigest, key.advisoryDbBuiltAt || null, key.detonated ?? false],
+    );
+    return rows[0] ? Number(rows[0].id) : null;
+  }
+
+  /** Records that `reference` (a tag) names this image now, without a scan of its own (its digest's scan stands). */
+  async linkImage(reference: string, digest: string, platform: string, pullCount: number | null, db?: Queryable): Promise<void> {
+    await upsertImage(db ?? this.pool, reference, digest, platform, pullCount);
   }
 
   /** The report of the newest done scan of an image (digest and platform), or null when it has none. */

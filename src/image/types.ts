@@ -120,4 +120,16 @@ export interface OpenSourceOptions {
   platformExplicit: boolean;
   /** Download progress and notes from registries. */
   progress?: Progress;
+  /** Sees every registry response (not redirects), e.g. to honour rate-limit headers across processes. */
+  onRegistryResponse?: RegistryResponseObserver;
 }
+
+/** A registry's answer as an observer sees it: who answered, the status, and the headers. */
+export interface RegistryResponse {
+  /** `host[:port]` that answered (after redirects: blob storage may be another host). */
+  host: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type RegistryResponseObserver = (response: RegistryResponse) => void;

@@ -10,7 +10,7 @@ import type { Detectors } from '../analyze/detectors.js';
 import { resolveLimits, type Limits } from '../config/limits.js';
 import { BlobCache, cacheRoot } from '../image/cache.js';
 import { openImageSource } from '../image/open.js';
-import type { Layer, PlatformSelector, ResolvedImage } from '../image/types.js';
+import type { Layer, PlatformSelector, RegistryResponseObserver, ResolvedImage } from '../image/types.js';
 import { hostPlatform, formatPlatform } from '../image/types.js';
 import { Transform, type Readable } from 'node:stream';
 import { ExpansionBudget, walkLayer, type LayerVisitor, type WalkResult } from '../layers/walk.js';
@@ -47,6 +47,21 @@ export interface ScanOptions {
   detonation?: Omit<DetonationStageOptions, 'progress' | 'analyzers'>;
   /** What the verdict, decided once after every stage, is judged by: the rules (default: the shipped ones) and an ignore file. */
   verdict?: { rules?: VerdictRules; ignore?: IgnoreList | null };
+  /** Per-layer results kept elsewhere than the on-disk cache, by the same keys (a worker's: the results store). */
+  layerResults?: LayerResultStore;
+  /**
+   * Sees the images the reference resolved to before any is analysed; only those it returns are scanned (a worker
+   * drops an image already scanned at its digest, or one too large).
+   */
+  selectImages?: (images: ResolvedImage[]) => Promise<ResolvedImage[]>;
+  /** Sees every registry response (a worker honours rate-limit headers for every worker sharing its store). */
+  onRegistryResponse?: RegistryResponseObserver;
+}
+
+/** What the static stage needs of a layer-result cache: `LayerResultCache`'s get and put. */
+export interface LayerResultStore {
+  get(diffId: string, analyzerKey: string): Promise<LayerResult | null>;
+  put(result: LayerResult): Promise<unknown>;
 }
 
 /** The static stage for one reference: resolve → per-layer analysis (cached) → merge → report, per platform. */
@@ -65,9 +80,11 @@ export async function scanReference(reference: string, options: ScanOptions = {}
     insecureRegistries: options.insecureRegistries ?? [],
     platformExplicit: options.platform !== undefined,
     progress,
+    ...(options.onRegistryResponse ? { onRegistryResponse: options.onRegistryResponse } : {}),
   });
   try {
-    const images = await source.resolve(options.platform ?? hostPlatform());
+    const resolved = await source.resolve(options.platform ?? hostPlatform());
+    const images = options.selectImages ? await options.selectImages(resolved) : resolved;
     const reports: Report[] = [];
     for (const image of images) {
       const started = Date.now();
@@ -176,7 +193,7 @@ export async function analyzeImage(
 ): Promise<{ layers: LayerResult[]; merged: MergedImage }> {
   const analyzers = options.analyzers ?? defaultAnalyzers;
   const key = analyzerKey(analyzers);
-  const cache = options.noLayerCache ? null : new LayerResultCache(options.cacheDir);
+  const cache: LayerResultStore | null = options.noLayerCache ? null : (options.layerResults ?? new LayerResultCache(options.cacheDir));
   const label = formatPlatform(image.platform);
   const sameBlob = (l: Layer) => `${l.digest}\u0000${l.diffId}`;
   const distinct = image.layers.filter((l, i) => image.layers.findIndex((other) => sameBlob(other) === sameBlob(l)) === i);

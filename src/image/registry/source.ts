@@ -33,7 +33,7 @@ import type { BlobCache } from '../cache.js';
 import { ImageError } from '../errors.js';
 import { buildResolvedImage, MEDIA_TYPES, parseImageConfig, parseManifestOrIndex, selectFromIndex, type ImageManifest } from '../manifest.js';
 import { parseImageRef, type ImageRef } from '../ref.js';
-import { formatPlatform, type Descriptor, type ImageSource, type Platform, type PlatformSelector, type ResolvedImage } from '../types.js';
+import { formatPlatform, type Descriptor, type ImageSource, type Platform, type PlatformSelector, type RegistryResponseObserver, type ResolvedImage } from '../types.js';
 import { RegistryClient, type FetchedManifest } from './client.js';
 import {
   DEFAULT_RETRY,
@@ -58,6 +58,8 @@ export interface RegistrySourceOptions {
   progress?: Progress;
   userAgent?: string;
   loopbackIsInsecure?: boolean;
+  /** Sees every response (see `TransportOptions.onResponse`). */
+  onRegistryResponse?: RegistryResponseObserver;
 }
 
 /** Most images taken from one index (`--platform all`); real indexes list a dozen at most. */
@@ -228,6 +230,7 @@ export async function openRegistrySource(reference: string | ImageRef, options: 
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     retry: { ...DEFAULT_RETRY, ...options.retry },
     userAgent: options.userAgent ?? `detonate/${toolVersion()}`,
+    ...(options.onRegistryResponse ? { onResponse: options.onRegistryResponse } : {}),
   });
   const client = new RegistryClient({ registry: ref.registry, apiHost: ref.apiHost, transport, limits: options.limits, env: options.env ?? process.env });
   return new RegistrySource(ref, client, transport, options);

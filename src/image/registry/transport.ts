@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ImageError } from '../errors.js';
+import type { RegistryResponseObserver } from '../types.js';
 import { parseRetryAfter } from './challenge.js';
 
 /** Every wait the client makes, in milliseconds. */
@@ -30,13 +31,17 @@ export const DEFAULT_TIMEOUTS: Readonly<RegistryTimeouts> = Object.freeze({
   smallRequestMs: 120_000,
 });
 
-/** An error from the registry or the network. `transient` errors are worth retrying. */
+/**
+ * An error from the registry or the network. `transient` errors are worth retrying; `exhausted` ones were transient
+ * but every attempt failed (not worth retrying now; a queue may retry the whole image later).
+ */
 export class RegistryError extends ImageError {
   constructor(
     message: string,
     hint: string | undefined,
     readonly transient: boolean,
     readonly status?: number,
+    readonly exhausted = false,
   ) {
     super(message, hint);
     this.name = 'RegistryError';
@@ -69,6 +74,8 @@ export interface TransportOptions {
   timeouts: RegistryTimeouts;
   retry: RetryPolicy;
   userAgent: string;
+  /** Sees every response that is not a redirect (rate-limit headers, 429s the retries absorb). */
+  onResponse?: RegistryResponseObserver;
 }
 
 function splitHostPort(hostPort: string): { hostname: string; port?: string } {
@@ -365,6 +372,11 @@ export class HttpTransport {
         continue;
       }
       response.body.on('error', () => {});
+      try {
+        this.options.onResponse?.({ host: current.host, status: statusCode, headers: response.headers });
+      } catch {
+        // an observer's mistake is not the registry's
+      }
       return { status: statusCode, headers: response.headers, body: response.body, url: current.href };
     }
   }
@@ -392,7 +404,7 @@ export class HttpTransport {
         const error = networkError(err, url, this.options.timeouts);
         if (!error.transient || attempt >= attempts) {
           // once retries are used up the error is final: callers must not retry it again
-          throw attempt > 1 ? new RegistryError(`${error.message.split('\n')[0]} (after ${attempt} attempts)`, error.hint, false, error.status) : error;
+          throw attempt > 1 ? new RegistryError(`${error.message.split('\n')[0]} (after ${attempt} attempts)`, error.hint, false, error.status, true) : error;
         }
         await sleep(this.backoffMs(attempt));
         continue;
@@ -410,9 +422,10 @@ export class HttpTransport {
             'wait and retry; on Docker Hub, logging in with "docker login" raises the pull limit',
             false,
             429,
+            true,
           );
         }
-        throw new RegistryError(`${what} after ${attempt} attempts${after}`, 'the registry is failing or overloaded; retry later', false, response.status);
+        throw new RegistryError(`${what} after ${attempt} attempts${after}`, 'the registry is failing or overloaded; retry later', false, response.status, true);
       }
       await sleep(retryAfter ?? this.backoffMs(attempt));
     }

@@ -5,12 +5,12 @@
  *
  *   model                            the domain types every stage stands on
  *   util, config, progress, version  helpers with no stage knowledge
- *   image → layers → analyze → vuln → detonate → verdict → report → store → scan → cli
+ *   image → layers → analyze → vuln → detonate → verdict → report → store → scan → worker → cli
  *
  * A folder may import its own floor and any floor below it.
  */
 const FOUNDATIONS = ['util', 'config', 'progress'];
-const STAGES = ['image', 'layers', 'analyze', 'vuln', 'detonate', 'verdict', 'report', 'store', 'scan', 'cli'];
+const STAGES = ['image', 'layers', 'analyze', 'vuln', 'detonate', 'verdict', 'report', 'store', 'scan', 'worker', 'cli'];
 
 const folder = (names) => `^src/(${names.join('|')})/`;
 

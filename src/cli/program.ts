@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { scanCommand } from './scan.js';
 import { dbCommand } from './db.js';
 import { expandBareStoreOption, storeCommand } from './store.js';
+import { workerCommand } from './worker.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   program.addCommand(scanCommand());
   program.addCommand(dbCommand());
   program.addCommand(storeCommand());
+  program.addCommand(workerCommand());
   const exitOverrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

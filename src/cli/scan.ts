@@ -51,7 +51,7 @@ export function meetsFailOn(report: Report, failOn: FailOn): boolean {
 }
 
 /** Opens the advisory DB for the whole run; a missing or unusable DB is not fatal: the reports say why. */
-async function openAdvisoryDb(path: string | undefined): Promise<{ db: AdvisoryDb | null; unavailable?: string }> {
+export async function openAdvisoryDb(path: string | undefined): Promise<{ db: AdvisoryDb | null; unavailable?: string }> {
   const { AdvisoryDb, AdvisoryDbError, defaultDbPath } = await import('../vuln/db.js');
   try {
     return { db: AdvisoryDb.open(path ?? defaultDbPath(cacheRoot())) };
@@ -62,7 +62,7 @@ async function openAdvisoryDb(path: string | undefined): Promise<{ db: AdvisoryD
 }
 
 /** The detectors for this run; mistakes in the user's rules or hash lists are usage errors that name the file. */
-async function createDetectorsForCli(flags: ScanFlags): Promise<Detectors> {
+export async function createDetectorsForCli(flags: Pick<ScanFlags, 'rules' | 'hashes' | 'yaraEngine'>): Promise<Detectors> {
   const { createDetectors } = await import('../analyze/detectors.js');
   try {
     return await createDetectors({ ruleDirs: flags.rules, hashLists: flags.hashes, yaraEngine: flags.yaraEngine });
@@ -87,6 +87,16 @@ export function parseDuration(text: string): number {
 
 /** The sandbox for this run, checked before any image is pulled: without one the scan cannot be done (exit 2). */
 async function prepareDetonation(flags: ScanFlags, progress: Progress): Promise<NonNullable<ScanOptions['detonation']>> {
+  const sandbox = await prepareSandbox(flags, progress);
+  progress.log(`detonation: ${sandbox.runtime.name} sandbox, up to ${formatSeconds(flags.detonateTimeout)} per image`);
+  return { ...sandbox, timeoutMs: flags.detonateTimeout };
+}
+
+/**
+ * The sandbox runtime and the runs' work directory, checked (root, network tools, a usable runtime), after cleaning
+ * up what killed earlier runs left behind. Shared by `scan` and `worker`.
+ */
+export async function prepareSandbox(flags: Pick<ScanFlags, 'sandbox'>, progress: Progress): Promise<Omit<NonNullable<ScanOptions['detonation']>, 'timeoutMs'>> {
   const hint = 'or skip detonation with --static-only';
   if (process.getuid?.() !== 0) {
     throw new Error(`detonation needs root (network namespaces, cgroups and the sandbox runtime): run detonate as root, ${hint}`);
@@ -110,8 +120,7 @@ async function prepareDetonation(flags: ScanFlags, progress: Progress): Promise<
   const stale = await cleanupStaleDetonations({ workDirs: [workDir] });
   if (stale.removed.length > 0) progress.log(`detonation: cleaned up after ${stale.removed.length} interrupted earlier run(s)`);
   for (const f of stale.failed) progress.log(`warning: could not clean up after an earlier run: ${f}`);
-  progress.log(`detonation: ${runtime.name} sandbox, up to ${formatSeconds(flags.detonateTimeout)} per image`);
-  return { runtime, timeoutMs: flags.detonateTimeout, workDir };
+  return { runtime, workDir };
 }
 
 function formatSeconds(ms: number): string {
@@ -119,7 +128,7 @@ function formatSeconds(ms: number): string {
 }
 
 /** The behaviour and verdict rules (shipped, plus `--verdict-rules` dirs); a mistake in a rule file is a usage error naming file:line. */
-async function loadRules(flags: ScanFlags): Promise<VerdictRules> {
+export async function loadRules(flags: Pick<ScanFlags, 'verdictRules'>): Promise<VerdictRules> {
   const verdict = await import('../verdict/index.js');
   try {
     return await verdict.loadVerdictRules({ dirs: flags.verdictRules });
@@ -129,7 +138,7 @@ async function loadRules(flags: ScanFlags): Promise<VerdictRules> {
 }
 
 /** `--ignore-file FILE`, else `.detonateignore.yaml` in the current directory when there is one; a bad file is a usage error naming file:line. */
-async function loadIgnore(flags: ScanFlags): Promise<IgnoreList | null> {
+export async function loadIgnore(flags: Pick<ScanFlags, 'ignoreFile'>): Promise<IgnoreList | null> {
   const { DEFAULT_IGNORE_FILE, loadIgnoreFile } = await import('../verdict/ignore.js');
   let file = flags.ignoreFile;
   if (file === undefined) {
@@ -158,7 +167,7 @@ async function openScanRecorder(
   });
 }
 
-interface ScanFlags {
+export interface ScanFlags {
   format?: ReportFormat;
   output?: string;
   platform?: string;

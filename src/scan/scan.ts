@@ -58,10 +58,21 @@ export interface ScanOptions {
   onRegistryResponse?: RegistryResponseObserver;
 }
 
-/** What the static stage needs of a layer-result cache: `LayerResultCache`'s get and put. */
+/**
+ * What the static stage needs of a layer-result cache: `LayerResultCache`'s get and put. A store shared by many
+ * machines also keeps which diffID a walk found for each blob (`confirms`, `record`, as `LayerIdentities` does on one
+ * machine), so that its results stand for a layer of any image whose blob digest it knows, without a download.
+ */
 export interface LayerResultStore {
   get(diffId: string, analyzerKey: string): Promise<LayerResult | null>;
   put(result: LayerResult): Promise<unknown>;
+  confirms?(layer: Layer): Promise<boolean>;
+  record?(blobDigest: string, diffId: string): Promise<unknown>;
+}
+
+/** Whether results kept under `layer.diffId` stand for this layer: the shared store's word if it keeps identities. */
+function confirmer(options: ScanOptions, identities: LayerIdentities): (layer: Layer) => Promise<boolean> {
+  return options.layerResults?.confirms?.bind(options.layerResults) ?? ((layer) => identities.confirms(layer));
 }
 
 /** The static stage for one reference: resolve → per-layer analysis (cached) → merge → report, per platform. */
@@ -132,7 +143,7 @@ export async function staticStage(image: ResolvedImage, options: ResolvedScanOpt
   const diffIds = image.layers.map((l) => l.diffId);
   const cache = options.noLayerCache ? null : new ImageSummaryCache(options.cacheDir);
   const identities = new LayerIdentities(options.cacheDir);
-  if (cache && (await allConfirmed(image, identities))) {
+  if (cache && (await allConfirmed(image, confirmer(options, identities)))) {
     const cached = await cache.get(diffIds, key);
     if (cached) return cached;
   }
@@ -152,8 +163,8 @@ export async function staticStage(image: ResolvedImage, options: ResolvedScanOpt
 }
 
 /** True when every layer's claimed diffID is confirmed for the bytes at hand (see `LayerIdentities.confirms`). */
-async function allConfirmed(image: ResolvedImage, identities: LayerIdentities): Promise<boolean> {
-  for (const layer of image.layers) if (!(await identities.confirms(layer))) return false;
+async function allConfirmed(image: ResolvedImage, confirms: (layer: Layer) => Promise<boolean>): Promise<boolean> {
+  for (const layer of image.layers) if (!(await confirms(layer))) return false;
   return true;
 }
 
@@ -198,8 +209,9 @@ export async function analyzeImage(
   const sameBlob = (l: Layer) => `${l.digest}\u0000${l.diffId}`;
   const distinct = image.layers.filter((l, i) => image.layers.findIndex((other) => sameBlob(other) === sameBlob(l)) === i);
   const results = new Map<string, LayerResult>();
+  const confirms = confirmer(options, identities);
   for (const layer of distinct) {
-    const cached = cache && (await identities.confirms(layer)) ? await cache.get(layer.diffId, key) : null;
+    const cached = cache && (await confirms(layer)) ? await cache.get(layer.diffId, key) : null;
     if (cached) results.set(sameBlob(layer), cached);
   }
   const pending = distinct.filter((l) => !results.has(sameBlob(l)));
@@ -219,7 +231,10 @@ export async function analyzeImage(
     const blob = await layer.open();
     const { result, diffId } = await analyzeLayer(layer, blob, analyzers, options.limits, options.progress, `${label} layer ${layer.index + 1}/${image.layers.length}`, budget);
     results.set(sameBlob(layer), result);
-    if (diffId) await identities.record(layer.digest, diffId);
+    if (diffId) {
+      await identities.record(layer.digest, diffId);
+      await cache?.record?.(layer.digest, diffId);
+    }
     await cache?.put(result);
   }
   const layers = image.layers.map((l) => results.get(sameBlob(l))!);

@@ -280,6 +280,22 @@ export class ScanQueue {
     return rowCount === 1;
   }
 
+  /**
+   * Claims the image (digest and platform) for `job` while it scans it. False when another job that is running now
+   * holds the claim: that job's scan will be stored, and this one should wait for it and link to it. A claim lapses
+   * when its job stops running (completed, failed, released, expired), and is dropped when it completes.
+   */
+  async claim(job: LeasedJob, digest: string, platform: string): Promise<boolean> {
+    const { rowCount } = await this.store.pool.query(
+      `INSERT INTO scan_claims AS c (image_digest, platform, job_id, job_retry_count) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (image_digest, platform) DO UPDATE SET job_id = EXCLUDED.job_id, job_retry_count = EXCLUDED.job_retry_count, claimed_at = now()
+       WHERE c.job_id = EXCLUDED.job_id OR NOT EXISTS (
+         SELECT 1 FROM pgboss.job j WHERE j.name = ANY($5) AND j.id = c.job_id AND j.state = 'active' AND j.retry_count = c.job_retry_count)`,
+      [digest, platform, job.id, job.retryCount, SCAN_QUEUES],
+    );
+    return rowCount === 1;
+  }
+
   /** Keeps `job` taken for `leaseSeconds` more. False when the worker no longer holds it (expired, cancelled, released). */
   async heartbeat(job: LeasedJob, leaseSeconds: number): Promise<boolean> {
     const { rowCount } = await this.store.pool.query(
@@ -297,6 +313,7 @@ export class ScanQueue {
   async complete(job: LeasedJob, client: pg.PoolClient, output?: Record<string, unknown>): Promise<boolean> {
     if (!(await this.holds(job, client))) return false;
     await this.boss.complete(job.queue, job.id, output ?? {}, { db: bossDb(client) });
+    await dropClaims(client, job);
     return true;
   }
 
@@ -308,6 +325,7 @@ export class ScanQueue {
     return this.store.transaction(async (client) => {
       if (!(await this.holds(job, client))) return 'lost';
       await this.boss.fail(job.queue, job.id, { message: error.message, ...(error.stage ? { stage: error.stage } : {}) }, { db: bossDb(client) });
+      await dropClaims(client, job);
       const { rows } = await client.query<{ state: string }>('SELECT state::text AS state FROM pgboss.job WHERE name = $1 AND id = $2', [job.queue, job.id]);
       return rows[0]?.state === 'retry' ? 'retry' : 'dead';
     });
@@ -322,6 +340,7 @@ export class ScanQueue {
     return this.store.transaction(async (client) => {
       if (!(await this.holds(job, client))) return false;
       await this.boss.deleteJob(job.queue, job.id, { db: bossDb(client) });
+      await dropClaims(client, job);
       const settings = { retryLimit: job.retryLimit, retryDelaySeconds: job.retryDelaySeconds };
       await this.boss.insert([insertRow(job.data, settings, startAfter ? { startAfter } : {})], { db: bossDb(client) });
       return true;
@@ -436,6 +455,10 @@ export class ScanQueue {
   async close(): Promise<void> {
     await this.boss.stop({ graceful: false, close: false });
   }
+}
+
+async function dropClaims(client: pg.PoolClient, job: LeasedJob): Promise<void> {
+  await client.query('DELETE FROM scan_claims WHERE job_id = $1', [job.id]);
 }
 
 /** How many of these job ids exist (after an insert that skips singletons already queued). */

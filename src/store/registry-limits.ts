@@ -88,6 +88,12 @@ export class RegistryLimits {
     );
   }
 
+  /** When `registry`'s pause ends, or null when it is not paused. */
+  async pausedUntil(registry: string): Promise<Date | null> {
+    const { rows } = await this.db.query<{ until: Date }>('SELECT paused_until AS until FROM registry_limits WHERE registry = $1 AND paused_until > now()', [registry]);
+    return rows[0]?.until ?? null;
+  }
+
   /** Counts a failure of the registry itself (5xx, connection); returns how many in a row there have been. */
   async recordFailure(registry: string): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>(

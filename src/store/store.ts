@@ -284,6 +284,17 @@ export class Store {
     return rowCount === 1;
   }
 
+  /** The diffID a worker's walk found for the layer blob `blobDigest`, if one did. */
+  async layerDiffIdOf(blobDigest: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ diff_id: string }>('SELECT diff_id FROM layer_blobs WHERE blob_digest = $1', [blobDigest]);
+    return rows[0]?.diff_id;
+  }
+
+  /** Records what a complete walk verified: the blob `blobDigest` decompresses to the tar `diffId`. */
+  async recordLayerBlob(blobDigest: string, diffId: string): Promise<void> {
+    await this.pool.query('INSERT INTO layer_blobs (blob_digest, diff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [blobDigest, diffId]);
+  }
+
   /** What `detonate store status` shows. */
   async summary(): Promise<StoreSummary> {
     const { rows } = await this.pool.query<{

@@ -38,7 +38,7 @@ describe('migrations', () => {
       expect(await migrate(pool)).toEqual({ applied: [1, 2], version: 2 });
       expect(await migrate(pool)).toEqual({ applied: [], version: 2 });
       const { rows } = await pool.query('SELECT version, name FROM schema_migrations');
-      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'registry-limits' }]);
+      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'workers' }]);
     } finally {
       await pool.end();
     }

@@ -3,6 +3,8 @@ import { scanCommand } from './scan.js';
 import { dbCommand } from './db.js';
 import { expandBareStoreOption, storeCommand } from './store.js';
 import { workerCommand } from './worker.js';
+import { statusCommand } from './status.js';
+import { queueCommand } from './queue.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   program.addCommand(dbCommand());
   program.addCommand(storeCommand());
   program.addCommand(workerCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(queueCommand());
   const exitOverrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

@@ -48,3 +48,19 @@ export function failureMessage(err: unknown): string {
 export function failureReason(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
 }
+
+/** Waits between tries of a store call while the store is away (about 12 s in all, well within a lease). */
+const STORE_RETRY_WAITS_MS = [500, 1000, 2000, 4000, 4000];
+
+/** `call`, tried again while it fails for a passing reason (the store restarting, a connection dropped). */
+export async function retryingStore<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const wait = STORE_RETRY_WAITS_MS[attempt];
+      if (wait === undefined || classifyFailure(err) !== 'transient') throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}

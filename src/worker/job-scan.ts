@@ -21,6 +21,7 @@ import type { Store, UnfinishedImage } from '../store/index.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { VerdictRules } from '../verdict/index.js';
 import type { IgnoreList } from '../verdict/ignore.js';
+import { retryingStore } from './failure.js';
 
 /** What every scan of a worker runs with, prepared once (as `detonate scan` prepares it). */
 export interface ScanPipeline {
@@ -126,8 +127,9 @@ export async function scanJob(job: ScanJob, context: JobScanContext): Promise<Jo
         continue;
       }
       // claim first, then look: the job that holds the claim records its scan and drops the claim in one transaction
-      if (!(await context.claim(image.digest, platformText))) throw new ImageBeingScanned(`${image.reference} (${platformText}, ${image.digest})`);
-      const scanId = await store.findDoneScan({ digest: image.digest, platform: platformText, rulesDigest: pipeline.rulesDigest, advisoryDbBuiltAt: context.advisoryDbBuiltAt, detonated: detonate });
+      if (!(await retryingStore(() => context.claim(image.digest, platformText)))) throw new ImageBeingScanned(`${image.reference} (${platformText}, ${image.digest})`);
+      const key = { digest: image.digest, platform: platformText, rulesDigest: pipeline.rulesDigest, advisoryDbBuiltAt: context.advisoryDbBuiltAt, detonated: detonate };
+      const scanId = await retryingStore(() => store.findDoneScan(key));
       if (scanId !== null) linked.push({ reference: image.reference, digest: image.digest, platform: platformText, scanId });
       else keep.push(image);
     }

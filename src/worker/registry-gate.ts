@@ -34,6 +34,15 @@ export const DEFAULT_GATE_OPTIONS: Readonly<GateOptions> = Object.freeze({
   defaultRateLimitPauseMs: 60_000,
 });
 
+/** One job's view of its registry's answers. */
+export interface RegistryWatch {
+  observer: RegistryResponseObserver;
+  /** The end of the last pause the responses called for. */
+  lastPause(): Date | undefined;
+  /** Resolves when the pauses are written. */
+  settled(): Promise<void>;
+}
+
 export type Admission = { kind: 'go'; waitedMs: number } | { kind: 'defer'; until: Date; reason: string };
 
 /** Local archives have no registry to spare. */
@@ -70,13 +79,22 @@ export class RegistryGate {
     return { kind: 'go', waitedMs: taken.waitMs };
   }
 
-  /** Watches the responses of one job's pulls from `registry` (pauses happen in the background). */
-  observer(registry: string): RegistryResponseObserver {
-    return (response: RegistryResponse) => {
-      const pause = this.pauseFor(response);
-      if (!pause) return;
-      this.log(`${registry}: ${pause.reason}; paused until ${pause.until.toISOString()}`);
-      this.limits.pause(registry, pause.until, pause.reason).catch((err: unknown) => this.log(`warning: could not pause ${registry}: ${(err as Error).message}`));
+  /** Watches the responses of one job's pulls from `registry`; the pauses they call for are written in the background. */
+  watch(registry: string): RegistryWatch {
+    let writes: Promise<void> = Promise.resolve();
+    let lastPause: Date | undefined;
+    return {
+      observer: (response: RegistryResponse) => {
+        const pause = this.pauseFor(response);
+        if (!pause) return;
+        lastPause = pause.until;
+        this.log(`${registry}: ${pause.reason}; paused until ${pause.until.toISOString()}`);
+        writes = writes
+          .then(() => this.limits.pause(registry, pause.until, pause.reason))
+          .catch((err: unknown) => this.log(`warning: could not pause ${registry}: ${(err as Error).message}`));
+      },
+      lastPause: () => lastPause,
+      settled: () => writes,
     };
   }
 
@@ -93,11 +111,14 @@ export class RegistryGate {
     return { until: new Date(Date.now() + Math.max(this.options.defaultRateLimitPauseMs, perPull)), reason: 'pull quota used up (ratelimit-remaining: 0)' };
   }
 
-  /** A 429 outlasted the client's retries: the registry is paused (if a response did not pause it already); until when. */
-  async rateLimited(registry: string): Promise<Date> {
-    const until = new Date(Date.now() + this.options.defaultRateLimitPauseMs);
-    await this.limits.pause(registry, until, '429 Too Many Requests');
-    return (await this.limits.pausedUntil(registry)) ?? new Date();
+  /**
+   * A 429 outlasted the client's retries: the registry stays paused as its Retry-After asked, or for a minute when
+   * it gave none. Until when.
+   */
+  async rateLimited(registry: string, watch: RegistryWatch): Promise<Date> {
+    await watch.settled();
+    if (!watch.lastPause()) await this.limits.pause(registry, new Date(Date.now() + this.options.defaultRateLimitPauseMs), '429 Too Many Requests');
+    return (await this.limits.pausedUntil(registry)) ?? watch.lastPause() ?? new Date();
   }
 
   /** An image of `registry` failed for the registry's sake; a run of them pauses it. */

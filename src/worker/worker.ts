@@ -24,11 +24,11 @@ import type { Report } from '../model/index.js';
 import type { Store, UnfinishedScanMeta } from '../store/index.js';
 import type { LeasedJob, QueueKind, ScanQueue } from '../store/queue.js';
 import { toolVersion } from '../version.js';
-import { classifyFailure, failureMessage, failureReason } from './failure.js';
+import { classifyFailure, failureMessage, failureReason, retryingStore } from './failure.js';
 import { ImageBeingScanned, scanJob, storeLayerResults, type JobScanResult, type JobScanState, type ScanPipeline } from './job-scan.js';
 import type { LayerResultStore } from '../scan/scan.js';
 import { JOB_OUTCOMES, type JobOutcome, type WorkerMetrics } from './metrics.js';
-import { isRateLimited, type RegistryGate } from './registry-gate.js';
+import { isRateLimited, type RegistryGate, type RegistryWatch } from './registry-gate.js';
 
 export interface WorkerOptions {
   store: Store;
@@ -193,7 +193,12 @@ export class Worker {
     this.running.set(job.id, entry);
     this.options.metrics.running = this.running.size;
     entry.done = this.runJob(entry)
-      .catch((err: unknown) => this.options.log(`warning: ${job.data.reference}: ${failureMessage(err)}`))
+      .catch(async (err: unknown) => {
+        // not the scan's failure (that is handled in runJob): the attempt is failed so that the job comes back soon
+        this.options.log(`warning: ${job.data.reference}: ${failureMessage(err)}`);
+        if (entry.released || entry.lost) return;
+        await retryingStore(() => this.options.queue.fail(job, { message: failureMessage(err) })).catch(() => {});
+      })
       .finally(() => {
         this.running.delete(job.id);
         this.options.metrics.running = this.running.size;
@@ -222,10 +227,11 @@ export class Worker {
       if (entry.lost) return this.options.metrics.finished('lost');
       const registry = isRateLimited(job.data.registry) ? job.data.registry : undefined;
       if (registry) {
-        const admission = await gate.admit(registry);
+        const admission = await retryingStore(() => gate.admit(registry));
         if (admission.kind === 'defer') return await this.defer(entry, admission.until, admission.reason);
       }
       const state: JobScanState = { stage: 'resolve', images: [] };
+      const watch = registry ? gate.watch(registry) : undefined;
       let result: JobScanResult;
       try {
         result = await scanJob(job.data, {
@@ -233,7 +239,7 @@ export class Worker {
           store: this.options.store,
           layerResults: this.layerResults,
           advisoryDbBuiltAt: this.advisoryDbBuiltAt,
-          ...(registry ? { onRegistryResponse: gate.observer(registry) } : {}),
+          ...(watch ? { onRegistryResponse: watch.observer } : {}),
           state,
           claim: (digest, platform) => this.options.queue.claim(job, digest, platform),
         });
@@ -242,7 +248,7 @@ export class Worker {
           const waitMs = job.data.staticOnly ? BUSY_IMAGE_WAIT_MS.static : BUSY_IMAGE_WAIT_MS.detonate;
           return await this.defer(entry, new Date(Date.now() + waitMs), `${err.message}; then linked to its scan`);
         }
-        return await this.failed(entry, err, state, registry);
+        return await this.failed(entry, err, state, registry && watch ? { registry, watch } : undefined);
       }
       if (registry) await gate.succeeded(registry).catch(() => {});
       await this.recordDone(entry, result);
@@ -321,17 +327,18 @@ export class Worker {
     }
   }
 
-  private async failed(entry: RunningJob, err: unknown, state: JobScanState, registry: string | undefined): Promise<void> {
+  private async failed(entry: RunningJob, err: unknown, state: JobScanState, pulled: { registry: string; watch: RegistryWatch } | undefined): Promise<void> {
+    const registry = pulled?.registry;
     const { job } = entry;
     const { gate, log, metrics, queue, store } = this.options;
     const kind = classifyFailure(err);
     if (entry.released) return;
     if (entry.lost) return metrics.finished('lost');
-    if (kind === 'rate-limited' && registry) {
-      const until = await gate.rateLimited(registry);
+    if (kind === 'rate-limited' && pulled) {
+      const until = await retryingStore(() => gate.rateLimited(pulled.registry, pulled.watch));
       return this.defer(entry, until, `${registry} rate-limits this worker (429)`);
     }
-    if (kind === 'image' || (kind === 'rate-limited' && !registry)) {
+    if (kind === 'image' || (kind === 'rate-limited' && !pulled)) {
       const image = state.images.length === 1 ? state.images[0]! : { reference: job.data.reference };
       const reason = failureReason(err);
       const recorded = await this.record(entry, async (client) => {
@@ -345,7 +352,7 @@ export class Worker {
     }
     if (kind === 'registry' && registry) await gate.failed(registry).catch(() => {});
     const attempt = `attempt ${job.retryCount + 1} of ${job.retryLimit + 1}`;
-    const result = await queue.fail(job, { message: failureMessage(err), stage: state.stage }).catch((failErr: unknown) => {
+    const result = await retryingStore(() => queue.fail(job, { message: failureMessage(err), stage: state.stage })).catch((failErr: unknown) => {
       log(`warning: could not fail ${job.data.reference} (${failureMessage(failErr)}); it comes back when its lease expires`);
       return 'unknown' as const;
     });
@@ -362,7 +369,7 @@ export class Worker {
 
   private async defer(entry: RunningJob, until: Date, reason: string): Promise<void> {
     if (entry.released) return;
-    const released = await this.options.queue.release(entry.job, until);
+    const released = await retryingStore(() => this.options.queue.release(entry.job, until));
     this.options.metrics.finished(released ? 'deferred' : 'lost');
     if (released) this.options.log(`deferred ${entry.job.data.reference} until ${until.toISOString()}: ${reason}`);
   }

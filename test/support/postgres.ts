@@ -20,6 +20,8 @@ export interface TestPostgres {
   url: string;
   /** A new, empty database on this server; its URL. */
   freshDatabase(): Promise<string>;
+  /** Stops the server (fast: sessions are ended), waits `downMs`, and starts it again on the same port. */
+  restart(downMs?: number): Promise<void>;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -88,6 +90,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
         await client.end();
       }
       return `postgres://detonate:${password}@127.0.0.1:${port}/${name}`;
+    },
+    async restart(downMs = 0) {
+      await runAs(user, dir, join(bin, 'pg_ctl'), ['stop', '--pgdata', data, '--mode', 'fast', '--wait', '--silent']);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await runAs(user, dir, join(bin, 'pg_ctl'), ['start', '--pgdata', data, '--log', join(dir, 'server.log'), '--wait', '--silent', '-o', options]);
     },
     async stop() {
       await runAs(user, dir, join(bin, 'pg_ctl'), ['stop', '--pgdata', data, '--mode', 'immediate', '--wait', '--silent']).catch(() => {});

@@ -105,6 +105,26 @@ describe('ScanQueue', () => {
       }
     }));
 
+  it('a claim on an image holds while its job runs; it lapses when the job is done, failed or released', () =>
+    withQueue(async (queue, store) => {
+      await queue.enqueue([job('r.test/a:1'), job('r.test/a:latest'), job('r.test/a:2')]);
+      const [a, b, c] = await queue.fetch('static', 3) as [LeasedJob, LeasedJob, LeasedJob];
+      expect(await queue.claim(a, 'sha256:d', 'linux/amd64')).toBe(true);
+      expect(await queue.claim(a, 'sha256:d', 'linux/amd64')).toBe(true); // its own again
+      expect(await queue.claim(b, 'sha256:d', 'linux/amd64')).toBe(false);
+      expect(await queue.claim(b, 'sha256:d', 'linux/arm64')).toBe(true); // another platform
+      await store.transaction((client) => queue.complete(a, client));
+      expect(await queue.claim(c, 'sha256:d', 'linux/amd64')).toBe(true);
+      expect(await queue.release(c)).toBe(true);
+      expect(await queue.claim(b, 'sha256:d', 'linux/amd64')).toBe(true);
+      // a killed worker's claim lapses with its lease: the job is fetched again with another retry count
+      await store.pool.query("UPDATE pgboss.job SET state = 'retry', start_after = now() WHERE id = $1", [b.id]);
+      const [again] = await queue.fetch('static', 1);
+      expect(again).toMatchObject({ id: b.id, retryCount: 1 });
+      const [d] = await queue.fetch('static', 1); // c's released copy
+      expect(await queue.claim(d!, 'sha256:d', 'linux/amd64')).toBe(true);
+    }));
+
   it('failed attempts are retried, then go to the dead-letter queue, from where they can be retried', () =>
     withQueue(async (queue) => {
       await queue.enqueue([job('r.test/a:1')], { retryLimit: 1, retryDelaySeconds: 1 });
@@ -136,6 +156,31 @@ describe('ScanQueue', () => {
       expect(await queue.cancel({})).toBe(0);
       expect((await queue.counts()).queued).toBe(0);
     }));
+});
+
+describe('Store: scans a job can link to', () => {
+  it('findDoneScan matches digest, platform and versions (a detonated scan for a job that detonates); linkImage points a tag at the digest', async () => {
+    const store = await openStore({ kind: 'server', url: await server.freshDatabase() });
+    try {
+      const report = sampleReport();
+      const key = { digest: report.image.digest, platform: report.image.platform, rulesDigest: 'r', toolVersion: report.tool.version, advisoryDbBuiltAt: report.tool.advisoryDb!.builtAt };
+      expect(await store.findDoneScan(key)).toBeNull();
+      const { scanId } = await store.recordScan(report, { rulesDigest: 'r', sandbox: null }, undefined);
+      expect(await store.findDoneScan(key)).toBe(scanId);
+      expect(await store.findDoneScan({ ...key, detonated: true })).toBeNull();
+      expect(await store.findDoneScan({ ...key, rulesDigest: 'other' })).toBeNull();
+      expect(await store.findDoneScan({ ...key, advisoryDbBuiltAt: null })).toBeNull();
+      await store.linkImage('r.test/app:latest', key.digest, key.platform, 42);
+      const { rows } = await store.pool.query('SELECT registry, repository, tag, digest, pull_count FROM images WHERE tag = $1', ['latest']);
+      expect(rows).toEqual([{ registry: 'r.test', repository: 'app', tag: 'latest', digest: key.digest, pull_count: '42' }]);
+      expect(await store.layerDiffIdOf('sha256:blob')).toBeUndefined();
+      await store.recordLayerBlob('sha256:blob', 'sha256:diff');
+      await store.recordLayerBlob('sha256:blob', 'sha256:other'); // the first walk's answer stays
+      expect(await store.layerDiffIdOf('sha256:blob')).toBe('sha256:diff');
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('RegistryLimits', () => {

@@ -109,6 +109,40 @@ describe('detonate worker', () => {
     expect(rows).toEqual([expect.objectContaining({ status: 'failed', reference: `${registry.host}/images/none:1`, failed_stage: 'resolve', reason: expect.stringMatching(/not found/) })]);
   }, 60_000);
 
+  it('detonate queue failed|retry|cancel and status, on the dead-letter queue a registry that keeps failing leaves', async () => {
+    const url = await server.freshDatabase();
+    const proxy = await new RegistryProxy(registry.host).start();
+    try {
+      const broken = new RegistryProxy('127.0.0.1:1'); // nothing listens there: every request fails
+      await broken.start();
+      try {
+        await enqueue(url, [scanJobFor(`${broken.host}/images/n0:1`, { staticOnly: true })], { retryLimit: 0 });
+        const worker = startWorker(workerArgs(url, '--drain'), machine());
+        expect(await finished(worker), worker.stderr()).toBe(0);
+        expect(worker.stderr()).toMatch(/^\S+ dead .*images\/n0:1: resolve: .*\(attempt 1 of 1, the last: in the dead-letter queue\)/m);
+      } finally {
+        await broken.stop();
+      }
+      const failed = await runCli(['queue', 'failed', '--json', '--store', url], machine());
+      expect(failed.code, failed.stderr).toBe(0);
+      const dead = JSON.parse(failed.stdout) as Array<{ id: string; job: ScanJob; stage: string }>;
+      expect(dead).toEqual([expect.objectContaining({ stage: 'resolve', job: expect.objectContaining({ repository: 'images/n0' }) })]);
+      const text = await runCli(['status', '--store', url], machine());
+      expect(text.stdout).toMatch(/^queue {7}0 queued, 0 running, 1 dead \(detonate queue failed\)$/m);
+
+      expect((await runCli(['queue', 'retry', '--store', url], machine())).code).toBe(2);
+      const retried = await runCli(['queue', 'retry', dead[0]!.id, '--store', url], machine());
+      expect(retried.stderr).toBe('1 job(s) queued again\n');
+      await enqueue(url, jobsFor(proxy.host, [images[1]!]));
+      const cancelled = await runCli(['queue', 'cancel', '--registry', proxy.host, '--store', url], machine());
+      expect(cancelled.stderr).toBe('2 job(s) cancelled\n');
+      const status = JSON.parse((await runCli(['status', '--json', '--store', url], machine())).stdout) as { queue: { queued: number; cancelled: number; dead: number } };
+      expect(status.queue).toMatchObject({ queued: 1, cancelled: 2, dead: 0 });
+    } finally {
+      await proxy.stop();
+    }
+  }, 90_000);
+
   it('a worker killed with SIGKILL mid-scan: another scans the image once its lease runs out; one result stored', async () => {
     const url = await server.freshDatabase();
     const proxy = await new RegistryProxy(registry.host).start();

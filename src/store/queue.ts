@@ -23,7 +23,7 @@
  * it no longer holds the job and records nothing. Heartbeats push the expiry forward while a scan runs. Reads and
  * the lease checks use pg-boss 10's tables (`pgboss.job`, `pgboss.archive`) directly; the version is pinned.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { parseImageRef } from '../image/ref.js';
@@ -78,8 +78,11 @@ export const DEFAULT_LEASE_SECONDS = 120;
 const ENQUEUE_BATCH = 1000;
 
 export interface EnqueueOptions extends Partial<RetrySettings> {
-  /** Higher runs first (pg-boss priority); default 0. */
-  priority?: number;
+  /**
+   * Higher runs first (pg-boss priority, a 32-bit integer), for all the jobs or per job (e.g. from the pull count's
+   * logarithm); default 0. Among equal priorities, jobs run in the order they were enqueued, also within one call.
+   */
+  priority?: number | ((job: ScanJob) => number);
   /** Not before this time. */
   startAfter?: Date;
 }
@@ -194,9 +197,32 @@ function singletonKeyOf(job: ScanJob): string {
   return `${job.reference}\n${job.platform ?? ''}`;
 }
 
+/**
+ * Job ids that sort in the order they are made (a UUIDv7: milliseconds, then a counter, then random bits): pg-boss
+ * takes the oldest job first by its creation time, which is one for a whole insert, and then by id.
+ */
+let lastIdMs = 0;
+let idCounter = 0;
+export function orderedJobId(now = Date.now()): string {
+  if (now > lastIdMs) {
+    lastIdMs = now;
+    idCounter = 0;
+  } else if (++idCounter > 0xfff) {
+    lastIdMs++;
+    idCounter = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(lastIdMs, 0, 6);
+  bytes.writeUInt16BE(0x7000 | idCounter, 6);
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function insertRow(job: ScanJob, settings: RetrySettings, options: Pick<EnqueueOptions, 'priority' | 'startAfter'> = {}): PgBoss.JobInsert<ScanJob> & { id: string } {
+  const priority = typeof options.priority === 'function' ? options.priority(job) : options.priority;
   return {
-    id: randomUUID(),
+    id: orderedJobId(),
     name: queueOf(job),
     data: job,
     singletonKey: singletonKeyOf(job),
@@ -205,7 +231,7 @@ function insertRow(job: ScanJob, settings: RetrySettings, options: Pick<EnqueueO
     retryBackoff: true,
     expireInSeconds: DEFAULT_LEASE_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
-    ...(options.priority !== undefined ? { priority: options.priority } : {}),
+    ...(priority !== undefined ? { priority: Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(priority))) } : {}),
     ...(options.startAfter ? { startAfter: options.startAfter.toISOString() } : {}),
   };
 }

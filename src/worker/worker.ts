@@ -60,7 +60,7 @@ export const STATIC_BUDGET_MS = 30 * 60_000;
 /** Beyond the detonation timeout: pulling the layers, building the rootfs, the sandbox set-up and teardown. */
 const DETONATION_MARGIN_MS = 10 * 60_000;
 /** How long a job waits when another job is scanning the same image (then it links to that scan). */
-const BUSY_IMAGE_WAIT_MS = { static: 5_000, detonate: 30_000 };
+const BUSY_IMAGE_WAIT_MS = { static: 3_000, detonate: 30_000 };
 /** Attempts at the final transaction while the store is away. */
 const RECORD_ATTEMPTS = 8;
 

@@ -50,6 +50,17 @@ describe('ScanQueue', () => {
       await expect(queue.enqueue([{ ...job('r.test/a:9'), detonateTimeoutMs: 0 }])).rejects.toThrow(/detonateTimeoutMs is not a positive integer/);
     }));
 
+  it('jobs are taken in the order they were enqueued (within one call too), higher priority first', () =>
+    withQueue(async (queue) => {
+      const refs = Array.from({ length: 30 }, (_, i) => `r.test/a:${i}`);
+      await queue.enqueue(refs.map((r) => job(r)));
+      await queue.enqueue([job('r.test/b:low'), job('r.test/b:high')], { priority: (j) => (j.tag === 'high' ? 5 : 0) });
+      const taken: string[] = [];
+      // one at a time: the jobs of one fetch come back in no particular order
+      for (let batch = await queue.fetch('static', 1); batch.length > 0; batch = await queue.fetch('static', 1)) taken.push(...batch.map((j) => j.data.reference));
+      expect(taken).toEqual(['r.test/b:high', ...refs, 'r.test/b:low']);
+    }));
+
   it('complete inside the store transaction: rolled back with the result, committed with it', () =>
     withQueue(async (queue, store) => {
       await queue.enqueue([job('r.test/a:1')]);

@@ -96,17 +96,24 @@ describe('detonate worker', () => {
     }
   }, 120_000);
 
-  it('--drain on an empty queue exits at once; an image that cannot be scanned is a failed scan with its stage, not a retry', async () => {
+  it('--drain on an empty queue exits at once; an image that cannot be scanned is a failed scan with its stage, not a retry; one too large is skipped', async () => {
     const url = await server.freshDatabase();
     const empty = startWorker(workerArgs(url, '--drain'), machine());
     expect(await finished(empty, 30_000)).toBe(0);
     expect(empty.stderr()).toMatch(/the queue is empty; no jobs/);
 
-    await enqueue(url, [scanJobFor(`${registry.host}/images/none:1`, { staticOnly: true })]);
+    await enqueue(url, [
+      scanJobFor(`${registry.host}/images/none:1`, { staticOnly: true }),
+      scanJobFor(`${registry.host}/${images[2]!.repository}:1`, { staticOnly: true, maxImageSizeBytes: 100 }),
+    ]);
     const worker = startWorker(workerArgs(url, '--drain'), machine());
     expect(await finished(worker)).toBe(0);
-    const rows = await query(url, 'SELECT status, reference, failed_stage, reason FROM scans');
-    expect(rows).toEqual([expect.objectContaining({ status: 'failed', reference: `${registry.host}/images/none:1`, failed_stage: 'resolve', reason: expect.stringMatching(/not found/) })]);
+    const rows = await query(url, 'SELECT status, reference, failed_stage, reason, image_digest IS NOT NULL AS resolved FROM scans ORDER BY status');
+    expect(rows).toEqual([
+      { status: 'failed', reference: `${registry.host}/images/none:1`, failed_stage: 'resolve', reason: expect.stringMatching(/not found/), resolved: false },
+      { status: 'skipped', reference: `${registry.host}/images/n2:1`, failed_stage: null, reason: expect.stringMatching(/^the image's layers are \d+ bytes, over the job's limit of 100$/), resolved: true },
+    ]);
+    expect(worker.stderr()).not.toMatch(/^\S+ (retry|dead) /m);
   }, 60_000);
 
   it('detonate queue failed|retry|cancel and status, on the dead-letter queue a registry that keeps failing leaves', async () => {

@@ -107,71 +107,67 @@ export function workerCommand(): Command {
       const [{ openStore, rulesDigest, RegistryLimits }, { ScanQueue }, { Worker }, { RegistryGate }, { WorkerMetrics, serveMetrics }] = await Promise.all([
         import('../store/index.js'), import('../store/queue.js'), import('../worker/worker.js'), import('../worker/registry-gate.js'), import('../worker/metrics.js'),
       ]);
-      const closeScanParts = async () => {
-        await detectors.close();
-        vulnerabilities?.db?.close();
-      };
-      let store;
       try {
         // a connection per running job's final transaction, and a few for fetching, heartbeats and the limits
-        store = await openStore(location, { poolSize: bound.concurrency + 4 });
-      } catch (err) {
-        await closeScanParts();
-        throw err;
-      }
-      let lastBossError = 0;
-      const queue = await ScanQueue.open(store, {
-        maintenanceIntervalSeconds: Math.min(60, Math.max(1, flags.lease / 4000)),
-        onError: (err) => {
-          if (Date.now() - lastBossError < 30_000) return;
-          lastBossError = Date.now();
-          log(`warning: queue maintenance: ${err.message}`);
-        },
-      }).catch(async (err: unknown) => {
-        await store.close().catch(() => {});
-        await closeScanParts();
-        throw err;
-      });
-      const limits = new RegistryLimits(store.pool, DEFAULT_BUCKET);
-      for (const r of flags.rateLimit) await limits.configure(r.registry, r.settings);
-      const metrics = new WorkerMetrics(bound.concurrency);
-      const server = flags.metricsPort !== undefined ? await serveMetrics(metrics, flags.metricsPort, () => queue.counts()) : undefined;
-      const worker = new Worker({
-        store,
-        queue,
-        gate: new RegistryGate(limits, log),
-        pipeline: {
-          analyzers: detectors.analyzers,
-          imageChecks: detectors.imageChecks,
-          ...(vulnerabilities ? { vulnerabilities } : {}),
-          ...(detonation ? { detonation } : {}),
-          verdict: { rules, ignore },
-          rulesDigest: rulesDigest({ analyzers: detectors.analyzers, imageChecks: detectors.imageChecks, verdictRules: rules, ignore }),
-          insecureRegistries: flags.insecureRegistry,
-          jobsDir: join(cacheRoot(), 'worker-jobs'),
-        },
-        concurrency: bound.concurrency,
-        drain: Boolean(flags.drain),
-        leaseSeconds: flags.lease / 1000,
-        stopTimeoutMs: flags.stopTimeout,
-        log,
-        metrics,
-      });
-      const onSignal = () => worker.stop();
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-      log(`worker ${process.pid}: ${store.location}; queues ${worker.queues.join(' and ')}; ${bound.concurrency} at once (${bound.cores} cores, memory for ${bound.memoryBound})${server ? `; metrics on http://127.0.0.1:${server.port}/metrics` : ''}${flags.drain ? '; until the queue is empty' : ''}`);
-      try {
-        const summary = await worker.run();
-        const counts = Object.entries(summary.outcomes).filter(([, n]) => n > 0).map(([o, n]) => `${n} ${o}`).join(', ');
-        log(`worker ${process.pid}: ${summary.reason === 'drained' ? 'the queue is empty' : 'stopped'}; ${counts || 'no jobs'}`);
+        const store = await openStore(location, { poolSize: bound.concurrency + 4 });
+        try {
+          let lastBossError = 0;
+          const queue = await ScanQueue.open(store, {
+            maintenanceIntervalSeconds: Math.min(60, Math.max(1, flags.lease / 4000)),
+            onError: (err) => {
+              if (Date.now() - lastBossError < 30_000) return;
+              lastBossError = Date.now();
+              log(`warning: queue maintenance: ${err.message}`);
+            },
+          });
+          try {
+            const limits = new RegistryLimits(store.pool, DEFAULT_BUCKET);
+            for (const r of flags.rateLimit) await limits.configure(r.registry, r.settings);
+            const metrics = new WorkerMetrics(bound.concurrency);
+            const server = flags.metricsPort !== undefined ? await serveMetrics(metrics, flags.metricsPort, () => queue.counts()) : undefined;
+            const worker = new Worker({
+              store,
+              queue,
+              gate: new RegistryGate(limits, log),
+              pipeline: {
+                analyzers: detectors.analyzers,
+                imageChecks: detectors.imageChecks,
+                ...(vulnerabilities ? { vulnerabilities } : {}),
+                ...(detonation ? { detonation } : {}),
+                verdict: { rules, ignore },
+                rulesDigest: rulesDigest({ analyzers: detectors.analyzers, imageChecks: detectors.imageChecks, verdictRules: rules, ignore }),
+                insecureRegistries: flags.insecureRegistry,
+                jobsDir: join(cacheRoot(), 'worker-jobs'),
+              },
+              concurrency: bound.concurrency,
+              drain: Boolean(flags.drain),
+              leaseSeconds: flags.lease / 1000,
+              stopTimeoutMs: flags.stopTimeout,
+              log,
+              metrics,
+            });
+            const onSignal = () => worker.stop();
+            process.on('SIGTERM', onSignal);
+            process.on('SIGINT', onSignal);
+            log(`worker ${process.pid}: ${store.location}; queues ${worker.queues.join(' and ')}; ${bound.concurrency} at once (${bound.cores} cores, memory for ${bound.memoryBound})${server ? `; metrics on http://127.0.0.1:${server.port}/metrics` : ''}${flags.drain ? '; until the queue is empty' : ''}`);
+            try {
+              const summary = await worker.run();
+              const counts = Object.entries(summary.outcomes).filter(([, n]) => n > 0).map(([o, n]) => `${n} ${o}`).join(', ');
+              log(`worker ${process.pid}: ${summary.reason === 'drained' ? 'the queue is empty' : 'stopped'}; ${counts || 'no jobs'}`);
+            } finally {
+              process.off('SIGTERM', onSignal);
+              process.off('SIGINT', onSignal);
+              await server?.close();
+            }
+          } finally {
+            await queue.close().catch(() => {});
+          }
+        } finally {
+          await store.close().catch((err: unknown) => log(`warning: closing the results store: ${(err as Error).message}`));
+        }
       } finally {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        await server?.close();
-        await queue.close().catch(() => {});
-        await store.close().catch((err: unknown) => log(`warning: closing the results store: ${(err as Error).message}`));
-        await closeScanParts();
+        await detectors.close();
+        vulnerabilities?.db?.close();
         // A released job's scan may still be running in this process: nothing of it is recorded, so do not wait for it.
         setTimeout(() => process.exit(), 1000).unref();
       }

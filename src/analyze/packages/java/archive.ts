@@ -1,6 +1,7 @@
 import type { AnalysisOutput, CatalogedPackage } from '../../analyzer.js';
 import { packageUrl } from '../../../model/index.js';
-import { ZipFormatError, listZip, newZipBudget, readZipEntry, type ZipBudget, type ZipEntry, type ZipLimits } from '../../../util/zip.js';
+import type { ZipLimits } from '../../../util/limits.js';
+import { ZipFormatError, listZip, newZipBudget, readZipEntry, type ZipBudget, type ZipEntry } from '../../../util/zip.js';
 import {
   fileNameCoordinates,
   javaArchiveExtension,

@@ -10,6 +10,7 @@ import { ImageError } from '../errors.js';
 import { MANIFEST_ACCEPT } from '../manifest.js';
 import { Authenticator, pullScope } from './auth.js';
 import { discard, errorDetail, readBounded, RegistryError, type HttpResponse, type HttpTransport } from './transport.js';
+import { DEFAULT_TAG_LIST_LIMITS, MAX_LINK_HEADER_CHARS } from '../limits.js';
 
 export interface FetchedManifest {
   bytes: Buffer;
@@ -40,7 +41,7 @@ function contentLength(response: HttpResponse): number | undefined {
 export function nextLink(header: string | string[] | undefined): string | undefined {
   const text = single(header);
   if (!text) return undefined;
-  for (const part of text.slice(0, 8192).split(',')) {
+  for (const part of text.slice(0, MAX_LINK_HEADER_CHARS).split(',')) {
     const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
     if (m && /(^|;)\s*rel="?next"?\s*(;|$)/i.test(m[2]!)) return m[1];
   }
@@ -212,9 +213,9 @@ export class RegistryClient {
 
   /** Tags of a repository, following `Link: <…>; rel="next"` pages, at most `maxTags`. */
   async listTags(repository: string, options: { pageSize?: number; maxTags?: number; maxPages?: number } = {}): Promise<string[]> {
-    const pageSize = options.pageSize ?? 1000;
-    const maxTags = options.maxTags ?? 100_000;
-    const maxPages = options.maxPages ?? 1000;
+    const pageSize = options.pageSize ?? DEFAULT_TAG_LIST_LIMITS.pageSize;
+    const maxTags = options.maxTags ?? DEFAULT_TAG_LIST_LIMITS.maxTags;
+    const maxPages = options.maxPages ?? DEFAULT_TAG_LIST_LIMITS.maxPages;
     const base = await this.endpoint();
     const tags: string[] = [];
     let next: string | undefined = `${base}/v2/${repository}/tags/list?n=${pageSize}`;

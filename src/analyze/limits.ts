@@ -7,7 +7,7 @@
 
 // --- Layer analysis (runner.ts) ---
 
-/** Files, and bytes of their content, analysed at once per layer: enough to keep a thread pool busy, bounded in memory. */
+/** Files, and bytes of their content, analysed at once per layer: enough to keep a thread pool busy, bounded memory. */
 export const MAX_IN_FLIGHT_FILES = 16;
 export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
@@ -30,7 +30,7 @@ export const MAX_REDHAT_RELEASE_CHARS = 256;
 export const MAX_EXPANDED_PORT_RANGE = 1024;
 /** Longest ENV value or history command examined for secrets; a longer one is cut here. */
 export const MAX_CONFIG_TEXT_CHARS = 64 * 1024;
-/** Longest build command examined for a download piped to a shell; history lines are short, a hostile one is cut here. */
+/** Longest build command examined for a download piped to a shell; history lines are short, a hostile one is cut. */
 export const MAX_BUILD_COMMAND_CHARS = 64 * 1024;
 
 // --- Executables (binary/): no real binary comes near these; they stop a forged header from looping or allocating ---
@@ -94,7 +94,7 @@ export const MAX_GO_BUILDINFO_CANDIDATES = 64;
 export const MAX_RUST_AUDIT_JSON_BYTES = 8 * 1024 * 1024;
 export const MAX_RUST_AUDIT_PACKAGES = 100_000;
 
-/** Java metadata files (MANIFEST.MF, pom.properties) are a few KiB; anything much larger is not what it claims to be. */
+/** Java metadata files (MANIFEST.MF, pom.properties) are a few KiB; anything much larger is not what it claims. */
 export const MAX_JAVA_METADATA_BYTES = 1024 * 1024;
 /** A Spring Boot fat jar holds a few hundred jars; this bounds CPU on archives built to be expensive. */
 export const MAX_JAVA_NESTED_ARCHIVES = 10_000;
@@ -133,7 +133,7 @@ export const MAX_REQUIREMENT_CONTINUATION_LINES = 1_000;
 /** Deepest nesting of arrays and inline tables accepted in a TOML lock file. */
 export const MAX_TOML_NESTING = 64;
 
-/** Largest JavaScript file of each kind that is parsed; bigger ones get a notice. YAML costs ~30x its size in memory. */
+/** Largest JavaScript file of each kind parsed; bigger ones get a notice. YAML costs ~30x its size in memory. */
 export const MAX_NPM_FILE_BYTES: Readonly<Record<'package.json' | 'package-lock' | 'yarn.lock' | 'pnpm-lock', number>> = Object.freeze({
   'package.json': 8 * 1024 * 1024,
   'package-lock': 48 * 1024 * 1024,
@@ -211,7 +211,7 @@ export const MAX_BACKDOOR_PREFILTER_POSITIONS = 10_000;
 export const MAX_BACKDOOR_ANCHORS_PER_PATTERN = 200;
 /** Characters either side of an anchor looked at on one (possibly huge, minified) line. */
 export const MAX_BACKDOOR_LINE_REACH_CHARS = 2000;
-/** Web shells: assignments read for request input, variables tracked, sinks and `preg_replace` calls examined, hits kept. */
+/** Web shells: assignments read for input, variables tracked, sinks and `preg_replace` calls examined, hits kept. */
 export const MAX_WEBSHELL_ASSIGNMENTS = 2000;
 export const MAX_WEBSHELL_TAINTED_VARIABLES = 64;
 export const MAX_WEBSHELL_SINKS = 500;

@@ -62,7 +62,7 @@ export const LIMIT_MODULES: readonly string[] = Object.freeze([
   'src/util/limits.ts',
   // archive members, reference lengths, registry timeouts, retries and redirects, auth headers, tokens, credentials
   'src/image/limits.ts',
-  // in-flight files, release files, config checks, executable headers, each cataloger's sizes and counts, each detector's work and evidence
+  // files in flight, release files, config checks, executable headers, catalogers' sizes, detectors' work and evidence
   'src/analyze/limits.ts',
   // feed downloads, CVSS vectors, severity words, version strings
   'src/vuln/limits.ts',

@@ -53,7 +53,7 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-/** Four tries, 0.5 + 1 + 2 s of backoff between them; a registry asking for more than a minute's pause gets an error. */
+/** Four tries, 0.5 + 1 + 2 s of backoff between them; a registry asking for over a minute's pause gets an error. */
 export const DEFAULT_REGISTRY_RETRY: Readonly<RetryPolicy> = Object.freeze({
   attempts: 4,
   baseDelayMs: 500,
@@ -78,7 +78,7 @@ export const MAX_LINK_HEADER_CHARS = 8192;
 
 // --- Registry authentication (registry/auth.ts, challenge.ts, credentials.ts) ---
 
-/** Longest `WWW-Authenticate` value parsed; anything longer is cut (a hostile server cannot make us parse megabytes). */
+/** Longest `WWW-Authenticate` value parsed; longer is cut (a hostile server cannot make us parse megabytes). */
 export const MAX_AUTH_HEADER_CHARS = 16 * 1024;
 /** `WWW-Authenticate` headers of one response parsed, and parser steps in one: a flood of commas stops here. */
 export const MAX_AUTH_HEADER_VALUES = 16;

@@ -30,7 +30,8 @@ export const MAX_SEVERITY_RATING_CHARS = 64;
 /** node-semver's limit: versions and range parts up to 256 characters. */
 export const MAX_SEMVER_CHARS = 256;
 /**
- * Maven version parsing allocates an item per character in the worst case (`a1a1…`, `1-1-…`), about half a second per
- * MiB; no real version comes near this length, so longer strings are compared by their first 64 KiB, then by raw text.
+ * Maven version parsing allocates an item per character in the worst case (`a1a1…`, `1-1-…`), about half a second
+ * per MiB; no real version comes near this length, so longer strings are compared by their first 64 KiB, then by raw
+ * text.
  */
 export const MAX_MAVEN_PARSED_VERSION_CHARS = 1 << 16;

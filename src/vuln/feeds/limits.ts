@@ -60,7 +60,7 @@ export function resolveFeedLimits(overrides: Partial<FeedLimits> = {}): FeedLimi
   return out;
 }
 
-// --- Fixed bounds of the feed readers: lengths past which a value is not what it claims to be (skipped or `undefined`) ---
+// --- Fixed bounds of the feed readers: lengths past which a value is not what it claims (skipped or `undefined`) ---
 
 /** Longest member name of a streamed JSON object (a source package name of the Debian tracker). */
 export const MAX_JSON_MEMBER_NAME_BYTES = 64 * 1024;

@@ -14,7 +14,8 @@ import { analyzerKeyDigest, imageNameOf } from './keys.js';
 import { ClusterLease } from './lease.js';
 import { LEASE_LOCK, LOCK_SPACE } from './locks.js';
 import { migrate, type MigrationResult } from './migrate.js';
-import { reportRows, SHOWN_TEXT_BYTES, storableText } from './rows.js';
+import { reportRows, storableText } from './rows.js';
+import { SHOWN_TEXT_BYTES, STORE_CONNECT_TIMEOUT_MS } from './limits.js';
 
 export type StoreLocation = { kind: 'server'; url: string } | { kind: 'private'; root?: string };
 
@@ -83,9 +84,6 @@ export interface StoreSummary {
   leases?: number;
 }
 
-/** A server that does not answer in this time is reported, not waited for (a firewall that drops packets). */
-const CONNECT_TIMEOUT_MS = 15_000;
-
 export interface OpenStoreOptions {
   /** Connections in the pool (default 4). */
   poolSize?: number;
@@ -100,10 +98,10 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   if (location.kind === 'private') {
     const cluster = await PrivateCluster.locate(location.root);
     lease = await ClusterLease.acquire(cluster);
-    pool = new pg.Pool({ ...cluster.connection(), application_name: 'detonate', max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    pool = new pg.Pool({ ...cluster.connection(), application_name: 'detonate', max, connectionTimeoutMillis: STORE_CONNECT_TIMEOUT_MS });
     description = `private store in ${cluster.root}`;
   } else {
-    pool = new pg.Pool({ connectionString: location.url, application_name: 'detonate', max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    pool = new pg.Pool({ connectionString: location.url, application_name: 'detonate', max, connectionTimeoutMillis: STORE_CONNECT_TIMEOUT_MS });
     description = describeUrl(location.url);
   }
   pool.on('error', () => {}); // an idle connection that breaks: the next query on the pool reports it

@@ -102,6 +102,7 @@ const NOT_LIMITS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'src/vuln/severity/cvss4.ts': { DEPTH: "the CVSS v4.0 specification's equivalence-set depths" },
   'src/vuln/severity/vector.ts': { max: 'how much untrusted text an error message quotes, like the quotes in messages across src/' },
   'src/report/html/client/table.ts': { SCROLL_ROWS: 'longer tables scroll; every row is shown' },
+  'src/store/cluster.ts': { SOCKET_PATH_MAX: "Linux: sun_path is 108 bytes; a longer socket path cannot be bound at all" },
 };
 
 function sourceFiles(dir: string): string[] {

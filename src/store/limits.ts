@@ -1,0 +1,29 @@
+/**
+ * Bounds of the results store (listed in `LIMIT_MODULES`, src/config/limits.ts): how long the store waits for its
+ * server and helper programs, and how much of a hostile image's strings a row keeps, so that no image can make its
+ * own scan impossible to record and no dead server can hang a scan.
+ */
+
+// --- Waiting (cluster.ts, lease.ts, store.ts, binaries.ts) ---
+
+/** A server that does not answer in this time is reported, not waited for (a firewall that drops packets). */
+export const STORE_CONNECT_TIMEOUT_MS = 15_000;
+/**
+ * One connection attempt of a lease on the private server, and how long acquiring waits for a server being stopped
+ * by another process, or started by one.
+ */
+export const STORE_LEASE_CONNECT_TIMEOUT_MS = 10_000;
+export const STORE_LEASE_ACQUIRE_TIMEOUT_MS = 60_000;
+/** A start that failed this often while no server appeared is a real failure, not a race with another process. */
+export const MAX_STORE_START_FAILURES = 3;
+/** `pg_ctl start` and `stop` wait this long for the private server (the program itself gets 30 s more). */
+export const STORE_SERVER_START_TIMEOUT_SECONDS = 60;
+/** `getent` and `pg_config`, asked for a user or where PostgreSQL is installed, answer in this time or not at all. */
+export const STORE_LOOKUP_TIMEOUT_MS = 5000;
+
+// --- Rows (rows.ts): PostgreSQL's index entries are at most about 2.7 kB ---
+
+/** Bytes kept of an indexed string; a composite index of a few of them stays under the btree's limit. */
+export const INDEXED_TEXT_BYTES = 512;
+/** Bytes kept of a string that is shown, not indexed (titles, paths). */
+export const SHOWN_TEXT_BYTES = 4096;

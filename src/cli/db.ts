@@ -35,6 +35,7 @@ export function dbCommand(): Command {
     .option('--format <format>', 'text or json', 'text')
     .action(async (flags: { db?: string; format: string }) => {
       const { AdvisoryDb, defaultDbPath } = await import('../vuln/db.js');
+      const { STALE_AFTER_DAYS } = await import('../vuln/stage.js');
       const db = AdvisoryDb.open(flags.db ?? defaultDbPath(cacheRoot()));
       try {
         const s = db.status();
@@ -45,7 +46,7 @@ export function dbCommand(): Command {
         const ageDays = (Date.now() - Date.parse(s.builtAt)) / 86_400_000;
         const lines = [
           `database   ${s.path}`,
-          `built      ${s.builtAt} (${ageDays < 1 ? 'today' : `${Math.floor(ageDays)} days ago`}${ageDays > 7 ? ', stale: run detonate db update' : ''})`,
+          `built      ${s.builtAt} (${ageDays < 1 ? 'today' : `${Math.floor(ageDays)} days ago`}${ageDays > STALE_AFTER_DAYS ? ', stale: run detonate db update' : ''})`,
           `schema     ${s.schema} (detonate ${s.toolVersion})`,
           `records    ${s.advisories} advisories, ${s.affectedPackages} affected packages`,
           'sources',

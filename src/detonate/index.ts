@@ -11,7 +11,7 @@ export {
   type DroppedFile,
   type MonitorFindings,
 } from './session.js';
-export { chooseRuntime, GvisorRuntime, RuncRuntime, RuntimeError, type Runtime, type RuntimeName, type SandboxChoice } from './runtime/index.js';
+export { chooseRuntime, RUNTIME_NAMES, RuntimeError, type Runtime, type RuntimeName, type SandboxChoice } from './runtime/index.js';
 export {
   cleanupStaleDetonations,
   DEFAULT_RUN_RECORD_DIR,

@@ -1,8 +1,7 @@
-/** What the two runtime drivers share: bounded commands, the deadline, state dirs. */
+/** What the runtime drivers share: bounded commands, the deadline, the runtime's binary. Internal to runtime/. */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { findExecutable, runBounded, type RunResult } from '../network/exec.js';
 import { RUN_ID_PATTERN, RuntimeError, type RuntimeAvailability, type RuntimeRunOptions } from './runtime.js';
 
@@ -15,10 +14,6 @@ export const KILL_GRACE_MS = 3_000;
 
 export function checkRunId(id: string): void {
   if (!RUN_ID_PATTERN.test(id)) throw new RuntimeError(`container id must match ${RUN_ID_PATTERN.source}, got ${JSON.stringify(id).slice(0, 60)}`);
-}
-
-export function stateDirFor(stateRoot: string, runtime: string, id: string): string {
-  return join(stateRoot, runtime, id);
 }
 
 export function isRoot(): boolean {

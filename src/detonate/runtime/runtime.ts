@@ -1,13 +1,22 @@
 /**
- * The Runtime seam (DESIGN §6): one interface over gVisor `runsc` and hardened `runc`. The session prepares the
- * bundle (bundle.ts), the network and the cgroup; a runtime only starts the bundle, enforces the deadline and
- * cleans up its own state. The verdict never learns which one ran.
+ * The Runtime seam (DESIGN §6): one interface over the sandbox runtimes, each in its own folder here (gvisor/,
+ * runc/) and named in the registry (registry.ts). The session prepares the bundle (bundle.ts), the network and the
+ * cgroup; a runtime only starts the bundle, enforces the deadline and cleans up its own state. Nothing outside this
+ * folder asks which runtime it has: what differs is data the runtime hands over. The verdict never learns which
+ * one ran.
  */
 import { constants } from 'node:os';
 import type { BundleLimits, SandboxRuntime } from '../bundle.js';
 import type { RunCgroup } from '../cgroup.js';
 
+/** A runtime's name in the registry (`--sandbox <name>`, the run record's `sandbox`). */
 export type RuntimeName = SandboxRuntime;
+
+/** What every runtime can be made with (the registry makes them so; a runtime may take more). */
+export interface RuntimeOptions {
+  /** Parent of the runtimes' per-run state dirs; default /run/detonate/runtime. */
+  stateRoot?: string;
+}
 
 export interface RuntimeAvailability {
   ok: boolean;
@@ -54,6 +63,11 @@ export interface Runtime {
   readonly name: RuntimeName;
   /** Parent of the runtime's per-run state dirs, recorded for `cleanupStaleDetonations`. */
   readonly stateRoot?: string;
+  /**
+   * The dir under `stateRoot` that holds this runtime's per-run state dirs, each named by the run id: what a crashed
+   * run left there is found and cleaned up through it (stale.ts).
+   */
+  readonly stateDir: string;
   available(): Promise<RuntimeAvailability>;
   run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult>;
   /** Kills whatever is left of container `id`, deletes it and removes the runtime's state for it. Idempotent. */

@@ -19,10 +19,9 @@ import {
   pipeOutput,
   removeStateDir,
   RUNTIME_ENV,
-  stateDirFor,
   waitExit,
   within,
-} from './common.js';
+} from '../common.js';
 import {
   DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
@@ -30,24 +29,25 @@ import {
   RuntimeError,
   type Runtime,
   type RuntimeAvailability,
+  type RuntimeOptions,
   type RuntimeRunOptions,
   type RuntimeRunResult,
-} from './runtime.js';
+} from '../runtime.js';
 
-export interface RuncOptions {
+export interface RuncOptions extends RuntimeOptions {
   /** Default: `runc` on PATH or in the sbin directories. */
   binary?: string;
-  /** Parent of the per-run `--root` dirs; default /run/detonate/runtime. */
-  stateRoot?: string;
 }
 
 export class RuncRuntime implements Runtime {
   readonly name = 'runc' as const;
-  /** Parent of the per-run state dirs (`<stateRoot>/runc/<id>`). */
   readonly stateRoot: string;
+  /** `<stateRoot>/runc`: the `--root` of each run is `<stateDir>/<id>`. */
+  readonly stateDir: string;
 
   constructor(private readonly options: RuncOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
+    this.stateDir = join(this.stateRoot, 'runc');
   }
 
   private binary(): string | undefined {
@@ -64,7 +64,7 @@ export class RuncRuntime implements Runtime {
   }
 
   private root(id: string): string {
-    return stateDirFor(this.stateRoot, 'runc', id);
+    return join(this.stateDir, id);
   }
 
   async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {

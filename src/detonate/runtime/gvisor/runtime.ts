@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findExecutable, type RunResult } from '../network/exec.js';
+import { findExecutable, type RunResult } from '../../network/exec.js';
 import {
   checkRunId,
   classifyKill,
@@ -27,10 +27,9 @@ import {
   removeStateDir,
   RUNTIME_ENV,
   sleep,
-  stateDirFor,
   waitExit,
   within,
-} from './common.js';
+} from '../common.js';
 import {
   DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
@@ -39,25 +38,27 @@ import {
   TailBuffer,
   type Runtime,
   type RuntimeAvailability,
+  type RuntimeOptions,
   type RuntimeRunOptions,
   type RuntimeRunResult,
-} from './runtime.js';
+} from '../runtime.js';
 
-export interface GvisorOptions {
+export interface GvisorOptions extends RuntimeOptions {
   binary?: string;
   nsenter?: string;
-  stateRoot?: string;
   /** Flags added before the subcommand (a monitor's `--strace`, `--pod-init-config=…`). */
   extraFlags?: string[];
 }
 
 export class GvisorRuntime implements Runtime {
   readonly name = 'gvisor' as const;
-  /** Parent of the per-run state dirs (`<stateRoot>/runsc/<id>`). */
   readonly stateRoot: string;
+  /** `<stateRoot>/runsc`: the `--root` of each run is `<stateDir>/<id>`. */
+  readonly stateDir: string;
 
   constructor(private readonly options: GvisorOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
+    this.stateDir = join(this.stateRoot, 'runsc');
   }
 
   private binary(): string | undefined {
@@ -73,7 +74,7 @@ export class GvisorRuntime implements Runtime {
   }
 
   private root(id: string): string {
-    return stateDirFor(this.stateRoot, 'runsc', id);
+    return join(this.stateDir, id);
   }
 
   /** `nsenter --net=<ns> -- runsc --root … <global flags> <args>` (no nsenter when the namespace is gone). */

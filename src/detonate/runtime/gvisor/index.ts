@@ -1,0 +1,9 @@
+/** gVisor `runsc`: the runtime the registry loads as `gvisor`, and what only it knows. */
+import type { Runtime } from '../runtime.js';
+import { GvisorRuntime, type GvisorOptions } from './runtime.js';
+
+export { firstExecFromLog, GvisorRuntime, type GvisorOptions } from './runtime.js';
+
+export function createRuntime(options?: GvisorOptions): Runtime {
+  return new GvisorRuntime(options);
+}

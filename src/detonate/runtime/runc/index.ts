@@ -1,0 +1,9 @@
+/** Hardened `runc`: the runtime the registry loads as `runc`, and what only it knows. */
+import type { Runtime } from '../runtime.js';
+import { RuncRuntime, type RuncOptions } from './runtime.js';
+
+export { RuncRuntime, type RuncOptions } from './runtime.js';
+
+export function createRuntime(options?: RuncOptions): Runtime {
+  return new RuncRuntime(options);
+}

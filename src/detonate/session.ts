@@ -118,13 +118,15 @@ export interface DetonationResult extends RunRecord {
   notices?: ScanNotice[];
 }
 
+/** A detonation that could not be done. One that wraps a step's error keeps it as `cause` (its kind survives). */
 export class DetonationError extends Error {
   override name = 'DetonationError';
   constructor(
     message: string,
     readonly hint?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -12,7 +12,7 @@ import { formatPlatform, hostPlatform } from '../image/types.js';
 import type { Progress } from '../progress/progress.js';
 import type { Finding, RunFailure, RunRecord, ScanNotice } from '../model/index.js';
 import type { DetonationResult, DroppedFile } from '../detonate/session.js';
-import type { Runtime } from '../detonate/runtime/runtime.js';
+import { runtimeFailureOf, type Runtime } from '../detonate/runtime/runtime.js';
 import { readRegularFile } from '../util/regular-file.js';
 
 export interface DetonationStageOptions {
@@ -72,13 +72,14 @@ export async function runDetonationStage(image: ResolvedImage, options: Detonati
   } catch (err) {
     const e = err as Error & { hint?: string };
     const hint = e.hint && !e.message.includes(e.hint) ? ` (${e.hint})` : '';
-    const missing = /executable "?([^"\s]+)"? (?:in PATH|file not found)|exec: "?([^"\s:]+)"?: (?:executable file )?not found/.exec(e.message);
+    const failure = runtimeFailureOf(err);
+    const missing = failure?.kind === 'entrypoint-missing' ? failure.program : undefined;
     // An image that ships no runnable entrypoint (a data or base image) is a property of the image, not our failure.
-    const message = missing
-      ? `not run: the image's program "${missing[1] ?? missing[2]}" is not in the image, so its entrypoint cannot start`
+    const message = missing !== undefined
+      ? `not run: the image's program "${missing}" is not in the image, so its entrypoint cannot start`
       : `detonation failed: ${e.message.replace(/\s*\n\s*/g, ' ')}${hint}`;
     options.progress.log(`${image.reference}: ${message}`);
-    return { run: { error: message }, droppedFindings: [], notices: [{ level: missing ? 'warning' : 'error', message }] };
+    return { run: { error: message }, droppedFindings: [], notices: [{ level: missing !== undefined ? 'warning' : 'error', message }] };
   }
   const notices: ScanNotice[] = [...(result.notices ?? [])];
   if (result.trace && !result.trace.complete) {

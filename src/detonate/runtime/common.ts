@@ -13,7 +13,7 @@ export const MANAGEMENT_TIMEOUT_MS = 10_000;
 export const KILL_GRACE_MS = 3_000;
 
 export function checkRunId(id: string): void {
-  if (!RUN_ID_PATTERN.test(id)) throw new RuntimeError(`container id must match ${RUN_ID_PATTERN.source}, got ${JSON.stringify(id).slice(0, 60)}`);
+  if (!RUN_ID_PATTERN.test(id)) throw new RuntimeError('invalid', `container id must match ${RUN_ID_PATTERN.source}, got ${JSON.stringify(id).slice(0, 60)}`);
 }
 
 export function isRoot(): boolean {

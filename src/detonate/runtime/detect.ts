@@ -23,7 +23,7 @@ export async function chooseRuntime(choice: SandboxChoice = 'auto', options: Cho
   const candidates = options.candidates ?? (await createRuntimes(options.runtime));
   const wanted = choice === 'auto' ? candidates : candidates.filter((r) => r.name === choice);
   if (wanted.length === 0) {
-    throw new RuntimeError(`unknown sandbox "${String(choice)}" (expected ${inWords(['auto', ...candidates.map((r) => r.name)])})`);
+    throw new RuntimeError('unavailable', `unknown sandbox "${String(choice)}" (expected ${inWords(['auto', ...candidates.map((r) => r.name)])})`);
   }
   const reasons: string[] = [];
   for (const runtime of wanted) {
@@ -32,7 +32,7 @@ export async function chooseRuntime(choice: SandboxChoice = 'auto', options: Cho
     reasons.push(`${runtime.name}: ${a.reason ?? 'not usable'}`);
   }
   const what = choice === 'auto' ? 'no sandbox runtime is usable' : `the ${choice} sandbox is not usable`;
-  throw new RuntimeError(`${what} (${reasons.join('; ')})`, `${INSTALL_HINT}; or skip detonation with --static-only`);
+  throw new RuntimeError('unavailable', `${what} (${reasons.join('; ')})`, `${INSTALL_HINT}; or skip detonation with --static-only`);
 }
 
 /** `a, b or c`. */

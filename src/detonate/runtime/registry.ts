@@ -25,7 +25,7 @@ export const RUNTIME_NAMES: readonly RuntimeName[] = Object.freeze(RUNTIMES.map(
 
 async function create(entry: RegisteredRuntime, options: RuntimeOptions): Promise<Runtime> {
   const runtime = (await entry.load()).createRuntime(options);
-  if (runtime.name !== entry.name) throw new RuntimeError(`the runtime registered as "${entry.name}" calls itself "${runtime.name}"`);
+  if (runtime.name !== entry.name) throw new RuntimeError('invalid', `the runtime registered as "${entry.name}" calls itself "${runtime.name}"`);
   return runtime;
 }
 

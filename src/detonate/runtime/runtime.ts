@@ -74,14 +74,51 @@ export interface Runtime {
   cleanup(id: string, options?: { netnsPath?: string }): Promise<void>;
 }
 
+/**
+ * Why a runtime could not do what it was asked, as data: what callers branch on. The wording of a runtime's own
+ * complaints is read in that runtime's folder only, which turns it into one of these.
+ */
+export type RuntimeFailure =
+  /** The runtime cannot be used here: not installed, not usable by this user, none usable, an unknown name. */
+  | { kind: 'unavailable' }
+  /** A request the runtime does not take (a malformed run id or flag, a registry entry that is not what it says). */
+  | { kind: 'invalid' }
+  /** The image's entrypoint names a program the image does not have: a property of the image, not a failure of ours. */
+  | { kind: 'entrypoint-missing'; /** The program as the runtime named it. */ program: string }
+  /** The runtime could not start the sample for another reason (the message says which). */
+  | { kind: 'start-failed' }
+  /** What is left of a run could not be removed. */
+  | { kind: 'cleanup-failed' };
+
+export type RuntimeFailureKind = RuntimeFailure['kind'];
+
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
+  readonly failure: RuntimeFailure;
   constructor(
+    failure: RuntimeFailure | Exclude<RuntimeFailureKind, 'entrypoint-missing'>,
     message: string,
     readonly hint?: string,
   ) {
     super(message);
+    this.failure = typeof failure === 'string' ? { kind: failure } : failure;
   }
+
+  get kind(): RuntimeFailureKind {
+    return this.failure.kind;
+  }
+}
+
+/**
+ * The runtime's failure behind `err`: a RuntimeError's own, or that of one another error carries as its `cause`
+ * (a wrapper such as the session's DetonationError), at any depth.
+ */
+export function runtimeFailureOf(err: unknown): RuntimeFailure | undefined {
+  let e = err;
+  for (let depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause) {
+    if (e instanceof RuntimeError) return e.failure;
+  }
+  return undefined;
 }
 
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;

@@ -42,6 +42,7 @@ import {
   type RuntimeRunOptions,
   type RuntimeRunResult,
 } from '../runtime.js';
+import { startFailure } from './failure.js';
 
 export interface GvisorOptions extends RuntimeOptions {
   binary?: string;
@@ -80,7 +81,7 @@ export class GvisorRuntime implements Runtime {
   /** `nsenter --net=<ns> -- runsc --root … <global flags> <args>` (no nsenter when the namespace is gone). */
   private command(id: string, netnsPath: string | undefined, args: string[], extra: string[] = []): [string, string[]] {
     const bin = this.binary();
-    if (!bin) throw new RuntimeError('gVisor (runsc) is not installed', INSTALL_HINT);
+    if (!bin) throw new RuntimeError('unavailable', 'gVisor (runsc) is not installed', INSTALL_HINT);
     const runsc = [bin, '--root', this.root(id), '--platform=ptrace', '--network=host', '--overlay2=root:memory', ...extra, ...args];
     if (netnsPath && existsSync(netnsPath)) {
       return [this.options.nsenter ?? findExecutable('nsenter') ?? 'nsenter', [`--net=${netnsPath}`, '--', ...runsc]];
@@ -95,9 +96,9 @@ export class GvisorRuntime implements Runtime {
 
   async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {
     checkRunId(options.id);
-    if (!existsSync(options.netnsPath)) throw new RuntimeError(`network namespace ${options.netnsPath} does not exist`);
+    if (!existsSync(options.netnsPath)) throw new RuntimeError('start-failed', `network namespace ${options.netnsPath} does not exist`);
     const root = this.root(options.id);
-    if (existsSync(root)) throw new RuntimeError(`runsc state for ${options.id} already exists (${root}); clean it up first`);
+    if (existsSync(root)) throw new RuntimeError('start-failed', `runsc state for ${options.id} already exists (${root}); clean it up first`);
     await mkdir(root, { recursive: true, mode: 0o700 });
     const monitorLog = options.runtimeFlags?.some((f) => f.startsWith('--debug-log=')) ?? false;
     const extra = [
@@ -106,7 +107,7 @@ export class GvisorRuntime implements Runtime {
       ...(this.options.extraFlags ?? []),
       ...(options.runtimeFlags ?? []),
     ];
-    for (const flag of extra) if (!flag.startsWith('--')) throw new RuntimeError(`runsc flag ${JSON.stringify(flag).slice(0, 80)} does not start with --`);
+    for (const flag of extra) if (!flag.startsWith('--')) throw new RuntimeError('invalid', `runsc flag ${JSON.stringify(flag).slice(0, 80)} does not start with --`);
     const errors = new TailBuffer();
     const started = performance.now();
     const startedWall = Date.now();
@@ -152,13 +153,14 @@ export class GvisorRuntime implements Runtime {
     const durationMs = performance.now() - started;
     // A sample done between two polls (or on a loaded machine) is never seen running: the sandbox's log says when it started.
     if (firstExecMs === undefined && options.traceDir) firstExecMs = await firstExecFromLog(options.traceDir, startedWall);
-    if (result.error) throw new RuntimeError(`cannot start runsc: ${result.error.message}`, INSTALL_HINT);
+    if (result.error) throw new RuntimeError('start-failed', `cannot start runsc: ${result.error.message}`, INSTALL_HINT);
     // runsc reports a sample killed by signal N as 128+N itself
     const exitCode = exitStatus(result.code, result.signal);
     const runtimeLog = errors.text().trim();
     // runsc's own fatal errors exit 128 (a sample may too, but then its start was seen)
     if (firstExecMs === undefined && !timedOut && exitCode === 128) {
-      throw new RuntimeError(`runsc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog.slice(-1000)}`);
+      const said = runtimeLog.slice(-1000);
+      throw new RuntimeError(startFailure(said), `runsc could not start the sample (exit ${exitCode ?? '?'}): ${said}`);
     }
     const killedBy = await classifyKill(options, timedOut, exitCode);
     return {
@@ -190,7 +192,7 @@ export class GvisorRuntime implements Runtime {
       await this.manage(id, options.netnsPath, ['kill', '--all', id, 'KILL']);
       const del = await this.manage(id, options.netnsPath, ['delete', '--force', id]);
       if (del.code !== 0 && !/does not exist|not found|no such/i.test(del.stderr)) {
-        throw new RuntimeError(`runsc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
+        throw new RuntimeError('cleanup-failed', `runsc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
       }
     }
     await removeStateDir(root);

@@ -33,6 +33,7 @@ import {
   type RuntimeRunOptions,
   type RuntimeRunResult,
 } from '../runtime.js';
+import { startFailure } from './failure.js';
 
 export interface RuncOptions extends RuntimeOptions {
   /** Default: `runc` on PATH or in the sbin directories. */
@@ -70,9 +71,9 @@ export class RuncRuntime implements Runtime {
   async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {
     checkRunId(options.id);
     const bin = this.binary();
-    if (!bin) throw new RuntimeError('runc is not installed', INSTALL_HINT);
+    if (!bin) throw new RuntimeError('unavailable', 'runc is not installed', INSTALL_HINT);
     const root = this.root(options.id);
-    if (existsSync(root)) throw new RuntimeError(`runc state for ${options.id} already exists (${root}); clean it up first`);
+    if (existsSync(root)) throw new RuntimeError('start-failed', `runc state for ${options.id} already exists (${root}); clean it up first`);
     await mkdir(root, { recursive: true, mode: 0o700 });
     const pidFile = join(root, 'init.pid');
     const logFile = join(options.traceDir ?? root, 'runc.log');
@@ -102,14 +103,14 @@ export class RuncRuntime implements Runtime {
     const result = await exited;
     clearTimeout(deadline);
     const durationMs = performance.now() - started;
-    if (result.error) throw new RuntimeError(`cannot start runc: ${result.error.message}`, INSTALL_HINT);
+    if (result.error) throw new RuntimeError('start-failed', `cannot start runc: ${result.error.message}`, INSTALL_HINT);
     const exitCode = exitStatus(result.code, result.signal);
     const pidStat = await stat(pidFile).catch(() => undefined);
     const firstExecMs = pidStat ? Math.max(0, pidStat.mtimeMs - startedWall) : undefined;
     const runtimeLog = await runcErrors(logFile);
     if (firstExecMs === undefined && !timedOut) {
       // no pid file: runc never released the container's init, the sample did not run
-      throw new RuntimeError(`runc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog || 'no error logged'}`);
+      throw new RuntimeError(startFailure(runtimeLog), `runc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog || 'no error logged'}`);
     }
     const killedBy = await classifyKill(options, timedOut, exitCode);
     return {
@@ -130,7 +131,7 @@ export class RuncRuntime implements Runtime {
       await manage(bin, ['--root', root, 'kill', '--all', id, 'KILL']);
       const del = await manage(bin, ['--root', root, 'delete', '--force', id]);
       if (del.code !== 0 && existsSync(join(root, id)) && !/does not exist|not exist/.test(del.stderr)) {
-        throw new RuntimeError(`runc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
+        throw new RuntimeError('cleanup-failed', `runc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
       }
     }
     await removeStateDir(root);

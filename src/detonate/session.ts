@@ -16,7 +16,7 @@ import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { ObservedConnection, ObservedDnsQuery, ObservedProcess, RunRecord, ScanNotice } from '../model/index.js';
-import { createBundle, DEFAULT_ID_MAPPING, sandboxPidsLimit, type BundleLimits } from './bundle.js';
+import { createBundle, sandboxPidsLimit, type BundleLimits } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
 import { materialiseRootfs, readRootfsFile, resolveInRoot, type RootfsOwnership } from './rootfs.js';
@@ -33,16 +33,16 @@ export interface DetonationLimits extends BundleLimits {
   /** Disk budget of the materialised rootfs (all regular files). */
   diskBytes: number;
   /**
-   * Size of the run's writable layer (a host tmpfs: runc's overlay upper layer and, for both runtimes, /tmp,
-   * /var/tmp and /run). Filling it is reported as `limitsHit.diskFull`. Its pages count against `memoryBytes`.
+   * Size of the run's writable layer (a host tmpfs: an overlay root's upper layer (runc's) and, for every runtime,
+   * /tmp, /var/tmp and /run). Filling it is reported as `limitsHit.diskFull`. Its pages count against `memoryBytes`.
    */
   writableBytes: number;
 }
 
 /**
- * The limits of a run. `pids` is the sample's processes and threads at once under either runtime: runc's cgroup
+ * The limits of a run. `pids` is the sample's processes and threads at once under any runtime: runc's cgroup
  * holds the sample alone; gVisor's kernel enforces it on the sample's tasks, and the host cgroup gets a backstop
- * for gVisor's own threads on top (`GVISOR_HOST_TASKS` in bundle.ts).
+ * for gVisor's own threads on top (`SandboxProfile.pidsLimit` in bundle.ts).
  */
 export const DEFAULT_DETONATION_LIMITS: Readonly<DetonationLimits> = Object.freeze({
   memoryBytes: 512 * 1024 * 1024,
@@ -336,7 +336,7 @@ export async function resolveExecutables(processes: ObservedProcess[], rootfsDir
   });
 }
 
-/** runc's init runs as an unprivileged host uid: every directory above the bundle must let it pass. */
+/** A user namespace's init (runc's) runs as an unprivileged host uid: every directory above the bundle must let it pass. */
 async function checkTraversable(dir: string, uid: number): Promise<void> {
   let current = resolve(dir);
   for (;;) {
@@ -385,6 +385,8 @@ function interruptHandlers(onSignal: (signal: NodeJS.Signals) => void): { uninst
  */
 export async function detonateImage(image: ResolvedImage, options: DetonateOptions): Promise<DetonationResult> {
   const runtime = options.runtime;
+  const sandbox = runtime.sandbox;
+  const mapping = sandbox.userNamespace;
   const limits: DetonationLimits = { ...DEFAULT_DETONATION_LIMITS, ...options.limits };
   const timeoutMs = options.timeoutMs ?? DEFAULT_DETONATE_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new DetonationError(`the detonation timeout must be positive (got ${timeoutMs})`);
@@ -419,15 +421,15 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const task = progress.task('detonation: setup');
     await mkdir(options.workDir, { recursive: true, mode: 0o755 });
     runDir = await mkdtemp(join(resolve(options.workDir), `detonate-${id}-`));
-    // runc's init runs as the mapped root (uid 100000) and must traverse to its bundle; it may not list it
+    // a user namespace's init runs as the mapped root (uid 100000) and must traverse to its bundle; it may not list it
     await chmod(runDir, 0o711);
     recordFile = await writeRunClaim(
       { id, runDir, runtime: runtime.name, stateRoot: runtime.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR },
       options.runRecordDir ?? DEFAULT_RUN_RECORD_DIR,
     );
-    if (runtime.name === 'runc') await checkTraversable(runDir, DEFAULT_ID_MAPPING.uid);
+    if (mapping) await checkTraversable(runDir, mapping.uid);
     const bundleDir = join(runDir, 'bundle');
-    // the image as materialised (read-only to the run); runc's root is an overlay over it on `bundle/rootfs`
+    // the image as materialised (read-only to the run); an overlay root is mounted over it on `bundle/rootfs`
     const rootfsDir = join(runDir, 'rootfs');
     const traceDir = join(runDir, 'trace');
     await mkdir(bundleDir, { mode: 0o700 });
@@ -435,7 +437,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     await mkdir(join(bundleDir, 'rootfs'), { mode: 0o755 });
     await mkdir(traceDir, { mode: 0o700 });
 
-    const ownership: RootfsOwnership = runtime.name === 'runc' ? { ...DEFAULT_ID_MAPPING } : { uid: 0, gid: 0, size: 2 ** 32 - 1 };
+    const ownership: RootfsOwnership = mapping ? { ...mapping } : { uid: 0, gid: 0, size: 2 ** 32 - 1 };
     const rootfs = await materialiseRootfs(image, rootfsDir, {
       limits: options.imageLimits ?? resolveLimits(),
       diskBudgetBytes: limits.diskBytes,
@@ -446,18 +448,18 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     try {
       layer = await WritableLayer.create({
         runDir,
-        runtime: runtime.name,
+        root: sandbox.writableRoot,
         sizeBytes: limits.writableBytes,
         lowerDir: rootfsDir,
         mountPoint: join(bundleDir, 'rootfs'),
-        owner: runtime.name === 'runc' ? { uid: DEFAULT_ID_MAPPING.uid, gid: DEFAULT_ID_MAPPING.gid } : { uid: 0, gid: 0 },
+        owner: mapping ? { uid: mapping.uid, gid: mapping.gid } : { uid: 0, gid: 0 },
       });
     } catch (err) {
       if (err instanceof WritableLayerError) throw new DetonationError(`writable layer: ${err.message}`, err.hint);
       throw err;
     }
     checkInterrupted();
-    cgroup = await createRunCgroup(id, { ...limits, pids: sandboxPidsLimit(runtime.name, limits.pids) });
+    cgroup = await createRunCgroup(id, { ...limits, pids: sandboxPidsLimit(sandbox, limits.pids) });
     net = await createSandboxNetwork({ id });
     checkInterrupted();
 
@@ -483,7 +485,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     if (!ready.ok) throw new DetonationError(`sinkhole: ${ready.message ?? 'failed'}`);
 
     await createBundle(image.config, rootfsDir, bundleDir, {
-      runtime: runtime.name,
+      sandbox,
       limits,
       networkNamespacePath: net.samplePath,
       resolvConf: net.sinkAddress,
@@ -548,8 +550,9 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       await options.inspectDropped(droppedFiles.map((f) => ({ path: f.path, hostPath: f.hostPath, size: f.size, mode: f.mode })));
     }
     const files = found.files ?? [];
-    const pidsLimitHits = stats.pidsLimitHits + (runtime.name === 'gvisor' ? (found.refusedForks ?? 0) : 0);
-    // what `classifyKill` says of a run whose forks the cgroup refused, for the forks gVisor's kernel refused
+    // forks refused by a runtime's own kernel (RLIMIT_NPROC) are not in the cgroup's count: the trace's count is theirs
+    const pidsLimitHits = stats.pidsLimitHits + (sandbox.pidsLimit.enforcedBy === 'rlimit' ? (found.refusedForks ?? 0) : 0);
+    // what `classifyKill` says of a run whose forks the cgroup refused, for the forks the runtime's kernel refused
     const killedBy = run.killedBy ?? (pidsLimitHits > 0 && run.exitCode !== 0 ? 'pids' : undefined);
     const diskFull = (await layer.full()) || files.some((f) => f.error === 'ENOSPC' || f.error === 'EDQUOT');
     result = {

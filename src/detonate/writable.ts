@@ -1,11 +1,13 @@
 /**
  * The run's writable layer: one host-side tmpfs per run (its size is the disk limit) under the run dir, holding
- *  - for runc, an overlayfs upper and work dir: the container's root is overlayfs(lower = the materialised
- *    rootfs, upper on the tmpfs), mounted on the host side, writable like a Docker container's root;
- *  - for both runtimes, the dirs bind-mounted on /tmp, /var/tmp and /run.
- * gVisor keeps `--overlay2=root:memory` for its root: its gofer would otherwise write the host filesystem for
- * every file the sample touches, and this runsc build cannot put a rootfs overlay's upper layer on a host dir.
- * Its /tmp, /var/tmp and /run are gofer-served binds from the tmpfs, so what it drops there is readable here.
+ *  - for a root kept as an `overlay` (runc), an overlayfs upper and work dir: the container's root is
+ *    overlayfs(lower = the materialised rootfs, upper on the tmpfs), mounted on the host side, writable like a
+ *    Docker container's root;
+ *  - for every runtime, the dirs bind-mounted on /tmp, /var/tmp and /run.
+ * A runtime that keeps its root's writes itself (`runtime`: gVisor's `--overlay2=root:memory`, whose gofer would
+ * otherwise write the host filesystem for every file the sample touches, and whose 2022 build cannot put a rootfs
+ * overlay's upper layer on a host dir) runs on the materialised rootfs; its /tmp, /var/tmp and /run are binds from
+ * the tmpfs, so what it drops there is readable here.
  * Whatever the sample wrote stays until `destroy()`, so `collectDropped` can list it after the run.
  * The tmpfs pages count against the memory cgroup of the process that wrote them (the sample, or gVisor's gofer).
  * The sample reads these mounts in /proc/self/mountinfo and df: they carry the names Docker's do (`tmpfs`,
@@ -25,16 +27,23 @@ export interface WritableOwner {
   gid: number;
 }
 
+/**
+ * Who keeps the writes to the container's root: an `overlay` this layer mounts (its upper layer on the run's tmpfs,
+ * read back after the run), or the `runtime` itself (the root is then the materialised rootfs).
+ */
+export type WritableRoot = 'overlay' | 'runtime';
+
 export interface WritableLayerOptions {
   runDir: string;
-  runtime: 'runc' | 'gvisor';
+  /** The runtime's `sandbox.writableRoot`. */
+  root: WritableRoot;
   /** Size of the tmpfs: the sample's disk budget. */
   sizeBytes: number;
-  /** The materialised rootfs (the overlay's lower layer for runc). */
+  /** The materialised rootfs (the overlay's lower layer). */
   lowerDir: string;
-  /** Where runc's overlay root is mounted (an empty dir). */
+  /** Where the overlay root is mounted (an empty dir). */
   mountPoint: string;
-  /** Host ids of the container's root (runc: the user namespace mapping; gVisor: 0). */
+  /** Host ids of the container's root (its user namespace's, else 0). */
   owner: WritableOwner;
 }
 
@@ -119,10 +128,10 @@ export class WritableLayer {
 
   private constructor(private readonly options: WritableLayerOptions) {
     this.captureDir = join(options.runDir, 'layer');
-    this.upperDir = options.runtime === 'runc' ? join(this.captureDir, 'diff') : undefined;
+    this.upperDir = options.root === 'overlay' ? join(this.captureDir, 'diff') : undefined;
     this.binds = BIND_DIRS.map((b) => ({ destination: b.destination, source: join(this.captureDir, 'binds', b.name) }));
     this.filesDir = join(this.captureDir, 'etc');
-    this.rootPath = options.runtime === 'runc' ? options.mountPoint : options.lowerDir;
+    this.rootPath = options.root === 'overlay' ? options.mountPoint : options.lowerDir;
   }
 
   static async create(options: WritableLayerOptions): Promise<WritableLayer> {
@@ -131,7 +140,7 @@ export class WritableLayer {
     for (const p of [options.runDir, options.lowerDir]) {
       if (/[,:\\\s]/.test(p)) throw new WritableLayerError(`the work directory path ${JSON.stringify(p)} contains a character overlayfs cannot take (, : \\ or a space)`, 'choose a plain work directory path');
     }
-    if (options.runtime === 'runc' && !overlayfsAvailable()) {
+    if (options.root === 'overlay' && !overlayfsAvailable()) {
       throw new WritableLayerError('overlayfs is not available in this kernel (no "overlay" in /proc/filesystems)', 'load it with `modprobe overlay`');
     }
     const layer = new WritableLayer(options);

@@ -158,6 +158,7 @@ describe('detonation session: pure parts', () => {
     const fake = (name: 'gvisor' | 'runc', ok: boolean): Runtime => ({
       name,
       stateDir: `/nonexistent/${name}`,
+      sandbox: new RuncRuntime().sandbox,
       available: () => Promise.resolve(ok ? { ok } : { ok, reason: `${name} missing` }),
       run: () => Promise.reject(new Error('not here')),
       cleanup: () => Promise.resolve(),

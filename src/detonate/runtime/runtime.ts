@@ -6,11 +6,11 @@
  * one ran.
  */
 import { constants } from 'node:os';
-import type { BundleLimits, SandboxRuntime } from '../bundle.js';
+import type { BundleLimits, SandboxProfile } from '../bundle.js';
 import type { RunCgroup } from '../cgroup.js';
 
 /** A runtime's name in the registry (`--sandbox <name>`, the run record's `sandbox`). */
-export type RuntimeName = SandboxRuntime;
+export type RuntimeName = 'gvisor' | 'runc';
 
 /** What every runtime can be made with (the registry makes them so; a runtime may take more). */
 export interface RuntimeOptions {
@@ -68,6 +68,8 @@ export interface Runtime {
    * run left there is found and cleaned up through it (stale.ts).
    */
   readonly stateDir: string;
+  /** What the runtime needs of its sandbox: the bundle, the rootfs's owner, the writable layer and the cgroup follow from it. */
+  readonly sandbox: SandboxProfile;
   available(): Promise<RuntimeAvailability>;
   run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult>;
   /** Kills whatever is left of container `id`, deletes it and removes the runtime's state for it. Idempotent. */

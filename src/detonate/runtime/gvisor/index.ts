@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { GvisorRuntime, type GvisorOptions } from './runtime.js';
 
 export { firstExecFromLog, GvisorRuntime, type GvisorOptions } from './runtime.js';
+export { GVISOR_HOST_TASKS, GVISOR_SANDBOX } from './sandbox.js';
 
 export function createRuntime(options?: GvisorOptions): Runtime {
   return new GvisorRuntime(options);

@@ -43,6 +43,7 @@ import {
   type RuntimeRunResult,
 } from '../runtime.js';
 import { startFailure } from './failure.js';
+import { GVISOR_SANDBOX } from './sandbox.js';
 
 export interface GvisorOptions extends RuntimeOptions {
   binary?: string;
@@ -56,6 +57,7 @@ export class GvisorRuntime implements Runtime {
   readonly stateRoot: string;
   /** `<stateRoot>/runsc`: the `--root` of each run is `<stateDir>/<id>`. */
   readonly stateDir: string;
+  readonly sandbox = GVISOR_SANDBOX;
 
   constructor(private readonly options: GvisorOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;

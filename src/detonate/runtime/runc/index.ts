@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { RuncRuntime, type RuncOptions } from './runtime.js';
 
 export { RuncRuntime, type RuncOptions } from './runtime.js';
+export { RUNC_SANDBOX } from './sandbox.js';
 
 export function createRuntime(options?: RuncOptions): Runtime {
   return new RuncRuntime(options);

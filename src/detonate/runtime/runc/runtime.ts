@@ -1,6 +1,6 @@
 /**
- * Hardened runc: the bundle (bundle.ts, runtime 'runc') carries the user namespace, seccomp profile, no
- * capabilities, read-only root, the sample's network namespace and the cgroup path; this driver runs it in the
+ * Hardened runc: the bundle (bundle.ts, with `RUNC_SANDBOX`) carries the user namespace, seccomp profile, no
+ * capabilities, the overlay root, the sample's network namespace and the cgroup path; this driver runs it in the
  * foreground (`runc run`: runc stays the parent, so its exit status is the sample's) with a state dir of our own.
  * `--keep` leaves the stopped container, and so its cgroup, for the final accounting; `cleanup` deletes it.
  */
@@ -34,6 +34,7 @@ import {
   type RuntimeRunResult,
 } from '../runtime.js';
 import { startFailure } from './failure.js';
+import { RUNC_SANDBOX } from './sandbox.js';
 
 export interface RuncOptions extends RuntimeOptions {
   /** Default: `runc` on PATH or in the sbin directories. */
@@ -45,6 +46,7 @@ export class RuncRuntime implements Runtime {
   readonly stateRoot: string;
   /** `<stateRoot>/runc`: the `--root` of each run is `<stateDir>/<id>`. */
   readonly stateDir: string;
+  readonly sandbox = RUNC_SANDBOX;
 
   constructor(private readonly options: RuncOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;

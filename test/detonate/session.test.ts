@@ -15,7 +15,9 @@ import { chooseRuntime, RuntimeError, type Runtime } from '../../src/detonate/ru
 import { RuncRuntime } from '../../src/detonate/runtime/runc/index.js';
 import { behaviorFromSinkhole, detonateImage, mergeConnections, type DetonateOptions, type DetonationResult, type DroppedFile } from '../../src/detonate/session.js';
 import type { SinkholeEvent } from '../../src/detonate/sinkhole/events.js';
-import { GVISOR_BOOT_FIFO, STRACE_FIFO, syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
+import { STRACE_FIFO } from '../../src/detonate/monitor/index.js';
+import { syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
+import { GVISOR_BOOT_FIFO } from '../../src/detonate/runtime/gvisor/index.js';
 import { BlobCache } from '../../src/image/cache.js';
 import { openImageSource } from '../../src/image/open.js';
 import type { ResolvedImage } from '../../src/image/types.js';

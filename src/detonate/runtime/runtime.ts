@@ -8,6 +8,7 @@
 import { constants } from 'node:os';
 import type { BundleLimits, SandboxProfile } from '../bundle.js';
 import type { RunCgroup } from '../cgroup.js';
+import type { TraceSource } from '../monitor/trace-source.js';
 
 /** A runtime's name in the registry (`--sandbox <name>`, the run record's `sandbox`). */
 export type RuntimeName = 'gvisor' | 'runc';
@@ -70,6 +71,8 @@ export interface Runtime {
   readonly stateDir: string;
   /** What the runtime needs of its sandbox: the bundle, the rootfs's owner, the writable layer and the cgroup follow from it. */
   readonly sandbox: SandboxProfile;
+  /** How the syscall monitor traces a run under it; absent: it offers no trace. */
+  readonly trace?: TraceSource;
   available(): Promise<RuntimeAvailability>;
   run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult>;
   /** Kills whatever is left of container `id`, deletes it and removes the runtime's state for it. Idempotent. */

@@ -44,6 +44,7 @@ import {
 } from '../runtime.js';
 import { startFailure } from './failure.js';
 import { GVISOR_SANDBOX } from './sandbox.js';
+import { GVISOR_TRACE } from './trace.js';
 
 export interface GvisorOptions extends RuntimeOptions {
   binary?: string;
@@ -58,6 +59,7 @@ export class GvisorRuntime implements Runtime {
   /** `<stateRoot>/runsc`: the `--root` of each run is `<stateDir>/<id>`. */
   readonly stateDir: string;
   readonly sandbox = GVISOR_SANDBOX;
+  readonly trace = GVISOR_TRACE;
 
   constructor(private readonly options: GvisorOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;

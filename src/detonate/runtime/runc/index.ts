@@ -4,6 +4,7 @@ import { RuncRuntime, type RuncOptions } from './runtime.js';
 
 export { RuncRuntime, type RuncOptions } from './runtime.js';
 export { RUNC_SANDBOX } from './sandbox.js';
+export { isRuncInit, RUNC_TRACE, RUNC_TRACE_START } from './trace.js';
 
 export function createRuntime(options?: RuncOptions): Runtime {
   return new RuncRuntime(options);

@@ -35,6 +35,7 @@ import {
 } from '../runtime.js';
 import { startFailure } from './failure.js';
 import { RUNC_SANDBOX } from './sandbox.js';
+import { RUNC_TRACE } from './trace.js';
 
 export interface RuncOptions extends RuntimeOptions {
   /** Default: `runc` on PATH or in the sbin directories. */
@@ -47,6 +48,7 @@ export class RuncRuntime implements Runtime {
   /** `<stateRoot>/runc`: the `--root` of each run is `<stateDir>/<id>`. */
   readonly stateDir: string;
   readonly sandbox = RUNC_SANDBOX;
+  readonly trace = RUNC_TRACE;
 
   constructor(private readonly options: RuncOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;

@@ -11,6 +11,7 @@ import { atLeast, FINDING_CATEGORIES, isSeverity, severityWeight, VULNERABILITY_
 import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
 import type { AdvisoryDb } from '../vuln/db.js';
+import { chooseRuntime, SANDBOX_CHOICES, type SandboxChoice } from '../detonate/runtime/detect.js';
 import type { Detectors } from '../analyze/detectors.js';
 import type { ScanRecorder } from './record.js';
 import { STORE_OPTION_HELP } from './store.js';
@@ -94,7 +95,6 @@ async function prepareDetonation(flags: ScanFlags, progress: Progress): Promise<
   const { checkNetworkPrerequisites } = await import('../detonate/network/prerequisites.js');
   const network = checkNetworkPrerequisites();
   if (!network.ok) throw new Error(`${network.message} Run scripts/install.sh to install them, ${hint}.`);
-  const { chooseRuntime } = await import('../detonate/runtime/detect.js');
   const { RuntimeError } = await import('../detonate/runtime/runtime.js');
   let runtime;
   try {
@@ -164,7 +164,7 @@ interface ScanFlags {
   platform?: string;
   staticOnly?: boolean;
   detonateTimeout: number;
-  sandbox: 'auto' | 'gvisor' | 'runc';
+  sandbox: SandboxChoice;
   verdictRules: string[];
   ignoreFile?: string;
   failOn?: FailOn;
@@ -188,7 +188,7 @@ export function scanCommand(): Command {
     .option('--platform <os/arch[/variant]|all>', "platform to scan (default: the host's); `all` scans every platform")
     .option('--static-only', 'skip detonation')
     .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox (e.g. 60s, 2m)', parseDuration, 60_000)
-    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices(['auto', 'gvisor', 'runc']).default('auto'))
+    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices([...SANDBOX_CHOICES]).default('auto'))
     .option('--verdict-rules <dir>', 'add behaviour/verdict rules from DIR (YAML, see docs/rules.md; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--ignore-file <file>', `suppress findings and vulnerabilities listed in FILE (YAML, see docs/ignore.md; default: ./.detonateignore.yaml when it exists)`)
     .option('--fail-on <list>', 'exit 1 when a finding or vulnerability meets a severity (critical|high|moderate|low) or a category', parseFailOn)

@@ -91,7 +91,7 @@ function rankForCorrelation(findings: readonly Finding[]): Finding[] {
 
 /** What the correlation rules see of a run when there was none: every run.* field is then unknown. */
 const NOT_RUN: RunRecord = {
-  sandbox: 'runc', durationMs: 0, exitCode: null, timedOut: false, processes: [], files: [], dns: [], connections: [], kills: [],
+  sandbox: '', durationMs: 0, exitCode: null, timedOut: false, processes: [], files: [], dns: [], connections: [], kills: [],
   cpu: { seconds: 0, peakCores: 0 }, memory: { peakBytes: 0 }, pids: { peak: 0 }, limitsHit: { oomKills: 0, pidsLimitHits: 0 }, series: [],
   output: { stdout: '', stderr: '', truncated: false }, timings: { setupMs: 0, teardownMs: 0 },
 };

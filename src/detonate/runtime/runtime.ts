@@ -11,7 +11,7 @@ import type { RunCgroup } from '../cgroup.js';
 import type { TraceSource } from '../monitor/trace-source.js';
 
 /** A runtime's name in the registry (`--sandbox <name>`, the run record's `sandbox`). */
-export type RuntimeName = 'gvisor' | 'runc';
+export type RuntimeName = string;
 
 /** What every runtime can be made with (the registry makes them so; a runtime may take more). */
 export interface RuntimeOptions {

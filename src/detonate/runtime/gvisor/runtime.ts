@@ -54,7 +54,7 @@ export interface GvisorOptions extends RuntimeOptions {
 }
 
 export class GvisorRuntime implements Runtime {
-  readonly name = 'gvisor' as const;
+  readonly name = 'gvisor';
   readonly stateRoot: string;
   /** `<stateRoot>/runsc`: the `--root` of each run is `<stateDir>/<id>`. */
   readonly stateDir: string;

@@ -43,7 +43,7 @@ export interface RuncOptions extends RuntimeOptions {
 }
 
 export class RuncRuntime implements Runtime {
-  readonly name = 'runc' as const;
+  readonly name = 'runc';
   readonly stateRoot: string;
   /** `<stateRoot>/runc`: the `--root` of each run is `<stateDir>/<id>`. */
   readonly stateDir: string;

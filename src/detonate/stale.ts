@@ -4,7 +4,7 @@
  * root) before it makes anything; `cleanupStaleDetonations` takes the records whose owner is gone and removes,
  * in order: the runtime's container and state, the cgroup (every hierarchy), the mounts under the run dir, the run
  * dir, and last the network namespaces (and the processes still in them, e.g. the sinkhole). Only names carrying
- * our prefixes are touched: `detonate-` namespaces, `/detonate/<id>` cgroups, `<stateRoot>/{runc,runsc}/<id>`,
+ * our prefixes are touched: `detonate-` namespaces, `/detonate/<id>` cgroups, `<stateRoot>/<runtime state dir>/<id>`,
  * `detonate-<id>-*` run dirs. A run is found through its record, its run dir in `workDirs` or its runtime state
  * dir; never through its cgroup alone (cgroups are shared across mount namespaces, records are not). The runtimes'
  * state dirs are each registered runtime's own (`stateDir`), cleaned up by that runtime.

@@ -48,7 +48,7 @@ export interface ScanRecordMeta {
   /** Milliseconds per step. */
   timings?: Record<string, number>;
   /** The sandbox the image ran in; default: the report's `behavior.sandbox`. */
-  sandbox?: 'gvisor' | 'runc' | null;
+  sandbox?: string | null;
   /** The repository's pull count, when the source knows it. */
   pullCount?: number | null;
 }
@@ -65,7 +65,7 @@ export interface UnfinishedScanMeta {
   toolVersion?: string;
   /** ISO date of the advisory DB's build, when one was in use. */
   advisoryDbBuiltAt?: string | null;
-  sandbox?: 'gvisor' | 'runc' | null;
+  sandbox?: string | null;
   startedAt?: Date;
   timings?: Record<string, number>;
 }

@@ -103,3 +103,13 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }
+
+/**
+ * Milliseconds to wait from an `X-Retry-After` value: the Unix time (seconds) when calls may resume, as Docker Hub's
+ * API sends it with a 429 (its API reference, "Rate Limiting"). Undefined when absent or unreadable; a past time is 0.
+ */
+export function parseRetryAt(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text || !/^\d{1,12}$/.test(text)) return undefined;
+  return Math.max(0, Number(text) * 1000 - now);
+}

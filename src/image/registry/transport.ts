@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ImageError } from '../errors.js';
-import { parseRetryAfter } from './challenge.js';
+import { parseRetryAfter, parseRetryAt } from './challenge.js';
 import { MAX_REGISTRY_ERROR_BODY_BYTES, MAX_REGISTRY_REDIRECTS, type RegistryTimeouts, type RetryPolicy } from '../limits.js';
 
 /** An error from the registry or the network. `transient` errors are worth retrying. */
@@ -337,7 +337,8 @@ export class HttpTransport {
 
   /**
    * `send` with retries: dropped connections and timeouts, 429 and 5xx are tried again up to `retry.attempts`
-   * times, waiting for `Retry-After` when the server gives one (seconds or an HTTP date) and backing off
+   * times, waiting for `Retry-After` when the server gives one (seconds or an HTTP date; Docker Hub's API sends
+   * `X-Retry-After`, a Unix time) and backing off
    * exponentially otherwise. `prepare` is called before every attempt, so a refreshed token is picked up.
    * Returns the first response that is not retryable (any 2xx, 3xx without location, or 4xx other than 429).
    */
@@ -358,7 +359,7 @@ export class HttpTransport {
         continue;
       }
       if (!isRetryableStatus(response.status)) return response;
-      const retryAfter = parseRetryAfter(response.headers['retry-after']);
+      const retryAfter = parseRetryAfter(response.headers['retry-after']) ?? parseRetryAt(response.headers['x-retry-after']);
       const detail = await errorDetail(response);
       const tooLong = retryAfter !== undefined && retryAfter > maxRetryAfterMs;
       if (attempt >= attempts || tooLong) {

@@ -76,6 +76,8 @@ export const LIMIT_MODULES: readonly string[] = Object.freeze([
   'src/report/limits.ts',
   // the results store's waits for its server and helpers, and the bytes a row keeps of a string
   'src/store/limits.ts',
+  // the crawl's listings: repositories, tags, pages and their sizes, search queries, file lines; Docker Hub tokens
+  'src/crawl/limits.ts',
   // the commands' own output
   'src/cli/limits.ts',
 ]);

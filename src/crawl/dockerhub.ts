@@ -29,7 +29,7 @@
 import { CrawlError, quote } from './errors.js';
 import { DockerHubApi, dockerHubApiBase, DEFAULT_DOCKER_HUB_API, type HubPage } from './dockerhub-api.js';
 import { crawlTransport } from './http.js';
-import { DOCKER_HUB_PAGE_SIZE, resolveCrawlLimits, type CrawlLimits } from './limits.js';
+import { resolveCrawlLimits, type CrawlLimits } from './limits.js';
 import { checkCursor, planOf } from './plan.js';
 import { crawlRepositories, type RepositoryEntry, type RepositoryListing, type TagCandidate } from './repositories.js';
 import { makeTarget } from './targets.js';
@@ -157,7 +157,7 @@ class DockerHubListing implements RepositoryListing {
   private async namespace(namespace: string, signal: AbortSignal | undefined): Promise<RepositoryEntry[]> {
     const found = new Map<string, RepositoryEntry>();
     const what = `the repositories of ${quote(namespace)}`;
-    const first = this.api.url(`/v2/namespaces/${encodeURIComponent(namespace)}/repositories?page_size=${DOCKER_HUB_PAGE_SIZE}&ordering=name`);
+    const first = this.api.url(`/v2/namespaces/${encodeURIComponent(namespace)}/repositories?page_size=${this.limits.dockerHubPageSize}&ordering=name`);
     await this.pages(first, what, signal, (page) => {
       for (const entry of results(page, what)) {
         if (!isObject(entry) || typeof entry.name !== 'string') {
@@ -189,7 +189,7 @@ class DockerHubListing implements RepositoryListing {
       const what = `the search for ${quote(query)}`;
       let total: number | undefined;
       let read = 0;
-      const first = this.api.url(`/v2/search/repositories/?query=${encodeURIComponent(query)}&page_size=${DOCKER_HUB_PAGE_SIZE}`);
+      const first = this.api.url(`/v2/search/repositories/?query=${encodeURIComponent(query)}&page_size=${this.limits.dockerHubPageSize}`);
       const take = (page: HubPage): boolean => {
         total ??= count((page.body as { count?: unknown } | null)?.count);
         const list = results(page, what);
@@ -242,7 +242,7 @@ class DockerHubListing implements RepositoryListing {
     }
     const what = `the tags of ${quote(repository.name)}`;
     const tags = new Map<string, HubTag>();
-    await this.pages(this.api.url(`${base}?page_size=${DOCKER_HUB_PAGE_SIZE}`), what, signal, (page) => {
+    await this.pages(this.api.url(`${base}?page_size=${this.limits.dockerHubPageSize}`), what, signal, (page) => {
       for (const entry of results(page, what)) {
         const tag = hubTag(entry);
         if (!tag) {

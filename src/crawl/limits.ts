@@ -22,6 +22,12 @@ export interface CrawlLimits {
   maxSearchRefinementDepth: number;
   /** `file:` sources: most lines read. */
   maxFileLines: number;
+  /** Repositories asked per catalog page (`/v2/_catalog?n=`); distribution serves at most 1000 by default. */
+  catalogPageSize: number;
+  /** Tags asked per page (`/tags/list?n=`); registries that ignore `n` send them all at once. */
+  tagListPageSize: number;
+  /** Entries asked per page of Docker Hub's API (repositories, tags, search); its documented maximum is 100. */
+  dockerHubPageSize: number;
 }
 
 export const DEFAULT_CRAWL_LIMITS: Readonly<CrawlLimits> = Object.freeze({
@@ -36,18 +42,15 @@ export const DEFAULT_CRAWL_LIMITS: Readonly<CrawlLimits> = Object.freeze({
   maxSearchQueries: 2_000,
   maxSearchRefinementDepth: 2,
   maxFileLines: 10_000_000,
+  catalogPageSize: 1000,
+  tagListPageSize: 1000,
+  dockerHubPageSize: 100,
 });
 
 export function resolveCrawlLimits(overrides: Partial<CrawlLimits> = {}): CrawlLimits {
   return { ...DEFAULT_CRAWL_LIMITS, ...overrides };
 }
 
-/** Repositories asked per catalog page (`/v2/_catalog?n=`); distribution serves at most 1000 by default. */
-export const CATALOG_PAGE_SIZE = 1000;
-/** Tags asked per page (`/tags/list?n=`); registries that ignore `n` send them all at once. */
-export const TAG_LIST_PAGE_SIZE = 1000;
-/** Docker Hub's documented maximum `page_size` for repository, tag and search listings. */
-export const DOCKER_HUB_PAGE_SIZE = 100;
 /** Longest line of a `file:` source; a reference is at most 4096 characters, and a comment may follow it. */
 export const MAX_FILE_LINE_CHARS = 8192;
 /** Longest `--seed` and `dockerhub:search:TERM` accepted. */

@@ -20,7 +20,7 @@ import { RegistryClient, RegistryError } from '../image/registry/index.js';
 import { readBounded } from '../image/registry/transport.js';
 import { CrawlError, firstLine, quote } from './errors.js';
 import { crawlTransport } from './http.js';
-import { CATALOG_PAGE_SIZE, CRAWL_MANIFEST_LIMITS, resolveCrawlLimits, TAG_LIST_PAGE_SIZE, type CrawlLimits } from './limits.js';
+import { CRAWL_MANIFEST_LIMITS, resolveCrawlLimits, type CrawlLimits } from './limits.js';
 import { checkCursor, planOf } from './plan.js';
 import { crawlRepositories, type RepositoryEntry, type RepositoryListing, type TagCandidate } from './repositories.js';
 import { makeTarget } from './targets.js';
@@ -46,7 +46,7 @@ class RegistryListing implements RepositoryListing {
     const { registry, limits } = this;
     const entries: RepositoryEntry[] = [];
     const visited = new Set<string>();
-    let url: string | undefined = `/v2/_catalog?n=${CATALOG_PAGE_SIZE}`;
+    let url: string | undefined = `/v2/_catalog?n=${limits.catalogPageSize}`;
     for (let page = 0; url; page++) {
       signal?.throwIfAborted();
       if (page >= limits.maxPagesPerListing) {
@@ -123,7 +123,7 @@ class RegistryListing implements RepositoryListing {
     const { limits, registry } = this;
     const tags: string[] = [];
     const visited = new Set<string>();
-    let url: string | undefined = `/v2/${repository}/tags/list?n=${TAG_LIST_PAGE_SIZE}`;
+    let url: string | undefined = `/v2/${repository}/tags/list?n=${limits.tagListPageSize}`;
     for (let page = 0; url; page++) {
       signal?.throwIfAborted();
       if (page >= limits.maxPagesPerListing) {

@@ -51,7 +51,7 @@ function dockerHubNamespace(spec: string, namespace: string): string {
   } catch {
     ref = undefined;
   }
-  if (!ref || ref.repository !== `${namespace}/x`) {
+  if (!ref || namespace.includes('/') || ref.repository !== `${namespace}/x`) {
     throw new CrawlError(`${quote(spec)} does not name a Docker Hub namespace`, 'a namespace is a user or organisation name in lowercase, such as library or bitnami');
   }
   return namespace;

@@ -19,6 +19,8 @@ const DIGEST_RE = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/;
 
 /** The target `registry/repository:tag`, or why it is not a valid reference. */
 export function makeTarget(registry: string, repository: string, tag: string, facts: TargetFacts = {}): CrawlTarget | { invalid: string } {
+  // the tag grammar of distribution/reference (ref.ts); checked first so that "a/b" is a bad tag, not a bad name
+  if (!/^\w[\w.-]{0,127}$/.test(tag)) return { invalid: `${quote(`${repository}:${tag}`)} is not a valid reference (${quote(tag)} is not a valid tag)` };
   const text = `${registry}/${repository}:${tag}`;
   let ref;
   try {

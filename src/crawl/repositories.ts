@@ -13,7 +13,7 @@
  * or, having moved from after the cursor to before it, be missed until the next crawl. A repository whose tags changed
  * so that the cursor's tag is no longer among them is listed again in full.
  */
-import { CrawlError, firstLine, isRepositoryProblem, quote } from './errors.js';
+import { firstLine, isRepositoryProblem, quote } from './errors.js';
 import { bottomK } from './sample.js';
 import { makeTarget, sizeSkip, type TargetFacts } from './targets.js';
 import type { CrawlCursor, CrawlItem, CrawlOptions } from './types.js';
@@ -78,14 +78,10 @@ function resumeIndex(ordered: RepositoryEntry[], cursor: CrawlCursor, usePulls: 
   return next === -1 ? ordered.length : next;
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CrawlError('the crawl was stopped');
-}
-
 /** Phase 2: the targets, with cursors, from `resume` on. */
 export async function* crawlRepositories(listing: RepositoryListing, context: CrawlContext, resume: CrawlCursor | null, signal?: AbortSignal): AsyncGenerator<CrawlItem> {
   const { spec, plan, options, notice } = context;
-  throwIfAborted(signal);
+  signal?.throwIfAborted();
   const ordered = orderRepositories(await listing.repositories(signal), context, listing.knowsPullCounts);
   const usePulls = options.order === 'pulls' && listing.knowsPullCounts;
   let start = 0;
@@ -95,7 +91,7 @@ export async function* crawlRepositories(listing: RepositoryListing, context: Cr
     if (ordered[start]?.name === resume.repository) afterTag = resume.tag;
   }
   for (let i = start; i < ordered.length; i++) {
-    throwIfAborted(signal);
+    signal?.throwIfAborted();
     const repository = ordered[i]!;
     let candidates: TagCandidate[];
     try {
@@ -110,6 +106,7 @@ export async function* crawlRepositories(listing: RepositoryListing, context: Cr
       if (at !== -1) candidates = candidates.slice(at + 1);
     }
     for (const candidate of candidates) {
+      signal?.throwIfAborted();
       const { tag, ...facts } = candidate;
       const made = makeTarget(listing.registry, repository.name, tag, {
         ...facts,

@@ -197,6 +197,22 @@ describe('dockerhub:NAMESPACE', () => {
     }
   });
 
+  it('yields nothing more once its signal is aborted', async () => {
+    const controller = new AbortController();
+    const seen: CrawlItem[] = [];
+    const source = parseCrawlSource('dockerhub:acme', { dockerHubApi: hub.base, tags: { mode: 'all' } });
+    await expect(
+      (async () => {
+        for await (const item of source.targets(null, controller.signal)) {
+          seen.push(item);
+          if (seen.length === 4) controller.abort();
+        }
+      })(),
+    ).rejects.toThrow(/aborted/i);
+    expect(seen).toHaveLength(4);
+    expect(hub.seen('/v2/namespaces/acme/repositories/')).toHaveLength(2);
+  });
+
   it('takes the API address from DETONATE_DOCKERHUB_API', async () => {
     const source = parseCrawlSource('dockerhub:acme', { env: { DETONATE_DOCKERHUB_API: hub.base }, sample: { size: 1, seed: 'e' } });
     const items: CrawlItem[] = [];

@@ -127,31 +127,30 @@ class DockerHubListing implements RepositoryListing {
   }
 
   /**
-   * The pages of one listing, from `first`, following `next`; stops at the end, at a 404 past the first page, or
-   * at `maxPagesPerListing`. Returns whether the listing ended before its end (cut or refused past page 1).
+   * Hands the pages of one listing to `take`, from `first`, following `next`; stops at the end, when `take` returns
+   * false, at a 4xx past the first page (past the last page, or past the search cap), or at `maxPagesPerListing`.
    */
-  private async pages(first: string, what: string, signal: AbortSignal | undefined, take: (page: HubPage) => boolean): Promise<{ ended: boolean }> {
+  private async pages(first: string, what: string, signal: AbortSignal | undefined, take: (page: HubPage) => boolean): Promise<void> {
     const visited = new Set<string>();
     let url: string | undefined = first;
     for (let n = 0; url; n++) {
       signal?.throwIfAborted();
       if (n >= this.limits.maxPagesPerListing) {
         this.notice(`${this.spec}: ${what} runs over ${this.limits.maxPagesPerListing} pages; the crawl takes the first ${this.limits.maxPagesPerListing}`);
-        return { ended: false };
+        return;
       }
       visited.add(url);
       const page = await this.api.get(url);
       if (page.status < 200 || page.status >= 300) {
         // a page past the end (or past the search cap) is refused; the first one is the listing itself
-        if (n > 0 && page.status >= 400 && page.status < 500) return { ended: false };
+        if (n > 0 && page.status >= 400 && page.status < 500) return;
         throw hubFailure(page, what);
       }
-      if (!take(page)) return { ended: false };
+      if (!take(page)) return;
       const next = this.api.next(page);
       if (next && visited.has(next)) throw new CrawlError(`${what}: Docker Hub's API links back to a page it already sent`, 'the server is broken or hostile');
       url = next;
     }
-    return { ended: true };
   }
 
   private async namespace(namespace: string, signal: AbortSignal | undefined): Promise<RepositoryEntry[]> {

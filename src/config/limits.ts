@@ -68,6 +68,8 @@ export const LIMIT_MODULES: readonly string[] = Object.freeze([
   'src/vuln/limits.ts',
   // feed files, records, archives, YAML, directory walks (tunable `FeedLimits`), and the feed readers' fixed lengths
   'src/vuln/feeds/limits.ts',
+  // the trace: lines, strings and events parsed; what folding it remembers and lists; the drain
+  'src/detonate/monitor/limits.ts',
   // the sinkhole's connections, bytes, timeouts and events
   'src/detonate/sinkhole/limits.ts',
   // rule and ignore files, conditions, what a rule sees of a run record, what findings and the verdict cite

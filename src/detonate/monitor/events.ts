@@ -99,26 +99,6 @@ export type TraceEvent =
   | ConnectEvent
   | KillEvent;
 
-export interface ParseLimits {
-  /** Longest line (after joining continuation lines) we look at; the rest is cut. */
-  maxLineChars: number;
-  /** Longest decoded string (path, argv element). */
-  maxStringChars: number;
-  maxArgv: number;
-  /** Events beyond this are counted in `dropped`, not kept (when the parser keeps them; a sink gets them all). */
-  maxEvents: number;
-  /** Calls left `<unfinished ...>` at once (threads); beyond this the oldest is forgotten. */
-  maxPending: number;
-}
-
-export const DEFAULT_PARSE_LIMITS: ParseLimits = {
-  maxLineChars: 64 * 1024,
-  maxStringChars: 4096,
-  maxArgv: 256,
-  maxEvents: 200_000,
-  maxPending: 4096,
-};
-
 export interface ParseResult {
   events: TraceEvent[];
   /** Events not kept because of `maxEvents` (only when the parser keeps them, not when it streams them to a sink). */

@@ -4,7 +4,8 @@
  * timestamps, and the end of the parse.
  */
 import { callToEvents, type ArgReader, type Call } from './calls.js';
-import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
+import type { ParseResult, TraceEvent } from './events.js';
+import { DEFAULT_PARSE_LIMITS, type ParseLimits } from './limits.js';
 
 const FORKS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 /** The kernel's restart codes (strace names them; gVisor prints their numbers, named in its strace-log.ts). */

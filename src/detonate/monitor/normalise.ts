@@ -11,6 +11,7 @@ import { BoundedList } from './bounded-list.js';
 import type { ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import type { TraceEvent } from './events.js';
 import type { TraceStart } from './trace-source.js';
+import { DEFAULT_NORMALISE_LIMITS, MAX_SEEN_KEYS, MAX_TRACKED_PIDS, MAX_WAITING_EVENTS, MAX_WAITING_PER_PID, WAIT_WINDOW_EVENTS } from './limits.js';
 
 /** A process as the fold tracks it: the run record's process plus what the fold needs while it reads the trace. */
 export interface TracedProcess extends ObservedProcess {
@@ -64,22 +65,6 @@ export interface NormaliseOptions {
    */
   keepFirstPerGroup?: number;
 }
-
-/** The lists' bounds; `NormaliseOptions` says what each is. */
-export const DEFAULT_NORMALISE_LIMITS = Object.freeze({ maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128, maxFailedFiles: 64, keepFirstPerGroup: 4 });
-
-/** Bounds of the folder's own bookkeeping, so that a trace of any length folds in bounded memory. */
-const MAX_TRACKED_PIDS = 65_536;
-/**
- * Calls of a pid not known yet wait for the fork that makes it known (strace may print a child's first calls before
- * its parent's clone returns), up to this many per pid and in all, and for this many events; then they are handled
- * as they are.
- */
-const MAX_WAITING_PER_PID = 256;
-const MAX_WAITING_EVENTS = 16_384;
-const WAIT_WINDOW_EVENTS = 4096;
-/** Distinct records remembered for deduplication (as hashes); past this, repeats of left-out records count again. */
-const MAX_SEEN_KEYS = 262_144;
 
 /** Failures that say nothing about intent: a missing path (probing, `rm -f`), an O_EXCL race, a retry. */
 const UNINTERESTING_ERRNOS = new Set(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EINTR', 'EAGAIN', 'EBADF', 'EPIPE', 'ENXIO']);

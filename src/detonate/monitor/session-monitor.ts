@@ -16,9 +16,10 @@ import { findExecutable, runBounded } from '../network/exec.js';
 import type { BehaviorTrace, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import { createRuntime } from '../runtime/registry.js';
 import type { DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings, MonitorRuntimeRequest } from './types.js';
-import { straceArgs, type ParseLimits } from './events.js';
+import { straceArgs } from './events.js';
 import type { EventSink, TraceLineParser } from './line-parser.js';
-import { BehaviourFolder, DEFAULT_NORMALISE_LIMITS, type FoldedTrace } from './normalise.js';
+import { BehaviourFolder, type FoldedTrace } from './normalise.js';
+import { DEFAULT_NORMALISE_LIMITS, DEFAULT_PARSE_LIMITS, DEFAULT_TRACE_DRAIN_TIMEOUT_MS, TRACE_FIFO_TIMEOUT_MS, type ParseLimits } from './limits.js';
 import { STRACE_FIFO, StraceParser } from './strace.js';
 import type { TraceSource } from './trace-source.js';
 
@@ -32,8 +33,6 @@ export interface SyscallMonitorOptions {
   /** How long `collect` waits, once the run is over, for the tracer to close the trace. Default 10 s. */
   drainTimeoutMs?: number;
 }
-
-const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** Splits a stream of text into lines, cutting long ones, without holding more than one line. */
 class LineSplitter {
@@ -110,7 +109,7 @@ class LiveTrace {
   }
 
   static async open(fifo: string, onText: (chunk: string) => void): Promise<LiveTrace> {
-    const made = await runBounded(findExecutable('mkfifo') ?? 'mkfifo', ['-m', '600', fifo], { timeoutMs: 5000 });
+    const made = await runBounded(findExecutable('mkfifo') ?? 'mkfifo', ['-m', '600', fifo], { timeoutMs: TRACE_FIFO_TIMEOUT_MS });
     if (made.code !== 0) throw new Error(`cannot make the trace FIFO ${fifo}: ${(made.stderr || made.spawnError || '').trim()}`);
     const readEnd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     let keepOpen: number;
@@ -226,8 +225,8 @@ const NOTHING_OMITTED = { processes: 0, files: 0, connections: 0, kills: 0, even
 
 export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationMonitor {
   const limits = options.parseLimits ?? {};
-  const maxLine = limits.maxLineChars ?? 64 * 1024;
-  const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const maxLine = limits.maxLineChars ?? DEFAULT_PARSE_LIMITS.maxLineChars;
+  const drainMs = options.drainTimeoutMs ?? DEFAULT_TRACE_DRAIN_TIMEOUT_MS;
   const runs = new Map<string, Run>();
   const strace = (): string | undefined => (options.strace === false ? undefined : (options.strace ?? findExecutable('strace')));
 

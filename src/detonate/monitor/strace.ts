@@ -2,7 +2,8 @@
  * Reads `strace -f -tt -yy -s N --pidns-translation -o FILE` output (see `straceArgs`): one call per line,
  * prefixed by the pid, with `<unfinished ...>` / `<... x resumed>` halves when threads interleave.
  */
-import type { ParseLimits, ParseResult } from './events.js';
+import type { ParseResult } from './events.js';
+import type { ParseLimits } from './limits.js';
 import type { ArgReader, Call, FdInfo, Sockaddr } from './calls.js';
 import { parseLines, TraceLineParser, type EventSink } from './line-parser.js';
 import { clockMs, firstQuoted, parseIntLoose, skipQuoted, splitTopLevel, unescape } from './text.js';

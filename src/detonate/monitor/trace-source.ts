@@ -2,7 +2,8 @@
  * Where a syscall monitor gets a run's trace, as each runtime tells it (its `trace`, src/detonate/runtime/<name>/).
  * The monitor (session-monitor.ts) reads the trace from a FIFO as it is written and folds it (normalise.ts).
  */
-import type { ExecEvent, ParseLimits } from './events.js';
+import type { ExecEvent } from './events.js';
+import type { ParseLimits } from './limits.js';
 import type { EventSink, TraceLineParser } from './line-parser.js';
 
 /**

@@ -7,7 +7,8 @@
  * path are resolved by the number of arguments each call has.
  */
 import { constants as osConstants } from 'node:os';
-import type { ParseLimits, ParseResult } from '../../monitor/events.js';
+import type { ParseResult } from '../../monitor/events.js';
+import type { ParseLimits } from '../../monitor/limits.js';
 import type { ArgReader, Call, FdInfo, Sockaddr } from '../../monitor/calls.js';
 import { parseLines, TraceLineParser, type EventSink } from '../../monitor/line-parser.js';
 import { bounded } from '../../monitor/events.js';

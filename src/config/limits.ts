@@ -70,7 +70,8 @@ export const LIMIT_MODULES: readonly string[] = Object.freeze([
   'src/vuln/feeds/limits.ts',
   // the trace: lines, strings and events parsed; what folding it remembers and lists; the drain
   'src/detonate/monitor/limits.ts',
-  // the sinkhole's connections, bytes, timeouts and events
+  // the sinkhole's connections, bytes, timeouts and events; what its DNS, TLS, HTTP, SSH, stratum, IRC and SMTP
+  // parsers accept and keep
   'src/detonate/sinkhole/limits.ts',
   // rule and ignore files, conditions, what a rule sees of a run record, what findings and the verdict cite
   'src/verdict/limits.ts',

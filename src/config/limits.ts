@@ -68,6 +68,9 @@ export const LIMIT_MODULES: readonly string[] = Object.freeze([
   'src/vuln/limits.ts',
   // feed files, records, archives, YAML, directory walks (tunable `FeedLimits`), and the feed readers' fixed lengths
   'src/vuln/feeds/limits.ts',
+  // the run: the sample's resources and deadline, the image's config, rootfs, writable layer, dropped files, the
+  // sinkhole process, host commands, teardown
+  'src/detonate/limits.ts',
   // the trace: lines, strings and events parsed; what folding it remembers and lists; the drain
   'src/detonate/monitor/limits.ts',
   // the sinkhole's connections, bytes, timeouts and events; what its DNS, TLS, HTTP, SSH, stratum, IRC and SMTP

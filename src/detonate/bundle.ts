@@ -15,16 +15,17 @@ import { readRootfsFile } from './rootfs.js';
 import { seccompProfile, type SeccompProfile } from './seccomp.js';
 import { removeTree } from '../util/long-paths.js';
 import type { WritableRoot } from './writable.js';
-
-export interface BundleLimits {
-  memoryBytes: number;
-  /** The sample's processes and threads at once, under either runtime (see `sandboxPidsLimit` for the host's). */
-  pids: number;
-  /** CPU cores, fractions allowed (1.5 → quota 150000 per 100000 µs period). */
-  cpus: number;
-  /** Size of each tmpfs (/tmp, /run, /var/tmp); their pages also count against `memoryBytes`. */
-  tmpfsBytes: number;
-}
+import {
+  DEV_TMPFS_BYTES,
+  MAX_ADDITIONAL_GIDS,
+  MAX_CONFIG_ARGS_BYTES,
+  MAX_CONFIG_ENV_VARS,
+  MAX_DEV_SHM_BYTES,
+  MAX_ID_FILE_BYTES,
+  MAX_ID_FILE_LINES,
+  SAMPLE_OPEN_FILES_LIMIT,
+  type BundleLimits,
+} from './limits.js';
 
 export interface IdMapping {
   /** Host uid and gid that container id 0 maps to. */
@@ -140,11 +141,7 @@ export class BundleError extends ImageError {
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const CPU_PERIOD_US = 100_000;
-const MAX_ENV = 4096;
-const MAX_ARGS_BYTES = 1024 * 1024;
-const MAX_ID_FILE_BYTES = 4 * 1024 * 1024;
-const MAX_ID_FILE_LINES = 100_000;
-const MAX_ADDITIONAL_GIDS = 64;
+/** Largest uid or gid Linux takes: (uid_t)-1 means "no id" to the kernel. */
 const MAX_ID = 0xfffffffe;
 
 /** runc's default masked and read-only paths (plus the cgroup tree, which a bind of the host's /sys would show). */
@@ -267,7 +264,7 @@ function checkStrings(what: string, values: string[]): void {
     if (typeof v !== 'string' || v.includes('\u0000')) throw new BundleError(`the image config's ${what} holds a value that is not a string`);
     bytes += Buffer.byteLength(v) + 1;
   }
-  if (bytes > MAX_ARGS_BYTES) throw new BundleError(`the image config's ${what} is larger than ${MAX_ARGS_BYTES} bytes`);
+  if (bytes > MAX_CONFIG_ARGS_BYTES) throw new BundleError(`the image config's ${what} is larger than ${MAX_CONFIG_ARGS_BYTES} bytes`);
 }
 
 /** Entrypoint then Cmd (Cmd replaced by `command` when given), as Docker runs them. */
@@ -283,7 +280,7 @@ export function processArgs(config: ImageConfigFile['config'], command?: string[
 function processEnv(config: ImageConfigFile['config'], hostname: string, home: string): string[] {
   const env = new Map<string, string>();
   const image = (config?.Env ?? []).filter((e) => typeof e === 'string' && e.indexOf('=') > 0 && !e.includes('\u0000'));
-  if (image.length > MAX_ENV) throw new BundleError(`the image config sets more than ${MAX_ENV} environment variables`);
+  if (image.length > MAX_CONFIG_ENV_VARS) throw new BundleError(`the image config sets more than ${MAX_CONFIG_ENV_VARS} environment variables`);
   checkStrings('Env', image);
   const put = (entry: string) => env.set(entry.slice(0, entry.indexOf('=')), entry);
   put(DEFAULT_PATH);
@@ -409,9 +406,9 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
   });
   const mounts: RuntimeSpec['mounts'] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', `size=${DEV_TMPFS_BYTES / 1024}k`] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    tmpfs('/dev/shm', '1777', Math.min(limits.tmpfsBytes, 64 * 1024 * 1024), ['noexec']),
+    tmpfs('/dev/shm', '1777', Math.min(limits.tmpfsBytes, MAX_DEV_SHM_BYTES), ['noexec']),
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     // In a user namespace joined to a network namespace of the init user namespace, mounting a new sysfs is
     // refused; a read-only recursive bind of the host's /sys works (lab report §3b) and the cgroup tree is masked.
@@ -456,7 +453,7 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
       cwd: workingDir(config),
       capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
       rlimits: [
-        { type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 },
+        { type: 'RLIMIT_NOFILE', hard: SAMPLE_OPEN_FILES_LIMIT, soft: SAMPLE_OPEN_FILES_LIMIT },
         { type: 'RLIMIT_CORE', hard: 0, soft: 0 },
         // A kernel that holds nothing but the sample (gVisor's counts every task of a user, threads too, as the pids
         // controller does), which lacks CAP_SYS_RESOURCE and CAP_SYS_ADMIN to lift it: the sample's pids limit, exact,

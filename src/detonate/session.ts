@@ -16,7 +16,7 @@ import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { ObservedConnection, ObservedDnsQuery, ObservedProcess, RunRecord, ScanNotice } from '../model/index.js';
-import { createBundle, sandboxPidsLimit, type BundleLimits } from './bundle.js';
+import { createBundle, sandboxPidsLimit } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
 import { materialiseRootfs, readRootfsFile, resolveInRoot, type RootfsOwnership } from './rootfs.js';
@@ -28,31 +28,18 @@ import { DEFAULT_RUN_RECORD_DIR, mountsUnder, writeRunClaim } from './stale.js';
 import { TeardownSteps } from './teardown.js';
 import { WritableLayer, WritableLayerError } from './writable.js';
 import { removeTree } from '../util/long-paths.js';
-
-export interface DetonationLimits extends BundleLimits {
-  /** Disk budget of the materialised rootfs (all regular files). */
-  diskBytes: number;
-  /**
-   * Size of the run's writable layer (a host tmpfs: an overlay root's upper layer (runc's) and, for every runtime,
-   * /tmp, /var/tmp and /run). Filling it is reported as `limitsHit.diskFull`. Its pages count against `memoryBytes`.
-   */
-  writableBytes: number;
-}
-
-/**
- * The limits of a run. `pids` is the sample's processes and threads at once under any runtime: runc's cgroup
- * holds the sample alone; gVisor's kernel enforces it on the sample's tasks, and the host cgroup gets a backstop
- * for gVisor's own threads on top (`SandboxProfile.pidsLimit` in bundle.ts).
- */
-export const DEFAULT_DETONATION_LIMITS: Readonly<DetonationLimits> = Object.freeze({
-  memoryBytes: 512 * 1024 * 1024,
-  pids: 256,
-  cpus: 1,
-  tmpfsBytes: 64 * 1024 * 1024,
-  diskBytes: 4 * 1024 * 1024 * 1024,
-  writableBytes: 256 * 1024 * 1024,
-});
-export const DEFAULT_DETONATE_TIMEOUT_MS = 60_000;
+import {
+  DEFAULT_DETONATE_TIMEOUT_MS,
+  DEFAULT_DETONATION_LIMITS,
+  DEFAULT_SAMPLE_OUTPUT_BYTES,
+  MAX_SINKHOLE_EVENTS_KEPT,
+  MAX_SINKHOLE_LINE_CHARS,
+  MAX_SINKHOLE_STDERR_CHARS,
+  REMOVE_TREE_RETRIES,
+  SINKHOLE_READY_TIMEOUT_MS,
+  SINKHOLE_STOP_TIMEOUT_MS,
+  type DetonationLimits,
+} from './limits.js';
 
 import type { DetonationMonitor, MonitorConnection, MonitorContext } from './monitor/types.js';
 
@@ -131,10 +118,6 @@ export class DetonationError extends Error {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
-const SINKHOLE_READY_MS = 20_000;
-const SINKHOLE_STOP_MS = 5_000;
-const MAX_SINKHOLE_EVENTS = 10_000;
-const MAX_SINKHOLE_LINE = 1024 * 1024;
 
 /** How to start the sinkhole entry from wherever this module was loaded: src under tsx, tsc's dist, or the bundle. */
 export function defaultSinkholeCommand(): { command: string; args: string[] } {
@@ -162,7 +145,7 @@ class SinkholeProcess {
     const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
     lines.on('line', (line) => this.line(line));
     child.stderr?.on('data', (c: Buffer) => {
-      if (this.stderr.length < 8192) this.stderr += c.toString('utf8');
+      if (this.stderr.length < MAX_SINKHOLE_STDERR_CHARS) this.stderr += c.toString('utf8');
     });
     this.done = new Promise((r) => {
       child.once('exit', () => r());
@@ -175,7 +158,7 @@ class SinkholeProcess {
   }
 
   private line(line: string): void {
-    if (line.length > MAX_SINKHOLE_LINE) return;
+    if (line.length > MAX_SINKHOLE_LINE_CHARS) return;
     let o: { kind?: string; message?: string; stats?: SinkholeStats };
     try {
       o = JSON.parse(line) as typeof o;
@@ -186,7 +169,7 @@ class SinkholeProcess {
     else if (o.kind === 'error') this.ready({ ok: false, message: o.message ?? 'unknown error' });
     else if (o.kind === 'stopped') this.stats = o.stats ?? null;
     else if (o.kind === 'dns' || o.kind === 'connection' || o.kind === 'dns-malformed' || o.kind === 'limit') {
-      if (this.events.length < MAX_SINKHOLE_EVENTS) this.events.push(o as SinkholeEvent);
+      if (this.events.length < MAX_SINKHOLE_EVENTS_KEPT) this.events.push(o as SinkholeEvent);
     }
   }
 
@@ -194,7 +177,7 @@ class SinkholeProcess {
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), SINKHOLE_STOP_MS)))]);
+    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), SINKHOLE_STOP_TIMEOUT_MS)))]);
     clearTimeout(timer);
     if (late) {
       this.child.kill('SIGKILL');
@@ -479,7 +462,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     let readyTimer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       sinkhole.readyPromise,
-      new Promise<{ ok: boolean; message: string }>((r) => (readyTimer = setTimeout(() => r({ ok: false, message: 'the sinkhole did not start in time' }), SINKHOLE_READY_MS))),
+      new Promise<{ ok: boolean; message: string }>((r) => (readyTimer = setTimeout(() => r({ ok: false, message: 'the sinkhole did not start in time' }), SINKHOLE_READY_TIMEOUT_MS))),
     ]);
     clearTimeout(readyTimer);
     if (!ready.ok) throw new DetonationError(`sinkhole: ${ready.message ?? 'failed'}`);
@@ -505,8 +488,8 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const context: MonitorContext = { runtime: runtime.name, id, traceDir, bundleDir, startedAt: performance.now() };
     monitorContext = context;
     const request = (await monitor?.prepare?.(context)) ?? {};
-    const stdout = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
-    const stderr = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
+    const stdout = new OutputCapture(options.maxOutputBytes ?? DEFAULT_SAMPLE_OUTPUT_BYTES);
+    const stderr = new OutputCapture(options.maxOutputBytes ?? DEFAULT_SAMPLE_OUTPUT_BYTES);
     cgroup.startSampling(1000);
     context.startedAt = performance.now();
     const startedEpochMs = Date.now();
@@ -603,7 +586,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const left = mountsUnder(dir);
     if (left.length > 0) problems.push(`work dir: ${dir} still has mounts (${left.join(', ')}); not removed`);
     // the rootfs may be deeper than one syscall takes, which fs.rm cannot remove
-    else await step('work dir', () => removeTree(dir, { maxRetries: 3 }));
+    else await step('work dir', () => removeTree(dir, { maxRetries: REMOVE_TREE_RETRIES }));
   }
   if (recordFile && problems.length === 0) await step('run record', () => rm(recordFile, { force: true }));
   signals.uninstall();

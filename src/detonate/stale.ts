@@ -19,6 +19,7 @@ import { DEFAULT_RUNTIME_STATE_DIR, RUN_ID_PATTERN, type Runtime, type RuntimeNa
 import { isMountPoint, unmount } from './writable.js';
 import { TeardownSteps } from './teardown.js';
 import { removeTree } from '../util/long-paths.js';
+import { REMOVE_TREE_RETRIES } from './limits.js';
 
 export const DEFAULT_RUN_RECORD_DIR = '/run/detonate/runs';
 
@@ -180,7 +181,7 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
       if (!idOfRunDir(basename(runDir)) || idOfRunDir(basename(runDir)) !== id) problems.push(`run dir ${runDir}: not one of ours`);
       else {
         await step('mounts', () => unmountUnder(runDir));
-        if (mountsUnder(runDir).length === 0) await step('run dir', () => removeTree(runDir, { maxRetries: 3 }));
+        if (mountsUnder(runDir).length === 0) await step('run dir', () => removeTree(runDir, { maxRetries: REMOVE_TREE_RETRIES }));
         else problems.push(`run dir ${runDir}: still has mounts`);
       }
     }

@@ -21,6 +21,13 @@ import { join, posix, relative } from 'node:path';
 import { findExecutable, runBounded } from './network/exec.js';
 import { readHead, withRegularFile } from '../util/regular-file.js';
 import { LongPaths } from '../util/long-paths.js';
+import {
+  DEFAULT_DROPPED_LIMITS,
+  MAX_DROPPED_EXECUTABLE_PEEKS,
+  MAX_DROPPED_WALK_DEPTH,
+  MOUNT_TIMEOUT_MS,
+  type DroppedLimits,
+} from './limits.js';
 
 export interface WritableOwner {
   uid: number;
@@ -60,22 +67,11 @@ export interface DroppedEntry {
   sha256: string;
 }
 
-export interface DroppedLimits {
-  maxFiles: number;
-  maxBytes: number;
-  /** Directory entries looked at before the walk gives up (a sample may leave 100k files). */
-  maxEntries: number;
-}
-
-export const DEFAULT_DROPPED_LIMITS: Readonly<DroppedLimits> = Object.freeze({ maxFiles: 256, maxBytes: 64 * 1024 * 1024, maxEntries: 20_000 });
-/** Directory levels the walk goes down; deeper than the kernel's PATH_MAX is fine (the walk uses `LongPaths`). */
-const MAX_DEPTH = 1024;
 const BIND_DIRS: readonly { destination: string; name: string; mode: number }[] = [
   { destination: '/tmp', name: 'tmp', mode: 0o1777 },
   { destination: '/var/tmp', name: 'var-tmp', mode: 0o1777 },
   { destination: '/run', name: 'run', mode: 0o755 },
 ];
-const MOUNT_TIMEOUT_MS = 10_000;
 
 export class WritableLayerError extends Error {
   override name = 'WritableLayerError';
@@ -215,7 +211,7 @@ export class WritableLayer {
         await paths.reset();
       }
     }
-    let peeks = 4096;
+    let peeks = MAX_DROPPED_EXECUTABLE_PEEKS;
     for (const f of found) if (f.rank > 0 && f.size >= 2 && peeks-- > 0) f.rank = (await looksExecutable(f.hostPath)) ? 1 : 2;
     found.sort((a, b) => a.rank - b.rank || a.path.localeCompare(b.path));
     const out: DroppedEntry[] = [];
@@ -233,7 +229,7 @@ export class WritableLayer {
     }
     const missed = [
       walk.truncated ? `the walk stopped after ${limits.maxEntries} entries` : '',
-      walk.tooDeep > 0 ? `${walk.tooDeep} directories deeper than ${MAX_DEPTH} levels were not entered` : '',
+      walk.tooDeep > 0 ? `${walk.tooDeep} directories deeper than ${MAX_DROPPED_WALK_DEPTH} levels were not entered` : '',
       over > 0 ? `${over} files past the limits of ${limits.maxFiles} files or ${limits.maxBytes} bytes were not collected` : '',
     ].filter(Boolean);
     return { files: out, ...(missed.length > 0 ? { incomplete: `not every file the sample left was collected: ${missed.join('; ')}` } : {}) };
@@ -285,7 +281,7 @@ async function walkDropped(paths: LongPaths, parts: string[], containerDir: stri
     state.truncated = true;
     return;
   }
-  if (parts.length > MAX_DEPTH) {
+  if (parts.length > MAX_DROPPED_WALK_DEPTH) {
     state.tooDeep++;
     return;
   }

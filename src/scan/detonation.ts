@@ -13,6 +13,7 @@ import type { Progress } from '../progress/progress.js';
 import type { Finding, RunFailure, RunRecord, ScanNotice } from '../model/index.js';
 import type { DetonationResult, DroppedFile } from '../detonate/session.js';
 import { runtimeFailureOf, type Runtime } from '../detonate/runtime/runtime.js';
+import { MAX_DROPPED_FILE_BYTES, MAX_REPORTED_OUTPUT_BYTES } from '../detonate/limits.js';
 import { readRegularFile } from '../util/regular-file.js';
 
 export interface DetonationStageOptions {
@@ -35,10 +36,6 @@ export interface DetonationStageResult {
 }
 
 export const DEFAULT_DETONATION_WORK_DIR = '/var/lib/detonate/runs';
-/** Bytes of stdout and of stderr the report keeps. */
-const REPORT_OUTPUT_BYTES = 4096;
-/** Bytes read of one dropped file for the static detectors (the session already bounds count and total). */
-const MAX_DROPPED_FILE_BYTES = 32 * 1024 * 1024;
 
 /** Why this image cannot be run on this host, or undefined when it can. */
 export function unrunnableReason(image: ResolvedImage): string | undefined {
@@ -121,8 +118,8 @@ function clip(text: string, max: number): { text: string; cut: boolean } {
  */
 export function runRecordOf(r: DetonationResult): RunRecord {
   const { sinkhole: _sinkhole, network, runtimeLog: _log, notices: _notices, output, ...record } = r;
-  const stdout = clip(output.stdout, REPORT_OUTPUT_BYTES);
-  const stderr = clip(output.stderr, REPORT_OUTPUT_BYTES);
+  const stdout = clip(output.stdout, MAX_REPORTED_OUTPUT_BYTES);
+  const stderr = clip(output.stderr, MAX_REPORTED_OUTPUT_BYTES);
   return {
     ...record,
     output: { stdout: stdout.text, stderr: stderr.text, truncated: output.truncated || stdout.cut || stderr.cut },

@@ -6,7 +6,8 @@
  * one ran.
  */
 import { constants } from 'node:os';
-import type { BundleLimits, SandboxProfile } from '../bundle.js';
+import type { SandboxProfile } from '../bundle.js';
+import type { BundleLimits } from '../limits.js';
 import type { RunCgroup } from '../cgroup.js';
 import type { TraceSource } from '../monitor/trace-source.js';
 

@@ -71,6 +71,8 @@ export const LIMIT_MODULES: readonly string[] = Object.freeze([
   // the run: the sample's resources and deadline, the image's config, rootfs, writable layer, dropped files, the
   // sinkhole process, host commands, teardown
   'src/detonate/limits.ts',
+  // the runtime drivers' management commands, kill grace and what they keep of a runtime's log
+  'src/detonate/runtime/limits.ts',
   // the trace: lines, strings and events parsed; what folding it remembers and lists; the drain
   'src/detonate/monitor/limits.ts',
   // the sinkhole's connections, bytes, timeouts and events; what its DNS, TLS, HTTP, SSH, stratum, IRC and SMTP

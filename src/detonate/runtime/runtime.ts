@@ -8,6 +8,7 @@
 import { constants } from 'node:os';
 import type { SandboxProfile } from '../bundle.js';
 import type { BundleLimits } from '../limits.js';
+import { RUNTIME_STDERR_TAIL_BYTES } from './limits.js';
 import type { RunCgroup } from '../cgroup.js';
 import type { TraceSource } from '../monitor/trace-source.js';
 
@@ -136,7 +137,7 @@ export const INSTALL_HINT = 'install gVisor and runc: `apt-get install runsc run
 export class TailBuffer {
   private chunks: Buffer[] = [];
   private size = 0;
-  constructor(private readonly max = 16 * 1024) {}
+  constructor(private readonly max = RUNTIME_STDERR_TAIL_BYTES) {}
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;

@@ -19,7 +19,6 @@ import {
   checkRunId,
   classifyKill,
   isRoot,
-  KILL_GRACE_MS,
   manage,
   probeVersion,
   runtimeBinary,
@@ -30,6 +29,7 @@ import {
   waitExit,
   within,
 } from '../common.js';
+import { KILL_GRACE_MS, MAX_GVISOR_BOOT_LOG_SCAN_BYTES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
   DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
@@ -145,7 +145,7 @@ export class GvisorRuntime implements Runtime {
     const deadline = setTimeout(() => {
       timedOut = true;
       void (async () => {
-        await this.manage(options.id, options.netnsPath, ['kill', '--all', options.id, 'KILL'], 5000);
+        await this.manage(options.id, options.netnsPath, ['kill', '--all', options.id, 'KILL'], QUICK_MANAGEMENT_TIMEOUT_MS);
         if ((await within(exited, KILL_GRACE_MS, 'late')) === 'late') {
           await options.cgroup?.killAll();
           child.kill('SIGKILL');
@@ -173,13 +173,13 @@ export class GvisorRuntime implements Runtime {
       ...(killedBy ? { killedBy } : {}),
       durationMs,
       ...(firstExecMs !== undefined ? { firstExecMs } : {}),
-      ...(runtimeLog ? { runtimeLog: runtimeLog.slice(-4000) } : {}),
+      ...(runtimeLog ? { runtimeLog: runtimeLog.slice(-MAX_RUNTIME_LOG_CHARS) } : {}),
     };
   }
 
   /** The container's tasks (processes and threads) as gVisor's kernel counts them (`runsc events --stats`); null if unknown. */
   private async countTasks(id: string, netnsPath: string): Promise<number | null> {
-    const r = await this.manage(id, netnsPath, ['events', '--stats', id], 5000);
+    const r = await this.manage(id, netnsPath, ['events', '--stats', id], QUICK_MANAGEMENT_TIMEOUT_MS);
     if (r.code !== 0) return null;
     try {
       const current = (JSON.parse(r.stdout) as { data?: { pids?: { current?: unknown } } }).data?.pids?.current;
@@ -214,7 +214,7 @@ export async function firstExecFromLog(traceDir: string, startedWall: number): P
     const handle = await open(join(traceDir, name), 'r').catch(() => undefined);
     if (!handle) continue;
     try {
-      const buffer = Buffer.alloc(1024 * 1024);
+      const buffer = Buffer.alloc(MAX_GVISOR_BOOT_LOG_SCAN_BYTES);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
       const m = /"msg":"EXEC: [^\n]*?"time":"([^"]+)"/.exec(buffer.subarray(0, bytesRead).toString('utf8'));
       const at = m ? Date.parse(m[1]!) : NaN;

@@ -12,7 +12,6 @@ import {
   checkRunId,
   classifyKill,
   isRoot,
-  KILL_GRACE_MS,
   manage,
   probeVersion,
   runtimeBinary,
@@ -22,6 +21,7 @@ import {
   waitExit,
   within,
 } from '../common.js';
+import { KILL_GRACE_MS, MAX_RUNC_LOG_LINES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
   DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
@@ -99,7 +99,7 @@ export class RuncRuntime implements Runtime {
     const deadline = setTimeout(() => {
       timedOut = true;
       void (async () => {
-        await manage(bin, ['--root', root, 'kill', '--all', options.id, 'KILL'], 5000);
+        await manage(bin, ['--root', root, 'kill', '--all', options.id, 'KILL'], QUICK_MANAGEMENT_TIMEOUT_MS);
         await options.cgroup?.killAll();
         if ((await within(exited, KILL_GRACE_MS, 'late')) === 'late') child.kill('SIGKILL');
       })();
@@ -146,7 +146,7 @@ export class RuncRuntime implements Runtime {
 async function runcErrors(file: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const lines: string[] = [];
-  for (const line of text.split('\n').slice(-200)) {
+  for (const line of text.split('\n').slice(-MAX_RUNC_LOG_LINES)) {
     try {
       const o = JSON.parse(line) as { level?: string; msg?: string };
       if ((o.level === 'error' || o.level === 'fatal') && o.msg) lines.push(o.msg);
@@ -154,5 +154,5 @@ async function runcErrors(file: string): Promise<string> {
       /* not JSON */
     }
   }
-  return lines.join('\n').slice(-4000);
+  return lines.join('\n').slice(-MAX_RUNTIME_LOG_CHARS);
 }

@@ -12,6 +12,7 @@ import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import { chooseRuntime, SANDBOX_CHOICES, type SandboxChoice } from '../detonate/runtime/detect.js';
+import { DEFAULT_DETONATE_TIMEOUT_MS } from '../detonate/limits.js';
 import type { Detectors } from '../analyze/detectors.js';
 import type { ScanRecorder } from './record.js';
 import { STORE_OPTION_HELP } from './store.js';
@@ -187,7 +188,7 @@ export function scanCommand(): Command {
     .option('--output <file>', 'write the report to FILE instead of stdout')
     .option('--platform <os/arch[/variant]|all>', "platform to scan (default: the host's); `all` scans every platform")
     .option('--static-only', 'skip detonation')
-    .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox (e.g. 60s, 2m)', parseDuration, 60_000)
+    .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox (e.g. 60s, 2m)', parseDuration, DEFAULT_DETONATE_TIMEOUT_MS)
     .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices([...SANDBOX_CHOICES]).default('auto'))
     .option('--verdict-rules <dir>', 'add behaviour/verdict rules from DIR (YAML, see docs/rules.md; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--ignore-file <file>', `suppress findings and vulnerabilities listed in FILE (YAML, see docs/ignore.md; default: ./.detonateignore.yaml when it exists)`)

@@ -5,12 +5,16 @@
  *
  *   model                            the domain types every stage stands on
  *   util, config, progress, version  helpers with no stage knowledge
- *   image → layers → analyze → vuln → detonate → verdict → report → store → scan → worker → cli
+ *   image → layers → analyze → vuln → detonate → verdict → report → store → scan → crawl → worker → cli
  *
  * A folder may import its own floor and any floor below it.
+ *
+ * The sandbox runtimes live behind one seam (src/detonate/runtime/: runtime.ts, registry.ts, detect.ts, index.ts);
+ * a runtime's own folder and their shared helpers are imported from inside runtime/ only. (What an import cannot
+ * show, naming a runtime or branching on its name, test/lint/runtime-seam.test.ts checks.)
  */
 const FOUNDATIONS = ['util', 'config', 'progress'];
-const STAGES = ['image', 'layers', 'analyze', 'vuln', 'detonate', 'verdict', 'report', 'store', 'scan', 'worker', 'cli'];
+const STAGES = ['image', 'layers', 'analyze', 'vuln', 'detonate', 'verdict', 'report', 'store', 'scan', 'crawl', 'worker', 'cli'];
 
 const folder = (names) => `^src/(${names.join('|')})/`;
 
@@ -51,6 +55,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '\\.test\\.ts$' },
       to: { path: '^test/' },
+    },
+    {
+      name: 'runtime-seam',
+      comment: "outside src/detonate/runtime/, a runtime is reached through the seam only (runtime.ts, registry.ts, detect.ts, index.ts): never through its own folder or the runtimes' shared helpers",
+      severity: 'error',
+      from: { pathNot: '^src/detonate/runtime/' },
+      to: { path: '^src/detonate/runtime/', pathNot: '^src/detonate/runtime/(runtime|registry|detect|index)\\.ts$' },
     },
     ...upward,
   ],

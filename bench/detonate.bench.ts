@@ -15,7 +15,9 @@ import { BlobCache } from '../src/image/cache.js';
 import { openImageSource } from '../src/image/open.js';
 import { resolveLimits } from '../src/config/limits.js';
 import { findExecutable } from '../src/detonate/network/exec.js';
-import { GvisorRuntime, RuncRuntime, type Runtime } from '../src/detonate/runtime/index.js';
+import { GvisorRuntime } from '../src/detonate/runtime/gvisor/index.js';
+import type { Runtime } from '../src/detonate/runtime/index.js';
+import { RuncRuntime } from '../src/detonate/runtime/runc/index.js';
 import { detonateImage } from '../src/detonate/session.js';
 import { writeOciArchive, type EntrySpec } from '../test/support/image-builder.js';
 

@@ -2,10 +2,7 @@ import { createHash } from 'node:crypto';
 import type { OsInfo, ScanNotice } from '../model/index.js';
 import type { Analyzer, AnalyzerContext, CatalogedPackage, DetectedFinding, FileHeader } from './analyzer.js';
 import { DEFAULT_LIMITS } from '../config/limits.js';
-
-/** Files (and bytes of content) analysed at once per layer: enough to keep a thread pool busy, bounded in memory. */
-const MAX_IN_FLIGHT_FILES = 16;
-const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+import { MAX_IN_FLIGHT_BYTES, MAX_IN_FLIGHT_FILES } from './limits.js';
 
 /** Bump when the shape of `LayerResult` changes: old cache entries are then ignored. */
 export const LAYER_RESULT_FORMAT = 1;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { cacheRoot } from '../image/cache.js';
 import { progressFor } from './progress.js';
+import { MAX_DB_UPDATE_WARNINGS_SHOWN } from './limits.js';
 
 export function dbCommand(): Command {
   const db = new Command('db').description('the local advisory database used to match vulnerabilities');
@@ -19,8 +20,8 @@ export function dbCommand(): Command {
       const started = Date.now();
       try {
         const result = await updateAdvisoryDb({ from: flags.from, dbPath, downloadDir: defaultDownloadDir(root), progress });
-        for (const n of result.notices.slice(0, 20)) progress.log(`warning: ${n}`);
-        if (result.notices.length > 20) progress.log(`… and ${result.notices.length - 20} more warnings`);
+        for (const n of result.notices.slice(0, MAX_DB_UPDATE_WARNINGS_SHOWN)) progress.log(`warning: ${n}`);
+        if (result.notices.length > MAX_DB_UPDATE_WARNINGS_SHOWN) progress.log(`… and ${result.notices.length - MAX_DB_UPDATE_WARNINGS_SHOWN} more warnings`);
         const sources = Object.entries(result.bySource).map(([k, v]) => `${k} ${v}`).join(', ');
         process.stderr.write(`advisory DB ${dbPath}: ${result.records} records (${sources || 'none'}) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
       } finally {
@@ -34,6 +35,7 @@ export function dbCommand(): Command {
     .option('--format <format>', 'text or json', 'text')
     .action(async (flags: { db?: string; format: string }) => {
       const { AdvisoryDb, defaultDbPath } = await import('../vuln/db.js');
+      const { STALE_AFTER_DAYS } = await import('../vuln/stage.js');
       const db = AdvisoryDb.open(flags.db ?? defaultDbPath(cacheRoot()));
       try {
         const s = db.status();
@@ -44,7 +46,7 @@ export function dbCommand(): Command {
         const ageDays = (Date.now() - Date.parse(s.builtAt)) / 86_400_000;
         const lines = [
           `database   ${s.path}`,
-          `built      ${s.builtAt} (${ageDays < 1 ? 'today' : `${Math.floor(ageDays)} days ago`}${ageDays > 7 ? ', stale: run detonate db update' : ''})`,
+          `built      ${s.builtAt} (${ageDays < 1 ? 'today' : `${Math.floor(ageDays)} days ago`}${ageDays > STALE_AFTER_DAYS ? ', stale: run detonate db update' : ''})`,
           `schema     ${s.schema} (detonate ${s.toolVersion})`,
           `records    ${s.advisories} advisories, ${s.affectedPackages} affected packages`,
           'sources',

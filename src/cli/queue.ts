@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { ScanQueue } from '../store/queue.js';
+import { MAX_DEAD_LETTERS_LISTED } from '../store/limits.js';
 import { UsageError } from './exit.js';
 import { STORE_OPTION_HELP, storeLocationOf } from './store.js';
 
@@ -34,7 +35,7 @@ export function queueCommand(): Command {
     .description('list the jobs whose retries were used up (registry or store failures; an image that cannot be scanned is a failed scan instead)')
     .option('--store <where>', STORE_OPTION_HELP)
     .option('--json', 'print JSON (for scripts)')
-    .option('--limit <n>', 'list at most N', (v: string) => Number(v), 1000)
+    .option('--limit <n>', `list at most N (default ${MAX_DEAD_LETTERS_LISTED})`, (v: string) => Number(v), MAX_DEAD_LETTERS_LISTED)
     .action(async (flags: { store?: string; json?: boolean; limit: number }) => {
       if (!Number.isInteger(flags.limit) || flags.limit < 1) throw new UsageError('--limit takes a whole number of at least 1');
       const dead = await withQueue(flags.store, (q) => q.deadLetters(flags.limit));

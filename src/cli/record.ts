@@ -14,7 +14,7 @@ export interface ScanRecorder {
 
 export interface RecorderContext {
   rulesDigest: string;
-  sandbox: 'gvisor' | 'runc' | null;
+  sandbox: string | null;
   /** The advisory DB's build date when vulnerabilities are matched against one (asked only for a failed scan). */
   advisoryDbBuiltAt: () => string | null;
   progress: Progress;

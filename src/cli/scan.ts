@@ -11,6 +11,8 @@ import { atLeast, FINDING_CATEGORIES, isSeverity, severityWeight, VULNERABILITY_
 import { EXIT, UsageError } from './exit.js';
 import { cacheRoot } from '../image/cache.js';
 import type { AdvisoryDb } from '../vuln/db.js';
+import { chooseRuntime, SANDBOX_CHOICES, type SandboxChoice } from '../detonate/runtime/detect.js';
+import { DEFAULT_DETONATE_TIMEOUT_MS } from '../detonate/limits.js';
 import type { Detectors } from '../analyze/detectors.js';
 import type { ScanRecorder } from './record.js';
 import { STORE_OPTION_HELP } from './store.js';
@@ -104,7 +106,6 @@ export async function prepareSandbox(flags: Pick<ScanFlags, 'sandbox'>, progress
   const { checkNetworkPrerequisites } = await import('../detonate/network/prerequisites.js');
   const network = checkNetworkPrerequisites();
   if (!network.ok) throw new Error(`${network.message} Run scripts/install.sh to install them, ${hint}.`);
-  const { chooseRuntime } = await import('../detonate/runtime/detect.js');
   const { RuntimeError } = await import('../detonate/runtime/runtime.js');
   let runtime;
   try {
@@ -173,7 +174,7 @@ export interface ScanFlags {
   platform?: string;
   staticOnly?: boolean;
   detonateTimeout: number;
-  sandbox: 'auto' | 'gvisor' | 'runc';
+  sandbox: SandboxChoice;
   verdictRules: string[];
   ignoreFile?: string;
   failOn?: FailOn;
@@ -196,8 +197,8 @@ export function scanCommand(): Command {
     .option('--output <file>', 'write the report to FILE instead of stdout')
     .option('--platform <os/arch[/variant]|all>', "platform to scan (default: the host's); `all` scans every platform")
     .option('--static-only', 'skip detonation')
-    .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox (e.g. 60s, 2m)', parseDuration, 60_000)
-    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices(['auto', 'gvisor', 'runc']).default('auto'))
+    .option('--detonate-timeout <duration>', 'wall-clock budget of the run inside the sandbox (e.g. 60s, 2m)', parseDuration, DEFAULT_DETONATE_TIMEOUT_MS)
+    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices([...SANDBOX_CHOICES]).default('auto'))
     .option('--verdict-rules <dir>', 'add behaviour/verdict rules from DIR (YAML, see docs/rules.md; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--ignore-file <file>', `suppress findings and vulnerabilities listed in FILE (YAML, see docs/ignore.md; default: ./.detonateignore.yaml when it exists)`)
     .option('--fail-on <list>', 'exit 1 when a finding or vulnerability meets a severity (critical|high|moderate|low) or a category', parseFailOn)

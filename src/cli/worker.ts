@@ -1,16 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
+import { SANDBOX_CHOICES, type SandboxChoice } from '../detonate/runtime/detect.js';
 import { cacheRoot } from '../image/cache.js';
 import type { Progress } from '../progress/progress.js';
 import type { BucketSettings } from '../store/registry-limits.js';
 import { UsageError } from './exit.js';
 import { createDetectorsForCli, loadIgnore, loadRules, openAdvisoryDb, parseDuration, prepareSandbox } from './scan.js';
 import { STORE_OPTION_HELP, storeLocationOf } from './store.js';
+import { DEFAULT_REGISTRY_BUCKET, DEFAULT_WORKER_LEASE_MS, DEFAULT_WORKER_STOP_TIMEOUT_MS, MIN_WORKER_LEASE_MS, RATE_LIMIT_BURST_SECONDS } from '../worker/limits.js';
 
-/** A registry nobody gave a `--rate-limit`: up to 20 images at once after a quiet while, 5 per second after that. */
-export const DEFAULT_BUCKET: Readonly<BucketSettings> = Object.freeze({ capacity: 20, refillPerSecond: 5 });
-const DEFAULT_LEASE_MS = 120_000;
-const DEFAULT_STOP_TIMEOUT_MS = 120_000;
 
 interface WorkerFlags {
   store?: string;
@@ -21,7 +19,7 @@ interface WorkerFlags {
   lease: number;
   stopTimeout: number;
   rateLimit: Array<{ registry: string; settings: BucketSettings }>;
-  sandbox: 'auto' | 'gvisor' | 'runc';
+  sandbox: SandboxChoice;
   insecureRegistry: string[];
   vulns: boolean;
   db?: string;
@@ -33,14 +31,14 @@ interface WorkerFlags {
   quiet?: boolean;
 }
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `--rate-limit docker.io=100/h`: images per second, minute, hour or day; the burst is 4 seconds' worth (at least 1). */
 export function parseRateLimit(text: string): { registry: string; settings: BucketSettings } {
   const m = /^([^=\s]+)=(\d+(?:\.\d+)?)\/([smhd])$/.exec(text.trim());
   if (!m || Number(m[2]) <= 0) throw new InvalidArgumentError(`"${text}" is not HOST=RATE: write e.g. docker.io=100/h, ghcr.io=5/s (per s, m, h or d)`);
-  const refillPerSecond = Number(m[2]) / UNIT_SECONDS[m[3]!]!;
-  return { registry: m[1]!, settings: { capacity: Math.max(1, Math.ceil(refillPerSecond * 4)), refillPerSecond } };
+  const refillPerSecond = Number(m[2]) / SECONDS_PER_UNIT[m[3]!]!;
+  return { registry: m[1]!, settings: { capacity: Math.max(1, Math.ceil(refillPerSecond * RATE_LIMIT_BURST_SECONDS)), refillPerSecond } };
 }
 
 function positiveInt(name: string) {
@@ -74,10 +72,10 @@ export function workerCommand(): Command {
     .option('--drain', 'exit once no job is queued or running (batch runs, CI)')
     .option('--static-only', 'no sandbox: take only the jobs that do not ask for detonation')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics', port)
-    .option('--lease <duration>', "how long a job stays taken without this worker's heartbeat: a killed worker's jobs come back after it", parseDuration, DEFAULT_LEASE_MS)
-    .option('--stop-timeout <duration>', 'on SIGTERM, how long running jobs may finish before they are released to other workers', parseDuration, DEFAULT_STOP_TIMEOUT_MS)
-    .option('--rate-limit <host=rate>', `images started per registry, shared by every worker of the store, e.g. docker.io=100/h (repeatable; default ${DEFAULT_BUCKET.refillPerSecond}/s)`, (v: string, prev: WorkerFlags['rateLimit']) => [...prev, parseRateLimit(v)], [] as WorkerFlags['rateLimit'])
-    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices(['auto', 'gvisor', 'runc']).default('auto'))
+    .option('--lease <duration>', "how long a job stays taken without this worker's heartbeat: a killed worker's jobs come back after it", parseDuration, DEFAULT_WORKER_LEASE_MS)
+    .option('--stop-timeout <duration>', 'on SIGTERM, how long running jobs may finish before they are released to other workers', parseDuration, DEFAULT_WORKER_STOP_TIMEOUT_MS)
+    .option('--rate-limit <host=rate>', `images started per registry, shared by every worker of the store, e.g. docker.io=100/h (repeatable; default ${DEFAULT_REGISTRY_BUCKET.refillPerSecond}/s)`, (v: string, prev: WorkerFlags['rateLimit']) => [...prev, parseRateLimit(v)], [] as WorkerFlags['rateLimit'])
+    .addOption(new Option('--sandbox <runtime>', 'sandbox runtime (auto: gVisor when installed, else hardened runc)').choices([...SANDBOX_CHOICES]).default('auto'))
     .option('--insecure-registry <host>', 'plain HTTP / unverified TLS for this registry host (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--no-vulns', 'skip matching packages against the advisory DB')
     .option('--db <path>', 'advisory DB to match against (default: the one `detonate db update` builds in the cache dir)')
@@ -88,7 +86,7 @@ export function workerCommand(): Command {
     .option('--ignore-file <file>', 'suppress findings and vulnerabilities listed in FILE (default: ./.detonateignore.yaml when it exists)')
     .option('-q, --quiet', 'no output but errors')
     .action(async (flags: WorkerFlags) => {
-      if (flags.lease < 2000) throw new UsageError('--lease must be at least 2s');
+      if (flags.lease < MIN_WORKER_LEASE_MS) throw new UsageError(`--lease must be at least ${MIN_WORKER_LEASE_MS / 1000}s`);
       const log = workerLog(Boolean(flags.quiet));
       const progress = logProgress(log);
       const location = await storeLocationOf(flags.store);
@@ -96,7 +94,7 @@ export function workerCommand(): Command {
       const ignore = await loadIgnore(flags);
       const detonation = flags.staticOnly ? undefined : await prepareSandbox(flags, progress);
       const { concurrencyBound } = await import('../worker/concurrency.js');
-      const sandboxMemoryBytes = detonation ? (await import('../detonate/session.js')).DEFAULT_DETONATION_LIMITS.memoryBytes : undefined;
+      const sandboxMemoryBytes = detonation ? (await import('../detonate/limits.js')).DEFAULT_DETONATION_LIMITS.memoryBytes : undefined;
       const bound = concurrencyBound({ ...(flags.concurrency !== undefined ? { asked: flags.concurrency } : {}), ...(sandboxMemoryBytes !== undefined ? { sandboxMemoryBytes } : {}) });
       if (bound.lowered) log(`note: ${bound.lowered}`);
       const detectors = await createDetectorsForCli(flags);
@@ -121,7 +119,7 @@ export function workerCommand(): Command {
             },
           });
           try {
-            const limits = new RegistryLimits(store.pool, DEFAULT_BUCKET);
+            const limits = new RegistryLimits(store.pool, DEFAULT_REGISTRY_BUCKET);
             for (const r of flags.rateLimit) await limits.configure(r.registry, r.settings);
             const metrics = new WorkerMetrics(bound.concurrency);
             const server = flags.metricsPort !== undefined ? await serveMetrics(metrics, flags.metricsPort, () => queue.counts()) : undefined;

@@ -1,6 +1,8 @@
 /**
- * Every limit Detonate enforces on hostile input, in one place, with its documented default.
- * Images are hostile: each limit turns an attack (bomb, absurd size, deep nesting) into a clear error or a notice.
+ * Where every limit Detonate enforces on hostile input is found. Images, registries, feeds and samples are hostile:
+ * each limit turns an attack (bomb, absurd size, deep nesting, a server that never answers) into a clear error, a
+ * notice or a cut. Here: the limits a scan can tune (`Limits`, with their defaults); every other bound lives in its
+ * stage's own module, and `LIMIT_MODULES` below lists them all.
  */
 export interface Limits {
   /** Largest manifest, index or config JSON accepted from a registry or archive. */
@@ -48,3 +50,45 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   return { ...DEFAULT_LIMITS, ...overrides };
 }
+
+/**
+ * The per-stage limit modules, by floor (lowest first), as paths from the repository root: each holds its stage's
+ * bounds as exported constants with a line saying what each bounds and why the value. config/ is a floor below the
+ * stages and imports none of them, so this is a list, not re-exports. test/lint/limits.test.ts keeps it true: every
+ * module listed exists, every `limits.ts` under src/ is listed, and no limit-like constant is declared anywhere else.
+ */
+export const LIMIT_MODULES: readonly string[] = Object.freeze([
+  // the ZIP reader's bounds; the directories LongPaths keeps open
+  'src/util/limits.ts',
+  // archive members, reference lengths, registry timeouts, retries and redirects, auth headers, tokens, credentials
+  'src/image/limits.ts',
+  // files in flight, release files, config checks, executable headers, catalogers' sizes, detectors' work and evidence
+  'src/analyze/limits.ts',
+  // feed downloads, CVSS vectors, severity words, version strings
+  'src/vuln/limits.ts',
+  // feed files, records, archives, YAML, directory walks (tunable `FeedLimits`), and the feed readers' fixed lengths
+  'src/vuln/feeds/limits.ts',
+  // the run: the sample's resources and deadline, the image's config, rootfs, writable layer, dropped files, the
+  // sinkhole process, host commands, teardown
+  'src/detonate/limits.ts',
+  // the runtime drivers' management commands, kill grace and what they keep of a runtime's log
+  'src/detonate/runtime/limits.ts',
+  // the trace: lines, strings and events parsed; what folding it remembers and lists; the drain
+  'src/detonate/monitor/limits.ts',
+  // the sinkhole's connections, bytes, timeouts and events; what its DNS, TLS, HTTP, SSH, stratum, IRC and SMTP
+  // parsers accept and keep
+  'src/detonate/sinkhole/limits.ts',
+  // rule and ignore files, conditions, what a rule sees of a run record, what findings and the verdict cite
+  'src/verdict/limits.ts',
+  // what each report format shows: cells, rows, identifiers, descriptions, evidence; license expressions
+  'src/report/limits.ts',
+  // the results store's waits for its server and helpers, the bytes a row keeps of a string, the queue's retries
+  'src/store/limits.ts',
+  // the crawl's listings: repositories, tags, pages and their sizes, search queries, file lines; Docker Hub tokens
+  'src/crawl/limits.ts',
+  // a worker's jobs: their budget and lease, waits for the store, registries and other jobs, memory per image, the
+  // shared rate limits' defaults and the registry pauses
+  'src/worker/limits.ts',
+  // the commands' own output
+  'src/cli/limits.ts',
+]);

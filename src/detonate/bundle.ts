@@ -1,9 +1,9 @@
 /**
  * Generates the OCI runtime bundle (runtime-spec 1.0.2 `config.json` plus the files it bind-mounts) that runs an
  * image's entrypoint the way `docker run` would, inside the hardened sandbox: no capabilities, no new privileges,
- * every namespace, cgroup limits, masked /proc, and for runc a user namespace, a read-only rootfs and a seccomp
- * profile. gVisor gets the same spec without the user namespace and seccomp (its own kernel is the wall; runsc
- * ignores what it does not implement) and with a writable root (run it with `--overlay2=root:memory`).
+ * every namespace, cgroup limits, masked /proc. What differs between runtimes is the runtime's `SandboxProfile`:
+ * a user namespace, a seccomp profile, who keeps the root's writes, where the pids limit is enforced (runc asks
+ * for all of the first; gVisor, whose own kernel is the wall, for none, and keeps its root's writes in memory).
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -14,18 +14,18 @@ import { ImageError } from '../image/errors.js';
 import { readRootfsFile } from './rootfs.js';
 import { seccompProfile, type SeccompProfile } from './seccomp.js';
 import { removeTree } from '../util/long-paths.js';
-
-export type SandboxRuntime = 'gvisor' | 'runc';
-
-export interface BundleLimits {
-  memoryBytes: number;
-  /** The sample's processes and threads at once, under either runtime (see `sandboxPidsLimit` for the host's). */
-  pids: number;
-  /** CPU cores, fractions allowed (1.5 → quota 150000 per 100000 µs period). */
-  cpus: number;
-  /** Size of each tmpfs (/tmp, /run, /var/tmp); their pages also count against `memoryBytes`. */
-  tmpfsBytes: number;
-}
+import type { WritableRoot } from './writable.js';
+import {
+  DEV_TMPFS_BYTES,
+  MAX_ADDITIONAL_GIDS,
+  MAX_CONFIG_ARGS_BYTES,
+  MAX_CONFIG_ENV_VARS,
+  MAX_DEV_SHM_BYTES,
+  MAX_ID_FILE_BYTES,
+  MAX_ID_FILE_LINES,
+  SAMPLE_OPEN_FILES_LIMIT,
+  type BundleLimits,
+} from './limits.js';
 
 export interface IdMapping {
   /** Host uid and gid that container id 0 maps to. */
@@ -34,8 +34,33 @@ export interface IdMapping {
   size: number;
 }
 
+/**
+ * What a runtime needs of its sandbox, as data (each runtime's `sandbox`, src/detonate/runtime/<name>/): the bundle,
+ * the owner of the rootfs, the writable layer and the run's cgroup follow from it.
+ */
+export interface SandboxProfile {
+  /**
+   * A user namespace whose root is this host id range: the rootfs and the bundle dir are owned by it, every dir above
+   * the bundle must let it pass, and /sys is a read-only bind of the host's with the cgroup tree masked (a new sysfs is
+   * refused in a user namespace joined to a network namespace of the init user namespace). Absent: no user namespace
+   * (the runtime's own kernel is the wall).
+   */
+  userNamespace?: Readonly<IdMapping>;
+  /** Who keeps the root's writes (writable.ts). `runtime`: the spec's root is always writable; `overlay`: read-only unless `writableRoot`. */
+  writableRoot: WritableRoot;
+  /** The seccomp profile (seccomp.ts) in the bundle; false: the runtime's own kernel filters the sample's calls. */
+  seccomp: boolean;
+  /**
+   * Where the sample's pids limit is enforced: by the run's cgroup, which holds the sample alone; or by the runtime's
+   * kernel as RLIMIT_NPROC (a kernel that holds nothing but the sample), while the host cgroup, which also holds the
+   * runtime's own tasks, gets `hostLimit(pids)` as a backstop. Forks refused that way show in the syscall trace only.
+   */
+  pidsLimit: { enforcedBy: 'cgroup' } | { enforcedBy: 'rlimit'; hostLimit(pids: number): number };
+}
+
 export interface BundleOptions {
-  runtime: SandboxRuntime;
+  /** The runtime's `sandbox`. */
+  sandbox: SandboxProfile;
   limits: BundleLimits;
   /** The sample's network namespace (`/run/netns/…`); absent: a new, empty one. */
   networkNamespacePath?: string;
@@ -45,16 +70,17 @@ export interface BundleOptions {
   hostname?: string;
   /** Replaces the image's Cmd, as `docker run IMAGE ARGS…` does (the Entrypoint stays). */
   command?: string[];
-  /** runc's user namespace mapping; default 100000:100000, 65536 ids. The rootfs must be owned by `uid`. */
-  idMapping?: IdMapping;
   /** `linux.cgroupsPath`, chosen by the runtime driver so it can sample and kill the cgroup. */
   cgroupsPath?: string;
   /**
-   * The spec's `root.path` when it is not `rootfsDir` (runc: the overlay mounted over it). `rootfsDir` is still
-   * what the user is resolved against and what gets the /etc mount points, so they are not in the overlay's upper.
+   * The spec's `root.path` when it is not `rootfsDir` (an overlay mounted over it). `rootfsDir` is still what the
+   * user is resolved against and what gets the /etc mount points, so they are not in the overlay's upper.
    */
   rootPath?: string;
-  /** runc: a writable root (an overlay whose upper layer is bounded). Default false: read-only. gVisor: always writable. */
+  /**
+   * A writable root when the profile's root is an `overlay` (one whose upper layer is bounded). Default false:
+   * read-only. A root whose writes the runtime keeps is always writable.
+   */
   writableRoot?: boolean;
   /** Host dirs bind-mounted writable (and executable) instead of the tmpfs at their destination (/tmp, /var/tmp, /run). */
   writableDirs?: { destination: string; source: string }[];
@@ -113,17 +139,12 @@ export class BundleError extends ImageError {
   }
 }
 
-export const DEFAULT_ID_MAPPING: Readonly<IdMapping> = Object.freeze({ uid: 100000, gid: 100000, size: 65536 });
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const CPU_PERIOD_US = 100_000;
-const MAX_ENV = 4096;
-const MAX_ARGS_BYTES = 1024 * 1024;
-const MAX_ID_FILE_BYTES = 4 * 1024 * 1024;
-const MAX_ID_FILE_LINES = 100_000;
-const MAX_ADDITIONAL_GIDS = 64;
+/** Largest uid or gid Linux takes: (uid_t)-1 means "no id" to the kernel. */
 const MAX_ID = 0xfffffffe;
 
-/** runc's default masked and read-only paths (plus the cgroup tree, which runc's /sys bind would show). */
+/** runc's default masked and read-only paths (plus the cgroup tree, which a bind of the host's /sys would show). */
 const MASKED_PATHS = [
   '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
@@ -131,21 +152,12 @@ const MASKED_PATHS = [
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /**
- * gVisor's own host tasks, which share the run's host cgroup with the sample: the sentry's and the gofer's threads
- * (about 50) and, under the ptrace platform, a stub process for each of the sample's processes with a thread for each
- * sentry thread that ran in it (measured on a 2-vCPU host: 9 to 10 host tasks per sample process; a sample's thread
- * adds none). The sample's own limit is enforced inside the sentry (RLIMIT_NPROC); the host cgroup's limit under
- * gVisor is `pids × perSampleTask + base`, a backstop that keeps a runaway sandbox off the host's pid space.
+ * The pids limit of the run's host cgroup for the sample's limit `pids`: that limit when the cgroup enforces it (it
+ * holds the sample alone), else the runtime's backstop for its own tasks (see `SandboxProfile.pidsLimit`).
  */
-export const GVISOR_HOST_TASKS: Readonly<{ perSampleTask: number; base: number }> = Object.freeze({ perSampleTask: 16, base: 256 });
-
-/**
- * The pids limit of the run's host cgroup for the sample's limit `pids`: that limit under runc (the cgroup holds the
- * sample alone), the backstop for gVisor's own tasks under gVisor (see `GVISOR_HOST_TASKS`).
- */
-export function sandboxPidsLimit(runtime: SandboxRuntime, pids: number): number {
+export function sandboxPidsLimit(sandbox: SandboxProfile, pids: number): number {
   const sample = Math.floor(pids);
-  return runtime === 'gvisor' ? sample * GVISOR_HOST_TASKS.perSampleTask + GVISOR_HOST_TASKS.base : sample;
+  return sandbox.pidsLimit.enforcedBy === 'rlimit' ? sandbox.pidsLimit.hostLimit(sample) : sample;
 }
 
 interface IdEntry {
@@ -252,7 +264,7 @@ function checkStrings(what: string, values: string[]): void {
     if (typeof v !== 'string' || v.includes('\u0000')) throw new BundleError(`the image config's ${what} holds a value that is not a string`);
     bytes += Buffer.byteLength(v) + 1;
   }
-  if (bytes > MAX_ARGS_BYTES) throw new BundleError(`the image config's ${what} is larger than ${MAX_ARGS_BYTES} bytes`);
+  if (bytes > MAX_CONFIG_ARGS_BYTES) throw new BundleError(`the image config's ${what} is larger than ${MAX_CONFIG_ARGS_BYTES} bytes`);
 }
 
 /** Entrypoint then Cmd (Cmd replaced by `command` when given), as Docker runs them. */
@@ -268,7 +280,7 @@ export function processArgs(config: ImageConfigFile['config'], command?: string[
 function processEnv(config: ImageConfigFile['config'], hostname: string, home: string): string[] {
   const env = new Map<string, string>();
   const image = (config?.Env ?? []).filter((e) => typeof e === 'string' && e.indexOf('=') > 0 && !e.includes('\u0000'));
-  if (image.length > MAX_ENV) throw new BundleError(`the image config sets more than ${MAX_ENV} environment variables`);
+  if (image.length > MAX_CONFIG_ENV_VARS) throw new BundleError(`the image config sets more than ${MAX_CONFIG_ENV_VARS} environment variables`);
   checkStrings('Env', image);
   const put = (entry: string) => env.set(entry.slice(0, entry.indexOf('=')), entry);
   put(DEFAULT_PATH);
@@ -318,12 +330,12 @@ async function prepareMountPoints(rootfsDir: string, names: string[]): Promise<v
 
 /**
  * Writes `bundleDir/config.json` (and the resolv.conf, hosts and hostname it mounts) for `rootfsDir`, a rootfs
- * made by `materialiseRootfs` (for runc with `ownership` equal to the id mapping). `bundleDir` is created if
- * needed and made private: 0700, owned by root for gVisor and by the mapped root for runc (whose init runs in
- * the user namespace and must reach the rootfs).
+ * made by `materialiseRootfs` (with a user namespace, with `ownership` equal to its id mapping). `bundleDir` is
+ * created if needed and made private: 0700, owned by root, or by the mapped root with a user namespace (whose
+ * init runs in it and must reach the rootfs).
  */
 export async function createBundle(image: ImageConfigFile, rootfsDir: string, bundleDir: string, options: BundleOptions): Promise<Bundle> {
-  const { runtime, limits } = options;
+  const { sandbox, limits } = options;
   positive('memoryBytes', limits.memoryBytes);
   positive('pids', limits.pids);
   positive('cpus', limits.cpus);
@@ -341,13 +353,13 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
   }
   const rootfs = resolve(rootfsDir);
   const dir = resolve(bundleDir);
-  const mapping = runtime === 'runc' ? (options.idMapping ?? DEFAULT_ID_MAPPING) : undefined;
+  const mapping = sandbox.userNamespace;
   const rootStat = await fs.lstat(rootfs).catch(() => undefined);
   if (!rootStat?.isDirectory()) throw new BundleError(`rootfs ${rootfs} is not a directory`);
   if (mapping && rootStat.uid !== mapping.uid) {
     throw new BundleError(
       `rootfs ${rootfs} is owned by uid ${rootStat.uid}, not by ${mapping.uid}, the host uid of the sandbox's root`,
-      `materialise it with ownership { uid: ${mapping.uid}, gid: ${mapping.gid}, size: ${mapping.size} } for runc`,
+      `materialise it with ownership { uid: ${mapping.uid}, gid: ${mapping.gid}, size: ${mapping.size} }, the sandbox's user namespace`,
     );
   }
 
@@ -394,13 +406,13 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
   });
   const mounts: RuntimeSpec['mounts'] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', `size=${DEV_TMPFS_BYTES / 1024}k`] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    tmpfs('/dev/shm', '1777', Math.min(limits.tmpfsBytes, 64 * 1024 * 1024), ['noexec']),
+    tmpfs('/dev/shm', '1777', Math.min(limits.tmpfsBytes, MAX_DEV_SHM_BYTES), ['noexec']),
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     // In a user namespace joined to a network namespace of the init user namespace, mounting a new sysfs is
     // refused; a read-only recursive bind of the host's /sys works (lab report §3b) and the cgroup tree is masked.
-    runtime === 'runc'
+    mapping
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'ro', 'rro', 'nosuid', 'noexec', 'nodev'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     ...(
@@ -441,19 +453,19 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
       cwd: workingDir(config),
       capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
       rlimits: [
-        { type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 },
+        { type: 'RLIMIT_NOFILE', hard: SAMPLE_OPEN_FILES_LIMIT, soft: SAMPLE_OPEN_FILES_LIMIT },
         { type: 'RLIMIT_CORE', hard: 0, soft: 0 },
-        // gVisor's kernel counts every task of a user against RLIMIT_NPROC (threads too, as the pids controller does)
-        // and holds nothing but the sample, which lacks CAP_SYS_RESOURCE and CAP_SYS_ADMIN to lift it: the sample's
-        // pids limit, exact, while the host cgroup also holds the sandbox's own threads. (Under runc the cgroup is
-        // the sample's alone; RLIMIT_NPROC there would count every run's processes of the shared mapped uid.)
-        ...(runtime === 'gvisor' ? [{ type: 'RLIMIT_NPROC', hard: Math.floor(limits.pids), soft: Math.floor(limits.pids) }] : []),
+        // A kernel that holds nothing but the sample (gVisor's counts every task of a user, threads too, as the pids
+        // controller does), which lacks CAP_SYS_RESOURCE and CAP_SYS_ADMIN to lift it: the sample's pids limit, exact,
+        // while the host cgroup also holds the runtime's own tasks. (On the host kernel the cgroup is the sample's
+        // alone; RLIMIT_NPROC there would count every run's processes of the shared mapped uid.)
+        ...(sandbox.pidsLimit.enforcedBy === 'rlimit' ? [{ type: 'RLIMIT_NPROC', hard: Math.floor(limits.pids), soft: Math.floor(limits.pids) }] : []),
       ],
       noNewPrivileges: true,
       // the host's OOM killer takes the sample first
       oomScoreAdj: 1000,
     },
-    root: { path: options.rootPath ? resolve(options.rootPath) : rootfs, readonly: runtime === 'runc' && !options.writableRoot },
+    root: { path: options.rootPath ? resolve(options.rootPath) : rootfs, readonly: sandbox.writableRoot === 'overlay' && !options.writableRoot },
     hostname,
     mounts,
     linux: {
@@ -467,12 +479,13 @@ export async function createBundle(image: ImageConfigFile, rootfsDir: string, bu
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
         memory: { limit: Math.floor(limits.memoryBytes), swap: Math.floor(limits.memoryBytes) },
-        pids: { limit: sandboxPidsLimit(runtime, limits.pids) },
+        pids: { limit: sandboxPidsLimit(sandbox, limits.pids) },
         cpu: { quota: Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US)), period: CPU_PERIOD_US },
       },
       ...(options.cgroupsPath ? { cgroupsPath: options.cgroupsPath } : {}),
-      ...(runtime === 'runc' ? { seccomp: profileFor(image.architecture ?? 'amd64') } : {}),
-      maskedPaths: runtime === 'runc' ? [...MASKED_PATHS, '/sys/fs/cgroup'] : [...MASKED_PATHS],
+      ...(sandbox.seccomp ? { seccomp: profileFor(image.architecture ?? 'amd64') } : {}),
+      // the host's /sys (bound with a user namespace) would show the host's cgroup tree
+      maskedPaths: mapping ? [...MASKED_PATHS, '/sys/fs/cgroup'] : [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },
   };

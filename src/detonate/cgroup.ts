@@ -10,7 +10,7 @@
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BundleLimits } from './bundle.js';
+import { MAX_CGROUP_SAMPLES, type BundleLimits } from './limits.js';
 
 export interface CgroupSample {
   /** Milliseconds since the cgroup was made. */
@@ -29,7 +29,7 @@ export interface CgroupStats {
   oomKills: number;
   /** Forks refused because the pids limit was reached. */
   pidsLimitHits: number;
-  /** One sample per interval (bounded: the last `MAX_SAMPLES`). */
+  /** One sample per interval (bounded: the last `MAX_CGROUP_SAMPLES`). */
   series: CgroupSample[];
 }
 
@@ -69,7 +69,6 @@ interface Layout {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
-const MAX_SAMPLES = 3600;
 export const DEFAULT_CGROUP_PARENT = 'detonate';
 
 /** Parses /proc/self/mountinfo for cgroup mounts. */
@@ -268,7 +267,7 @@ class Cgroup implements RunCgroup {
     // pids.peak (kernels since 6.1) catches a peak between two samples, e.g. a fork bomb's
     this.peakPids = Math.max(this.peakPids, pids ?? 0, pidsPeak ?? 0);
     this.series.push({ t: Math.round(t), cpuSeconds: cpu, memoryBytes: mem ?? 0, pids: pids ?? 0 });
-    if (this.series.length > MAX_SAMPLES) this.series.shift();
+    if (this.series.length > MAX_CGROUP_SAMPLES) this.series.shift();
     this.totalCpu = Math.max(this.totalCpu, cpu);
     return this.stats();
   }

@@ -2,16 +2,14 @@
 export {
   detonateImage,
   DetonationError,
-  DEFAULT_DETONATION_LIMITS,
-  DEFAULT_DETONATE_TIMEOUT_MS,
   type DetonateOptions,
-  type DetonationLimits,
   type DetonationMonitor,
   type DetonationResult,
   type DroppedFile,
   type MonitorFindings,
 } from './session.js';
-export { chooseRuntime, GvisorRuntime, RuncRuntime, RuntimeError, type Runtime, type RuntimeName, type SandboxChoice } from './runtime/index.js';
+export { DEFAULT_DETONATE_TIMEOUT_MS, DEFAULT_DETONATION_LIMITS, type DetonationLimits } from './limits.js';
+export { chooseRuntime, RUNTIME_NAMES, RuntimeError, type Runtime, type RuntimeName, type SandboxChoice } from './runtime/index.js';
 export {
   cleanupStaleDetonations,
   DEFAULT_RUN_RECORD_DIR,

@@ -23,6 +23,7 @@
 import { constants, promises as fs } from 'node:fs';
 import type { Limits } from '../config/limits.js';
 import { LongPaths } from '../util/long-paths.js';
+import { DEFAULT_ROOTFS_DISK_BUDGET_BYTES, MAX_ROOTFS_LINK_HOPS, MAX_ROOTFS_NOTICES } from './limits.js';
 import { readRegularFile } from '../util/regular-file.js';
 import { ImageError } from '../image/errors.js';
 import type { ResolvedImage } from '../image/types.js';
@@ -67,10 +68,6 @@ export interface MaterialiseResult {
   skipped: ScanNotice[];
 }
 
-export const DEFAULT_DISK_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
-/** Symlinks followed while resolving one path, as the kernel's ELOOP limit. */
-const MAX_LINK_HOPS = 40;
-const MAX_NOTICES = 100;
 /** Longest name Linux stores (NAME_MAX, bytes): no runtime can create a longer one. */
 const NAME_MAX_BYTES = 255;
 /** Longest path one syscall takes, with its NUL (PATH_MAX): also the bound on a symlink's target. */
@@ -167,7 +164,7 @@ export async function resolveInRoot(root: string | LongPaths, path: string, opti
       return null;
     }
     if (st.isSymbolicLink()) {
-      if (++hops > MAX_LINK_HOPS) {
+      if (++hops > MAX_ROOTFS_LINK_HOPS) {
         // a symlink loop the image planted: that one entry cannot exist; the rest of the image still runs
         throw new SkippedEntryError(`left out of the sandbox: too many levels of symbolic links resolving it in the image (a symlink loop)`);
       }
@@ -226,7 +223,7 @@ class Extractor {
     private readonly options: MaterialiseOptions,
   ) {
     this.paths = new LongPaths(root);
-    this.budget = options.diskBudgetBytes ?? DEFAULT_DISK_BUDGET_BYTES;
+    this.budget = options.diskBudgetBytes ?? DEFAULT_ROOTFS_DISK_BUDGET_BYTES;
     this.maxEntries = options.maxEntries ?? options.limits.maxLayerEntries;
   }
 
@@ -236,7 +233,7 @@ class Extractor {
   }
 
   notice(level: ScanNotice['level'], message: string, path?: string): void {
-    if (this.result.notices.length >= MAX_NOTICES) {
+    if (this.result.notices.length >= MAX_ROOTFS_NOTICES) {
       this.suppressed++;
       return;
     }
@@ -246,7 +243,7 @@ class Extractor {
   /** An entry left out because Linux cannot hold it: a notice, also kept in `skipped` for the run's report. */
   skip(message: string, path: string): void {
     this.notice('warning', message, path);
-    if (this.result.skipped.length < MAX_NOTICES) this.result.skipped.push({ level: 'warning', message, layer: this.layer, path });
+    if (this.result.skipped.length < MAX_ROOTFS_NOTICES) this.result.skipped.push({ level: 'warning', message, layer: this.layer, path });
     else this.skippedSuppressed++;
   }
 

@@ -16,7 +16,7 @@ import { resolveLimits, type Limits } from '../config/limits.js';
 import type { ResolvedImage } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { ObservedConnection, ObservedDnsQuery, ObservedProcess, RunRecord, ScanNotice } from '../model/index.js';
-import { createBundle, DEFAULT_ID_MAPPING, sandboxPidsLimit, type BundleLimits } from './bundle.js';
+import { createBundle, sandboxPidsLimit } from './bundle.js';
 import { createRunCgroup, type CgroupSample, type RunCgroup } from './cgroup.js';
 import { createSandboxNetwork, type SandboxNetwork } from './network/index.js';
 import { materialiseRootfs, readRootfsFile, resolveInRoot, type RootfsOwnership } from './rootfs.js';
@@ -28,31 +28,18 @@ import { DEFAULT_RUN_RECORD_DIR, mountsUnder, writeRunClaim } from './stale.js';
 import { TeardownSteps } from './teardown.js';
 import { WritableLayer, WritableLayerError } from './writable.js';
 import { removeTree } from '../util/long-paths.js';
-
-export interface DetonationLimits extends BundleLimits {
-  /** Disk budget of the materialised rootfs (all regular files). */
-  diskBytes: number;
-  /**
-   * Size of the run's writable layer (a host tmpfs: runc's overlay upper layer and, for both runtimes, /tmp,
-   * /var/tmp and /run). Filling it is reported as `limitsHit.diskFull`. Its pages count against `memoryBytes`.
-   */
-  writableBytes: number;
-}
-
-/**
- * The limits of a run. `pids` is the sample's processes and threads at once under either runtime: runc's cgroup
- * holds the sample alone; gVisor's kernel enforces it on the sample's tasks, and the host cgroup gets a backstop
- * for gVisor's own threads on top (`GVISOR_HOST_TASKS` in bundle.ts).
- */
-export const DEFAULT_DETONATION_LIMITS: Readonly<DetonationLimits> = Object.freeze({
-  memoryBytes: 512 * 1024 * 1024,
-  pids: 256,
-  cpus: 1,
-  tmpfsBytes: 64 * 1024 * 1024,
-  diskBytes: 4 * 1024 * 1024 * 1024,
-  writableBytes: 256 * 1024 * 1024,
-});
-export const DEFAULT_DETONATE_TIMEOUT_MS = 60_000;
+import {
+  DEFAULT_DETONATE_TIMEOUT_MS,
+  DEFAULT_DETONATION_LIMITS,
+  DEFAULT_SAMPLE_OUTPUT_BYTES,
+  MAX_SINKHOLE_EVENTS_KEPT,
+  MAX_SINKHOLE_LINE_CHARS,
+  MAX_SINKHOLE_STDERR_CHARS,
+  REMOVE_TREE_RETRIES,
+  SINKHOLE_READY_TIMEOUT_MS,
+  SINKHOLE_STOP_TIMEOUT_MS,
+  type DetonationLimits,
+} from './limits.js';
 
 import type { DetonationMonitor, MonitorConnection, MonitorContext } from './monitor/types.js';
 
@@ -118,21 +105,19 @@ export interface DetonationResult extends RunRecord {
   notices?: ScanNotice[];
 }
 
+/** A detonation that could not be done. One that wraps a step's error keeps it as `cause` (its kind survives). */
 export class DetonationError extends Error {
   override name = 'DetonationError';
   constructor(
     message: string,
     readonly hint?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
-const SINKHOLE_READY_MS = 20_000;
-const SINKHOLE_STOP_MS = 5_000;
-const MAX_SINKHOLE_EVENTS = 10_000;
-const MAX_SINKHOLE_LINE = 1024 * 1024;
 
 /** How to start the sinkhole entry from wherever this module was loaded: src under tsx, tsc's dist, or the bundle. */
 export function defaultSinkholeCommand(): { command: string; args: string[] } {
@@ -160,7 +145,7 @@ class SinkholeProcess {
     const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
     lines.on('line', (line) => this.line(line));
     child.stderr?.on('data', (c: Buffer) => {
-      if (this.stderr.length < 8192) this.stderr += c.toString('utf8');
+      if (this.stderr.length < MAX_SINKHOLE_STDERR_CHARS) this.stderr += c.toString('utf8');
     });
     this.done = new Promise((r) => {
       child.once('exit', () => r());
@@ -173,7 +158,7 @@ class SinkholeProcess {
   }
 
   private line(line: string): void {
-    if (line.length > MAX_SINKHOLE_LINE) return;
+    if (line.length > MAX_SINKHOLE_LINE_CHARS) return;
     let o: { kind?: string; message?: string; stats?: SinkholeStats };
     try {
       o = JSON.parse(line) as typeof o;
@@ -184,7 +169,7 @@ class SinkholeProcess {
     else if (o.kind === 'error') this.ready({ ok: false, message: o.message ?? 'unknown error' });
     else if (o.kind === 'stopped') this.stats = o.stats ?? null;
     else if (o.kind === 'dns' || o.kind === 'connection' || o.kind === 'dns-malformed' || o.kind === 'limit') {
-      if (this.events.length < MAX_SINKHOLE_EVENTS) this.events.push(o as SinkholeEvent);
+      if (this.events.length < MAX_SINKHOLE_EVENTS_KEPT) this.events.push(o as SinkholeEvent);
     }
   }
 
@@ -192,7 +177,7 @@ class SinkholeProcess {
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), SINKHOLE_STOP_MS)))]);
+    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), SINKHOLE_STOP_TIMEOUT_MS)))]);
     clearTimeout(timer);
     if (late) {
       this.child.kill('SIGKILL');
@@ -334,7 +319,7 @@ export async function resolveExecutables(processes: ObservedProcess[], rootfsDir
   });
 }
 
-/** runc's init runs as an unprivileged host uid: every directory above the bundle must let it pass. */
+/** A user namespace's init (runc's) runs as an unprivileged host uid: every directory above the bundle must let it pass. */
 async function checkTraversable(dir: string, uid: number): Promise<void> {
   let current = resolve(dir);
   for (;;) {
@@ -383,6 +368,8 @@ function interruptHandlers(onSignal: (signal: NodeJS.Signals) => void): { uninst
  */
 export async function detonateImage(image: ResolvedImage, options: DetonateOptions): Promise<DetonationResult> {
   const runtime = options.runtime;
+  const sandbox = runtime.sandbox;
+  const mapping = sandbox.userNamespace;
   const limits: DetonationLimits = { ...DEFAULT_DETONATION_LIMITS, ...options.limits };
   const timeoutMs = options.timeoutMs ?? DEFAULT_DETONATE_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new DetonationError(`the detonation timeout must be positive (got ${timeoutMs})`);
@@ -417,15 +404,15 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const task = progress.task('detonation: setup');
     await mkdir(options.workDir, { recursive: true, mode: 0o755 });
     runDir = await mkdtemp(join(resolve(options.workDir), `detonate-${id}-`));
-    // runc's init runs as the mapped root (uid 100000) and must traverse to its bundle; it may not list it
+    // a user namespace's init runs as the mapped root (uid 100000) and must traverse to its bundle; it may not list it
     await chmod(runDir, 0o711);
     recordFile = await writeRunClaim(
       { id, runDir, runtime: runtime.name, stateRoot: runtime.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR },
       options.runRecordDir ?? DEFAULT_RUN_RECORD_DIR,
     );
-    if (runtime.name === 'runc') await checkTraversable(runDir, DEFAULT_ID_MAPPING.uid);
+    if (mapping) await checkTraversable(runDir, mapping.uid);
     const bundleDir = join(runDir, 'bundle');
-    // the image as materialised (read-only to the run); runc's root is an overlay over it on `bundle/rootfs`
+    // the image as materialised (read-only to the run); an overlay root is mounted over it on `bundle/rootfs`
     const rootfsDir = join(runDir, 'rootfs');
     const traceDir = join(runDir, 'trace');
     await mkdir(bundleDir, { mode: 0o700 });
@@ -433,7 +420,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     await mkdir(join(bundleDir, 'rootfs'), { mode: 0o755 });
     await mkdir(traceDir, { mode: 0o700 });
 
-    const ownership: RootfsOwnership = runtime.name === 'runc' ? { ...DEFAULT_ID_MAPPING } : { uid: 0, gid: 0, size: 2 ** 32 - 1 };
+    const ownership: RootfsOwnership = mapping ? { ...mapping } : { uid: 0, gid: 0, size: 2 ** 32 - 1 };
     const rootfs = await materialiseRootfs(image, rootfsDir, {
       limits: options.imageLimits ?? resolveLimits(),
       diskBudgetBytes: limits.diskBytes,
@@ -444,18 +431,18 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     try {
       layer = await WritableLayer.create({
         runDir,
-        runtime: runtime.name,
+        root: sandbox.writableRoot,
         sizeBytes: limits.writableBytes,
         lowerDir: rootfsDir,
         mountPoint: join(bundleDir, 'rootfs'),
-        owner: runtime.name === 'runc' ? { uid: DEFAULT_ID_MAPPING.uid, gid: DEFAULT_ID_MAPPING.gid } : { uid: 0, gid: 0 },
+        owner: mapping ? { uid: mapping.uid, gid: mapping.gid } : { uid: 0, gid: 0 },
       });
     } catch (err) {
       if (err instanceof WritableLayerError) throw new DetonationError(`writable layer: ${err.message}`, err.hint);
       throw err;
     }
     checkInterrupted();
-    cgroup = await createRunCgroup(id, { ...limits, pids: sandboxPidsLimit(runtime.name, limits.pids) });
+    cgroup = await createRunCgroup(id, { ...limits, pids: sandboxPidsLimit(sandbox, limits.pids) });
     net = await createSandboxNetwork({ id });
     checkInterrupted();
 
@@ -475,13 +462,13 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     let readyTimer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       sinkhole.readyPromise,
-      new Promise<{ ok: boolean; message: string }>((r) => (readyTimer = setTimeout(() => r({ ok: false, message: 'the sinkhole did not start in time' }), SINKHOLE_READY_MS))),
+      new Promise<{ ok: boolean; message: string }>((r) => (readyTimer = setTimeout(() => r({ ok: false, message: 'the sinkhole did not start in time' }), SINKHOLE_READY_TIMEOUT_MS))),
     ]);
     clearTimeout(readyTimer);
     if (!ready.ok) throw new DetonationError(`sinkhole: ${ready.message ?? 'failed'}`);
 
     await createBundle(image.config, rootfsDir, bundleDir, {
-      runtime: runtime.name,
+      sandbox,
       limits,
       networkNamespacePath: net.samplePath,
       resolvConf: net.sinkAddress,
@@ -501,8 +488,8 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const context: MonitorContext = { runtime: runtime.name, id, traceDir, bundleDir, startedAt: performance.now() };
     monitorContext = context;
     const request = (await monitor?.prepare?.(context)) ?? {};
-    const stdout = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
-    const stderr = new OutputCapture(options.maxOutputBytes ?? 64 * 1024);
+    const stdout = new OutputCapture(options.maxOutputBytes ?? DEFAULT_SAMPLE_OUTPUT_BYTES);
+    const stderr = new OutputCapture(options.maxOutputBytes ?? DEFAULT_SAMPLE_OUTPUT_BYTES);
     cgroup.startSampling(1000);
     context.startedAt = performance.now();
     const startedEpochMs = Date.now();
@@ -546,8 +533,9 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       await options.inspectDropped(droppedFiles.map((f) => ({ path: f.path, hostPath: f.hostPath, size: f.size, mode: f.mode })));
     }
     const files = found.files ?? [];
-    const pidsLimitHits = stats.pidsLimitHits + (runtime.name === 'gvisor' ? (found.refusedForks ?? 0) : 0);
-    // what `classifyKill` says of a run whose forks the cgroup refused, for the forks gVisor's kernel refused
+    // forks refused by a runtime's own kernel (RLIMIT_NPROC) are not in the cgroup's count: the trace's count is theirs
+    const pidsLimitHits = stats.pidsLimitHits + (sandbox.pidsLimit.enforcedBy === 'rlimit' ? (found.refusedForks ?? 0) : 0);
+    // what `classifyKill` says of a run whose forks the cgroup refused, for the forks the runtime's kernel refused
     const killedBy = run.killedBy ?? (pidsLimitHits > 0 && run.exitCode !== 0 ? 'pids' : undefined);
     const diskFull = (await layer.full()) || files.some((f) => f.error === 'ENOSPC' || f.error === 'EDQUOT');
     result = {
@@ -598,7 +586,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
     const left = mountsUnder(dir);
     if (left.length > 0) problems.push(`work dir: ${dir} still has mounts (${left.join(', ')}); not removed`);
     // the rootfs may be deeper than one syscall takes, which fs.rm cannot remove
-    else await step('work dir', () => removeTree(dir, { maxRetries: 3 }));
+    else await step('work dir', () => removeTree(dir, { maxRetries: REMOVE_TREE_RETRIES }));
   }
   if (recordFile && problems.length === 0) await step('run record', () => rm(recordFile, { force: true }));
   signals.uninstall();

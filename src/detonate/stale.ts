@@ -4,21 +4,22 @@
  * root) before it makes anything; `cleanupStaleDetonations` takes the records whose owner is gone and removes,
  * in order: the runtime's container and state, the cgroup (every hierarchy), the mounts under the run dir, the run
  * dir, and last the network namespaces (and the processes still in them, e.g. the sinkhole). Only names carrying
- * our prefixes are touched: `detonate-` namespaces, `/detonate/<id>` cgroups, `<stateRoot>/{runc,runsc}/<id>`,
+ * our prefixes are touched: `detonate-` namespaces, `/detonate/<id>` cgroups, `<stateRoot>/<runtime state dir>/<id>`,
  * `detonate-<id>-*` run dirs. A run is found through its record, its run dir in `workDirs` or its runtime state
- * dir; never through its cgroup alone (cgroups are shared across mount namespaces, records are not).
+ * dir; never through its cgroup alone (cgroups are shared across mount namespaces, records are not). The runtimes'
+ * state dirs are each registered runtime's own (`stateDir`), cleaned up by that runtime.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { removeRunCgroup } from './cgroup.js';
 import { cleanupStale, NETNS_DIR, NETNS_PREFIX } from './network/index.js';
-import { GvisorRuntime } from './runtime/gvisor.js';
-import { RuncRuntime } from './runtime/runc.js';
-import { DEFAULT_RUNTIME_STATE_DIR, RUN_ID_PATTERN } from './runtime/runtime.js';
+import { createRuntimes, RUNTIME_NAMES } from './runtime/registry.js';
+import { DEFAULT_RUNTIME_STATE_DIR, RUN_ID_PATTERN, type Runtime, type RuntimeName } from './runtime/runtime.js';
 import { isMountPoint, unmount } from './writable.js';
 import { TeardownSteps } from './teardown.js';
 import { removeTree } from '../util/long-paths.js';
+import { REMOVE_TREE_RETRIES } from './limits.js';
 
 export const DEFAULT_RUN_RECORD_DIR = '/run/detonate/runs';
 
@@ -28,7 +29,7 @@ export interface RunClaim {
   /** The owner's start time (field 22 of /proc/<pid>/stat): a reused pid is not the owner. */
   start: string;
   runDir: string;
-  runtime: 'gvisor' | 'runc';
+  runtime: RuntimeName;
   stateRoot: string;
   created: number;
 }
@@ -55,7 +56,7 @@ function parseRecord(text: string): RunClaim | undefined {
     const o = JSON.parse(text) as Partial<RunClaim>;
     if (
       typeof o.id === 'string' && RUN_ID_PATTERN.test(o.id) && typeof o.pid === 'number' && typeof o.start === 'string' &&
-      typeof o.runDir === 'string' && (o.runtime === 'gvisor' || o.runtime === 'runc') && typeof o.stateRoot === 'string'
+      typeof o.runDir === 'string' && typeof o.runtime === 'string' && RUNTIME_NAMES.includes(o.runtime) && typeof o.stateRoot === 'string'
     ) {
       return o as RunClaim;
     }
@@ -138,9 +139,12 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
     }
   }
   const stateRoots = new Set([...(options.stateRoots ?? [DEFAULT_RUNTIME_STATE_DIR]), ...[...stale.values()].flatMap((r) => (r.stateRoot ? [r.stateRoot] : []))]);
-  for (const root of stateRoots) {
-    for (const [sub, runtime] of [['runsc', 'gvisor'], ['runc', 'runc']] as const) {
-      for (const id of await readdir(join(root, sub)).catch(() => [] as string[])) await consider(id, join(root, sub, id), { stateRoot: root, runtime });
+  // every registered runtime, once per state root: each knows its own state dir and how to clean it up
+  const runtimesAt = new Map<string, Runtime[]>();
+  for (const root of stateRoots) runtimesAt.set(root, await createRuntimes({ stateRoot: root }));
+  for (const [root, runtimes] of runtimesAt) {
+    for (const runtime of runtimes) {
+      for (const id of await readdir(runtime.stateDir).catch(() => [] as string[])) await consider(id, join(runtime.stateDir, id), { stateRoot: root, runtime: runtime.name });
     }
   }
   // Cgroups are not evidence on their own: they are shared by every mount namespace, and a run in another one
@@ -167,8 +171,9 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
       }
     };
     for (const root of r.stateRoot ? [r.stateRoot] : [...stateRoots]) {
-      if (existsSync(join(root, 'runsc', id))) await step('runsc state', () => retried(() => new GvisorRuntime({ stateRoot: root }).cleanup(id, { netnsPath })));
-      if (existsSync(join(root, 'runc', id))) await step('runc state', () => retried(() => new RuncRuntime({ stateRoot: root }).cleanup(id)));
+      for (const runtime of runtimesAt.get(root) ?? (await createRuntimes({ stateRoot: root }))) {
+        if (existsSync(join(runtime.stateDir, id))) await step(`${basename(runtime.stateDir)} state`, () => retried(() => runtime.cleanup(id, { netnsPath })));
+      }
     }
     await step('cgroup', () => removeRunCgroup(id));
     if (r.runDir) {
@@ -176,7 +181,7 @@ export async function cleanupStaleDetonations(options: CleanupStaleDetonationsOp
       if (!idOfRunDir(basename(runDir)) || idOfRunDir(basename(runDir)) !== id) problems.push(`run dir ${runDir}: not one of ours`);
       else {
         await step('mounts', () => unmountUnder(runDir));
-        if (mountsUnder(runDir).length === 0) await step('run dir', () => removeTree(runDir, { maxRetries: 3 }));
+        if (mountsUnder(runDir).length === 0) await step('run dir', () => removeTree(runDir, { maxRetries: REMOVE_TREE_RETRIES }));
         else problems.push(`run dir ${runDir}: still has mounts`);
       }
     }

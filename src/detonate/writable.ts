@@ -1,11 +1,13 @@
 /**
  * The run's writable layer: one host-side tmpfs per run (its size is the disk limit) under the run dir, holding
- *  - for runc, an overlayfs upper and work dir: the container's root is overlayfs(lower = the materialised
- *    rootfs, upper on the tmpfs), mounted on the host side, writable like a Docker container's root;
- *  - for both runtimes, the dirs bind-mounted on /tmp, /var/tmp and /run.
- * gVisor keeps `--overlay2=root:memory` for its root: its gofer would otherwise write the host filesystem for
- * every file the sample touches, and this runsc build cannot put a rootfs overlay's upper layer on a host dir.
- * Its /tmp, /var/tmp and /run are gofer-served binds from the tmpfs, so what it drops there is readable here.
+ *  - for a root kept as an `overlay` (runc), an overlayfs upper and work dir: the container's root is
+ *    overlayfs(lower = the materialised rootfs, upper on the tmpfs), mounted on the host side, writable like a
+ *    Docker container's root;
+ *  - for every runtime, the dirs bind-mounted on /tmp, /var/tmp and /run.
+ * A runtime that keeps its root's writes itself (`runtime`: gVisor's `--overlay2=root:memory`, whose gofer would
+ * otherwise write the host filesystem for every file the sample touches, and whose 2022 build cannot put a rootfs
+ * overlay's upper layer on a host dir) runs on the materialised rootfs; its /tmp, /var/tmp and /run are binds from
+ * the tmpfs, so what it drops there is readable here.
  * Whatever the sample wrote stays until `destroy()`, so `collectDropped` can list it after the run.
  * The tmpfs pages count against the memory cgroup of the process that wrote them (the sample, or gVisor's gofer).
  * The sample reads these mounts in /proc/self/mountinfo and df: they carry the names Docker's do (`tmpfs`,
@@ -19,22 +21,36 @@ import { join, posix, relative } from 'node:path';
 import { findExecutable, runBounded } from './network/exec.js';
 import { readHead, withRegularFile } from '../util/regular-file.js';
 import { LongPaths } from '../util/long-paths.js';
+import {
+  DEFAULT_DROPPED_LIMITS,
+  MAX_DROPPED_EXECUTABLE_PEEKS,
+  MAX_DROPPED_WALK_DEPTH,
+  MOUNT_TIMEOUT_MS,
+  type DroppedLimits,
+} from './limits.js';
 
 export interface WritableOwner {
   uid: number;
   gid: number;
 }
 
+/**
+ * Who keeps the writes to the container's root: an `overlay` this layer mounts (its upper layer on the run's tmpfs,
+ * read back after the run), or the `runtime` itself (the root is then the materialised rootfs).
+ */
+export type WritableRoot = 'overlay' | 'runtime';
+
 export interface WritableLayerOptions {
   runDir: string;
-  runtime: 'runc' | 'gvisor';
+  /** The runtime's `sandbox.writableRoot`. */
+  root: WritableRoot;
   /** Size of the tmpfs: the sample's disk budget. */
   sizeBytes: number;
-  /** The materialised rootfs (the overlay's lower layer for runc). */
+  /** The materialised rootfs (the overlay's lower layer). */
   lowerDir: string;
-  /** Where runc's overlay root is mounted (an empty dir). */
+  /** Where the overlay root is mounted (an empty dir). */
   mountPoint: string;
-  /** Host ids of the container's root (runc: the user namespace mapping; gVisor: 0). */
+  /** Host ids of the container's root (its user namespace's, else 0). */
   owner: WritableOwner;
 }
 
@@ -51,22 +67,11 @@ export interface DroppedEntry {
   sha256: string;
 }
 
-export interface DroppedLimits {
-  maxFiles: number;
-  maxBytes: number;
-  /** Directory entries looked at before the walk gives up (a sample may leave 100k files). */
-  maxEntries: number;
-}
-
-export const DEFAULT_DROPPED_LIMITS: Readonly<DroppedLimits> = Object.freeze({ maxFiles: 256, maxBytes: 64 * 1024 * 1024, maxEntries: 20_000 });
-/** Directory levels the walk goes down; deeper than the kernel's PATH_MAX is fine (the walk uses `LongPaths`). */
-const MAX_DEPTH = 1024;
 const BIND_DIRS: readonly { destination: string; name: string; mode: number }[] = [
   { destination: '/tmp', name: 'tmp', mode: 0o1777 },
   { destination: '/var/tmp', name: 'var-tmp', mode: 0o1777 },
   { destination: '/run', name: 'run', mode: 0o755 },
 ];
-const MOUNT_TIMEOUT_MS = 10_000;
 
 export class WritableLayerError extends Error {
   override name = 'WritableLayerError';
@@ -119,10 +124,10 @@ export class WritableLayer {
 
   private constructor(private readonly options: WritableLayerOptions) {
     this.captureDir = join(options.runDir, 'layer');
-    this.upperDir = options.runtime === 'runc' ? join(this.captureDir, 'diff') : undefined;
+    this.upperDir = options.root === 'overlay' ? join(this.captureDir, 'diff') : undefined;
     this.binds = BIND_DIRS.map((b) => ({ destination: b.destination, source: join(this.captureDir, 'binds', b.name) }));
     this.filesDir = join(this.captureDir, 'etc');
-    this.rootPath = options.runtime === 'runc' ? options.mountPoint : options.lowerDir;
+    this.rootPath = options.root === 'overlay' ? options.mountPoint : options.lowerDir;
   }
 
   static async create(options: WritableLayerOptions): Promise<WritableLayer> {
@@ -131,7 +136,7 @@ export class WritableLayer {
     for (const p of [options.runDir, options.lowerDir]) {
       if (/[,:\\\s]/.test(p)) throw new WritableLayerError(`the work directory path ${JSON.stringify(p)} contains a character overlayfs cannot take (, : \\ or a space)`, 'choose a plain work directory path');
     }
-    if (options.runtime === 'runc' && !overlayfsAvailable()) {
+    if (options.root === 'overlay' && !overlayfsAvailable()) {
       throw new WritableLayerError('overlayfs is not available in this kernel (no "overlay" in /proc/filesystems)', 'load it with `modprobe overlay`');
     }
     const layer = new WritableLayer(options);
@@ -206,7 +211,7 @@ export class WritableLayer {
         await paths.reset();
       }
     }
-    let peeks = 4096;
+    let peeks = MAX_DROPPED_EXECUTABLE_PEEKS;
     for (const f of found) if (f.rank > 0 && f.size >= 2 && peeks-- > 0) f.rank = (await looksExecutable(f.hostPath)) ? 1 : 2;
     found.sort((a, b) => a.rank - b.rank || a.path.localeCompare(b.path));
     const out: DroppedEntry[] = [];
@@ -224,7 +229,7 @@ export class WritableLayer {
     }
     const missed = [
       walk.truncated ? `the walk stopped after ${limits.maxEntries} entries` : '',
-      walk.tooDeep > 0 ? `${walk.tooDeep} directories deeper than ${MAX_DEPTH} levels were not entered` : '',
+      walk.tooDeep > 0 ? `${walk.tooDeep} directories deeper than ${MAX_DROPPED_WALK_DEPTH} levels were not entered` : '',
       over > 0 ? `${over} files past the limits of ${limits.maxFiles} files or ${limits.maxBytes} bytes were not collected` : '',
     ].filter(Boolean);
     return { files: out, ...(missed.length > 0 ? { incomplete: `not every file the sample left was collected: ${missed.join('; ')}` } : {}) };
@@ -276,7 +281,7 @@ async function walkDropped(paths: LongPaths, parts: string[], containerDir: stri
     state.truncated = true;
     return;
   }
-  if (parts.length > MAX_DEPTH) {
+  if (parts.length > MAX_DROPPED_WALK_DEPTH) {
     state.tooDeep++;
     return;
   }

@@ -13,6 +13,7 @@
  */
 import { ImageError } from './errors.js';
 import { parseDigest } from './digest.js';
+import { MAX_IMAGE_NAME_CHARS, MAX_REFERENCE_CHARS } from './limits.js';
 
 /** Docker Hub, as references name it. */
 export const DOCKER_HUB = 'docker.io';
@@ -23,8 +24,6 @@ export const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
 const LEGACY_DOCKER_HUB = 'index.docker.io';
 const OFFICIAL_REPO_PREFIX = 'library/';
 const DEFAULT_TAG = 'latest';
-/** distribution/reference: NameTotalLengthMax (registry + "/" + repository). */
-const MAX_NAME_LENGTH = 255;
 
 // Grammar pieces (distribution/reference regexp.go).
 const ALPHA_NUMERIC = '[a-z0-9]+';
@@ -114,7 +113,7 @@ function splitRegistry(text: string): { registry: string; rest: string } {
  */
 export function parseImageRef(text: string): ImageRef {
   if (text.length === 0) throw invalid(text, 'it is empty');
-  if (text.length > 4096) throw invalid(`${text.slice(0, 40)}…`, 'it is too long');
+  if (text.length > MAX_REFERENCE_CHARS) throw invalid(`${text.slice(0, 40)}…`, 'it is too long');
   if (/\s/.test(text)) throw invalid(text, 'it contains whitespace');
   const transport = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
   if (transport) throw invalid(text, `"${transport[1]}://" is not part of an image reference`, `drop the prefix: ${text.slice(transport[0].length)}`);
@@ -156,7 +155,7 @@ export function parseImageRef(text: string): ImageRef {
   if (!PATH_RE.test(repository)) {
     throw invalid(text, `"${afterRegistry}" is not a valid repository name`, 'path components are lowercase letters and digits separated by ".", "_", "__" or "-", joined by "/"');
   }
-  if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) throw invalid(text, `the name is longer than ${MAX_NAME_LENGTH} characters`);
+  if (registry.length + 1 + repository.length > MAX_IMAGE_NAME_CHARS) throw invalid(text, `the name is longer than ${MAX_IMAGE_NAME_CHARS} characters`);
 
   return new ImageRef(registry, repository, tag ?? (digest ? undefined : DEFAULT_TAG), digest);
 }

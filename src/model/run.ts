@@ -98,7 +98,8 @@ export interface BehaviorTrace {
  * failed attempts (`error`), and the ssh/irc/smtp protocols.
  */
 export interface RunRecord {
-  sandbox: 'gvisor' | 'runc';
+  /** The name of the runtime that ran the sample (`gvisor`, `runc`: src/detonate/runtime/registry.ts). */
+  sandbox: string;
   durationMs: number;
   exitCode: number | null;
   timedOut: boolean;

@@ -10,10 +10,7 @@
  *   atom       := "(" or ")" | license-id ["+"] | ["DocumentRef-" idstring ":"] "LicenseRef-" idstring
  */
 import { SPDX_EXCEPTION_IDS, SPDX_LICENSE_IDS } from './spdx-license-ids.js';
-
-/** Longer strings are not license expressions a package manager would write; refusing them bounds the work. */
-const MAX_EXPRESSION_LENGTH = 1000;
-const MAX_NESTING = 32;
+import { MAX_LICENSE_EXPRESSION_CHARS, MAX_LICENSE_EXPRESSION_NESTING } from './limits.js';
 
 const byLowerCase = (ids: readonly string[]): Map<string, string> => new Map(ids.map((id) => [id.toLowerCase(), id]));
 const LICENSES = byLowerCase(SPDX_LICENSE_IDS);
@@ -92,7 +89,7 @@ class Parser {
     const token = this.tokens[this.position++];
     if (token === undefined) throw new ParseError('the expression ends too early');
     if (token === '(') {
-      if (depth >= MAX_NESTING) throw new ParseError('too deeply nested');
+      if (depth >= MAX_LICENSE_EXPRESSION_NESTING) throw new ParseError('too deeply nested');
       const inner = this.or(depth + 1);
       if (this.tokens[this.position++] !== ')') throw new ParseError('a parenthesis is not closed');
       return `(${inner})`;
@@ -113,7 +110,7 @@ class Parser {
 
 /** Parses an SPDX license expression; undefined when `text` is not one (including `NONE` and `NOASSERTION`). */
 export function parseLicenseExpression(text: string): LicenseExpression | undefined {
-  if (text.length === 0 || text.length > MAX_EXPRESSION_LENGTH) return undefined;
+  if (text.length === 0 || text.length > MAX_LICENSE_EXPRESSION_CHARS) return undefined;
   const tokens = text.replace(/[()]/g, ' $& ').split(/\s+/).filter((t) => t.length > 0);
   if (tokens.length === 0) return undefined;
   const parser = new Parser(tokens);

@@ -1,4 +1,5 @@
 import { worstFirst, type Finding, type FindingCategory, type Report, type Vulnerability } from '../model/index.js';
+import { MAX_SARIF_EVIDENCE_CHARS, MAX_SARIF_EVIDENCE_KEYS, MAX_SARIF_FULL_DESCRIPTION_CHARS, MAX_SARIF_SHORT_DESCRIPTION_CHARS } from './limits.js';
 
 /**
  * SARIF 2.1.0 (as GitHub code scanning reads it): one run per image; a rule per advisory or detector rule, a
@@ -70,8 +71,8 @@ function vulnerabilityResult(v: Vulnerability, report: Report, rules: Rules): Sa
     return {
       id: v.id,
       name: v.id.replace(/[^A-Za-z0-9]/g, ''),
-      shortDescription: { text: `${v.id}: ${text}`.slice(0, 1000) },
-      fullDescription: { text: text.slice(0, 4000) },
+      shortDescription: { text: `${v.id}: ${text}`.slice(0, MAX_SARIF_SHORT_DESCRIPTION_CHARS) },
+      fullDescription: { text: text.slice(0, MAX_SARIF_FULL_DESCRIPTION_CHARS) },
       help: {
         text: `${v.id} (${v.severity})${v.aliases.length ? `, also ${v.aliases.join(', ')}` : ''}. ${fix}`,
         markdown: `**${v.id}** (${v.severity})${v.aliases.length ? `, also ${v.aliases.join(', ')}` : ''}\n\n${fix}`,
@@ -125,15 +126,11 @@ function findingUri(f: Finding, report: Report): string {
   return uri(path.length > 0 ? path : report.image.reference);
 }
 
-/** At most this many evidence keys, each value at most this long, in a result's properties. */
-const EVIDENCE_KEYS = 16;
-const EVIDENCE_CHARS = 512;
-
 /** A finding's evidence, bounded: one short string per key (the JSON report has the whole of it). */
 function evidenceSummary(evidence: Record<string, unknown> | undefined): Record<string, string> | undefined {
   if (!evidence || typeof evidence !== 'object') return undefined;
   const summary: Record<string, string> = {};
-  for (const key of Object.keys(evidence).sort().slice(0, EVIDENCE_KEYS)) {
+  for (const key of Object.keys(evidence).sort().slice(0, MAX_SARIF_EVIDENCE_KEYS)) {
     const value = evidence[key];
     let text: string;
     try {
@@ -141,7 +138,7 @@ function evidenceSummary(evidence: Record<string, unknown> | undefined): Record<
     } catch {
       text = String(value);
     }
-    summary[key] = text.length > EVIDENCE_CHARS ? `${text.slice(0, EVIDENCE_CHARS - 1)}…` : text;
+    summary[key] = text.length > MAX_SARIF_EVIDENCE_CHARS ? `${text.slice(0, MAX_SARIF_EVIDENCE_CHARS - 1)}…` : text;
   }
   return Object.keys(summary).length > 0 ? summary : undefined;
 }
@@ -160,8 +157,8 @@ function findingRule(id: string, findings: readonly Finding[]): SarifRule {
   return {
     id,
     name: id.replace(/[^A-Za-z0-9]/g, ''),
-    shortDescription: { text: `${categories.join(', ')}: ${description}`.slice(0, 1000) },
-    fullDescription: { text: `${description} (${sources.join(' and ')} analysis, ${worst.severity}).`.slice(0, 4000) },
+    shortDescription: { text: `${categories.join(', ')}: ${description}`.slice(0, MAX_SARIF_SHORT_DESCRIPTION_CHARS) },
+    fullDescription: { text: `${description} (${sources.join(' and ')} analysis, ${worst.severity}).`.slice(0, MAX_SARIF_FULL_DESCRIPTION_CHARS) },
     help: {
       text: [...categoryHelp, attackText].filter(Boolean).join(' '),
       markdown: [

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { packageUrl, type ImageSection } from '../model/index.js';
 import { parseImageRef } from '../image/ref.js';
+import { MAX_OCI_PURL_NAME_CHARS } from './limits.js';
 
 /** Options of the SBOM renderers; the defaults suit the CLI, tests pin them for reproducible output. */
 export interface SbomOptions {
@@ -28,7 +29,7 @@ const ARCHIVE_TRANSPORTS = ['docker-archive:', 'oci-archive:', 'oci:'];
 /** purl-spec: an oci name is lowercase; keep it to the characters a repository name can have. */
 function ociName(text: string): string {
   const cleaned = text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-._]+|[-._]+$/g, '');
-  return cleaned.length > 0 ? cleaned.slice(0, 128) : 'image';
+  return cleaned.length > 0 ? cleaned.slice(0, MAX_OCI_PURL_NAME_CHARS) : 'image';
 }
 
 /** `docker-archive:/tmp/nginx.tar:nginx:1.25` → `nginx`; `oci:/data/layout:v1` → `layout`. */

@@ -13,6 +13,7 @@ import type { OsInfo, Package, Report } from '../model/index.js';
 import { isOsPackageType } from '../model/index.js';
 import { combinedLicenseExpression } from './license-expression.js';
 import { documentUuid, imageIdentity, metadataPairs, UniqueIds, type SbomOptions } from './sbom-common.js';
+import { MAX_SPDX_ID_PART_CHARS } from './limits.js';
 
 const NOASSERTION = 'NOASSERTION';
 
@@ -67,11 +68,10 @@ export interface SpdxOptions extends SbomOptions {
 }
 
 const DEFAULT_NAMESPACE_BASE = 'https://detonate.invalid/spdx';
-const MAX_ID_PART = 80;
 
 /** SPDX 2.3 identifiers are `SPDXRef-` followed by letters, digits, `.` and `-` only. */
 function idPart(text: string): string {
-  const cleaned = text.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, MAX_ID_PART);
+  const cleaned = text.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, MAX_SPDX_ID_PART_CHARS);
   return cleaned.length > 0 ? cleaned : 'x';
 }
 

@@ -7,6 +7,7 @@
  */
 import { DISPLAY_SEVERITIES, PACKAGE_TYPES, type RunRecord, type Finding, type LayerInfo, type ObservedProcess, type Package, type Report, type ScanNotice } from '../model/index.js';
 import { displayWidth, formatBytes, pad, terminalSafe, truncate, wrap } from './text.js';
+import { MAX_BEHAVIOR_ROWS, MAX_BEHAVIOR_VALUE_MORE_LINES, MAX_CELL_CHARS, MAX_INFO_ROWS_PER_CATEGORY, MAX_SUMMARY_DNS_NAMES } from './limits.js';
 
 export interface TableOptions {
   color: boolean;
@@ -18,8 +19,6 @@ const DEFAULT_WIDTH = 120;
 const MIN_WIDTH = 40;
 const INDENT = '  ';
 const GAP = '  ';
-/** No cell is measured past this many columns: a megabyte-long name must not cost a megabyte of padding work. */
-const MAX_CELL = 256;
 
 
 /** SGR codes of the styles used; `color: false` drops them all. */
@@ -60,7 +59,7 @@ interface Column {
 }
 
 function cell(text: string, style?: Style): Cell {
-  return { text: truncate(terminalSafe(text), MAX_CELL), ...(style ? { style } : {}) };
+  return { text: truncate(terminalSafe(text), MAX_CELL_CHARS), ...(style ? { style } : {}) };
 }
 
 /**
@@ -174,7 +173,7 @@ function behaviorLine(report: Report): string {
   if ('error' in b) return b.error;
   const ending = b.timedOut ? 'stopped at the deadline' : b.killedBy ? `killed by the ${b.killedBy} limit` : `exit ${b.exitCode ?? '?'}`;
   const parts = [`${plural(b.processes.length, 'process', 'processes')}`];
-  if (b.dns.length > 0) parts.push(`DNS ${b.dns.slice(0, 3).map((d) => d.name).join(', ')}${b.dns.length > 3 ? ' …' : ''}`);
+  if (b.dns.length > 0) parts.push(`DNS ${b.dns.slice(0, MAX_SUMMARY_DNS_NAMES).map((d) => d.name).join(', ')}${b.dns.length > MAX_SUMMARY_DNS_NAMES ? ' …' : ''}`);
   const protocols = [...new Set(b.connections.map((c) => c.protocol))];
   parts.push(b.connections.length > 0 ? `${plural(b.connections.length, 'connection')} (${protocols.join(', ')})` : 'no connections');
   if (b.dropped && b.dropped.length > 0) parts.push(`${plural(b.dropped.length, 'file')} dropped`);
@@ -311,9 +310,6 @@ function findingsSection(report: Report, width: number, paint: Paint): string[] 
   return [heading(`Findings (${findings.length})`, width, paint), ...renderRows(columns, rows, width, paint)];
 }
 
-/** Above this many info findings of one category (647 Wine DLLs are each `windows-pe`) the table shows one row. */
-const MAX_INFO_ROWS_PER_CATEGORY = 5;
-
 /** Info findings of a category past the limit become one row naming the count and the directory they share. */
 function collapseInfo(findings: readonly Finding[]): Finding[] {
   const infoByCategory = new Map<string, Finding[]>();
@@ -431,9 +427,6 @@ function noticesSection(notices: readonly ScanNotice[], width: number, paint: Pa
   return lines;
 }
 
-/** Rows of each list the detonation section shows before it says how many more there are. */
-const MAX_BEHAVIOR_ROWS = 12;
-
 function more(total: number, shown: number): string {
   return total > shown ? ` … and ${total - shown} more` : '';
 }
@@ -491,7 +484,7 @@ function detonationSection(report: Report, width: number, paint: Paint): string[
   for (const [label, value] of rows) {
     const [first = '', ...rest] = wrap(terminalSafe(value), valueWidth);
     lines.push(`${INDENT}${paint('label', pad(label, labelWidth))}${GAP}${first}`);
-    for (const l of rest.slice(0, 3)) lines.push(`${hanging}${l}`);
+    for (const l of rest.slice(0, MAX_BEHAVIOR_VALUE_MORE_LINES)) lines.push(`${hanging}${l}`);
   }
   if (b.processes.length > 0) {
     const tree = processTree(b.processes).slice(0, MAX_BEHAVIOR_ROWS * 2);

@@ -12,7 +12,8 @@ import { formatPlatform, hostPlatform } from '../image/types.js';
 import type { Progress } from '../progress/progress.js';
 import type { Finding, RunFailure, RunRecord, ScanNotice } from '../model/index.js';
 import type { DetonationResult, DroppedFile } from '../detonate/session.js';
-import type { Runtime } from '../detonate/runtime/runtime.js';
+import { runtimeFailureOf, type Runtime } from '../detonate/runtime/runtime.js';
+import { MAX_DROPPED_FILE_BYTES, MAX_REPORTED_OUTPUT_BYTES } from '../detonate/limits.js';
 import { readRegularFile } from '../util/regular-file.js';
 
 export interface DetonationStageOptions {
@@ -35,10 +36,6 @@ export interface DetonationStageResult {
 }
 
 export const DEFAULT_DETONATION_WORK_DIR = '/var/lib/detonate/runs';
-/** Bytes of stdout and of stderr the report keeps. */
-const REPORT_OUTPUT_BYTES = 4096;
-/** Bytes read of one dropped file for the static detectors (the session already bounds count and total). */
-const MAX_DROPPED_FILE_BYTES = 32 * 1024 * 1024;
 
 /** Why this image cannot be run on this host, or undefined when it can. */
 export function unrunnableReason(image: ResolvedImage): string | undefined {
@@ -72,13 +69,14 @@ export async function runDetonationStage(image: ResolvedImage, options: Detonati
   } catch (err) {
     const e = err as Error & { hint?: string };
     const hint = e.hint && !e.message.includes(e.hint) ? ` (${e.hint})` : '';
-    const missing = /executable "?([^"\s]+)"? (?:in PATH|file not found)|exec: "?([^"\s:]+)"?: (?:executable file )?not found/.exec(e.message);
+    const failure = runtimeFailureOf(err);
+    const missing = failure?.kind === 'entrypoint-missing' ? failure.program : undefined;
     // An image that ships no runnable entrypoint (a data or base image) is a property of the image, not our failure.
-    const message = missing
-      ? `not run: the image's program "${missing[1] ?? missing[2]}" is not in the image, so its entrypoint cannot start`
+    const message = missing !== undefined
+      ? `not run: the image's program "${missing}" is not in the image, so its entrypoint cannot start`
       : `detonation failed: ${e.message.replace(/\s*\n\s*/g, ' ')}${hint}`;
     options.progress.log(`${image.reference}: ${message}`);
-    return { run: { error: message }, droppedFindings: [], notices: [{ level: missing ? 'warning' : 'error', message }] };
+    return { run: { error: message }, droppedFindings: [], notices: [{ level: missing !== undefined ? 'warning' : 'error', message }] };
   }
   const notices: ScanNotice[] = [...(result.notices ?? [])];
   if (result.trace && !result.trace.complete) {
@@ -120,8 +118,8 @@ function clip(text: string, max: number): { text: string; cut: boolean } {
  */
 export function runRecordOf(r: DetonationResult): RunRecord {
   const { sinkhole: _sinkhole, network, runtimeLog: _log, notices: _notices, output, ...record } = r;
-  const stdout = clip(output.stdout, REPORT_OUTPUT_BYTES);
-  const stderr = clip(output.stderr, REPORT_OUTPUT_BYTES);
+  const stdout = clip(output.stdout, MAX_REPORTED_OUTPUT_BYTES);
+  const stderr = clip(output.stderr, MAX_REPORTED_OUTPUT_BYTES);
   return {
     ...record,
     output: { stdout: stdout.text, stderr: stderr.text, truncated: output.truncated || stdout.cut || stderr.cut },

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreError } from './errors.js';
+import { STORE_LOOKUP_TIMEOUT_MS } from './limits.js';
 
 const run = promisify(execFile);
 
@@ -26,7 +27,7 @@ export async function findServerBinDir(
     if (hasServer(override)) return override;
     throw new StoreError(`DETONATE_PG_BINDIR=${override} does not hold PostgreSQL's ${NEEDED.join(', ')}`, 'point it at the bin directory of a PostgreSQL server installation');
   }
-  const fromPgConfig = await run(where.pgConfig ?? 'pg_config', ['--bindir'], { timeout: 5000 }).then((r) => r.stdout.trim(), () => '');
+  const fromPgConfig = await run(where.pgConfig ?? 'pg_config', ['--bindir'], { timeout: STORE_LOOKUP_TIMEOUT_MS }).then((r) => r.stdout.trim(), () => '');
   if (fromPgConfig && hasServer(fromPgConfig)) return fromPgConfig;
   const versions = (() => {
     try {

@@ -23,6 +23,7 @@ import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { StoreError } from './errors.js';
 import { findServerBinDir } from './binaries.js';
+import { STORE_LOOKUP_TIMEOUT_MS, STORE_SERVER_START_TIMEOUT_SECONDS } from './limits.js';
 
 /** The role Detonate connects as, and the database its tables are in. */
 export const PRIVATE_ROLE = 'detonate';
@@ -32,7 +33,6 @@ const PORT = 5432;
 export const SOCKET_PATH_MAX = 107;
 /** The user a root-run Detonate runs the server as (Debian's postgresql package creates it). */
 const ROOT_SERVER_USER = 'postgres';
-const START_TIMEOUT_SECONDS = 60;
 
 export interface OsUser {
   name: string;
@@ -50,7 +50,7 @@ export function defaultClusterRoot(env: NodeJS.ProcessEnv = process.env, uid = p
 
 async function lookupUser(name: string): Promise<OsUser | undefined> {
   const line = await new Promise<string>((resolve) => {
-    execFile('getent', ['passwd', name], { timeout: 5000 }, (err, stdout) => resolve(err ? '' : stdout.trim()));
+    execFile('getent', ['passwd', name], { timeout: STORE_LOOKUP_TIMEOUT_MS }, (err, stdout) => resolve(err ? '' : stdout.trim()));
   });
   const fields = line.split(':');
   if (fields.length < 4 || fields[0] !== name) return undefined;
@@ -175,7 +175,7 @@ export class PrivateCluster {
       '',
     ].join('\n'));
     await this.chownToServer(settings);
-    const started = await this.runServerProgram('pg_ctl', ['start', '--pgdata', this.dataDir, '--log', this.logFile, '--wait', '--timeout', String(START_TIMEOUT_SECONDS), '--silent']);
+    const started = await this.runServerProgram('pg_ctl', ['start', '--pgdata', this.dataDir, '--log', this.logFile, '--wait', '--timeout', String(STORE_SERVER_START_TIMEOUT_SECONDS), '--silent']);
     if (started.code !== 0) {
       const log = await fs.readFile(this.logFile, 'utf8').catch(() => '');
       throw new StoreError(`the private store's server did not start: ${lastLines(started.stderr)}${log ? `\n${lastLines(log, 8)}` : ''}`, `see ${this.logFile}`);
@@ -185,7 +185,7 @@ export class PrivateCluster {
   /** Stops the server (fast: open sessions are ended). False when it was not running. */
   async stop(): Promise<boolean> {
     if (!this.initialized()) return false;
-    const stopped = await this.runServerProgram('pg_ctl', ['stop', '--pgdata', this.dataDir, '--mode', 'fast', '--wait', '--timeout', String(START_TIMEOUT_SECONDS), '--silent']);
+    const stopped = await this.runServerProgram('pg_ctl', ['stop', '--pgdata', this.dataDir, '--mode', 'fast', '--wait', '--timeout', String(STORE_SERVER_START_TIMEOUT_SECONDS), '--silent']);
     if (stopped.code === 0) return true;
     if (/PID file .* does not exist|is server running/i.test(stopped.stderr)) return false;
     throw new StoreError(`the private store's server did not stop: ${lastLines(stopped.stderr)}`, `see ${this.logFile}`);
@@ -308,7 +308,7 @@ export class PrivateCluster {
       execFile(program, args, {
         cwd: this.root,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', TZ: 'UTC', HOME: this.root },
-        timeout: (START_TIMEOUT_SECONDS + 30) * 1000,
+        timeout: (STORE_SERVER_START_TIMEOUT_SECONDS + 30) * 1000,
         ...(this.serverUser ? { uid: this.serverUser.uid, gid: this.serverUser.gid } : {}),
       }, (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') {
@@ -323,7 +323,7 @@ export class PrivateCluster {
 
 async function ownerName(uid: number): Promise<string> {
   const line = await new Promise<string>((resolve) => {
-    execFile('getent', ['passwd', String(uid)], { timeout: 5000 }, (err, stdout) => resolve(err ? '' : stdout.trim()));
+    execFile('getent', ['passwd', String(uid)], { timeout: STORE_LOOKUP_TIMEOUT_MS }, (err, stdout) => resolve(err ? '' : stdout.trim()));
   });
   return line.split(':')[0] || `uid ${uid}`;
 }

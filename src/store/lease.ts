@@ -12,11 +12,7 @@ import pg from 'pg';
 import { StoreError } from './errors.js';
 import { LEASE_LOCK, LOCK_SPACE } from './locks.js';
 import type { PrivateCluster } from './cluster.js';
-
-/** How long acquiring waits for a server being stopped by another process, or started by one. */
-const ACQUIRE_TIMEOUT_MS = 60_000;
-/** A start that failed this often while no server appeared is a real failure, not a race with another process. */
-const MAX_START_FAILURES = 3;
+import { MAX_STORE_START_FAILURES, STORE_LEASE_ACQUIRE_TIMEOUT_MS, STORE_LEASE_CONNECT_TIMEOUT_MS } from './limits.js';
 
 /** Errors meaning "no server (yet, or any more)": the socket is missing or refuses, or the session was ended. */
 function serverGone(err: unknown): 'down' | 'transient' | undefined {
@@ -47,11 +43,11 @@ export class ClusterLease {
   /** Makes the cluster if needed, starts its server if needed, and takes a lease on it. */
   static async acquire(cluster: PrivateCluster): Promise<ClusterLease> {
     await cluster.ensureInitialized();
-    const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
+    const deadline = Date.now() + STORE_LEASE_ACQUIRE_TIMEOUT_MS;
     let startFailures = 0;
     let started = false;
     for (let attempt = 0; ; attempt++) {
-      const client = new pg.Client({ ...cluster.connection(), application_name: 'detonate', connectionTimeoutMillis: 10_000 });
+      const client = new pg.Client({ ...cluster.connection(), application_name: 'detonate', connectionTimeoutMillis: STORE_LEASE_CONNECT_TIMEOUT_MS });
       client.on('error', () => {}); // a session ended while connecting surfaces as the rejected call below
       try {
         await client.connect();
@@ -62,7 +58,7 @@ export class ClusterLease {
         await client.end().catch(() => {});
         const gone = serverGone(err);
         if (!gone) throw connectError(cluster, err);
-        if (Date.now() > deadline) throw new StoreError(`the private store's server at ${cluster.socketDir} did not come up in ${ACQUIRE_TIMEOUT_MS / 1000} s`, `see ${cluster.logFile}`);
+        if (Date.now() > deadline) throw new StoreError(`the private store's server at ${cluster.socketDir} did not come up in ${STORE_LEASE_ACQUIRE_TIMEOUT_MS / 1000} s`, `see ${cluster.logFile}`);
         if (gone === 'down') {
           try {
             await cluster.start();
@@ -71,7 +67,7 @@ export class ClusterLease {
           } catch (startErr) {
             // Another process may be starting or stopping it right now: only a start that keeps failing with
             // no server in sight is this process's error to report.
-            if (!(await cluster.running()) && ++startFailures >= MAX_START_FAILURES) throw startErr;
+            if (!(await cluster.running()) && ++startFailures >= MAX_STORE_START_FAILURES) throw startErr;
           }
         }
         await sleep(Math.min(50 * 2 ** Math.min(attempt, 5), 1000));

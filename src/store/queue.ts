@@ -26,10 +26,14 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
+import { DEFAULT_DETONATE_TIMEOUT_MS } from '../detonate/limits.js';
 import { parseImageRef } from '../image/ref.js';
 import { StoreError } from './errors.js';
+import { DEFAULT_QUEUE_RETRY_SETTINGS, MAX_DEAD_LETTERS_LISTED, QUEUE_INITIAL_LEASE_SECONDS, type RetrySettings } from './limits.js';
 import { imageNameOf } from './keys.js';
 import type { Store } from './store.js';
+
+export type { RetrySettings } from './limits.js';
 
 /** One image to scan. What a crawl enqueues and a worker runs. */
 export interface ScanJob {
@@ -63,17 +67,6 @@ export const DEAD_LETTER_QUEUE = 'scan_dead';
 const SCAN_QUEUES = [QUEUE_NAMES.static, QUEUE_NAMES.detonate];
 const ALL_QUEUES = [...SCAN_QUEUES, DEAD_LETTER_QUEUE];
 
-/** Retries of a job that failed for a passing reason (network, 429, registry 5xx, the store unreachable). */
-export interface RetrySettings {
-  /** Retries after the first attempt; then the job goes to the dead-letter queue. */
-  retryLimit: number;
-  /** The first retry waits about this long, each next one about twice as long (pg-boss's backoff, with jitter). */
-  retryDelaySeconds: number;
-}
-
-export const DEFAULT_RETRY_SETTINGS: Readonly<RetrySettings> = Object.freeze({ retryLimit: 4, retryDelaySeconds: 30 });
-/** How long a fetched job stays taken before a worker's first heartbeat (which sets its own lease). */
-export const DEFAULT_LEASE_SECONDS = 120;
 /** Jobs per insert (one transaction each). */
 const ENQUEUE_BATCH = 1000;
 
@@ -167,7 +160,7 @@ export function scanJobFor(reference: string, options: Partial<Omit<ScanJob, 're
     repository: name.repository,
     tag: name.tag,
     staticOnly: options.staticOnly ?? false,
-    detonateTimeoutMs: options.detonateTimeoutMs ?? 60_000,
+    detonateTimeoutMs: options.detonateTimeoutMs ?? DEFAULT_DETONATE_TIMEOUT_MS,
     ...(options.platform !== undefined ? { platform: options.platform } : {}),
     ...(options.digest !== undefined ? { digest: options.digest } : {}),
     ...(options.pullCount !== undefined ? { pullCount: options.pullCount } : {}),
@@ -229,7 +222,7 @@ function insertRow(job: ScanJob, settings: RetrySettings, options: Pick<EnqueueO
     retryLimit: settings.retryLimit,
     retryDelay: settings.retryDelaySeconds,
     retryBackoff: true,
-    expireInSeconds: DEFAULT_LEASE_SECONDS,
+    expireInSeconds: QUEUE_INITIAL_LEASE_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
     ...(priority !== undefined ? { priority: Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(priority))) } : {}),
     ...(options.startAfter ? { startAfter: options.startAfter.toISOString() } : {}),
@@ -263,7 +256,7 @@ export class ScanQueue {
     boss.on('error', (err: Error) => options.onError?.(err));
     try {
       await boss.start();
-      const settings = { retryLimit: DEFAULT_RETRY_SETTINGS.retryLimit, retryDelay: DEFAULT_RETRY_SETTINGS.retryDelaySeconds, retryBackoff: true, expireInSeconds: DEFAULT_LEASE_SECONDS };
+      const settings = { retryLimit: DEFAULT_QUEUE_RETRY_SETTINGS.retryLimit, retryDelay: DEFAULT_QUEUE_RETRY_SETTINGS.retryDelaySeconds, retryBackoff: true, expireInSeconds: QUEUE_INITIAL_LEASE_SECONDS };
       await boss.createQueue(DEAD_LETTER_QUEUE, { name: DEAD_LETTER_QUEUE, policy: 'standard' });
       for (const name of SCAN_QUEUES) await boss.createQueue(name, { name, policy: 'short', deadLetter: DEAD_LETTER_QUEUE, ...settings });
     } catch (err) {
@@ -279,7 +272,7 @@ export class ScanQueue {
    * an image can be enqueued again to be scanned again.
    */
   async enqueue(jobs: readonly ScanJob[], options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    const settings = { ...DEFAULT_RETRY_SETTINGS, ...definedOnly(options) };
+    const settings = { ...DEFAULT_QUEUE_RETRY_SETTINGS, ...definedOnly(options) };
     let enqueued = 0;
     for (let i = 0; i < jobs.length; i += ENQUEUE_BATCH) {
       const rows = jobs.slice(i, i + ENQUEUE_BATCH).map((job) => insertRow(checkScanJob(job), settings, options));
@@ -423,7 +416,7 @@ export class ScanQueue {
   }
 
   /** The dead-letter queue, oldest first. */
-  async deadLetters(limit = 1000): Promise<DeadJob[]> {
+  async deadLetters(limit: number = MAX_DEAD_LETTERS_LISTED): Promise<DeadJob[]> {
     const { rows } = await this.store.pool.query<JobRow>(
       `SELECT id, data, output, completed_on, created_on FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry')
        ORDER BY created_on, id LIMIT $2`,
@@ -447,7 +440,7 @@ export class ScanQueue {
         [DEAD_LETTER_QUEUE, ids ? [...ids] : null],
       );
       if (rows.length === 0) return { enqueued: 0, alreadyQueued: 0, notFound: ids?.length ?? 0 };
-      const inserts = rows.map((r) => insertRow(r.data, DEFAULT_RETRY_SETTINGS));
+      const inserts = rows.map((r) => insertRow(r.data, DEFAULT_QUEUE_RETRY_SETTINGS));
       await this.boss.insert(inserts, { db: bossDb(client) });
       await this.boss.deleteJob(DEAD_LETTER_QUEUE, rows.map((r) => r.id), { db: bossDb(client) });
       const enqueued = await countJobs(client, inserts.map((r) => r.id));

@@ -7,11 +7,7 @@
  * its own scan impossible to record.
  */
 import type { Finding, Report, RunFailure, RunRecord } from '../model/index.js';
-
-/** Bytes kept of an indexed string; a composite index of a few of them stays under the btree's limit. */
-export const INDEXED_TEXT_BYTES = 512;
-/** Bytes kept of a string that is shown, not indexed (titles, paths). */
-export const SHOWN_TEXT_BYTES = 4096;
+import { INDEXED_TEXT_BYTES, SHOWN_TEXT_BYTES } from './limits.js';
 
 const UNREPRESENTABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 

@@ -14,7 +14,8 @@ import { analyzerKeyDigest, imageNameOf } from './keys.js';
 import { ClusterLease } from './lease.js';
 import { LEASE_LOCK, LOCK_SPACE } from './locks.js';
 import { migrate, type MigrationResult } from './migrate.js';
-import { reportRows, SHOWN_TEXT_BYTES, storableText } from './rows.js';
+import { reportRows, storableText } from './rows.js';
+import { SHOWN_TEXT_BYTES, STORE_CONNECT_TIMEOUT_MS } from './limits.js';
 
 export type StoreLocation = { kind: 'server'; url: string } | { kind: 'private'; root?: string };
 
@@ -47,7 +48,7 @@ export interface ScanRecordMeta {
   /** Milliseconds per step. */
   timings?: Record<string, number>;
   /** The sandbox the image ran in; default: the report's `behavior.sandbox`. */
-  sandbox?: 'gvisor' | 'runc' | null;
+  sandbox?: string | null;
   /** The repository's pull count, when the source knows it. */
   pullCount?: number | null;
 }
@@ -64,7 +65,7 @@ export interface UnfinishedScanMeta {
   toolVersion?: string;
   /** ISO date of the advisory DB's build, when one was in use. */
   advisoryDbBuiltAt?: string | null;
-  sandbox?: 'gvisor' | 'runc' | null;
+  sandbox?: string | null;
   startedAt?: Date;
   timings?: Record<string, number>;
 }
@@ -95,9 +96,6 @@ export interface StoreSummary {
   leases?: number;
 }
 
-/** A server that does not answer in this time is reported, not waited for (a firewall that drops packets). */
-const CONNECT_TIMEOUT_MS = 15_000;
-
 export interface OpenStoreOptions {
   /** Connections in the pool (default 4). */
   poolSize?: number;
@@ -112,10 +110,10 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   if (location.kind === 'private') {
     const cluster = await PrivateCluster.locate(location.root);
     lease = await ClusterLease.acquire(cluster);
-    pool = new pg.Pool({ ...cluster.connection(), application_name: 'detonate', max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    pool = new pg.Pool({ ...cluster.connection(), application_name: 'detonate', max, connectionTimeoutMillis: STORE_CONNECT_TIMEOUT_MS });
     description = `private store in ${cluster.root}`;
   } else {
-    pool = new pg.Pool({ connectionString: location.url, application_name: 'detonate', max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    pool = new pg.Pool({ connectionString: location.url, application_name: 'detonate', max, connectionTimeoutMillis: STORE_CONNECT_TIMEOUT_MS });
     description = describeUrl(location.url);
   }
   pool.on('error', () => {}); // an idle connection that breaks: the next query on the pool reports it

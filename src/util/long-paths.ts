@@ -13,13 +13,12 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_LONG_PATH_ANCHORS } from './limits.js';
 
 /** Longest path handed out as it is (bytes): room is left for a name (NAME_MAX, 255) that a caller appends. */
 const DIRECT_MAX_BYTES = 3584;
 /** Bytes of names between two anchors (every name is at most 255, so a segment always holds one). */
 const SEGMENT_BYTES = 2048;
-/** Anchors kept open, least recently used closed first; a rootfs path needs at most 8 (4,096 characters of 3-byte UTF-8). */
-const MAX_ANCHORS = 64;
 const ANCHOR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 /** Errors `removeTree` retries, as `fs.rm`'s maxRetries does (something still letting go of the tree). */
 const RETRYABLE = new Set(['EBUSY', 'EMFILE', 'ENFILE', 'ENOTEMPTY', 'EPERM']);
@@ -83,7 +82,7 @@ export class LongPaths {
       handle = await fs.open(openPath, ANCHOR_FLAGS);
     }
     this.anchors.set(key, handle);
-    while (this.anchors.size > MAX_ANCHORS) {
+    while (this.anchors.size > MAX_LONG_PATH_ANCHORS) {
       const [oldest, h] = this.anchors.entries().next().value!;
       this.anchors.delete(oldest);
       await h.close().catch(() => undefined);

@@ -1,4 +1,5 @@
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './limits.js';
 
 /**
  * A small ZIP reader over a Buffer, for archives found inside images (Java archives, Python eggs, archives the
@@ -6,26 +7,6 @@ import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
  * extracts to disk. Every count, size and offset comes from the file and is checked before use, so a hostile
  * archive yields a `ZipFormatError`, not a hang, a crash or a huge allocation.
  */
-
-export interface ZipLimits {
-  /** Most entries an archive may declare; more is refused before the directory is read. */
-  maxEntries: number;
-  /** Largest expanded size of one entry. */
-  maxEntryBytes: number;
-  /** Largest total of expanded bytes over all reads that share one `ZipBudget`. */
-  maxTotalBytes: number;
-  /** Largest expanded/compressed ratio of one entry once it expands beyond `ratioCheckAfterBytes` (zip bombs). */
-  maxRatio: number;
-  ratioCheckAfterBytes: number;
-}
-
-export const DEFAULT_ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({
-  maxEntries: 200_000,
-  maxEntryBytes: 256 * 1024 * 1024,
-  maxTotalBytes: 1024 * 1024 * 1024,
-  maxRatio: 200,
-  ratioCheckAfterBytes: 1024 * 1024,
-});
 
 /** Running total of bytes expanded from one archive (and, if the caller wishes, the archives nested in it). */
 export interface ZipBudget {

@@ -1,9 +1,9 @@
 /** Turns a parsed condition into a closure, checking every name, the field's kind and the operator's type on the way. */
 import { ALL_FIELDS, type KnownField } from './fields/index.js';
-import { MAX_MATCH_CHARS } from './context.js';
 import { ConditionError, KEYWORDS, parseCondition, type ComparisonOp, type ConditionNode, type ValueToken } from './expression.js';
 import { domainMatcher, globToRegExp, unsafeRegexReason } from './patterns.js';
 import type { EventKind, EventView, FieldValue } from './types.js';
+import { MAX_MATCH_CHARS } from './limits.js';
 
 export type Predicate = (event: EventView, run: EventView) => boolean;
 

@@ -5,15 +5,11 @@
  */
 import type { ConnectionEvent } from '../detonate/sinkhole/events.js';
 import type { Finding, ObservedConnection, ObservedFileOp, ObservedProcess, RunRecord } from '../model/index.js';
+import { MAX_ANCESTRY_DEPTH, MAX_MATCHED_ARGV, MAX_MATCH_CHARS } from './limits.js';
 
 /** What the sinkhole drew out of a connection, typed by the protocol it recognised. */
 export type SinkholeConversation = { [P in ConnectionEvent['protocol']]: Pick<Extract<ConnectionEvent, { protocol: P }>, 'protocol' | 'details'> }[ConnectionEvent['protocol']];
 
-/** Most ancestors walked up from a process (a tree deeper than this is cut, not looped over). */
-const MAX_DEPTH = 64;
-/** Longest string a rule matches against (argv elements, paths, command lines): bounds regex and glob work. */
-export const MAX_MATCH_CHARS = 4096;
-const MAX_ARGV = 256;
 /** Multi-call binaries: the program they run is named by argv[0] (or argv[1] when called by their own name). */
 const MULTI_CALL = new Set(['busybox', 'busybox.static', 'busybox-static', 'toybox']);
 
@@ -122,7 +118,7 @@ function isSinkLookup(c: ObservedConnection, sinkAddress: string): boolean {
 export function buildContext(result: RunRecord, extra: { detonated?: boolean; findings?: readonly Finding[] } = {}): BehaviorContext {
   const sinkAddress = result.sinkAddress ?? '';
   const nodes: ProcessNode[] = (result.processes ?? []).map((record) => {
-    const argv = (Array.isArray(record.argv) ? record.argv : []).slice(0, MAX_ARGV).map((a) => cap(String(a)));
+    const argv = (Array.isArray(record.argv) ? record.argv : []).slice(0, MAX_MATCHED_ARGV).map((a) => cap(String(a)));
     return { record, argv, name: cap(processName(String(record.exe ?? ''), argv)), parent: undefined };
   });
   const byPid = new Map<number, ProcessNode[]>();
@@ -147,7 +143,7 @@ export function buildContext(result: RunRecord, extra: { detonated?: boolean; fi
   const ancestors = (node: ProcessNode): ProcessNode[] => {
     const out: ProcessNode[] = [];
     const seen = new Set<ProcessNode>([node]);
-    for (let p = node.parent; p && !seen.has(p) && out.length < MAX_DEPTH; p = p.parent) {
+    for (let p = node.parent; p && !seen.has(p) && out.length < MAX_ANCESTRY_DEPTH; p = p.parent) {
       seen.add(p);
       out.push(p);
     }

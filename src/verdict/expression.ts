@@ -2,6 +2,7 @@
  * The condition language of behaviour rules: `and`, `or`, `not`, parentheses, `FIELD OP VALUE` comparisons and bare
  * names (a field's truth test, or a macro). This module only parses; `compile.ts` checks names and types.
  */
+import { MAX_CONDITION_CHARS, MAX_CONDITION_NESTING } from './limits.js';
 
 export const COMPARISON_OPS = ['=', '!=', '<', '<=', '>', '>=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'domain_in'] as const;
 export type ComparisonOp = (typeof COMPARISON_OPS)[number];
@@ -40,8 +41,6 @@ type Token =
   | { t: 'op'; text: ComparisonOp; pos: number }
   | { t: 'end'; pos: number };
 
-const MAX_CONDITION_CHARS = 20_000;
-const MAX_DEPTH = 100;
 const WORD_END = /[\s(),"'=<>!]/;
 
 function tokenize(text: string): Token[] {
@@ -117,7 +116,7 @@ export function parseCondition(text: string): ConditionNode {
   };
 
   const primary = (): ConditionNode => {
-    if (++depth > MAX_DEPTH) throw new ConditionError('condition is nested too deeply', peek().pos);
+    if (++depth > MAX_CONDITION_NESTING) throw new ConditionError('condition is nested too deeply', peek().pos);
     try {
       const t = next();
       if (t.t === 'punct' && t.text === '(') {
@@ -153,7 +152,7 @@ export function parseCondition(text: string): ConditionNode {
   const unary = (): ConditionNode => {
     if (isWord(peek(), 'not')) {
       k++;
-      if (++depth > MAX_DEPTH) throw new ConditionError('condition is nested too deeply', peek().pos);
+      if (++depth > MAX_CONDITION_NESTING) throw new ConditionError('condition is nested too deeply', peek().pos);
       try {
         return { type: 'not', expr: unary() };
       } finally {

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { DataFileError, parseDataFile } from '../config/data-file.js';
 import type { Finding, ScanNotice, SuppressedItem, Vulnerability } from '../model/index.js';
 import { globToRegExp } from './patterns.js';
+import { MAX_IGNORE_FILE_BYTES } from './limits.js';
 
 export const DEFAULT_IGNORE_FILE = '.detonateignore.yaml';
-const MAX_IGNORE_FILE_BYTES = 4 * 1024 * 1024;
 const DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 const entrySpec = z.strictObject({

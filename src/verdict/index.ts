@@ -11,9 +11,11 @@ import { severityWeight, type Finding, type RunRecord } from '../model/index.js'
 import { buildContext, type BehaviorContext } from './context.js';
 import { eventsOf } from './fields/index.js';
 import { compileRuleFiles, ruleFilesIn, type CompiledRule } from './loader.js';
-import { MAX_CITED_EVENTS, type EventKind, type EventView, type VerdictRules } from './types.js';
+import type { EventKind, EventView, VerdictRules } from './types.js';
+import { MAX_CITED_EVENTS, MAX_TITLED_EVENTS } from './limits.js';
 
-export { MAX_CITED_EVENTS, type VerdictRuleInfo, type VerdictRules } from './types.js';
+export type { VerdictRuleInfo, VerdictRules } from './types.js';
+export { MAX_CITED_EVENTS } from './limits.js';
 
 export { DataFileError } from '../config/data-file.js';
 export { decideVerdict, isStrongMalicious, type DecideVerdictOptions, type Judgement, type VerdictInput } from './verdict.js';
@@ -89,13 +91,10 @@ function rankForCorrelation(findings: readonly Finding[]): Finding[] {
 
 /** What the correlation rules see of a run when there was none: every run.* field is then unknown. */
 const NOT_RUN: RunRecord = {
-  sandbox: 'runc', durationMs: 0, exitCode: null, timedOut: false, processes: [], files: [], dns: [], connections: [], kills: [],
+  sandbox: '', durationMs: 0, exitCode: null, timedOut: false, processes: [], files: [], dns: [], connections: [], kills: [],
   cpu: { seconds: 0, peakCores: 0 }, memory: { peakBytes: 0 }, pids: { peak: 0 }, limitsHit: { oomKills: 0, pidsLimitHits: 0 }, series: [],
   output: { stdout: '', stderr: '', truncated: false }, timings: { setupMs: 0, teardownMs: 0 },
 };
-
-/** Matches whose titles are compared to tell how many distinct things a rule found. */
-const MAX_TITLED_EVENTS = 64;
 
 function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind, CompiledRule[]>, ctx: BehaviorContext): Finding[] {
   if (active.length === 0) return [];

@@ -13,11 +13,11 @@ import { checkMacro, compileCondition, CompileError, type CompileEnv, type Macro
 import { KEYWORDS } from './expression.js';
 import { compileTemplate, type Template } from './template.js';
 import { CATEGORIES, EVENT_KINDS, SEVERITIES, type EventKind } from './types.js';
+import { MAX_RULE_FILE_BYTES } from './limits.js';
 
 const NAME = /^[a-z_][a-z0-9_]*$/;
 const RULE_ID = /^[a-z0-9][a-z0-9.-]*$/;
 const ATTACK_ID = /^T\d{4}(\.\d{3})?$/;
-const MAX_LIST_FILE_BYTES = 16 * 1024 * 1024;
 
 const scalar = z.union([z.string(), z.number()]);
 const listSpec = z.union([
@@ -98,7 +98,7 @@ export function ruleFilesIn(dir: string): string[] {
 function readText(file: string, where: string): string {
   try {
     const text = readFileSync(file, 'utf8');
-    if (text.length > MAX_LIST_FILE_BYTES) throw new Error(`larger than ${MAX_LIST_FILE_BYTES} bytes`);
+    if (text.length > MAX_RULE_FILE_BYTES) throw new Error(`larger than ${MAX_RULE_FILE_BYTES} bytes`);
     return text;
   } catch (err) {
     throw new DataFileError(`${where}: cannot read ${file}: ${(err as Error).message}`);

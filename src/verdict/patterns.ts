@@ -1,4 +1,5 @@
 /** Glob and regex compilation for conditions, and the checks that keep them linear on hostile input. */
+import { MAX_MATCHED_DOMAIN_LABELS } from './limits.js';
 
 /** `*` within a path segment, `**` across segments (`/**\/` also matches a single `/`), `?` one character but `/`. */
 export function globToRegExp(glob: string): RegExp {
@@ -76,7 +77,7 @@ export function domainMatcher(entries: readonly string[]): (name: string) => boo
   return (name) => {
     let n = name.toLowerCase();
     if (n.endsWith('.')) n = n.slice(0, -1);
-    for (let labels = 0; n.length > 0 && labels < 128; labels++) {
+    for (let labels = 0; n.length > 0 && labels < MAX_MATCHED_DOMAIN_LABELS; labels++) {
       if (set.has(n)) return true;
       const dot = n.indexOf('.');
       if (dot < 0) return false;

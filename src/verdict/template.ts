@@ -2,9 +2,8 @@
 import { printable } from '../analyze/threats/evidence.js';
 import { fieldFor } from './compile.js';
 import type { EventKind, EventView, FieldValue } from './types.js';
+import { MAX_TITLE_CHARS, MAX_TITLE_VALUE_CHARS } from './limits.js';
 
-const MAX_VALUE_CHARS = 120;
-export const MAX_TITLE_CHARS = 300;
 /** `{field}`, or `{field|other}`: the first of them that has a value. */
 const PLACEHOLDER = /\{([a-z0-9_.]+(?:\|[a-z0-9_.]+)*)\}/g;
 
@@ -43,7 +42,7 @@ export function compileTemplate(text: string, kind: EventKind): Template {
         continue;
       }
       const values = p.map((c) => (c.run ? run : event).values[c.name]);
-      out += printable(render(values.find((v) => !empty(v)) ?? null), MAX_VALUE_CHARS);
+      out += printable(render(values.find((v) => !empty(v)) ?? null), MAX_TITLE_VALUE_CHARS);
     }
     return out.length > MAX_TITLE_CHARS ? `${out.slice(0, MAX_TITLE_CHARS)}…` : out;
   };

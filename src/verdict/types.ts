@@ -33,9 +33,6 @@ export interface EventView {
 
 export { FINDING_CATEGORIES as CATEGORIES, SEVERITIES } from '../model/index.js';
 
-/** Most events a finding cites. */
-export const MAX_CITED_EVENTS = 10;
-
 export interface VerdictRuleInfo {
   id: string;
   kind: EventKind;

@@ -13,6 +13,7 @@ import {
 } from '../model/index.js';
 import { applyIgnoreList, type IgnoreList } from './ignore.js';
 import type { VerdictRules } from './types.js';
+import { MAX_VERDICT_EVIDENCE, MAX_VERDICT_PHRASE_CHARS } from './limits.js';
 
 /** What the stages found, as the verdict step takes it. */
 export interface VerdictInput {
@@ -50,8 +51,6 @@ export interface Judgement {
 }
 
 const STRONG: ReadonlySet<Severity> = new Set(['critical', 'high']);
-const MAX_EVIDENCE = 5;
-const MAX_PHRASE_CHARS = 200;
 /** Categories that never make the "worth a look" part of a clean summary (they have their own words, or none). */
 const NOT_WORTH_A_LOOK: ReadonlySet<FindingCategory> = new Set(['misconfiguration', 'windows-pe']);
 
@@ -106,7 +105,7 @@ export function decideVerdict(input: VerdictInput, options: DecideVerdictOptions
     categories: [...new Set(findings.map((f) => f.category))].sort(),
     vulnerabilities: counts,
     summary: summarise({ ...input, findings, vulnerabilities }, ranked, strong, counts),
-    ...(ranked.length > 0 ? { evidence: ranked.slice(0, MAX_EVIDENCE).map(evidenceOf) } : {}),
+    ...(ranked.length > 0 ? { evidence: ranked.slice(0, MAX_VERDICT_EVIDENCE).map(evidenceOf) } : {}),
   };
   return { findings, vulnerabilities, ...(options.ignore ? { suppressed } : {}), notices, verdict };
 }
@@ -124,7 +123,7 @@ export function phraseOf(f: Finding): string {
     text += ` (${f.path}${removed})`;
   }
   text = text.replace(/\s+/g, ' ').replace(/[.;\s]+$/, '');
-  return text.length > MAX_PHRASE_CHARS ? `${text.slice(0, MAX_PHRASE_CHARS - 1)}…` : text;
+  return text.length > MAX_VERDICT_PHRASE_CHARS ? `${text.slice(0, MAX_VERDICT_PHRASE_CHARS - 1)}…` : text;
 }
 
 function summarise(judged: VerdictInput, ranked: Finding[], strong: Finding[], counts: Verdict['vulnerabilities']): string {

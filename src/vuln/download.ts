@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Agent, interceptors, request } from 'undici';
 import type { Progress } from '../progress/progress.js';
+import { FEED_DOWNLOAD_BODY_TIMEOUT_MS, FEED_DOWNLOAD_HEADERS_TIMEOUT_MS, MAX_FEED_DOWNLOAD_BYTES, MAX_FEED_DOWNLOAD_REDIRECTS } from './limits.js';
 
 export class DownloadError extends Error {}
 
 let agent: ReturnType<Agent['compose']> | undefined;
 function feedAgent() {
-  agent ??= new Agent({ headersTimeout: 60_000, bodyTimeout: 120_000 }).compose(interceptors.redirect({ maxRedirections: 5 }));
+  agent ??= new Agent({ headersTimeout: FEED_DOWNLOAD_HEADERS_TIMEOUT_MS, bodyTimeout: FEED_DOWNLOAD_BODY_TIMEOUT_MS }).compose(interceptors.redirect({ maxRedirections: MAX_FEED_DOWNLOAD_REDIRECTS }));
   return agent;
 }
 
@@ -17,7 +18,7 @@ function feedAgent() {
  * supports it, and skipping the transfer when the server says the cached copy is current (If-None-Match).
  * Returns the local path. Feeds are public data: no credentials are ever sent.
  */
-export async function downloadFeed(url: string, dir: string, progress: Progress, label: string, maxBytes = 4 * 1024 * 1024 * 1024): Promise<string> {
+export async function downloadFeed(url: string, dir: string, progress: Progress, label: string, maxBytes = MAX_FEED_DOWNLOAD_BYTES): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   const base = createHash('sha256').update(url).digest('hex').slice(0, 16);
   const name = `${base}-${decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).slice(-2).join('-')).replace(/[^A-Za-z0-9._-]/g, '_')}`;

@@ -8,10 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 
+import { SANDBOX_OVERHEAD_MEMORY_BYTES, STATIC_JOB_MEMORY_BYTES, USABLE_MEMORY_SHARE } from './limits.js';
+
 const MiB = 1024 * 1024;
-export const STATIC_JOB_BYTES = 512 * MiB;
-const SANDBOX_OVERHEAD_BYTES = 256 * MiB;
-const USABLE_SHARE = 0.75;
 
 export interface ConcurrencyBound {
   /** What the worker runs. */
@@ -46,8 +45,8 @@ export function concurrencyBound(options: {
   availableBytes?: number;
 }): ConcurrencyBound {
   const cores = options.cores ?? availableParallelism();
-  const perJobBytes = STATIC_JOB_BYTES + (options.sandboxMemoryBytes !== undefined ? options.sandboxMemoryBytes + SANDBOX_OVERHEAD_BYTES : 0);
-  const memoryBound = Math.max(1, Math.floor(((options.availableBytes ?? availableMemory()) * USABLE_SHARE) / perJobBytes));
+  const perJobBytes = STATIC_JOB_MEMORY_BYTES + (options.sandboxMemoryBytes !== undefined ? options.sandboxMemoryBytes + SANDBOX_OVERHEAD_MEMORY_BYTES : 0);
+  const memoryBound = Math.max(1, Math.floor(((options.availableBytes ?? availableMemory()) * USABLE_MEMORY_SHARE) / perJobBytes));
   const bound = Math.max(1, Math.min(cores, memoryBound));
   if (options.asked === undefined) return { concurrency: bound, cores, memoryBound, perJobBytes };
   if (options.asked <= memoryBound) return { concurrency: options.asked, cores, memoryBound, perJobBytes };

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { RegistryError } from '../image/registry/transport.js';
 import { StoreError } from '../store/errors.js';
+import { STORE_RETRY_WAITS_MS } from './limits.js';
 
 export type FailureKind =
   /** 429 that outlasted the registry client's own retries (or asked for a longer wait than it makes). */
@@ -49,8 +50,6 @@ export function failureReason(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
 }
 
-/** Waits between tries of a store call while the store is away (about 12 s in all, well within a lease). */
-const STORE_RETRY_WAITS_MS = [500, 1000, 2000, 4000, 4000];
 
 /** `call`, tried again while it fails for a passing reason (the store restarting, a connection dropped). */
 export async function retryingStore<T>(call: () => Promise<T>): Promise<T> {

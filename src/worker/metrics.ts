@@ -10,6 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { QueueCounts } from '../store/queue.js';
+import { QUEUE_COUNTS_TTL_MS } from './limits.js';
 
 /** What became of a job. */
 export const JOB_OUTCOMES = [
@@ -92,8 +93,6 @@ export class WorkerMetrics {
   }
 }
 
-/** How long a scrape reuses the queue counts of the one before (scrapers may be many and frequent). */
-const QUEUE_COUNTS_TTL_MS = 5000;
 
 /** Serves `GET /metrics` on 127.0.0.1:`port` (0: any free port); the queue counts are read on a scrape. */
 export async function serveMetrics(metrics: WorkerMetrics, port: number, queueCounts: () => Promise<QueueCounts>): Promise<{ port: number; close(): Promise<void> }> {

@@ -14,25 +14,7 @@
 import type { RegistryResponse, RegistryResponseObserver } from '../image/types.js';
 import { parseRetryAfter } from '../image/registry/challenge.js';
 import type { RegistryLimits } from '../store/registry-limits.js';
-
-export interface GateOptions {
-  /** A wait for the bucket longer than this defers the job instead of holding a worker slot. */
-  maxWaitMs: number;
-  /** Failures in a row that pause the registry. */
-  failuresBeforePause: number;
-  firstFailurePauseMs: number;
-  maxFailurePauseMs: number;
-  /** A 429 without Retry-After pauses this long. */
-  defaultRateLimitPauseMs: number;
-}
-
-export const DEFAULT_GATE_OPTIONS: Readonly<GateOptions> = Object.freeze({
-  maxWaitMs: 30_000,
-  failuresBeforePause: 3,
-  firstFailurePauseMs: 30_000,
-  maxFailurePauseMs: 15 * 60_000,
-  defaultRateLimitPauseMs: 60_000,
-});
+import { DEFAULT_GATE_LIMITS, type GateLimits } from './limits.js';
 
 /** One job's view of its registry's answers. */
 export interface RegistryWatch {
@@ -64,7 +46,7 @@ export class RegistryGate {
   constructor(
     private readonly limits: RegistryLimits,
     private readonly log: (line: string) => void,
-    private readonly options: GateOptions = DEFAULT_GATE_OPTIONS,
+    private readonly options: GateLimits = DEFAULT_GATE_LIMITS,
   ) {}
 
   /** Before a job of `registry` pulls: go (after waiting for the bucket), or defer the job to a time. */

@@ -29,6 +29,7 @@ import { ImageBeingScanned, scanJob, storeLayerResults, type JobScanResult, type
 import type { LayerResultStore } from '../scan/scan.js';
 import { JOB_OUTCOMES, type JobOutcome, type WorkerMetrics } from './metrics.js';
 import { isRateLimited, type RegistryGate, type RegistryWatch } from './registry-gate.js';
+import { BUSY_IMAGE_WAIT_MS, DETONATION_BUDGET_MARGIN_MS, IDLE_POLL_MS, MAX_RECORD_RETRIES, STATIC_SCAN_BUDGET_MS } from './limits.js';
 
 export interface WorkerOptions {
   store: Store;
@@ -55,17 +56,9 @@ export interface WorkerSummary {
   reason: 'drained' | 'stopped';
 }
 
-/** The static stage's budget per image, before the detonation's own (heartbeats stop after the sum). */
-export const STATIC_BUDGET_MS = 30 * 60_000;
-/** Beyond the detonation timeout: pulling the layers, building the rootfs, the sandbox set-up and teardown. */
-const DETONATION_MARGIN_MS = 10 * 60_000;
-/** How long a job waits when another job is scanning the same image (then it links to that scan). */
-const BUSY_IMAGE_WAIT_MS = { static: 3_000, detonate: 30_000 };
-/** Attempts at the final transaction while the store is away. */
-const RECORD_ATTEMPTS = 8;
-
+/** How long a job may run: the static stage's budget, plus the detonation's timeout and margin when it detonates. */
 export function scanBudgetMs(job: { staticOnly: boolean; detonateTimeoutMs: number }): number {
-  return STATIC_BUDGET_MS + (job.staticOnly ? 0 : job.detonateTimeoutMs + DETONATION_MARGIN_MS);
+  return STATIC_SCAN_BUDGET_MS + (job.staticOnly ? 0 : job.detonateTimeoutMs + DETONATION_BUDGET_MARGIN_MS);
 }
 
 interface RunningJob {
@@ -142,7 +135,7 @@ export class Worker {
         }
       }
       if (fetched > 0 && this.running.size < concurrency) continue; // there may be more waiting
-      await this.idle(this.running.size >= concurrency ? undefined : (this.options.pollIntervalMs ?? 1000));
+      await this.idle(this.running.size >= concurrency ? undefined : (this.options.pollIntervalMs ?? IDLE_POLL_MS));
     }
     if (reason === 'stopped') await this.finishRunning();
     const outcomes = Object.fromEntries(JOB_OUTCOMES.map((o) => [o, this.options.metrics.count(o)])) as Record<JobOutcome, number>;
@@ -319,7 +312,7 @@ export class Worker {
           this.options.metrics.finished('lost');
           return false;
         }
-        if (classifyFailure(err) !== 'transient' || attempt >= RECORD_ATTEMPTS) throw err;
+        if (classifyFailure(err) !== 'transient' || attempt >= MAX_RECORD_RETRIES) throw err;
         const wait = Math.min(this.options.leaseSeconds * 1000 / 4, 500 * 2 ** attempt);
         log(`${job.data.reference}: recording failed (${failureMessage(err)}); trying again in ${(wait / 1000).toFixed(1)} s`);
         await sleep(wait);

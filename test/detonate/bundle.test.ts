@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv04Module from 'ajv-draft-04';
-import { createBundle, BundleError, GVISOR_HOST_TASKS, parseIdFile, processArgs, resolveUser, type BundleOptions, type RuntimeSpec } from '../../src/detonate/bundle.js';
+import { createBundle, BundleError, parseIdFile, processArgs, resolveUser, type BundleOptions, type RuntimeSpec } from '../../src/detonate/bundle.js';
+import { GVISOR_HOST_TASKS, GVISOR_SANDBOX } from '../../src/detonate/runtime/gvisor/index.js';
+import { RUNC_SANDBOX } from '../../src/detonate/runtime/runc/index.js';
 import { DENIED_SYSCALLS } from '../../src/detonate/seccomp.js';
 import type { ImageConfigFile } from '../../src/image/types.js';
 
@@ -54,8 +56,9 @@ function rootfs(options: { owner?: number } = {}): string {
   return dir;
 }
 
-const baseOptions = (runtime: BundleOptions['runtime']): BundleOptions => ({
-  runtime,
+const SANDBOXES = { gvisor: GVISOR_SANDBOX, runc: RUNC_SANDBOX };
+const baseOptions = (runtime: keyof typeof SANDBOXES): BundleOptions => ({
+  sandbox: SANDBOXES[runtime],
   limits: { memoryBytes: 512 * 1024 * 1024, pids: 256, cpus: 1.5, tmpfsBytes: 64 * 1024 * 1024 },
   networkNamespacePath: '/run/netns/detonate-test-sample',
   resolvConf: '10.213.0.1',

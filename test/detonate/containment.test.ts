@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/detonate/network/exec.js';
 import type { Runtime } from '../../src/detonate/runtime/index.js';
-import { DEFAULT_DETONATION_LIMITS, type DetonationResult } from '../../src/detonate/session.js';
+import { DEFAULT_DETONATION_LIMITS } from '../../src/detonate/limits.js';
+import type { DetonationResult } from '../../src/detonate/session.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { firstExecFromLog } from '../../src/detonate/runtime/gvisor.js';
+import { firstExecFromLog } from '../../src/detonate/runtime/gvisor/index.js';
 
 describe("gVisor's first exec from its debug log", () => {
   const dir = mkdtempSync(join(tmpdir(), 'detonate-gvlog-'));

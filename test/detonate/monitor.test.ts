@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  normalise, parseGvisorStrace, parseStrace, straceArgs, gvisorStraceFlags, type FoldedTrace,
+  normalise, parseStrace, straceArgs, STRACE_FIFO, type FoldedTrace,
 } from '../../src/detonate/monitor/index.js';
-import { STRACE_FIFO, syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
+import { syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
+import { gvisorStraceFlags, parseGvisorStrace } from '../../src/detonate/runtime/gvisor/index.js';
+import { RUNC_TRACE_START } from '../../src/detonate/runtime/runc/index.js';
 
 const fixture = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`../../src/detonate/monitor/testdata/${name}`, import.meta.url)), 'utf8');
@@ -14,7 +16,7 @@ const fixture = (name: string): string =>
 const runs: [string, () => FoldedTrace][] = [
   ['gVisor --strace (glog text)', () => normalise(parseGvisorStrace(fixture('gvisor-boot.log')).events)],
   ['gVisor --strace (JSON log)', () => normalise(parseGvisorStrace(fixture('gvisor-boot.json.log')).events)],
-  ['strace -f around runc', () => normalise(parseStrace(fixture('runc-strace.txt')).events)],
+  ['strace -f around runc', () => normalise(parseStrace(fixture('runc-strace.txt')).events, { start: RUNC_TRACE_START })],
 ];
 
 describe.each(runs)('%s: event times', (_name, run) => {
@@ -32,7 +34,7 @@ describe.each(runs)('%s: event times', (_name, run) => {
 
 describe('strace ordering across processes', () => {
   it("keeps a child's calls printed before its parent's clone returned: the ENOEXEC'd download still runs as /tmp/x", () => {
-    const b = normalise(parseStrace(fixture('runc-strace-early-child.txt')).events);
+    const b = normalise(parseStrace(fixture('runc-strace-early-child.txt')).events, { start: RUNC_TRACE_START });
     const script = b.processes.filter((p) => p.argv.join(' ') === 'ash /tmp/x');
     expect(script.length).toBeGreaterThan(0);
     expect(script.every((p) => p.exe === '/tmp/x')).toBe(true);
@@ -284,7 +286,7 @@ describe('parseStrace on hostile input', () => {
       '11 10:00:00.7 openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3',
       // a process never seen to start, in the tree or in runc: left out, and counted
       '99 10:00:00.8 openat(AT_FDCWD, "/etc/x", O_WRONLY|O_CREAT, 0600) = 3',
-    ].join('\n')).events);
+    ].join('\n')).events, { start: RUNC_TRACE_START });
     expect(b.processes).toEqual([{ pid: 11, ppid: 0, exe: '/bin/sh', argv: ['sh'], startMs: 0 }]);
     expect(b.files).toEqual([]);
     expect(b.connections).toEqual([]);

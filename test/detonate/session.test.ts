@@ -10,10 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveLimits } from '../../src/config/limits.js';
 import { listRunCgroups, parseCgroupMounts } from '../../src/detonate/cgroup.js';
 import { findExecutable, runBounded } from '../../src/detonate/network/exec.js';
-import { chooseRuntime, GvisorRuntime, RuncRuntime, RuntimeError, type Runtime } from '../../src/detonate/runtime/index.js';
+import { GvisorRuntime } from '../../src/detonate/runtime/gvisor/index.js';
+import { chooseRuntime, RuntimeError, type Runtime } from '../../src/detonate/runtime/index.js';
+import { RuncRuntime } from '../../src/detonate/runtime/runc/index.js';
 import { behaviorFromSinkhole, detonateImage, mergeConnections, type DetonateOptions, type DetonationResult, type DroppedFile } from '../../src/detonate/session.js';
 import type { SinkholeEvent } from '../../src/detonate/sinkhole/events.js';
-import { GVISOR_BOOT_FIFO, STRACE_FIFO, syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
+import { STRACE_FIFO } from '../../src/detonate/monitor/index.js';
+import { syscallMonitor } from '../../src/detonate/monitor/session-monitor.js';
+import { GVISOR_BOOT_FIFO } from '../../src/detonate/runtime/gvisor/index.js';
 import { BlobCache } from '../../src/image/cache.js';
 import { openImageSource } from '../../src/image/open.js';
 import type { ResolvedImage } from '../../src/image/types.js';
@@ -155,6 +159,8 @@ describe('detonation session: pure parts', () => {
   it('auto picks gVisor over runc, falls back to runc, never to anything weaker, and says how to install', async () => {
     const fake = (name: 'gvisor' | 'runc', ok: boolean): Runtime => ({
       name,
+      stateDir: `/nonexistent/${name}`,
+      sandbox: new RuncRuntime().sandbox,
       available: () => Promise.resolve(ok ? { ok } : { ok, reason: `${name} missing` }),
       run: () => Promise.reject(new Error('not here')),
       cleanup: () => Promise.resolve(),

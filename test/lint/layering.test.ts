@@ -53,6 +53,11 @@ describe('the layering lint', () => {
     ['model/ importing a package', { 'src/model/fs.ts': "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n" }, 'model-imports-nothing'],
     ['a helper importing a stage', { 'src/util/bad.ts': "import { scan } from '../scan/scan.js';\nexport const bad = scan;\n" }, 'foundations-import-no-stage'],
     ['production code importing a test helper', { 'test/support/helper.ts': 'export const helper = 1;\n', 'src/analyze/bad.ts': "import { helper } from '../../test/support/helper.js';\nexport const bad = helper;\n" }, 'src-never-imports-test'],
+    [
+      "a runtime's folder imported from outside runtime/",
+      { 'src/detonate/runtime/runc/runtime.ts': 'export class RuncRuntime {}\n', 'src/detonate/session.ts': "import { RuncRuntime } from './runtime/runc/runtime.js';\nexport const runtime = new RuncRuntime();\n" },
+      'runtime-seam',
+    ],
   ])('fails on %s, naming the rule', (_name, files, rule) => {
     write(files);
     try {

@@ -6,8 +6,9 @@ import { ImageError, DigestMismatchError } from '../../src/image/errors.js';
 import { StoreError } from '../../src/store/errors.js';
 import { openStore, RegistryLimits } from '../../src/store/index.js';
 import { classifyFailure } from '../../src/worker/failure.js';
-import { availableMemory, concurrencyBound, STATIC_JOB_BYTES } from '../../src/worker/concurrency.js';
-import { RegistryGate, DEFAULT_GATE_OPTIONS, isRateLimited } from '../../src/worker/registry-gate.js';
+import { availableMemory, concurrencyBound } from '../../src/worker/concurrency.js';
+import { DEFAULT_GATE_LIMITS, STATIC_JOB_MEMORY_BYTES } from '../../src/worker/limits.js';
+import { RegistryGate, isRateLimited } from '../../src/worker/registry-gate.js';
 import { WorkerMetrics } from '../../src/worker/metrics.js';
 import { parseRateLimit } from '../../src/cli/worker.js';
 
@@ -37,7 +38,7 @@ describe('concurrencyBound', () => {
     expect(concurrencyBound({ cores: 8, availableBytes: 64 * GiB })).toMatchObject({ concurrency: 8, memoryBound: 96 });
     expect(concurrencyBound({ cores: 8, availableBytes: 2 * GiB })).toMatchObject({ concurrency: 3 });
     // a detonating worker counts the sandbox's memory limit and its runtime
-    expect(concurrencyBound({ cores: 8, availableBytes: 4 * GiB, sandboxMemoryBytes: 512 * 1024 ** 2 })).toMatchObject({ concurrency: 2, perJobBytes: STATIC_JOB_BYTES + 768 * 1024 ** 2 });
+    expect(concurrencyBound({ cores: 8, availableBytes: 4 * GiB, sandboxMemoryBytes: 512 * 1024 ** 2 })).toMatchObject({ concurrency: 2, perJobBytes: STATIC_JOB_MEMORY_BYTES + 768 * 1024 ** 2 });
     expect(concurrencyBound({ cores: 1, availableBytes: 0 })).toMatchObject({ concurrency: 1 });
   });
 
@@ -117,9 +118,9 @@ describe('RegistryGate', () => {
       expect(await limits.pausedUntil('c.test')).toBeNull();
       await gate.failed('c.test');
       const first = (await limits.pausedUntil('c.test'))!.getTime() - Date.now();
-      expect(first).toBeGreaterThan(DEFAULT_GATE_OPTIONS.firstFailurePauseMs - 2000);
+      expect(first).toBeGreaterThan(DEFAULT_GATE_LIMITS.firstFailurePauseMs - 2000);
       await gate.failed('c.test');
-      expect((await limits.pausedUntil('c.test'))!.getTime() - Date.now()).toBeGreaterThan(2 * DEFAULT_GATE_OPTIONS.firstFailurePauseMs - 2000);
+      expect((await limits.pausedUntil('c.test'))!.getTime() - Date.now()).toBeGreaterThan(2 * DEFAULT_GATE_LIMITS.firstFailurePauseMs - 2000);
       await gate.succeeded('c.test');
       expect(await limits.recordFailure('c.test')).toBe(1);
     } finally {
@@ -131,7 +132,7 @@ describe('RegistryGate', () => {
     const store = await openStore({ kind: 'server', url: await server.freshDatabase() });
     try {
       const limits = new RegistryLimits(store.pool, { capacity: 1, refillPerSecond: 4 });
-      const gate = new RegistryGate(limits, () => {}, { ...DEFAULT_GATE_OPTIONS, maxWaitMs: 1000 });
+      const gate = new RegistryGate(limits, () => {}, { ...DEFAULT_GATE_LIMITS, maxWaitMs: 1000 });
       expect(await gate.admit('d.test')).toEqual({ kind: 'go', waitedMs: 0 });
       const second = await gate.admit('d.test');
       expect(second.kind === 'go' && second.waitedMs).toBeGreaterThan(150);

@@ -1,9 +1,8 @@
 import type { FileHeader } from '../analyzer.js';
+import { MAX_EXECUTABLE_BYTES } from '../limits.js';
 
 /** Below this a file is a script or a stub, not a compiled program (a Go "hello" is over 1 MiB). */
 export const MIN_EXECUTABLE_BYTES = 1024;
-/** Larger than any plausible single program; the walker's own file-size limit applies below this too. */
-export const MAX_EXECUTABLE_BYTES = 2 * 1024 * 1024 * 1024;
 
 const BIN_DIR = /(^|\/)(s?bin|libexec)\//;
 

@@ -1,5 +1,6 @@
 import { ByteView, checkRange } from './bytes.js';
 import { BinaryFormatError } from './errors.js';
+import { MAX_ELF_INTERPRETER_BYTES, MAX_ELF_PROGRAM_HEADERS, MAX_ELF_SECTIONS, MAX_ELF_SECTION_NAME_BYTES } from '../limits.js';
 
 /** ELF section types and flags used by callers (the full lists are in the System V ABI). */
 export const SHT_NOBITS = 8;
@@ -11,11 +12,6 @@ export const PT_INTERP = 3;
 export const SHT_SYMTAB = 2;
 export const PF_X = 0x1;
 export const PF_W = 0x2;
-
-/** No real binary comes near these; they stop a forged header from making us loop or allocate without end. */
-const MAX_SECTIONS = 1 << 16;
-const MAX_PROGRAM_HEADERS = 1 << 16;
-const MAX_SECTION_NAME = 4096;
 
 export interface ElfSection {
   index: number;
@@ -114,7 +110,7 @@ export function readElf(buf: Buffer, options: ReadElfOptions = {}): ElfFile {
     } else {
       shnum = 0;
     }
-    if (shnum > MAX_SECTIONS) throw new BinaryFormatError('too-large', `ELF declares ${shnum} sections`);
+    if (shnum > MAX_ELF_SECTIONS) throw new BinaryFormatError('too-large', `ELF declares ${shnum} sections`);
   };
   if (options.tolerateDamagedSections) {
     try {
@@ -127,7 +123,7 @@ export function readElf(buf: Buffer, options: ReadElfOptions = {}): ElfFile {
   } else {
     sectionTable();
   }
-  if (phnum > MAX_PROGRAM_HEADERS) throw new BinaryFormatError('too-large', `ELF declares ${phnum} program headers`);
+  if (phnum > MAX_ELF_PROGRAM_HEADERS) throw new BinaryFormatError('too-large', `ELF declares ${phnum} program headers`);
 
   const programHeaders: ElfProgramHeader[] = [];
   if (phnum > 0 && phoff !== 0) {
@@ -207,7 +203,7 @@ export function readElf(buf: Buffer, options: ReadElfOptions = {}): ElfFile {
         const names = new ByteView(buf.subarray(strtab.offset, strtab.offset + strtab.size), v.littleEndian);
         sections.forEach((s, i) => {
           const nameOffset = nameOffsets[i]!;
-          s.name = nameOffset < names.length ? names.cString(nameOffset, MAX_SECTION_NAME, 'section name') : '';
+          s.name = nameOffset < names.length ? names.cString(nameOffset, MAX_ELF_SECTION_NAME_BYTES, 'section name') : '';
         });
       }
     }
@@ -258,8 +254,6 @@ export function elfMachineName(machine: number): string {
   return ELF_MACHINES[machine] ?? `elf-machine-${machine}`;
 }
 
-const MAX_INTERPRETER = 4096;
-
 /**
  * The program interpreter a dynamically linked program names in PT_INTERP (`/lib64/ld-linux-x86-64.so.2`), or
  * undefined for static programs and libraries. A PT_INTERP whose bytes lie outside the file reads as `''`
@@ -269,7 +263,7 @@ export function elfInterpreter(buf: Buffer, elf: ElfFile): string | undefined {
   const interp = elf.programHeaders.find((p) => p.type === PT_INTERP);
   if (!interp) return undefined;
   if (interp.offset >= buf.length || interp.fileSize === 0) return '';
-  const end = Math.min(buf.length, interp.offset + Math.min(interp.fileSize, MAX_INTERPRETER));
+  const end = Math.min(buf.length, interp.offset + Math.min(interp.fileSize, MAX_ELF_INTERPRETER_BYTES));
   let i = interp.offset;
   while (i < end && buf[i] !== 0) i++;
   return buf.toString('latin1', interp.offset, i);

@@ -18,4 +18,5 @@ export {
   type BinarySection,
   type MappedRange,
 } from './executable.js';
-export { isExecutableCandidate, MIN_EXECUTABLE_BYTES, MAX_EXECUTABLE_BYTES } from './candidates.js';
+export { isExecutableCandidate, MIN_EXECUTABLE_BYTES } from './candidates.js';
+export { MAX_EXECUTABLE_BYTES } from '../limits.js';

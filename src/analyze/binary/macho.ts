@@ -1,5 +1,6 @@
 import { ByteView, checkRange } from './bytes.js';
 import { BinaryFormatError } from './errors.js';
+import { MAX_MACHO_LOAD_COMMANDS, MAX_MACHO_SECTIONS_PER_SEGMENT } from '../limits.js';
 
 const MH_MAGIC = 0xfeedface;
 const MH_MAGIC_64 = 0xfeedfacf;
@@ -14,8 +15,6 @@ const LC_SEGMENT_64 = 0x19;
 const ZEROFILL_TYPES = new Set([0x1, 0xc, 0x12]);
 /** Java class files share the fat magic (0xcafebabe); their "arch count" is the class-file version (≥ 45). */
 const MAX_FAT_ARCHES = 32;
-const MAX_LOAD_COMMANDS = 1 << 16;
-const MAX_SECTIONS_PER_SEGMENT = 1 << 12;
 
 export interface MachOSection {
   name: string;
@@ -100,7 +99,7 @@ export function readMachO(buf: Buffer): MachOFile {
   const commandCount = v.u32(16);
   const commandsSize = v.u32(20);
   checkRange(buf.length, headerSize, commandsSize, 'Mach-O load commands');
-  if (commandCount > MAX_LOAD_COMMANDS || commandCount * 8 > commandsSize) {
+  if (commandCount > MAX_MACHO_LOAD_COMMANDS || commandCount * 8 > commandsSize) {
     throw new BinaryFormatError('malformed', `Mach-O declares ${commandCount} load commands in ${commandsSize} bytes`);
   }
 
@@ -135,7 +134,7 @@ export function readMachO(buf: Buffer): MachOFile {
             initProtection: v.u32(at + 44),
           };
       const sectionCount = v.u32(at + (seg64 ? 64 : 48));
-      if (sectionCount > MAX_SECTIONS_PER_SEGMENT || fixed + sectionCount * sectSize > size) {
+      if (sectionCount > MAX_MACHO_SECTIONS_PER_SEGMENT || fixed + sectionCount * sectSize > size) {
         throw new BinaryFormatError('malformed', `Mach-O segment ${segment.name} declares ${sectionCount} sections that do not fit its command`);
       }
       segments.push(segment);

@@ -1,5 +1,6 @@
 import { ByteView, checkRange } from './bytes.js';
 import { BinaryFormatError } from './errors.js';
+import { DEFAULT_PE_IMPORT_LIMITS, MAX_PE_IMPORT_NAME_BYTES, MAX_PE_LONG_SECTION_NAME_BYTES, MAX_PE_SECTIONS, type PeImportLimits } from '../limits.js';
 
 export const IMAGE_SCN_CNT_CODE = 0x20;
 export const IMAGE_SCN_CNT_INITIALIZED_DATA = 0x40;
@@ -8,10 +9,8 @@ export const IMAGE_SCN_MEM_EXECUTE = 0x20000000;
 export const IMAGE_SCN_MEM_READ = 0x40000000;
 export const IMAGE_SCN_MEM_WRITE = 0x80000000;
 
-/** Windows' loader caps sections at 96; real files stay far below. */
-const MAX_SECTIONS = 96;
+/** The PE/COFF optional header's data directories (IMAGE_NUMBEROF_DIRECTORY_ENTRIES): a format constant, more declared are ignored. */
 const MAX_DATA_DIRECTORIES = 16;
-const MAX_LONG_NAME = 256;
 
 export interface PeSection {
   index: number;
@@ -62,7 +61,7 @@ export function readPe(buf: Buffer): PeFile {
   const symbolCount = v.u32(coff + 12);
   const optionalSize = v.u16(coff + 16);
   const characteristics = v.u16(coff + 18);
-  if (sectionCount > MAX_SECTIONS) throw new BinaryFormatError('too-large', `PE declares ${sectionCount} sections`);
+  if (sectionCount > MAX_PE_SECTIONS) throw new BinaryFormatError('too-large', `PE declares ${sectionCount} sections`);
 
   const opt = coff + 20;
   let is64 = false;
@@ -102,7 +101,7 @@ export function readPe(buf: Buffer): PeFile {
     // Names longer than 8 bytes (MinGW, Go's DWARF sections) are "/<decimal offset>" into the COFF string table.
     if (/^\/\d+$/.test(name) && stringTable > 0) {
       const nameAt = stringTable + Number(name.slice(1));
-      if (nameAt < buf.length) name = v.cString(nameAt, MAX_LONG_NAME, 'PE long section name');
+      if (nameAt < buf.length) name = v.cString(nameAt, MAX_PE_LONG_SECTION_NAME_BYTES, 'PE long section name');
     }
     sections.push({
       index: i,
@@ -193,20 +192,12 @@ export interface PeImports {
   damaged?: string;
 }
 
-export interface PeImportLimits {
-  maxModules: number;
-  maxFunctions: number;
-}
-
-const DEFAULT_IMPORT_LIMITS: PeImportLimits = { maxModules: 256, maxFunctions: 8192 };
-const MAX_IMPORT_NAME = 256;
-
 /**
  * The DLLs and functions a PE imports, from the import directory and the delay-load import directory. Hostile tables
  * (pointers outside the file, descriptors without an end, thunk arrays that never end) yield what was read before the
  * problem, bounded by `limits`; this function does not throw on bad content.
  */
-export function readPeImports(buf: Buffer, pe: PeFile, limits: PeImportLimits = DEFAULT_IMPORT_LIMITS): PeImports {
+export function readPeImports(buf: Buffer, pe: PeFile, limits: PeImportLimits = DEFAULT_PE_IMPORT_LIMITS): PeImports {
   const result: PeImports = { modules: [], functionCount: 0, truncated: false };
   const pointerSize = pe.is64 ? 8 : 4;
   const at = (rva: number, length: number): number | undefined => {
@@ -216,7 +207,7 @@ export function readPeImports(buf: Buffer, pe: PeFile, limits: PeImportLimits = 
   const nameAt = (rva: number): string | undefined => {
     const offset = at(rva, 1);
     if (offset === undefined) return undefined;
-    const end = Math.min(buf.length, offset + MAX_IMPORT_NAME);
+    const end = Math.min(buf.length, offset + MAX_PE_IMPORT_NAME_BYTES);
     let i = offset;
     while (i < end && buf[i] !== 0) i++;
     return buf.toString('latin1', offset, i);

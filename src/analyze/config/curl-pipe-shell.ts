@@ -1,10 +1,8 @@
 import type { Finding } from '../../model/index.js';
 import type { HistoryStep, ImageCheck } from '../image-check.js';
-import { MAX_EXCERPT_CHARS, printable } from '../threats/evidence.js';
+import { printable } from '../threats/evidence.js';
 import { redactSecrets } from '../threats/secrets/engine.js';
-
-/** Longest build command examined; history lines are short, a hostile one is cut here. */
-const MAX_COMMAND_CHARS = 64 * 1024;
+import { MAX_BUILD_COMMAND_CHARS, MAX_EXCERPT_CHARS } from '../limits.js';
 
 /**
  * A shell or interpreter reading its program from the pipe: not `sh -c '…'`, `python3 -c '…'`, `perl -ne '…'`,
@@ -36,7 +34,7 @@ function shownUrl(url: string): string {
 }
 
 function findingFor(step: HistoryStep): Finding | undefined {
-  const command = step.createdBy.length > MAX_COMMAND_CHARS ? step.createdBy.slice(0, MAX_COMMAND_CHARS) : step.createdBy;
+  const command = step.createdBy.length > MAX_BUILD_COMMAND_CHARS ? step.createdBy.slice(0, MAX_BUILD_COMMAND_CHARS) : step.createdBy;
   const where = step.layer !== null ? { layer: step.layer } : {};
   const add = ADD_URL.exec(command);
   // `ADD --checksum=sha256:…` is verified by the builder: a pinned download, not a blind one.

@@ -6,9 +6,8 @@ import { isPlaceholderSecret, scanSecrets } from '../threats/secrets/engine.js';
 import { SECRET_ATTACK } from '../threats/secrets/index.js';
 import { secretRules } from '../threats/secrets/rules.js';
 import { looksLikeReference } from '../threats/secrets/validate.js';
+import { MAX_CONFIG_TEXT_CHARS } from '../limits.js';
 
-/** Longest ENV value or history command examined. */
-const MAX_TEXT_CHARS = 64 * 1024;
 const URL_PASSWORD = /[a-z][a-z0-9+.-]{0,15}:\/\/[^:/@\s]{1,256}:([^@\s/]{1,512})@[A-Za-z0-9.-]{1,253}/gi;
 
 interface Where {
@@ -53,7 +52,7 @@ class Collector {
 
   /** Secrets the pattern rules find in `text`, with `variable` naming where the text came from. */
   patterns(text: string, where: Where, variable?: string): void {
-    const cut = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
+    const cut = text.length > MAX_CONFIG_TEXT_CHARS ? text.slice(0, MAX_CONFIG_TEXT_CHARS) : text;
     for (const m of scanSecrets(cut, { kinds: 0 })) {
       if (!this.once(m.fingerprint)) continue;
       this.findings.push(baseFinding(where, m.rule.id, m.rule.severity, `${m.rule.title} ${placeText(where, variable)}`, {
@@ -104,7 +103,7 @@ function unquote(value: string): string {
 
 /** `NAME=value` pairs of a history line: BuildKit's `|N A=x B=y /bin/sh -c …` build args, and ENV/ARG steps. */
 export function historyVariables(line: string): [string, string][] {
-  const createdBy = line.length > MAX_TEXT_CHARS ? line.slice(0, MAX_TEXT_CHARS) : line;
+  const createdBy = line.length > MAX_CONFIG_TEXT_CHARS ? line.slice(0, MAX_CONFIG_TEXT_CHARS) : line;
   const pairs: [string, string][] = [];
   const buildArgs = /^\|(\d{1,3})\s+/.exec(createdBy);
   if (buildArgs) {

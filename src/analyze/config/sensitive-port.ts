@@ -3,9 +3,7 @@ import type { Finding } from '../../model/index.js';
 import type { ImageCheck } from '../image-check.js';
 import { printable } from '../threats/evidence.js';
 import { configRules } from './rules.js';
-
-/** Ranges wider than this in one `ExposedPorts` key are not expanded (a config can claim `1-65535/tcp`). */
-const MAX_RANGE = 1024;
+import { MAX_EXPANDED_PORT_RANGE } from '../limits.js';
 
 /** `misconfiguration/sensitive-port`: the config exposes a port of a remote shell, desktop, Docker API or database. */
 export const sensitivePortCheck: ImageCheck = {
@@ -24,7 +22,7 @@ export const sensitivePortCheck: ImageCheck = {
       const first = Number(m[1]);
       const last = m[2] ? Number(m[2]) : first;
       const protocol = (m[3] ?? 'tcp').toLowerCase();
-      if (last < first || last - first > MAX_RANGE) continue;
+      if (last < first || last - first > MAX_EXPANDED_PORT_RANGE) continue;
       for (let port = first; port <= last; port++) {
         const key = `${port}/${protocol}`;
         const known = sensitivePorts.get(key);

@@ -7,6 +7,7 @@ import {
   parseOsRelease,
   parseRedhatRelease,
 } from './parse.js';
+import { MAX_RELEASE_FILE_BYTES } from '../limits.js';
 
 /**
  * Which parser reads each release file. os-release is authoritative; the others are fallbacks for images without
@@ -27,9 +28,6 @@ const RELEASE_FILES: ReadonlyMap<string, (text: string) => OsInfo | null> = new 
   ['etc/oracle-release', parseRedhatRelease],
   ['etc/system-release', parseRedhatRelease],
 ]);
-
-/** Release files are tiny; a huge one is not a release file and is not read. */
-const MAX_RELEASE_FILE_BYTES = 256 * 1024;
 
 /** Detects the distribution from os-release and the older per-distribution release files. */
 export const osReleaseAnalyzer: Analyzer = {

@@ -1,13 +1,10 @@
 import type { OsInfo } from '../../model/index.js';
+import { MAX_ALPINE_RELEASE_CHARS, MAX_DEBIAN_VERSION_CHARS, MAX_REDHAT_RELEASE_CHARS, MAX_RELEASE_FILE_CHARS, MAX_RELEASE_VALUE_CHARS } from '../limits.js';
 
 /**
  * Parsers for the files that name a Linux distribution. Each takes the file's text and returns an `OsInfo`, or
  * `null` when the text does not say which distribution this is. None of them throws.
  */
-
-/** Release files are a few hundred bytes; anything far larger is not one, and is not worth scanning line by line. */
-const MAX_RELEASE_FILE_CHARS = 64 * 1024;
-const MAX_VALUE_CHARS = 1024;
 
 /**
  * `KEY=value` assignments in the shell-compatible syntax os-release(5) and lsb-release use: `#` comments, values
@@ -25,7 +22,7 @@ export function parseShellAssignments(text: string): Map<string, string> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;
     const value = unquoteShellValue(line.slice(eq + 1));
     if (value === null) continue;
-    out.set(key, value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value);
+    out.set(key, value.length > MAX_RELEASE_VALUE_CHARS ? value.slice(0, MAX_RELEASE_VALUE_CHARS) : value);
   }
   return out;
 }
@@ -120,7 +117,7 @@ function firstLine(text: string): string {
 /** `/etc/alpine-release`: one line, the version (`3.19.1`). */
 export function parseAlpineRelease(text: string): OsInfo | null {
   const version = firstLine(text);
-  if (!/^\d+\.\d+[0-9A-Za-z._-]*$/.test(version) || version.length > 64) return null;
+  if (!/^\d+\.\d+[0-9A-Za-z._-]*$/.test(version) || version.length > MAX_ALPINE_RELEASE_CHARS) return null;
   return { id: 'alpine', versionId: version, prettyName: `Alpine Linux v${version.split('.').slice(0, 2).join('.')}` };
 }
 
@@ -130,7 +127,7 @@ export function parseAlpineRelease(text: string): OsInfo | null {
  */
 export function parseDebianVersion(text: string): OsInfo | null {
   const line = firstLine(text);
-  if (line === '' || line.length > 64) return null;
+  if (line === '' || line.length > MAX_DEBIAN_VERSION_CHARS) return null;
   const numeric = /^(\d+)(?:\.\d+)*$/.exec(line);
   if (numeric) return { id: 'debian', versionId: numeric[1]!, prettyName: `Debian GNU/Linux ${line}` };
   const testing = /^([a-z]+)\/sid$/.exec(line);
@@ -160,7 +157,7 @@ const REDHAT_FAMILY: readonly [RegExp, string][] = [
  */
 export function parseRedhatRelease(text: string): OsInfo | null {
   const line = firstLine(text);
-  if (line === '' || line.length > 256) return null;
+  if (line === '' || line.length > MAX_REDHAT_RELEASE_CHARS) return null;
   const family = REDHAT_FAMILY.find(([pattern]) => pattern.test(line));
   if (!family) return null;
   const info: OsInfo = { id: family[1], prettyName: line };

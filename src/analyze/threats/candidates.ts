@@ -1,4 +1,5 @@
 import type { FileHeader } from '../analyzer.js';
+import { MAX_PROGRAM_CANDIDATE_BYTES, MAX_TEXT_CANDIDATE_BYTES } from '../limits.js';
 
 /**
  * Which files the threat detectors open, judged from the path and tar header alone (called for every entry of every
@@ -25,11 +26,6 @@ export const Kind = {
   /** Windows program or library by extension (.exe .dll .sys .scr .ocx .cpl .efi). */
   WindowsProgram: 1 << 8,
 } as const;
-
-/** Files above these sizes are not opened by the text detectors (scripts, configs): logs and data dumps, not code. */
-export const MAX_TEXT_CANDIDATE_BYTES = 4 * 1024 * 1024;
-/** Programs larger than this are not YARA-scanned or parsed (the walker's own per-file limit applies too). */
-export const MAX_PROGRAM_CANDIDATE_BYTES = 256 * 1024 * 1024;
 
 const BIN_DIR = /(^|\/)(s?bin|libexec)\//;
 /** Droppers stage payloads in world-writable temporary directories, often without exec bits in the layer. */

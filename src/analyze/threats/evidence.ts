@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { MAX_EXCERPT_CHARS } from '../limits.js';
 
 /**
  * Evidence a person can check, in one shape across detectors. Every string here comes from a hostile image: it is
@@ -19,10 +20,6 @@ export interface LineEvidence {
   /** The line, trimmed and cut to `MAX_EXCERPT_CHARS`. */
   excerpt: string;
 }
-
-export const MAX_EXCERPT_CHARS = 200;
-/** Most matches kept per finding: enough to check, not a dump of the file. */
-export const MAX_MATCHES_PER_FINDING = 8;
 
 /** Makes bytes from an image safe to print: control characters and non-ASCII escaped, length bounded. */
 export function printable(input: Buffer | string, maxChars = MAX_EXCERPT_CHARS): string {

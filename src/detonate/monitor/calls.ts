@@ -2,7 +2,8 @@
  * Turns one decoded syscall (name, argument texts, result) into TraceEvents. The argument texts differ between
  * strace and gVisor only in how a path, an fd and an address are written, so each parser passes an `ArgReader`.
  */
-import type { ParseLimits, TraceEvent } from './events.js';
+import type { TraceEvent } from './events.js';
+import { MAX_OPEN_FLAGS, type ParseLimits } from './limits.js';
 import { parseIntLoose, parseMode, parseStringList, resolvePath, signalName } from './text.js';
 
 export interface Call {
@@ -93,7 +94,7 @@ export function callToEvents(call: Call, r: ArgReader, limits: ParseLimits): Tra
       const flags = call.name === 'creat' ? ['O_CREAT', 'O_WRONLY', 'O_TRUNC'] : a(at ? 2 : 1).split('|').map((f) => f.trim());
       const modeArg = call.name === 'creat' ? a(1) : a(at ? 3 : 2);
       const mode = modeArg ? parseMode(modeArg) : null;
-      return [{ kind: 'open', ...base, path, flags: flags.filter((f) => f.length > 0).slice(0, 32), ...(mode === null ? {} : { mode }) }];
+      return [{ kind: 'open', ...base, path, flags: flags.filter((f) => f.length > 0).slice(0, MAX_OPEN_FLAGS), ...(mode === null ? {} : { mode }) }];
     }
     case 'write': {
       const fd = r.fd(a(0));

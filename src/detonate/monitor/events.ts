@@ -1,5 +1,5 @@
 /**
- * The runtime-neutral syscall events both text monitors (gVisor `--strace`, `strace -f` around runc) produce.
+ * The runtime-neutral syscall events the trace parsers (strace's text here, a runtime's own in its folder) produce.
  * Times are milliseconds on the log's own clock (time of day for strace and glog text, epoch for gVisor JSON
  * logs); only differences matter. `errno` is set when the call failed; `ok` is false then, true when the call
  * returned success, and undefined when the trace ended (or the task died) before the result was printed.
@@ -99,26 +99,6 @@ export type TraceEvent =
   | ConnectEvent
   | KillEvent;
 
-export interface ParseLimits {
-  /** Longest line (after joining continuation lines) we look at; the rest is cut. */
-  maxLineChars: number;
-  /** Longest decoded string (path, argv element). */
-  maxStringChars: number;
-  maxArgv: number;
-  /** Events beyond this are counted in `dropped`, not kept (when the parser keeps them; a sink gets them all). */
-  maxEvents: number;
-  /** Calls left `<unfinished ...>` at once (threads); beyond this the oldest is forgotten. */
-  maxPending: number;
-}
-
-export const DEFAULT_PARSE_LIMITS: ParseLimits = {
-  maxLineChars: 64 * 1024,
-  maxStringChars: 4096,
-  maxArgv: 256,
-  maxEvents: 200_000,
-  maxPending: 4096,
-};
-
 export interface ParseResult {
   events: TraceEvent[];
   /** Events not kept because of `maxEvents` (only when the parser keeps them, not when it streams them to a sink). */
@@ -130,11 +110,11 @@ export interface ParseResult {
 }
 
 /**
- * The syscalls both tracers watch (`runsc --strace-syscalls=`; runsc 20221219 accepts every name, a wrong name is
- * fatal): what `callToEvents` turns into events, nothing more. `write` is not among them: a file opened for
- * writing is recorded at its open, and a sample's flood of writes would otherwise bury everything after it.
+ * The syscalls every tracer watches (strace's `-e trace=`, `runsc --strace-syscalls=`): what `callToEvents` turns
+ * into events, nothing more. `write` is not among them: a file opened for writing is recorded at its open, and a
+ * sample's flood of writes would otherwise bury everything after it.
  */
-export const GVISOR_STRACE_SYSCALLS = [
+export const TRACED_SYSCALLS = [
   'execve', 'execveat', 'clone', 'fork', 'vfork', 'exit_group', 'openat', 'open', 'creat', 'unlink', 'unlinkat',
   'rename', 'renameat', 'renameat2', 'chmod', 'fchmod', 'fchmodat', 'socket', 'connect', 'sendto', 'kill', 'tgkill',
 ] as const;
@@ -146,24 +126,9 @@ export const GVISOR_STRACE_SYSCALLS = [
 export function straceArgs(outputFile: string): string[] {
   return [
     '-f', '--seccomp-bpf', '-tt', '-yy', '-s', '256', '--pidns-translation',
-    '-e', `trace=${[...GVISOR_STRACE_SYSCALLS, 'clone3'].join(',')}`,
+    '-e', `trace=${[...TRACED_SYSCALLS, 'clone3'].join(',')}`,
     '-e', 'signal=none',
     '-o', outputFile,
-  ];
-}
-
-/** runsc's debug log names: one file per runsc command, the sandbox's own (`boot`, with the strace lines) included. */
-export const GVISOR_LOG_NAME = 'runsc.%COMMAND%.log';
-
-/**
- * The `runsc` global flags that write the `--strace` log `parseGvisorStrace` reads (JSON lines: unambiguous).
- * The sandbox's log goes to `<dir>/runsc.boot.log`, the other commands' logs next to it.
- */
-export function gvisorStraceFlags(debugLogDir: string): string[] {
-  const dir = debugLogDir.replace(/\/+$/, '');
-  return [
-    '--debug', '--debug-log-format=json', `--debug-log=${dir}/${GVISOR_LOG_NAME}`, '--strace',
-    `--strace-syscalls=${GVISOR_STRACE_SYSCALLS.join(',')}`,
   ];
 }
 

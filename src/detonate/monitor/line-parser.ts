@@ -1,13 +1,14 @@
 /**
- * What the two trace parsers (strace's text, gVisor's debug log) share: the limits, where the events go (a sink
+ * What the trace parsers (strace's text, a runtime's own log) share: the limits, where the events go (a sink
  * that folds them as the trace streams in, or a bounded list), a clock that survives midnight in time-of-day
  * timestamps, and the end of the parse.
  */
 import { callToEvents, type ArgReader, type Call } from './calls.js';
-import { DEFAULT_PARSE_LIMITS, type ParseLimits, type ParseResult, type TraceEvent } from './events.js';
+import type { ParseResult, TraceEvent } from './events.js';
+import { DEFAULT_PARSE_LIMITS, type ParseLimits } from './limits.js';
 
 const FORKS = new Set(['clone', 'clone3', 'fork', 'vfork']);
-/** The kernel's restart codes (strace names them; gVisor prints their numbers, named in gvisor.ts). */
+/** The kernel's restart codes (strace names them; gVisor prints their numbers, named in its strace-log.ts). */
 const RESTARTED: ReadonlySet<string> = new Set(['ERESTARTSYS', 'ERESTARTNOINTR', 'ERESTARTNOHAND', 'ERESTART_RESTARTBLOCK']);
 
 export type EventSink = (event: TraceEvent) => void;
@@ -34,6 +35,11 @@ export abstract class TraceLineParser {
 
   /** Emits what is still pending (calls that never resumed, a record without its end). */
   protected abstract finish(): void;
+
+  /** When the container's first process started (epoch ms), if the trace tells: a runtime's log may, strace's does not. */
+  firstExecEpochMs(): number | undefined {
+    return undefined;
+  }
 
   end(): ParseResult {
     this.finish();

@@ -1,8 +1,8 @@
 /**
  * Folds a TraceEvent stream into the report's `behavior` lists: the process tree with argv, file changes,
- * connection attempts and kills. Under `strace -f` around runc, everything before the container
- * entrypoint's execve (runc's own setup, `runc init`) and every process outside the entrypoint's tree is
- * dropped. The fold works one event at a time in bounded memory, so a trace of any length can be folded as it is
+ * connection attempts and kills. In a trace that shows the runtime's own setup (`strace -f` around runc),
+ * everything before the container entrypoint's execve (the runtime's init) and every process outside the
+ * entrypoint's tree is dropped (`TraceStart`). The fold works one event at a time in bounded memory, so a trace of any length can be folded as it is
  * read. Lists are deduplicated and bounded so that a flood of one kind cannot push the rest out (BoundedList);
  * `counts` keeps the real totals and `omitted` what the lists left out (a fork bomb stays visible).
  */
@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { BoundedList } from './bounded-list.js';
 import type { ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import type { TraceEvent } from './events.js';
+import type { TraceStart } from './trace-source.js';
+import { DEFAULT_NORMALISE_LIMITS, MAX_SEEN_KEYS, MAX_TRACKED_PIDS, MAX_WAITING_EVENTS, MAX_WAITING_PER_PID, WAIT_WINDOW_EVENTS } from './limits.js';
 
 /** A process as the fold tracks it: the run record's process plus what the fold needs while it reads the trace. */
 export interface TracedProcess extends ObservedProcess {
@@ -43,17 +45,13 @@ export interface FoldedTrace {
   counts: { processes: number; files: number; connections: number; kills: number };
   /** Records of each kind the bounded lists left out (`counts` minus what is listed). */
   omitted: { processes: number; files: number; connections: number; kills: number };
-  /** runc: calls of processes that were never seen to start, in the sample's tree or in runc: whose they were is unknown. */
+  /** After a runtime's init: calls of processes never seen to start, in the sample's tree or the runtime's: whose they were is unknown. */
   lostEvents: number;
 }
 
 export interface NormaliseOptions {
-  /**
-   * Where the container starts: `runc` drops everything before the first execve that follows runc's
-   * `runc init` (and every process outside that one's tree); `all` keeps every event (gVisor: the log holds
-   * only the sandbox's processes). Default: `runc` when a `runc init` exec is present, else `all`.
-   */
-  start?: 'runc' | 'all';
+  /** Where the sample's events start (the runtime's `trace.start`). Default `all`: every event is the sample's. */
+  start?: TraceStart;
   maxProcesses?: number;
   /** Successful file operations listed (deduplicated by operation, path, new name and mode). */
   maxFiles?: number;
@@ -68,22 +66,6 @@ export interface NormaliseOptions {
   keepFirstPerGroup?: number;
 }
 
-/** The lists' bounds; `NormaliseOptions` says what each is. */
-export const DEFAULT_NORMALISE_LIMITS = Object.freeze({ maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128, maxFailedFiles: 64, keepFirstPerGroup: 4 });
-
-/** Bounds of the folder's own bookkeeping, so that a trace of any length folds in bounded memory. */
-const MAX_TRACKED_PIDS = 65_536;
-/**
- * Calls of a pid not known yet wait for the fork that makes it known (strace may print a child's first calls before
- * its parent's clone returns), up to this many per pid and in all, and for this many events; then they are handled
- * as they are.
- */
-const MAX_WAITING_PER_PID = 256;
-const MAX_WAITING_EVENTS = 16_384;
-const WAIT_WINDOW_EVENTS = 4096;
-/** Distinct records remembered for deduplication (as hashes); past this, repeats of left-out records count again. */
-const MAX_SEEN_KEYS = 262_144;
-
 /** Failures that say nothing about intent: a missing path (probing, `rm -f`), an O_EXCL race, a retry. */
 const UNINTERESTING_ERRNOS = new Set(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EINTR', 'EAGAIN', 'EBADF', 'EPIPE', 'ENXIO']);
 
@@ -93,11 +75,6 @@ const SHELL = /^(.*\/)?-?(sh|ash|bash|dash|ksh|mksh|zsh)$/;
 
 /** The magic links to the calling process's own program. */
 const SELF_EXE = /^\/proc\/(self|thread-self)\/exe$/;
-
-function isRuncInit(e: TraceEvent): boolean {
-  // runc re-executes itself by whatever path it was started with (`/usr/sbin/runc init`)
-  return e.kind === 'exec' && /(^|\/)runc$/.test(e.argv[0] ?? '') && e.argv[1] === 'init';
-}
 
 /** Writes that say nothing about the sample: terminals, the null device, pipes and sockets. */
 function boringWrite(path: string): boolean {
@@ -193,8 +170,9 @@ function dirOf(path: string): string {
  */
 export class BehaviourFolder {
   private readonly lim: Required<Omit<NormaliseOptions, 'start'>>;
-  private readonly runc: boolean;
-  /** runc: waiting for `runc init`, then for the entrypoint's exec; then (and for `all` at once) folding. */
+  /** The runtime's init, when the trace starts with the runtime's own setup. */
+  private readonly isInit: ((e: TraceEvent) => boolean) | undefined;
+  /** After an init: waiting for it, then for the entrypoint's exec; then (and for `all` at once) folding. */
   private phase: 'init' | 'entry' | 'folding';
   private root: number | undefined;
   private t0: number | undefined;
@@ -230,13 +208,14 @@ export class BehaviourFolder {
   /** Calls of pids not known yet, waiting for their fork. */
   private readonly waiting = new Map<number, { since: number; events: TraceEvent[] }>();
   private waitingEvents = 0;
-  /** runc: runc's own processes (seen before the entrypoint, or made by them), whose calls are not the sample's. */
+  /** After an init: the runtime's own processes (seen before the entrypoint, or made by them), whose calls are not the sample's. */
   private readonly outside = new Set<number>();
 
-  constructor(options: NormaliseOptions & { start: 'runc' | 'all' }) {
-    this.lim = { ...DEFAULT_NORMALISE_LIMITS, ...definedOnly(options) };
-    this.runc = options.start === 'runc';
-    this.phase = this.runc ? 'init' : 'folding';
+  constructor(options: NormaliseOptions) {
+    const { start = 'all', ...limits } = options;
+    this.lim = { ...DEFAULT_NORMALISE_LIMITS, ...definedOnly(limits) };
+    this.isInit = start === 'all' ? undefined : (e) => e.kind === 'exec' && start.afterInit(e);
+    this.phase = this.isInit ? 'init' : 'folding';
     const keepFirst = this.lim.keepFirstPerGroup;
     this.processes = new BoundedList({ capacity: this.lim.maxProcesses, keepFirst, group: (p) => p.exe });
     this.files = new BoundedList({ capacity: this.lim.maxFiles, keepFirst, group: (f) => dirOf(f.path) });
@@ -248,8 +227,8 @@ export class BehaviourFolder {
   push(e: TraceEvent): void {
     this.pushed += 1;
     if (this.phase !== 'folding') {
-      if (this.phase === 'init' && isRuncInit(e)) this.phase = 'entry';
-      else if (this.phase === 'entry' && e.kind === 'exec' && e.ok !== false && !isRuncInit(e)) {
+      if (this.phase === 'init' && this.isInit!(e)) this.phase = 'entry';
+      else if (this.phase === 'entry' && e.kind === 'exec' && e.ok !== false && !this.isInit!(e)) {
         this.phase = 'folding';
         this.root = e.pid;
         this.outside.delete(e.pid);
@@ -311,7 +290,7 @@ export class BehaviourFolder {
   }
 
   private inTree(pid: number): boolean {
-    return !this.runc || this.current.has(this.owner(pid)) || this.owner(pid) === this.root;
+    return !this.isInit || this.current.has(this.owner(pid)) || this.owner(pid) === this.root;
   }
 
   private wait(e: TraceEvent): void {
@@ -337,7 +316,7 @@ export class BehaviourFolder {
     this.waiting.delete(pid);
     this.waitingEvents -= w.events.length;
     for (const e of w.events) {
-      // runc: calls of a process never seen to start in the tree, nor known to be runc's: whose they were is unknown
+      // after an init: calls of a process never seen to start in the tree, nor known to be the runtime's: whose they were is unknown
       if (!forked && !this.inTree(e.pid)) this.lost += 1;
       this.handleWithWaiting(e);
     }
@@ -538,9 +517,9 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Folds a whole event list (a trace read into memory); `start` defaults to `runc` when a `runc init` exec is there. */
+/** Folds a whole event list (a trace read into memory). */
 export function normalise(events: readonly TraceEvent[], options: NormaliseOptions = {}): FoldedTrace {
-  const folder = new BehaviourFolder({ ...options, start: options.start ?? (events.some(isRuncInit) ? 'runc' : 'all') });
+  const folder = new BehaviourFolder(options);
   for (const e of events) folder.push(e);
   return folder.end();
 }

@@ -1,7 +1,8 @@
 /**
- * The detonation session's default syscall monitor: gVisor's own `--strace` (the sandbox's JSON debug log) or
- * `strace -f` around runc, folded by `BehaviourFolder` into the report's process tree and file operations, plus
- * the connect attempts the session merges with the sinkhole's records.
+ * The detonation session's default syscall monitor: the trace the runtime names (its `trace`: gVisor's own
+ * `--strace` in the sandbox's JSON debug log, `strace -f` around runc), folded by `BehaviourFolder` into the
+ * report's process tree and file operations, plus the connect attempts the session merges with the sinkhole's
+ * records.
  *
  * The trace never touches the disk: the tracer writes into a FIFO in the run's trace dir, and the monitor reads
  * and folds it while the sample runs (a tracer that writes faster than we read waits, and so does the sample).
@@ -13,25 +14,25 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { findExecutable, runBounded } from '../network/exec.js';
 import type { BehaviorTrace, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
-import type { DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings } from './types.js';
-import { GVISOR_LOG_NAME, gvisorStraceFlags, straceArgs, type ParseLimits } from './events.js';
-import { GvisorStraceParser } from './gvisor.js';
-import type { TraceLineParser } from './line-parser.js';
-import { BehaviourFolder, DEFAULT_NORMALISE_LIMITS, type FoldedTrace } from './normalise.js';
-import { StraceParser } from './strace.js';
+import { createRuntime } from '../runtime/registry.js';
+import type { DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings, MonitorRuntimeRequest } from './types.js';
+import { straceArgs } from './events.js';
+import type { EventSink, TraceLineParser } from './line-parser.js';
+import { BehaviourFolder, type FoldedTrace } from './normalise.js';
+import { DEFAULT_NORMALISE_LIMITS, DEFAULT_PARSE_LIMITS, DEFAULT_TRACE_DRAIN_TIMEOUT_MS, TRACE_FIFO_TIMEOUT_MS, type ParseLimits } from './limits.js';
+import { STRACE_FIFO, StraceParser } from './strace.js';
+import type { TraceSource } from './trace-source.js';
 
 export interface SyscallMonitorOptions {
-  /** The strace binary for runc runs; default `strace` on PATH. Without one (or `false`), runc runs are not traced. */
+  /**
+   * The strace binary for runtimes traced from outside (runc); default `strace` on PATH. Without one (or `false`),
+   * their runs are not traced.
+   */
   strace?: string | false;
   parseLimits?: Partial<ParseLimits>;
   /** How long `collect` waits, once the run is over, for the tracer to close the trace. Default 10 s. */
   drainTimeoutMs?: number;
 }
-
-/** The FIFOs the tracers write into: strace's `-o`, and the sandbox's (`boot`) log of `gvisorStraceFlags`. */
-export const STRACE_FIFO = 'strace.fifo';
-export const GVISOR_BOOT_FIFO = GVISOR_LOG_NAME.replace('%COMMAND%', 'boot');
-const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** Splits a stream of text into lines, cutting long ones, without holding more than one line. */
 class LineSplitter {
@@ -108,7 +109,7 @@ class LiveTrace {
   }
 
   static async open(fifo: string, onText: (chunk: string) => void): Promise<LiveTrace> {
-    const made = await runBounded(findExecutable('mkfifo') ?? 'mkfifo', ['-m', '600', fifo], { timeoutMs: 5000 });
+    const made = await runBounded(findExecutable('mkfifo') ?? 'mkfifo', ['-m', '600', fifo], { timeoutMs: TRACE_FIFO_TIMEOUT_MS });
     if (made.code !== 0) throw new Error(`cannot make the trace FIFO ${fifo}: ${(made.stderr || made.spawnError || '').trim()}`);
     const readEnd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     let keepOpen: number;
@@ -143,10 +144,32 @@ class LiveTrace {
   }
 }
 
-/** A run being traced, or why it is not (runc without strace). */
+/** A run being traced, or why it is not (strace missing for a runtime traced from outside). */
 type Run =
-  | { runtime: 'gvisor' | 'runc'; live: LiveTrace; parser: TraceLineParser; lines: LineSplitter; folder: BehaviourFolder }
+  | { live: LiveTrace; parser: TraceLineParser; lines: LineSplitter; folder: BehaviourFolder; empty: string; sampleOnly: boolean }
   | { untraced: string };
+
+/** How one run is traced: what the runtime is asked for, where the trace comes in, who reads it. */
+interface Tracing {
+  request: MonitorRuntimeRequest;
+  fifo: string;
+  parser(sink: EventSink): TraceLineParser;
+  /** What the result says when the tracer wrote nothing. */
+  empty: string;
+}
+
+function tracing(source: TraceSource, ctx: MonitorContext, limits: Partial<ParseLimits>, strace: string): Tracing {
+  if (source.kind === 'runtime') {
+    return {
+      request: { runtimeFlags: source.flags(ctx.traceDir) },
+      fifo: join(ctx.traceDir, source.file),
+      parser: (sink) => source.parser(limits, sink),
+      empty: 'the sandbox wrote no syscall trace',
+    };
+  }
+  const fifo = join(ctx.traceDir, STRACE_FIFO);
+  return { request: { wrapper: [strace, ...straceArgs(fifo), '--'] }, fifo, parser: (sink) => new StraceParser(limits, sink), empty: 'strace wrote no trace' };
+}
 
 function toFindings(b: FoldedTrace): MonitorFindings {
   const processes: ObservedProcess[] = b.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, exe: p.exe, argv: p.argv, startMs: p.startMs }));
@@ -202,8 +225,8 @@ const NOTHING_OMITTED = { processes: 0, files: 0, connections: 0, kills: 0, even
 
 export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationMonitor {
   const limits = options.parseLimits ?? {};
-  const maxLine = limits.maxLineChars ?? 64 * 1024;
-  const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const maxLine = limits.maxLineChars ?? DEFAULT_PARSE_LIMITS.maxLineChars;
+  const drainMs = options.drainTimeoutMs ?? DEFAULT_TRACE_DRAIN_TIMEOUT_MS;
   const runs = new Map<string, Run>();
   const strace = (): string | undefined => (options.strace === false ? undefined : (options.strace ?? findExecutable('strace')));
 
@@ -216,20 +239,24 @@ export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationM
   return {
     async prepare(ctx: MonitorContext) {
       dispose(ctx.id);
-      const straceBin = strace();
-      if (ctx.runtime === 'runc' && !straceBin) {
-        runs.set(ctx.id, { untraced: 'strace is not installed, so what the sample did under runc was not traced (apt-get install strace)' });
+      const source = (await createRuntime(ctx.runtime))?.trace;
+      if (!source) {
+        runs.set(ctx.id, { untraced: `the ${ctx.runtime} sandbox offers no syscall trace, so what the sample did was not traced` });
         return {};
       }
-      const folder = new BehaviourFolder({ start: ctx.runtime === 'gvisor' ? 'all' : 'runc' });
-      const sink = (e: Parameters<BehaviourFolder['push']>[0]): void => folder.push(e);
-      const parser = ctx.runtime === 'gvisor' ? new GvisorStraceParser(limits, sink) : new StraceParser(limits, sink);
+      const straceBin = strace();
+      if (source.kind === 'strace' && !straceBin) {
+        runs.set(ctx.id, { untraced: `strace is not installed, so what the sample did under ${ctx.runtime} was not traced (apt-get install strace)` });
+        return {};
+      }
+      const how = tracing(source, ctx, limits, straceBin ?? 'strace');
+      const folder = new BehaviourFolder({ start: source.start });
+      const parser = how.parser((e) => folder.push(e));
       const lines = new LineSplitter((line) => parser.push(line), maxLine);
-      const fifo = join(ctx.traceDir, ctx.runtime === 'gvisor' ? GVISOR_BOOT_FIFO : STRACE_FIFO);
-      const live = await LiveTrace.open(fifo, (chunk) => lines.push(chunk));
-      runs.set(ctx.id, { runtime: ctx.runtime, live, parser, lines, folder });
-      if (ctx.runtime === 'gvisor') return { runtimeFlags: gvisorStraceFlags(ctx.traceDir) };
-      return { wrapper: [straceBin!, ...straceArgs(fifo), '--'] };
+      const live = await LiveTrace.open(how.fifo, (chunk) => lines.push(chunk));
+      // a trace of the sandbox's tasks alone: every refused fork in it is the sample's
+      runs.set(ctx.id, { live, parser, lines, folder, empty: how.empty, sampleOnly: source.start === 'all' });
+      return how.request;
     },
 
     async collect(ctx: MonitorContext) {
@@ -243,17 +270,16 @@ export function syscallMonitor(options: SyscallMonitorOptions = {}): DetonationM
       const parsed = parser.end();
       const problems: string[] = [];
       if (!closed) problems.push(`the tracer had not closed the trace ${Math.round(drainMs / 1000)} s after the run: what it wrote after that is not included`);
-      if (live.bytes === 0) problems.push(run.runtime === 'gvisor' ? 'the sandbox wrote no syscall trace' : 'strace wrote no trace');
+      if (live.bytes === 0) problems.push(run.empty);
       if (live.failure) problems.push(`reading the trace failed (${live.failure.message.slice(0, 200)}): what came after is not included`);
       const behaviour = folder.end();
       const findings = toFindings(behaviour);
-      const firstExecMs = parser instanceof GvisorStraceParser ? parser.firstExecMs : undefined;
+      const firstExecEpochMs = parser.firstExecEpochMs();
       return {
         ...findings,
         trace: traceSummary(behaviour, live.bytes, problems),
-        ...(firstExecMs !== undefined ? { firstExecEpochMs: firstExecMs } : {}),
-        // gVisor's log holds the sandbox's tasks only: every refused fork is the sample's
-        ...(run.runtime === 'gvisor' ? { refusedForks: parsed.refusedForks } : {}),
+        ...(firstExecEpochMs !== undefined ? { firstExecEpochMs } : {}),
+        ...(run.sampleOnly ? { refusedForks: parsed.refusedForks } : {}),
       };
     },
 

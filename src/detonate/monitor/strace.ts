@@ -2,10 +2,14 @@
  * Reads `strace -f -tt -yy -s N --pidns-translation -o FILE` output (see `straceArgs`): one call per line,
  * prefixed by the pid, with `<unfinished ...>` / `<... x resumed>` halves when threads interleave.
  */
-import type { ParseLimits, ParseResult } from './events.js';
+import type { ParseResult } from './events.js';
+import type { ParseLimits } from './limits.js';
 import type { ArgReader, Call, FdInfo, Sockaddr } from './calls.js';
 import { parseLines, TraceLineParser, type EventSink } from './line-parser.js';
 import { clockMs, firstQuoted, parseIntLoose, skipQuoted, splitTopLevel, unescape } from './text.js';
+
+/** The FIFO (in the run's trace dir) strace's `-o` writes into when the monitor runs it around a runtime. */
+export const STRACE_FIFO = 'strace.fifo';
 
 const LINE = /^(?:\[pid\s+)?(\d+)\]?\s+(?:(\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+)?(.*)$/s;
 const NO_PID = /^(\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+(.*)$/s;

@@ -1,4 +1,5 @@
 /** Small lexing helpers shared by the strace and gVisor strace parsers. Everything is bounded by the caller. */
+import { MAX_SIGNAL_TEXT_CHARS } from './limits.js';
 
 const SIMPLE_ESCAPES: Record<string, number> = {
   a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, "'": 39, '\\': 92, '?': 63, '<': 60, '>': 62,
@@ -157,7 +158,7 @@ export function signalName(raw: string): string {
   if (/^SIG[A-Z0-9+]+$/.test(t)) return t;
   const n = parseIntLoose(t);
   if (n !== null && n >= 1 && n <= SIGNALS.length) return SIGNALS[n - 1]!;
-  return n === null ? t.slice(0, 32) : String(n);
+  return n === null ? t.slice(0, MAX_SIGNAL_TEXT_CHARS) : String(n);
 }
 
 /** Decimal, 0x hex, 0 / 0o octal. */

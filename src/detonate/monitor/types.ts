@@ -14,8 +14,9 @@ export interface MonitorFindings {
   connections?: MonitorConnection[];
   kills?: ObservedKill[];
   /**
-   * Forks refused for a task limit (EAGAIN). Under gVisor, whose kernel enforces the sample's pids limit itself,
-   * the only count of them: the host cgroup's counts only the sandbox's own threads.
+   * Forks refused for a task limit (EAGAIN), when the trace holds the sandbox's tasks alone. Under a runtime whose
+   * kernel enforces the sample's pids limit itself (gVisor), the only count of them: the host cgroup's counts only
+   * the runtime's own threads.
    */
   refusedForks?: number;
   /** How complete the record is: what the bounded lists left out, and why. */
@@ -37,6 +38,7 @@ export interface MonitorConnection {
 }
 
 export interface MonitorContext {
+  /** The runtime's name: the syscall monitor finds its trace source through the registry by it. */
   runtime: RuntimeName;
   /** Container id, also the network and cgroup id. */
   id: string;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { DEFAULT_COMMAND_OUTPUT_BYTES, DEFAULT_COMMAND_TIMEOUT_MS } from '../limits.js';
 
 export interface RunOptions {
   /** Written to the child's stdin, which is then closed. */
@@ -25,13 +26,10 @@ export interface RunResult {
   spawnError?: string;
 }
 
-const DEFAULT_TIMEOUT_MS = 15_000;
-const DEFAULT_MAX_OUTPUT = 1024 * 1024;
-
 /** Runs a program without a shell, with a deadline and bounded output. Never rejects. */
 export function runBounded(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const maxBytes = options.maxOutputBytes ?? DEFAULT_COMMAND_OUTPUT_BYTES;
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {

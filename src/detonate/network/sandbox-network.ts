@@ -13,6 +13,7 @@ import {
   type SinkPorts,
 } from './firewall.js';
 import { checkNetworkPrerequisites, type NetworkTools } from './prerequisites.js';
+import { CONNTRACK_PROBE_BYTES, MAX_CONNTRACK_DUMP_BYTES, NETWORK_COMMAND_TIMEOUT_MS } from '../limits.js';
 
 /** Where iproute2 keeps named network namespaces. */
 export const NETNS_DIR = '/run/netns';
@@ -23,7 +24,6 @@ export const DEFAULT_STATE_DIR = '/run/detonate/netns';
 const SAMPLE_IFACE = 'dsample0';
 const SINK_IFACE = 'dsink0';
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
-const CONNTRACK_MAX_BYTES = 8 * 1024 * 1024;
 
 export interface SandboxNetworkOptions {
   /** Run id: letters, digits, `_` and `-`, at most 48 characters. Names the namespaces. */
@@ -264,7 +264,7 @@ class Network implements SandboxNetwork {
   }
 
   async readConntrack(): Promise<string> {
-    const r = await this.runIn(this.sink, 'cat', ['/proc/net/nf_conntrack'], { maxOutputBytes: CONNTRACK_MAX_BYTES });
+    const r = await this.runIn(this.sink, 'cat', ['/proc/net/nf_conntrack'], { maxOutputBytes: MAX_CONNTRACK_DUMP_BYTES });
     if (r.code !== 0) throw new Error(`cannot read conntrack in ${this.sink.name}: ${describeFailure('cat', ['/proc/net/nf_conntrack'], r)}`);
     return r.truncated ? r.stdout.slice(0, r.stdout.lastIndexOf('\n') + 1) : r.stdout;
   }
@@ -346,7 +346,7 @@ class Network implements SandboxNetwork {
     }
     const ct = await runBounded(this.tools.nsenter, this.nsArgs(this.sink, 'cat', ['/proc/net/nf_conntrack']), {
       timeoutMs: this.timeoutMs,
-      maxOutputBytes: 4096,
+      maxOutputBytes: CONNTRACK_PROBE_BYTES,
     });
     if (ct.code !== 0) {
       throw new NetworkSetupError(
@@ -430,7 +430,7 @@ export async function createSandboxNetwork(options: SandboxNetworkOptions): Prom
     addresses,
     ports,
     options.stateDir ?? DEFAULT_STATE_DIR,
-    options.commandTimeoutMs ?? 10_000,
+    options.commandTimeoutMs ?? NETWORK_COMMAND_TIMEOUT_MS,
   );
   try {
     await network.setUp();
@@ -517,8 +517,8 @@ export async function cleanupStale(prefix = NETNS_PREFIX, options: CleanupStaleO
       result.kept.push(name);
       continue;
     }
-    const left = await killNamespaceProcesses(tools, name, 10_000);
-    const del = await runBounded(tools.ip, ['netns', 'del', name], { timeoutMs: 10_000 });
+    const left = await killNamespaceProcesses(tools, name, NETWORK_COMMAND_TIMEOUT_MS);
+    const del = await runBounded(tools.ip, ['netns', 'del', name], { timeoutMs: NETWORK_COMMAND_TIMEOUT_MS });
     if (del.code !== 0 && existsSync(path)) {
       result.failed.push(`${name}: ${describeFailure(tools.ip, ['netns', 'del', name], del)}`);
     } else {

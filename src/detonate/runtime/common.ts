@@ -1,24 +1,16 @@
-/** What the two runtime drivers share: bounded commands, the deadline, state dirs. */
+/** What the runtime drivers share: bounded commands, the deadline, the runtime's binary. Internal to runtime/. */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { findExecutable, runBounded, type RunResult } from '../network/exec.js';
+import { MANAGEMENT_TIMEOUT_MS, MAX_MANAGEMENT_OUTPUT_BYTES, QUICK_MANAGEMENT_TIMEOUT_MS, STATE_DIR_REMOVE_RETRIES } from './limits.js';
 import { RUN_ID_PATTERN, RuntimeError, type RuntimeAvailability, type RuntimeRunOptions } from './runtime.js';
 
 /** The environment every runtime command gets: nothing of the caller's (proxies, tokens) leaks into it. */
 export const RUNTIME_ENV: NodeJS.ProcessEnv = Object.freeze({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' });
 
-export const MANAGEMENT_TIMEOUT_MS = 10_000;
-/** After the deadline kill, how long the runtime gets to report the exit before its processes are SIGKILLed. */
-export const KILL_GRACE_MS = 3_000;
-
 export function checkRunId(id: string): void {
-  if (!RUN_ID_PATTERN.test(id)) throw new RuntimeError(`container id must match ${RUN_ID_PATTERN.source}, got ${JSON.stringify(id).slice(0, 60)}`);
-}
-
-export function stateDirFor(stateRoot: string, runtime: string, id: string): string {
-  return join(stateRoot, runtime, id);
+  if (!RUN_ID_PATTERN.test(id)) throw new RuntimeError('invalid', `container id must match ${RUN_ID_PATTERN.source}, got ${JSON.stringify(id).slice(0, 60)}`);
 }
 
 export function isRoot(): boolean {
@@ -26,11 +18,11 @@ export function isRoot(): boolean {
 }
 
 export function manage(cmd: string, args: readonly string[], timeoutMs = MANAGEMENT_TIMEOUT_MS): Promise<RunResult> {
-  return runBounded(cmd, args, { timeoutMs, env: RUNTIME_ENV, maxOutputBytes: 64 * 1024 });
+  return runBounded(cmd, args, { timeoutMs, env: RUNTIME_ENV, maxOutputBytes: MAX_MANAGEMENT_OUTPUT_BYTES });
 }
 
 export async function removeStateDir(dir: string): Promise<void> {
-  if (existsSync(dir)) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  if (existsSync(dir)) await rm(dir, { recursive: true, force: true, maxRetries: STATE_DIR_REMOVE_RETRIES });
 }
 
 /** Wires the sample's output to the callbacks (never buffering it) and resolves when the child has exited. */
@@ -85,7 +77,7 @@ export function runtimeBinary(name: 'runsc' | 'runc', configured?: string): stri
 
 /** `<bin> --version` → available with the version `<name> version X` names (or its first line), else why not. */
 export async function probeVersion(bin: string, name: 'runsc' | 'runc'): Promise<RuntimeAvailability> {
-  const v = await manage(bin, ['--version'], 5000);
+  const v = await manage(bin, ['--version'], QUICK_MANAGEMENT_TIMEOUT_MS);
   if (v.code !== 0) return { ok: false, reason: `\`${bin} --version\` failed: ${(v.stderr || v.spawnError || '').trim().slice(0, 200)}` };
   return { ok: true, version: new RegExp(`${name} version (\\S+)`).exec(v.stdout)?.[1] ?? v.stdout.trim().split('\n')[0] };
 }

@@ -1,24 +1,30 @@
 /**
- * `--sandbox auto|gvisor|runc`: auto takes gVisor when it is usable here, else hardened runc; nothing weaker
- * (bare namespaces, chroot) is ever chosen. With none usable the error says how to install one.
+ * `--sandbox auto|<name>`: auto takes the strongest registered runtime that is usable here (registry.ts), a name
+ * that one only; nothing weaker (bare namespaces, chroot) is ever chosen. With none usable the error says how to
+ * install one.
  */
-import { GvisorRuntime, type GvisorOptions } from './gvisor.js';
-import { RuncRuntime, type RuncOptions } from './runc.js';
-import { INSTALL_HINT, RuntimeError, type Runtime } from './runtime.js';
+import { createRuntimes, RUNTIME_NAMES } from './registry.js';
+import { INSTALL_HINT, RuntimeError, type Runtime, type RuntimeName, type RuntimeOptions } from './runtime.js';
 
-export type SandboxChoice = 'auto' | 'gvisor' | 'runc';
+/** `auto` or a registered runtime's name. */
+export type SandboxChoice = 'auto' | RuntimeName;
+
+/** `--sandbox`'s choices: `auto`, then the registered names. */
+export const SANDBOX_CHOICES: readonly SandboxChoice[] = Object.freeze(['auto', ...RUNTIME_NAMES]);
 
 export interface ChooseRuntimeOptions {
-  gvisor?: GvisorOptions;
-  runc?: RuncOptions;
-  /** For tests: the candidates, strongest first. */
+  /** What every candidate is made with. */
+  runtime?: RuntimeOptions;
+  /** For tests: the candidates, strongest first (default: the registered runtimes). */
   candidates?: Runtime[];
 }
 
 export async function chooseRuntime(choice: SandboxChoice = 'auto', options: ChooseRuntimeOptions = {}): Promise<Runtime> {
-  const candidates = options.candidates ?? [new GvisorRuntime(options.gvisor), new RuncRuntime(options.runc)];
+  const candidates = options.candidates ?? (await createRuntimes(options.runtime));
   const wanted = choice === 'auto' ? candidates : candidates.filter((r) => r.name === choice);
-  if (wanted.length === 0) throw new RuntimeError(`unknown sandbox "${String(choice)}" (expected auto, gvisor or runc)`);
+  if (wanted.length === 0) {
+    throw new RuntimeError('unavailable', `unknown sandbox "${String(choice)}" (expected ${inWords(['auto', ...candidates.map((r) => r.name)])})`);
+  }
   const reasons: string[] = [];
   for (const runtime of wanted) {
     const a = await runtime.available();
@@ -26,5 +32,10 @@ export async function chooseRuntime(choice: SandboxChoice = 'auto', options: Cho
     reasons.push(`${runtime.name}: ${a.reason ?? 'not usable'}`);
   }
   const what = choice === 'auto' ? 'no sandbox runtime is usable' : `the ${choice} sandbox is not usable`;
-  throw new RuntimeError(`${what} (${reasons.join('; ')})`, `${INSTALL_HINT}; or skip detonation with --static-only`);
+  throw new RuntimeError('unavailable', `${what} (${reasons.join('; ')})`, `${INSTALL_HINT}; or skip detonation with --static-only`);
+}
+
+/** `a, b or c`. */
+function inWords(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)!}`;
 }

@@ -12,6 +12,7 @@ import { open } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Endpoint } from './events.js';
 import type { Flow, OriginalLookup } from './tcp.js';
+import { MAX_CONNTRACK_TABLE_BYTES } from './limits.js';
 
 export interface ConntrackTuple {
   src: string;
@@ -138,8 +139,6 @@ export function originalDestination(conntrackText: string, flow: Flow): Endpoint
   return { address: live.original.dst, port: live.original.dport };
 }
 
-const MAX_TABLE = 32 * 1024 * 1024;
-
 /** Reads a conntrack table file, at most 32 MiB. */
 export async function readConntrack(path = '/proc/net/nf_conntrack'): Promise<string> {
   const fh = await open(path, 'r');
@@ -149,7 +148,7 @@ export async function readConntrack(path = '/proc/net/nf_conntrack'): Promise<st
     for (;;) {
       const b = Buffer.alloc(64 * 1024);
       const { bytesRead } = await fh.read(b, 0, b.length, null);
-      if (bytesRead === 0 || total >= MAX_TABLE) break;
+      if (bytesRead === 0 || total >= MAX_CONNTRACK_TABLE_BYTES) break;
       chunks.push(b.subarray(0, bytesRead));
       total += bytesRead;
     }

@@ -1,15 +1,13 @@
 /**
  * Fake DNS: answers every A query with the sink's address (AAAA with the sink's IPv6 when one is set),
  * everything else with an empty NOERROR, and records every query. The parser is written by hand and
- * bounded: compression pointers are followed at most MAX_JUMPS times, names stop at 255 bytes.
+ * bounded: compression pointers are followed at most MAX_DNS_COMPRESSION_JUMPS times, names stop at 255 bytes.
  */
 import { createSocket, type Socket as UdpSocket, type RemoteInfo } from 'node:dgram';
 import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
 import { renderBytes, type Recorder } from './events.js';
+import { MAX_DNS_COMPRESSION_JUMPS, MAX_DNS_LABELS, MAX_DNS_NAME_BYTES, MAX_DNS_TCP_QUERIES } from './limits.js';
 
-const MAX_JUMPS = 16;
-const MAX_NAME = 255;
-const MAX_LABELS = 127;
 const TTL = 60;
 
 const TYPE_NAMES: Record<number, string> = {
@@ -49,7 +47,7 @@ export function readName(msg: Uint8Array, start: number): { labels: Buffer[]; en
       if (pos + 1 >= msg.length) throw new DnsFormatError('truncated compression pointer');
       const ptr = ((len & 0x3f) << 8) | msg[pos + 1]!;
       if (end < 0) end = pos + 2;
-      if (++jumps > MAX_JUMPS) throw new DnsFormatError('compression pointer loop');
+      if (++jumps > MAX_DNS_COMPRESSION_JUMPS) throw new DnsFormatError('compression pointer loop');
       // Pointers may only point backwards; with the jump bound this ends every chain.
       if (ptr >= pos) throw new DnsFormatError('forward compression pointer');
       pos = ptr;
@@ -62,8 +60,8 @@ export function readName(msg: Uint8Array, start: number): { labels: Buffer[]; en
     }
     if (pos + 1 + len > msg.length) throw new DnsFormatError('label runs past the end of the message');
     total += len + 1;
-    if (total > MAX_NAME) throw new DnsFormatError('name longer than 255 bytes');
-    if (labels.length >= MAX_LABELS) throw new DnsFormatError('too many labels');
+    if (total > MAX_DNS_NAME_BYTES) throw new DnsFormatError('name longer than 255 bytes');
+    if (labels.length >= MAX_DNS_LABELS) throw new DnsFormatError('too many labels');
     labels.push(Buffer.from(msg.subarray(pos + 1, pos + 1 + len)));
     pos += 1 + len;
   }
@@ -314,8 +312,6 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   }
 }
 
-const MAX_TCP_QUERIES = 64;
-
 function serveTcp(s: Socket, sockets: Set<Socket>, o: DnsServerOptions): void {
   sockets.add(s);
   const from = { address: s.remoteAddress ?? '', port: s.remotePort ?? 0 };
@@ -340,7 +336,7 @@ function serveTcp(s: Socket, sockets: Set<Socket>, o: DnsServerOptions): void {
         prefix.writeUInt16BE(reply.length);
         s.write(Buffer.concat([prefix, reply]));
       }
-      if (++served >= MAX_TCP_QUERIES) {
+      if (++served >= MAX_DNS_TCP_QUERIES) {
         s.end();
         return;
       }

@@ -6,14 +6,14 @@
  */
 import { startDnsServer, type DnsServer } from './dns.js';
 import { Recorder, type SinkholeEvent, type SinkholeStats } from './events.js';
-import { DEFAULT_LIMITS, type SinkholeLimits } from './limits.js';
+import { DEFAULT_SINKHOLE_LIMITS, type SinkholeLimits } from './limits.js';
 import { startTcpCatchAll, type OriginalLookup, type TcpCatchAll } from './tcp.js';
 import { startUdpCatchAll, type UdpCatchAll } from './udp.js';
 
 export type * from './events.js';
 export type { SinkholeLimits } from './limits.js';
 export type { Flow, OriginalLookup } from './tcp.js';
-export { DEFAULT_LIMITS } from './limits.js';
+export { DEFAULT_SINKHOLE_LIMITS } from './limits.js';
 export { conntrackLookup, originalDestination, parseConntrack, readConntrack } from './conntrack.js';
 
 export interface SinkholeOptions {
@@ -51,7 +51,7 @@ export interface Sinkhole {
 }
 
 export async function startSinkhole(options: SinkholeOptions): Promise<Sinkhole> {
-  const limits: SinkholeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const limits: SinkholeLimits = { ...DEFAULT_SINKHOLE_LIMITS, ...options.limits };
   const recorder = new Recorder(limits.maxEvents, options.onEvent);
   const lookupOriginal = options.originalDestination ?? null;
   const started: Array<DnsServer | TcpCatchAll | UdpCatchAll> = [];

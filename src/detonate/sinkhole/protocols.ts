@@ -1,5 +1,20 @@
 /** Pure parsers for what the catch-all TCP listener hears: TLS ClientHello, HTTP request heads, SSH KEXINIT. */
 import type { HttpRequestDetails, TlsDetails } from './events.js';
+import {
+  MAX_HTTP_HEADER_NAME_CHARS,
+  MAX_HTTP_HEADER_VALUE_CHARS,
+  MAX_HTTP_HEADERS,
+  MAX_HTTP_PATH_CHARS,
+  MAX_HTTP_TARGET_CHARS,
+  MAX_SSH_ALGORITHM_CHARS,
+  MAX_SSH_ALGORITHMS,
+  MAX_SSH_PACKET_BYTES,
+  MAX_TLS_ALPN_CHARS,
+  MAX_TLS_HANDSHAKE_BYTES,
+  MAX_TLS_LIST_ENTRIES,
+  MAX_TLS_RECORD_BYTES,
+  MAX_TLS_SNI_CHARS,
+} from './limits.js';
 
 class Short extends Error {}
 
@@ -52,10 +67,9 @@ class Reader {
   }
 }
 
-const MAX_HANDSHAKE = 64 * 1024;
 const hex4 = (v: number): string => '0x' + v.toString(16).padStart(4, '0');
 
-function cleanText(b: Buffer, max = 255): string {
+function cleanText(b: Buffer, max = MAX_TLS_SNI_CHARS): string {
   // SNI and ALPN are ASCII by spec; hostile bytes are shown escaped rather than trusted.
   return Array.from(b.subarray(0, max), (c) => (c > 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
 }
@@ -76,7 +90,7 @@ export function parseTlsClientHello(buf: Buffer): TlsDetails | 'more' {
     if (buf.length < pos + 5) return 'more';
     if (buf[pos] !== 0x16) return fail(`record type ${buf[pos]} before the ClientHello was complete`);
     const len = buf.readUInt16BE(pos + 3);
-    if (len === 0 || len > 18432) return fail(`bad record length ${len}`);
+    if (len === 0 || len > MAX_TLS_RECORD_BYTES) return fail(`bad record length ${len}`);
     if (buf.length < pos + 5 + len) return 'more';
     parts.push(buf.subarray(pos + 5, pos + 5 + len));
     have += len;
@@ -85,7 +99,7 @@ export function parseTlsClientHello(buf: Buffer): TlsDetails | 'more' {
       const hs = Buffer.concat(parts);
       if (hs[0] !== 1) return fail(`handshake type ${hs[0]}, not ClientHello`);
       want = 4 + hs.readUIntBE(1, 3);
-      if (want > MAX_HANDSHAKE) return fail('ClientHello longer than 64 KiB');
+      if (want > MAX_TLS_HANDSHAKE_BYTES) return fail('ClientHello longer than 64 KiB');
     }
   }
   const hs = Buffer.concat(parts);
@@ -121,10 +135,10 @@ function clientHelloBody(r: Reader): TlsDetails {
       }
     } else if (type === 16) {
       const list = data.sub(data.u16());
-      while (list.left >= 1 && out.alpn.length < 16) out.alpn.push(cleanText(list.bytes(list.u8()), 64));
+      while (list.left >= 1 && out.alpn.length < MAX_TLS_LIST_ENTRIES) out.alpn.push(cleanText(list.bytes(list.u8()), MAX_TLS_ALPN_CHARS));
     } else if (type === 43) {
       const list = data.sub(data.u8());
-      while (list.left >= 2 && out.supportedVersions.length < 16) out.supportedVersions.push(hex4(list.u16()));
+      while (list.left >= 2 && out.supportedVersions.length < MAX_TLS_LIST_ENTRIES) out.supportedVersions.push(hex4(list.u16()));
     }
   }
   return out;
@@ -141,8 +155,7 @@ export interface HttpHead {
   keepAlive: boolean;
 }
 
-const MAX_HEADERS = 64;
-const MAX_VALUE = 512;
+const REQUEST_LINE = new RegExp(`^([A-Z]{3,10}) (\\S{1,${MAX_HTTP_TARGET_CHARS}}) (HTTP\\/\\d(?:\\.\\d)?)$`);
 
 /** Parses a request head once `buf` holds it whole; 'more' until then, null when it is not HTTP after all. */
 export function parseHttpHead(buf: Buffer): HttpHead | 'more' | null {
@@ -155,7 +168,7 @@ export function parseHttpHead(buf: Buffer): HttpHead | 'more' | null {
   }
   if (end < 0) return 'more';
   const lines = buf.subarray(0, end).toString('latin1').split(/\r?\n/);
-  const m = /^([A-Z]{3,10}) (\S{1,8192}) (HTTP\/\d(?:\.\d)?)$/.exec(lines[0] ?? '');
+  const m = REQUEST_LINE.exec(lines[0] ?? '');
   if (!m) return null;
   const headers: Array<[string, string]> = [];
   let host: string | null = null;
@@ -169,17 +182,17 @@ export function parseHttpHead(buf: Buffer): HttpHead | 'more' | null {
     const name = line.slice(0, colon).trim();
     const value = line.slice(colon + 1).trim();
     const lower = name.toLowerCase();
-    if (lower === 'host' && host === null) host = value.slice(0, MAX_VALUE);
-    else if (lower === 'user-agent' && userAgent === null) userAgent = value.slice(0, MAX_VALUE);
+    if (lower === 'host' && host === null) host = value.slice(0, MAX_HTTP_HEADER_VALUE_CHARS);
+    else if (lower === 'user-agent' && userAgent === null) userAgent = value.slice(0, MAX_HTTP_HEADER_VALUE_CHARS);
     else if (lower === 'content-length') contentLength = Math.max(0, Number.parseInt(value, 10) || 0);
     else if (lower === 'transfer-encoding') chunked = /chunked/i.test(value);
     else if (lower === 'connection') connection = value.toLowerCase();
-    if (headers.length < MAX_HEADERS) headers.push([name.slice(0, 128), value.slice(0, MAX_VALUE)]);
+    if (headers.length < MAX_HTTP_HEADERS) headers.push([name.slice(0, MAX_HTTP_HEADER_NAME_CHARS), value.slice(0, MAX_HTTP_HEADER_VALUE_CHARS)]);
   }
   const version = m[3]!;
   const keepAlive = version === 'HTTP/1.1' ? !connection.includes('close') : connection.includes('keep-alive');
   return {
-    request: { method: m[1]!, path: m[2]!.slice(0, 2048), version, host, userAgent, headers, bodyPreview: null },
+    request: { method: m[1]!, path: m[2]!.slice(0, MAX_HTTP_PATH_CHARS), version, host, userAgent, headers, bodyPreview: null },
     headLength: end + term,
     contentLength,
     chunked,
@@ -191,14 +204,14 @@ export function parseHttpHead(buf: Buffer): HttpHead | 'more' | null {
 export function parseSshKexinit(buf: Buffer): { kex: string[]; hostKey: string[] } | 'more' | null {
   if (buf.length < 5) return 'more';
   const packetLength = buf.readUInt32BE(0);
-  if (packetLength < 5 || packetLength > 35000) return null;
+  if (packetLength < 5 || packetLength > MAX_SSH_PACKET_BYTES) return null;
   if (buf.length < 4 + packetLength) return 'more';
   const padding = buf[4]!;
   try {
     const r = new Reader(buf, 5, 4 + packetLength - padding);
     if (r.u8() !== 20) return null;
     r.bytes(16);
-    const list = (): string[] => r.bytes(r.u32()).toString('latin1').split(',').filter(Boolean).slice(0, 64).map((s) => s.slice(0, 128));
+    const list = (): string[] => r.bytes(r.u32()).toString('latin1').split(',').filter(Boolean).slice(0, MAX_SSH_ALGORITHMS).map((s) => s.slice(0, MAX_SSH_ALGORITHM_CHARS));
     const kex = list();
     const hostKey = list();
     return { kex, hostKey };

@@ -1,9 +1,9 @@
 /** Stratum JSON-RPC (XMRig's `login` dialect and Bitcoin-style `mining.*`): what to record and what to answer. */
 import { randomBytes } from 'node:crypto';
 import type { StratumDetails } from './events.js';
+import { MAX_STRATUM_ALGO_CHARS, MAX_STRATUM_ALGOS, MAX_STRATUM_METHOD_CHARS, MAX_STRATUM_METHODS, MAX_STRATUM_STRING_CHARS } from './limits.js';
 
 const STRATUM_METHOD = /^(login|getjob|submit|keepalived|mining\.[a-z_.]+|eth_[A-Za-z]+)$/;
-const MAX_METHODS = 32;
 
 export function isStratumMethod(m: string): boolean {
   return STRATUM_METHOD.test(m);
@@ -13,7 +13,7 @@ export function newStratumDetails(): StratumDetails {
   return { methods: [], wallet: null, password: null, agent: null, algo: [], rigId: null, jobSent: false };
 }
 
-const str = (v: unknown, max = 512): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
+const str = (v: unknown, max = MAX_STRATUM_STRING_CHARS): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
 
 /** A Monero-style job that XMRig accepts: a 76-byte hashing blob, a compact target, a RandomX seed. */
 function moneroJob(algo: string): Record<string, unknown> {
@@ -40,10 +40,10 @@ export function stratumReply(line: string, d: StratumDetails): string[] | null {
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return null;
   const m = msg as Record<string, unknown>;
-  const method = str(m.method, 64);
+  const method = str(m.method, MAX_STRATUM_METHOD_CHARS);
   if (method === null) return null;
   const id = typeof m.id === 'number' || typeof m.id === 'string' ? m.id : null;
-  if (d.methods.length < MAX_METHODS) d.methods.push(method);
+  if (d.methods.length < MAX_STRATUM_METHODS) d.methods.push(method);
   const params = m.params;
   const arr = Array.isArray(params) ? (params as unknown[]) : [];
   const obj = typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as Record<string, unknown>) : {};
@@ -55,7 +55,7 @@ export function stratumReply(line: string, d: StratumDetails): string[] | null {
       d.agent ??= str(obj.agent);
       d.rigId ??= str(obj.rigid);
       const algos = Array.isArray(obj.algo) ? obj.algo : typeof obj.algo === 'string' ? [obj.algo] : [];
-      for (const a of algos) if (typeof a === 'string' && d.algo.length < 16 && !d.algo.includes(a)) d.algo.push(a.slice(0, 64));
+      for (const a of algos) if (typeof a === 'string' && d.algo.length < MAX_STRATUM_ALGOS && !d.algo.includes(a)) d.algo.push(a.slice(0, MAX_STRATUM_ALGO_CHARS));
       d.jobSent = true;
       return [
         reply({

@@ -6,7 +6,17 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ConnectionEvent, Endpoint, IrcDetails, SmtpDetails, SshDetails, StratumDetails, TlsDetails, HttpDetails } from './events.js';
 import { printable, renderBytes, type Recorder } from './events.js';
-import type { SinkholeLimits } from './limits.js';
+import {
+  CLOSE_FLUSH_MS,
+  MAX_BUFFERED_LINE_BYTES,
+  MAX_HTTP_BODY_PREVIEW_BYTES,
+  MAX_IRC_REPLY_CHARS,
+  MAX_RECORDED_COMMAND_CHARS,
+  MAX_RECORDED_COMMANDS,
+  MAX_SSH_BANNER_BYTES,
+  ORIGINAL_LOOKUP_TIMEOUT_MS,
+  type SinkholeLimits,
+} from './limits.js';
 import { HTTP_METHODS, parseHttpHead, parseSshKexinit, parseTlsClientHello } from './protocols.js';
 import { isStratumMethod, newStratumDetails, stratumReply } from './stratum.js';
 import { closeServer } from './dns.js';
@@ -38,9 +48,6 @@ export interface TcpCatchAll {
 
 export const SSH_BANNER = 'SSH-2.0-OpenSSH_9.2\r\n';
 const SMTP_PORTS = new Set([25, 465, 587, 2525]);
-const MAX_LINE = 16 * 1024;
-const MAX_COMMANDS = 32;
-const LOOKUP_TIMEOUT_MS = 1000;
 
 type Outcome = Pick<ConnectionEvent, 'protocol' | 'details'>;
 
@@ -160,7 +167,7 @@ class Conn {
     const fn = this.ctx.o.lookupOriginal;
     if (!fn) return Promise.resolve(null);
     this.original ??= new Promise<Endpoint | null>((resolve) => {
-      const t = setTimeout(() => resolve(null), LOOKUP_TIMEOUT_MS);
+      const t = setTimeout(() => resolve(null), ORIGINAL_LOOKUP_TIMEOUT_MS);
       fn({ proto: 'tcp', src: this.s.remoteAddress ?? '', sport: this.s.remotePort ?? 0, dst: this.s.localAddress ?? '', dport: this.s.localPort ?? 0 })
         .then(resolve, () => resolve(null))
         .finally(() => clearTimeout(t));
@@ -229,11 +236,11 @@ class Conn {
     } else {
       // Let replies already written flush, but never wait on the peer for long.
       s.end();
-      setTimeout(() => s.destroy(), 500).unref();
+      setTimeout(() => s.destroy(), CLOSE_FLUSH_MS).unref();
     }
   }
 
-  /** Complete lines from the buffer (without CR/LF); null when a line is longer than MAX_LINE. */
+  /** Complete lines from the buffer (without CR/LF); null when a line is longer than MAX_BUFFERED_LINE_BYTES. */
   takeLines(): string[] | null {
     const out: string[] = [];
     for (;;) {
@@ -242,7 +249,7 @@ class Conn {
       out.push(this.buf.subarray(0, i).toString('latin1').replace(/\r$/, ''));
       this.buf = this.buf.subarray(i + 1);
     }
-    if (this.buf.length > MAX_LINE) return null;
+    if (this.buf.length > MAX_BUFFERED_LINE_BYTES) return null;
     return out;
   }
 }
@@ -322,7 +329,7 @@ class HttpHandler implements Handler {
       if (this.skip > 0) {
         const n = Math.min(this.skip, c.buf.length);
         const req = this.d.requests[this.d.requests.length - 1];
-        if (req && req.bodyPreview === null && n > 0) req.bodyPreview = printable(c.buf.subarray(0, Math.min(n, 256)));
+        if (req && req.bodyPreview === null && n > 0) req.bodyPreview = printable(c.buf.subarray(0, Math.min(n, MAX_HTTP_BODY_PREVIEW_BYTES)));
         c.buf = c.buf.subarray(n);
         this.skip -= n;
         if (this.skip > 0) return;
@@ -331,7 +338,7 @@ class HttpHandler implements Handler {
       if (c.buf.length === 0) return;
       const h = parseHttpHead(c.buf);
       if (h === 'more') {
-        if (c.buf.length > MAX_LINE) c.finish('bytes');
+        if (c.buf.length > MAX_BUFFERED_LINE_BYTES) c.finish('bytes');
         return;
       }
       if (h === null) {
@@ -355,7 +362,7 @@ class HttpHandler implements Handler {
           (h.request.method === 'HEAD' ? '' : body),
       );
       if (h.chunked) {
-        if (c.buf.length) h.request.bodyPreview = printable(c.buf.subarray(0, 256));
+        if (c.buf.length) h.request.bodyPreview = printable(c.buf.subarray(0, MAX_HTTP_BODY_PREVIEW_BYTES));
         return c.finish('done');
       }
       this.skip = close && h.contentLength > c.limits.maxBytesPerConnection ? 0 : h.contentLength;
@@ -415,14 +422,14 @@ class SshHandler implements Handler {
     if (!this.gotBanner) {
       const i = c.buf.indexOf(0x0a);
       if (i < 0) {
-        if (c.buf.length > 255) {
-          this.d.clientBanner = printable(c.buf.subarray(0, 255));
+        if (c.buf.length > MAX_SSH_BANNER_BYTES) {
+          this.d.clientBanner = printable(c.buf.subarray(0, MAX_SSH_BANNER_BYTES));
           c.finish('done');
         }
         return;
       }
       this.gotBanner = true;
-      this.d.clientBanner = printable(c.buf.subarray(0, Math.min(i, 255))).replace(/\\r$/, '');
+      this.d.clientBanner = printable(c.buf.subarray(0, Math.min(i, MAX_SSH_BANNER_BYTES))).replace(/\\r$/, '');
       c.buf = c.buf.subarray(i + 1);
       this.d.serverSpokeFirst = c.bannerSent === 'ssh';
       if (c.bannerSent !== 'ssh') {
@@ -443,7 +450,7 @@ class SshHandler implements Handler {
   }
 }
 
-const clip = (s: string): string => printable(Buffer.from(s.slice(0, 200), 'latin1'));
+const clip = (s: string): string => printable(Buffer.from(s.slice(0, MAX_RECORDED_COMMAND_CHARS), 'latin1'));
 
 class IrcHandler implements Handler {
   private readonly d: IrcDetails = { nick: null, user: null, realName: null, channels: [], commands: [], welcomed: false };
@@ -452,7 +459,7 @@ class IrcHandler implements Handler {
     if (lines === null) return c.finish('bytes');
     for (const line of lines) {
       if (!line.trim()) continue;
-      if (this.d.commands.length < MAX_COMMANDS) this.d.commands.push(clip(line));
+      if (this.d.commands.length < MAX_RECORDED_COMMANDS) this.d.commands.push(clip(line));
       const [cmdRaw = '', ...rest] = line.trim().split(' ');
       const cmd = cmdRaw.toUpperCase();
       const arg = rest.join(' ');
@@ -462,11 +469,11 @@ class IrcHandler implements Handler {
         this.d.user = clip(rest[0] ?? '');
         const colon = arg.indexOf(':');
         this.d.realName = colon >= 0 ? clip(arg.slice(colon + 1)) : null;
-      } else if (cmd === 'PING') c.write(`PONG ${arg}\r\n`.slice(0, 512));
+      } else if (cmd === 'PING') c.write(`PONG ${arg}\r\n`.slice(0, MAX_IRC_REPLY_CHARS));
       else if (cmd === 'CAP' && /^LS/i.test(arg)) c.write(':irc.example.test CAP * LS :\r\n');
       else if (cmd === 'JOIN') {
         for (const ch of (rest[0] ?? '').split(',')) {
-          if (ch && this.d.channels.length < MAX_COMMANDS) this.d.channels.push(clip(ch));
+          if (ch && this.d.channels.length < MAX_RECORDED_COMMANDS) this.d.channels.push(clip(ch));
           if (ch) c.write(`:${nick}!${this.d.user ?? nick}@sinkhole JOIN :${clip(ch)}\r\n`);
         }
       } else if (cmd === 'QUIT') return c.finish('done');
@@ -510,7 +517,7 @@ class SmtpHandler implements Handler {
         }
         continue;
       }
-      if (this.d.commands.length < MAX_COMMANDS) this.d.commands.push(clip(line));
+      if (this.d.commands.length < MAX_RECORDED_COMMANDS) this.d.commands.push(clip(line));
       const verb = line.slice(0, 4).toUpperCase();
       const arg = line.slice(4).trim();
       if (verb === 'EHLO') {

@@ -6,7 +6,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { renderBytes, type Endpoint, type FirstBytes, type Recorder } from './events.js';
-import type { SinkholeLimits } from './limits.js';
+import { ORIGINAL_LOOKUP_TIMEOUT_MS, type SinkholeLimits } from './limits.js';
 import type { OriginalLookup } from './tcp.js';
 
 export interface UdpCatchAllOptions {
@@ -43,7 +43,7 @@ export async function startUdpCatchAll(o: UdpCatchAllOptions): Promise<UdpCatchA
     const fn = o.lookupOriginal;
     if (!fn) return Promise.resolve(null);
     return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(null), 1000);
+      const t = setTimeout(() => resolve(null), ORIGINAL_LOOKUP_TIMEOUT_MS);
       // A wildcard bind has no one local address to match the reply tuple with.
       const wildcard = o.host === '0.0.0.0' || o.host === '::';
       fn({ proto: 'udp', src: remote.address, sport: remote.port, ...(wildcard ? {} : { dst: o.host }), dport: localPort })

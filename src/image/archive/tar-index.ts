@@ -2,6 +2,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync, type BigInt
 import { Readable } from 'node:stream';
 import { posix } from 'node:path';
 import { ImageError } from '../errors.js';
+import { MAX_ARCHIVE_LINK_HOPS, MAX_ARCHIVE_MEMBERS, MAX_ARCHIVE_METADATA_RECORD_BYTES } from '../limits.js';
 
 /** One member of an image archive: where its bytes are in the archive file. */
 export interface ArchiveMember {
@@ -13,8 +14,6 @@ export interface ArchiveMember {
 }
 
 const BLOCK = 512;
-const MAX_MEMBERS = 200_000;
-const MAX_META_BYTES = 1024 * 1024;
 
 function readString(buf: Buffer, start: number, len: number): string {
   const slice = buf.subarray(start, start + len);
@@ -121,7 +120,7 @@ export class TarIndex {
         }
         const next = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
         if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
-          if (size > MAX_META_BYTES) throw new ImageError(`${path} has an oversized tar metadata record (${size} bytes)`);
+          if (size > MAX_ARCHIVE_METADATA_RECORD_BYTES) throw new ImageError(`${path} has an oversized tar metadata record (${size} bytes)`);
           const data = Buffer.alloc(size);
           readSync(fd, data, 0, size, dataOffset);
           if (typeflag === 'L') longName = readString(data, 0, size);
@@ -144,7 +143,7 @@ export class TarIndex {
                 : typeflag === '1' ? 'hardlink'
                   : 'other';
         const name = normaliseMemberName(rawName);
-        if (members.size >= MAX_MEMBERS) throw new ImageError(`${path} has more than ${MAX_MEMBERS} members`, 'this is not an image archive, or a hostile one');
+        if (members.size >= MAX_ARCHIVE_MEMBERS) throw new ImageError(`${path} has more than ${MAX_ARCHIVE_MEMBERS} members`, 'this is not an image archive, or a hostile one');
         members.set(name, { name, type, offset: dataOffset, size: realSize, ...(rawLink ? { linkname: rawLink } : {}) });
         offset = next;
       }
@@ -157,7 +156,7 @@ export class TarIndex {
   /** The member named `name`, following symlinks and hardlinks inside the archive (bounded). */
   get(name: string): ArchiveMember | undefined {
     let current = this.members.get(normaliseMemberName(name));
-    for (let hops = 0; current && hops < 16; hops++) {
+    for (let hops = 0; current && hops < MAX_ARCHIVE_LINK_HOPS; hops++) {
       if (current.type === 'file') return current;
       if (current.type !== 'symlink' && current.type !== 'hardlink') return undefined;
       const target = current.type === 'symlink' ? posix.join(posix.dirname(current.name), current.linkname ?? '') : current.linkname ?? '';

@@ -11,9 +11,8 @@ import { ImageError } from '../errors.js';
 import { parseWwwAuthenticate, type AuthChallenge } from './challenge.js';
 import { lookupCredentials, type CredentialLookup, type RegistryCredentials } from './credentials.js';
 import { errorDetail, readBounded, RegistryError, type HttpTransport, type SendOptions } from './transport.js';
+import { MAX_TOKEN_CHARS, MAX_TOKEN_RESPONSE_BYTES } from '../limits.js';
 
-const MAX_TOKEN_RESPONSE = 1024 * 1024;
-const MAX_TOKEN_CHARS = 64 * 1024;
 /** The token spec's default lifetime when `expires_in` is absent, and its minimum. */
 const DEFAULT_TOKEN_SECONDS = 60;
 /** Renew this long before expiry so a token does not lapse mid-request. */
@@ -171,7 +170,7 @@ export class Authenticator {
       }
       throw new RegistryError(`the token service of ${this.registry} answered ${response.status}${detail ? ` (${detail})` : ''}`, 'retry later; the registry may be failing', false, response.status);
     }
-    const body = await readBounded(response.body, MAX_TOKEN_RESPONSE, `token response from ${url.host}`);
+    const body = await readBounded(response.body, MAX_TOKEN_RESPONSE_BYTES, `token response from ${url.host}`);
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));

@@ -1,3 +1,4 @@
+import { MAX_AUTH_HEADER_CHARS, MAX_AUTH_HEADER_STEPS, MAX_AUTH_HEADER_VALUES, MAX_RETRY_AFTER_CHARS } from '../limits.js';
 /**
  * Parsing of the two response headers that steer a registry client: `WWW-Authenticate` (RFC 7235 challenges, as
  * the Docker token spec uses them) and `Retry-After` (RFC 9110: delay in seconds or an HTTP date).
@@ -10,8 +11,6 @@ export interface AuthChallenge {
   params: Record<string, string>;
 }
 
-/** Longest header value parsed; anything longer is cut (a hostile server cannot make us parse megabytes). */
-const MAX_HEADER_CHARS = 16 * 1024;
 const TOKEN_RE = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
 /** Token68 (RFC 7235): `Basic dXNlcjpwYXNz`-style credentials in a challenge; skipped. */
 const TOKEN68_RE = /[A-Za-z0-9._~+/-]+=*/y;
@@ -48,12 +47,12 @@ export function parseWwwAuthenticate(header: string | string[] | undefined): Aut
   if (header === undefined) return [];
   const values = Array.isArray(header) ? header : [header];
   const out: AuthChallenge[] = [];
-  for (const raw of values.slice(0, 16)) {
-    const text = raw.slice(0, MAX_HEADER_CHARS);
+  for (const raw of values.slice(0, MAX_AUTH_HEADER_VALUES)) {
+    const text = raw.slice(0, MAX_AUTH_HEADER_CHARS);
     let at = 0;
     let current: AuthChallenge | null = null;
     let steps = 0;
-    while (at < text.length && steps++ < 1000) {
+    while (at < text.length && steps++ < MAX_AUTH_HEADER_STEPS) {
       at = skipSpaces(text, at);
       if (text[at] === ',') {
         at++;
@@ -99,8 +98,18 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   if (!text) return undefined;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
   // an HTTP date has a weekday and month name; anything else (e.g. "-5") is not one
-  if (text.length > 64 || !/[a-z]{3}/i.test(text)) return undefined;
+  if (text.length > MAX_RETRY_AFTER_CHARS || !/[a-z]{3}/i.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
+}
+
+/**
+ * Milliseconds to wait from an `X-Retry-After` value: the Unix time (seconds) when calls may resume, as Docker Hub's
+ * API sends it with a 429 (its API reference, "Rate Limiting"). Undefined when absent or unreadable; a past time is 0.
+ */
+export function parseRetryAt(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text || !/^\d{1,12}$/.test(text)) return undefined;
+  return Math.max(0, Number(text) * 1000 - now);
 }

@@ -1,7 +1,8 @@
 /**
  * An OCI Distribution (Docker Registry HTTP API v2) client for pulls: `/v2/` ping (which also picks HTTPS or, for
  * insecure registries, plain HTTP, and learns the auth challenge), manifests by tag or digest (digest-verified,
- * size-limited while reading), blobs as streams, and tag listing with `Link` pagination.
+ * size-limited while reading), blobs as streams, tag listing with `Link` pagination, and single listing pages
+ * (catalog, tags) for callers that page through a listing themselves (the crawl).
  */
 import type { Readable } from 'node:stream';
 import type { Limits } from '../../config/limits.js';
@@ -10,6 +11,7 @@ import { ImageError } from '../errors.js';
 import { MANIFEST_ACCEPT } from '../manifest.js';
 import { Authenticator, pullScope } from './auth.js';
 import { discard, errorDetail, readBounded, RegistryError, type HttpResponse, type HttpTransport } from './transport.js';
+import { DEFAULT_TAG_LIST_LIMITS, MAX_LINK_HEADER_CHARS } from '../limits.js';
 
 export interface FetchedManifest {
   bytes: Buffer;
@@ -18,13 +20,15 @@ export interface FetchedManifest {
   contentType?: string;
 }
 
-type RequestKind = 'ping' | 'manifest' | 'blob' | 'tags';
+type RequestKind = 'ping' | 'manifest' | 'blob' | 'tags' | 'catalog';
 
 interface RequestContext {
   kind: RequestKind;
   /** What the user asked for, for messages: `127.0.0.1:5000/app:1.0`, a blob digest. */
   subject: string;
   repository?: string;
+  /** The token scope when it is not the pull of `repository` (the catalog's is `registry:catalog:*`). */
+  scope?: string;
 }
 
 function single(v: string | string[] | undefined): string | undefined {
@@ -40,7 +44,7 @@ function contentLength(response: HttpResponse): number | undefined {
 export function nextLink(header: string | string[] | undefined): string | undefined {
   const text = single(header);
   if (!text) return undefined;
-  for (const part of text.slice(0, 8192).split(',')) {
+  for (const part of text.slice(0, MAX_LINK_HEADER_CHARS).split(',')) {
     const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
     if (m && /(^|;)\s*rel="?next"?\s*(;|$)/i.test(m[2]!)) return m[1];
   }
@@ -117,7 +121,7 @@ export class RegistryClient {
    */
   private async get(path: string, context: RequestContext, headers: Record<string, string>, small: boolean): Promise<HttpResponse> {
     const base = await this.endpoint();
-    const scope = pullScope(context.repository ?? '');
+    const scope = context.scope ?? pullScope(context.repository ?? '');
     let renewed = false;
     const url = path.startsWith('http') ? path : `${base}${path}`;
     for (;;) {
@@ -212,9 +216,9 @@ export class RegistryClient {
 
   /** Tags of a repository, following `Link: <…>; rel="next"` pages, at most `maxTags`. */
   async listTags(repository: string, options: { pageSize?: number; maxTags?: number; maxPages?: number } = {}): Promise<string[]> {
-    const pageSize = options.pageSize ?? 1000;
-    const maxTags = options.maxTags ?? 100_000;
-    const maxPages = options.maxPages ?? 1000;
+    const pageSize = options.pageSize ?? DEFAULT_TAG_LIST_LIMITS.pageSize;
+    const maxTags = options.maxTags ?? DEFAULT_TAG_LIST_LIMITS.maxTags;
+    const maxPages = options.maxPages ?? DEFAULT_TAG_LIST_LIMITS.maxPages;
     const base = await this.endpoint();
     const tags: string[] = [];
     let next: string | undefined = `${base}/v2/${repository}/tags/list?n=${pageSize}`;
@@ -237,6 +241,40 @@ export class RegistryClient {
       next = resolved.href;
     }
     return tags;
+  }
+
+  /**
+   * One page of a JSON listing (`/v2/_catalog?n=…`, `/v2/<name>/tags/list?n=…`, or the absolute URL a previous page
+   * linked to): the parsed body, read up to `maxBytes`, and the absolute URL of the next page from its
+   * `Link: <…>; rel="next"` header, relative or absolute. A link to another origin is refused: a listing never leaves
+   * the registry it lists.
+   */
+  async listingPage(
+    pathOrUrl: string,
+    context: { kind: 'catalog' | 'tags'; subject: string; repository?: string; scope?: string },
+    maxBytes: number,
+  ): Promise<{ body: unknown; next?: string }> {
+    const base = await this.endpoint();
+    const response = await this.get(pathOrUrl, context, { accept: 'application/json' }, true);
+    const link = nextLink(response.headers.link);
+    const bytes = await readBounded(response.body, maxBytes, `a listing page of ${context.subject}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new ImageError(`a listing page of ${context.subject} from ${this.options.registry} is not valid JSON`, 'the registry is broken or hostile');
+    }
+    if (!link) return { body };
+    let next: URL;
+    try {
+      next = new URL(link, response.url);
+    } catch {
+      throw new ImageError(`a listing page of ${context.subject} links to an invalid URL`, 'the registry is broken or hostile');
+    }
+    if (next.origin !== new URL(base).origin) {
+      throw new ImageError(`a listing page of ${context.subject} links to another host (${next.host})`, 'a listing never leaves the registry it lists; the registry is misconfigured or hostile');
+    }
+    return { body, next: next.href };
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_HUB, DOCKER_HUB_CONFIG_KEY } from '../ref.js';
+import { CREDENTIAL_HELPER_TIMEOUT_MS, MAX_CREDENTIAL_HELPER_OUTPUT_BYTES, MAX_DOCKER_CONFIG_BYTES } from '../limits.js';
 
 export interface RegistryCredentials {
   username?: string;
@@ -30,10 +31,6 @@ export interface CredentialLookup {
   problem?: string;
 }
 
-/** Largest config.json read: it holds a few keys, never megabytes. */
-const MAX_CONFIG_BYTES = 1024 * 1024;
-const HELPER_TIMEOUT_MS = 15_000;
-const HELPER_MAX_OUTPUT = 64 * 1024;
 const DOCKER_HUB_HOSTS = ['index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
 interface AuthEntry {
@@ -105,7 +102,7 @@ async function fromHelper(helper: string, serverUrl: string, source: string, env
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(helper)) return { problem: `${source}: credential helper name "${helper}" is not valid` };
   const program = `docker-credential-${helper}`;
   const output = await new Promise<{ stdout: string; error?: Error & { code?: unknown } }>((resolve) => {
-    const child = execFile(program, ['get'], { timeout: HELPER_TIMEOUT_MS, maxBuffer: HELPER_MAX_OUTPUT, encoding: 'utf8', env }, (error, stdout) => {
+    const child = execFile(program, ['get'], { timeout: CREDENTIAL_HELPER_TIMEOUT_MS, maxBuffer: MAX_CREDENTIAL_HELPER_OUTPUT_BYTES, encoding: 'utf8', env }, (error, stdout) => {
       resolve({ stdout, ...(error ? { error } : {}) });
     });
     child.stdin?.on('error', () => {});
@@ -144,7 +141,7 @@ async function readConfig(path: string): Promise<{ config?: DockerConfigFile; pr
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) return { problem: `${path} is not a file` };
-    if (stat.size > MAX_CONFIG_BYTES) return { problem: `${path} is ${stat.size} bytes, too large for a Docker config` };
+    if (stat.size > MAX_DOCKER_CONFIG_BYTES) return { problem: `${path} is ${stat.size} bytes, too large for a Docker config` };
     const text = await handle.readFile('utf8');
     const json: unknown = JSON.parse(text);
     if (typeof json !== 'object' || json === null || Array.isArray(json)) return { problem: `${path} is not a JSON object` };

@@ -18,7 +18,7 @@
  *   single-platform image of another platform is then an error naming the platform it has; without it, such an
  *   image is scanned (with a note through `progress`). An index always needs an entry for the asked platform.
  * - `env` (default `process.env`): where `DOCKER_CONFIG` and `HOME` are read (credentials: see credentials.ts).
- * - `timeouts`, `retry` (defaults `DEFAULT_TIMEOUTS`, `DEFAULT_RETRY` in transport.ts): connect / headers / body-idle
+ * - `timeouts`, `retry` (defaults `DEFAULT_REGISTRY_TIMEOUTS`, `DEFAULT_REGISTRY_RETRY` in src/image/limits.ts): connect / headers / body-idle
  *   / small-request timeouts; attempts and backoff for 429, 5xx and dropped connections.
  * - `progress` (optional): a download task per blob fetched from the network, and notes.
  * - `userAgent` (default `detonate/<version>`).
@@ -35,17 +35,8 @@ import { buildResolvedImage, MEDIA_TYPES, parseImageConfig, parseManifestOrIndex
 import { parseImageRef, type ImageRef } from '../ref.js';
 import { formatPlatform, type Descriptor, type ImageSource, type Platform, type PlatformSelector, type RegistryResponseObserver, type ResolvedImage } from '../types.js';
 import { RegistryClient, type FetchedManifest } from './client.js';
-import {
-  DEFAULT_RETRY,
-  DEFAULT_TIMEOUTS,
-  HttpTransport,
-  isNetworkFailure,
-  networkError,
-  readBounded,
-  RegistryError,
-  type RegistryTimeouts,
-  type RetryPolicy,
-} from './transport.js';
+import { HttpTransport, isNetworkFailure, networkError, readBounded, RegistryError } from './transport.js';
+import { DEFAULT_REGISTRY_RETRY, DEFAULT_REGISTRY_TIMEOUTS, MAX_IMAGES_PER_INDEX, type RegistryTimeouts, type RetryPolicy } from '../limits.js';
 
 export interface RegistrySourceOptions {
   limits: Limits;
@@ -62,8 +53,6 @@ export interface RegistrySourceOptions {
   onRegistryResponse?: RegistryResponseObserver;
 }
 
-/** Most images taken from one index (`--platform all`); real indexes list a dozen at most. */
-const MAX_INDEX_IMAGES = 256;
 const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList];
 /** Config media types of container images; anything else is an OCI artifact (Helm chart, signature, SBOM …). */
 const IMAGE_CONFIG_TYPES: readonly string[] = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig, ''];
@@ -91,7 +80,7 @@ export class RegistrySource implements ImageSource {
 
     if (parsed.kind === 'index') {
       const chosen = selectFromIndex(parsed.index, platform, subject);
-      if (chosen.length > MAX_INDEX_IMAGES) throw new ImageError(`${subject} lists ${chosen.length} images, over the limit of ${MAX_INDEX_IMAGES}`);
+      if (chosen.length > MAX_IMAGES_PER_INDEX) throw new ImageError(`${subject} lists ${chosen.length} images, over the limit of ${MAX_IMAGES_PER_INDEX}`);
       const images: ResolvedImage[] = [];
       for (const d of chosen) {
         const childSubject = `${ref.name}@${d.digest}`;
@@ -227,8 +216,8 @@ export async function openRegistrySource(reference: string | ImageRef, options: 
   const transport = new HttpTransport({
     insecureRegistries: options.insecureRegistries ?? [],
     loopbackIsInsecure: options.loopbackIsInsecure ?? true,
-    timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
-    retry: { ...DEFAULT_RETRY, ...options.retry },
+    timeouts: { ...DEFAULT_REGISTRY_TIMEOUTS, ...options.timeouts },
+    retry: { ...DEFAULT_REGISTRY_RETRY, ...options.retry },
     userAgent: options.userAgent ?? `detonate/${toolVersion()}`,
     ...(options.onRegistryResponse ? { onResponse: options.onRegistryResponse } : {}),
   });

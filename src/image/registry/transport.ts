@@ -10,26 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ImageError } from '../errors.js';
 import type { RegistryResponseObserver } from '../types.js';
-import { parseRetryAfter } from './challenge.js';
-
-/** Every wait the client makes, in milliseconds. */
-export interface RegistryTimeouts {
-  /** TCP + TLS connection set-up. */
-  connectMs: number;
-  /** From sending a request to receiving the response headers. */
-  headersMs: number;
-  /** Longest silence while a body streams (a blob may take long overall, but must keep moving). */
-  bodyIdleMs: number;
-  /** Whole request, body included, for small documents (manifests, tokens, tag lists). */
-  smallRequestMs: number;
-}
-
-export const DEFAULT_TIMEOUTS: Readonly<RegistryTimeouts> = Object.freeze({
-  connectMs: 15_000,
-  headersMs: 60_000,
-  bodyIdleMs: 60_000,
-  smallRequestMs: 120_000,
-});
+import { parseRetryAfter, parseRetryAt } from './challenge.js';
+import { MAX_REGISTRY_ERROR_BODY_BYTES, MAX_REGISTRY_REDIRECTS, type RegistryTimeouts, type RetryPolicy } from '../limits.js';
 
 /**
  * An error from the registry or the network. `transient` errors are worth retrying; `exhausted` ones were transient
@@ -47,24 +29,6 @@ export class RegistryError extends ImageError {
     this.name = 'RegistryError';
   }
 }
-
-/** How often and how long to retry 429, 5xx and dropped connections. */
-export interface RetryPolicy {
-  /** Tries per request, the first included. */
-  attempts: number;
-  /** Backoff before retry n is `baseDelayMs * 2^(n-1)`, capped at `maxDelayMs` (used when no Retry-After). */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A Retry-After longer than this is not waited for: the request fails at once, saying when to retry. */
-  maxRetryAfterMs: number;
-}
-
-export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
-  attempts: 4,
-  baseDelayMs: 500,
-  maxDelayMs: 8_000,
-  maxRetryAfterMs: 60_000,
-});
 
 export interface TransportOptions {
   /** `--insecure-registry` values: `host`, `host:port`, or an IPv4 CIDR such as `10.0.0.0/8`. */
@@ -143,8 +107,6 @@ export interface SendOptions {
   /** Small documents get an overall deadline; blobs only the idle timeout. */
   small?: boolean;
 }
-
-const MAX_REDIRECTS = 5;
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
@@ -248,8 +210,6 @@ export function discard(response: HttpResponse): void {
   response.body.destroy();
 }
 
-const MAX_ERROR_BODY = 16 * 1024;
-
 /**
  * A short description of an error response from its body: the registry's `{"errors":[{"code","message"}]}` when
  * present, else the start of the text. Reads at most 16 KiB; never throws.
@@ -257,7 +217,7 @@ const MAX_ERROR_BODY = 16 * 1024;
 export async function errorDetail(response: HttpResponse): Promise<string> {
   let text = '';
   try {
-    const bytes = await readBounded(response.body, MAX_ERROR_BODY, 'error body');
+    const bytes = await readBounded(response.body, MAX_REGISTRY_ERROR_BODY_BYTES, 'error body');
     text = bytes.toString('utf8');
   } catch {
     discard(response);
@@ -353,7 +313,7 @@ export class HttpTransport {
       if ([301, 302, 303, 307, 308].includes(statusCode) && location) {
         response.body.on('error', () => {});
         response.body.destroy();
-        if (hop >= MAX_REDIRECTS) throw new RegistryError(`too many redirects from ${url}`, 'the registry or its storage is misconfigured', false);
+        if (hop >= MAX_REGISTRY_REDIRECTS) throw new RegistryError(`too many redirects from ${url}`, 'the registry or its storage is misconfigured', false);
         let next: URL;
         try {
           next = new URL(location, current);
@@ -389,7 +349,8 @@ export class HttpTransport {
 
   /**
    * `send` with retries: dropped connections and timeouts, 429 and 5xx are tried again up to `retry.attempts`
-   * times, waiting for `Retry-After` when the server gives one (seconds or an HTTP date) and backing off
+   * times, waiting for `Retry-After` when the server gives one (seconds or an HTTP date; Docker Hub's API sends
+   * `X-Retry-After`, a Unix time) and backing off
    * exponentially otherwise. `prepare` is called before every attempt, so a refreshed token is picked up.
    * Returns the first response that is not retryable (any 2xx, 3xx without location, or 4xx other than 429).
    */
@@ -410,7 +371,7 @@ export class HttpTransport {
         continue;
       }
       if (!isRetryableStatus(response.status)) return response;
-      const retryAfter = parseRetryAfter(response.headers['retry-after']);
+      const retryAfter = parseRetryAfter(response.headers['retry-after']) ?? parseRetryAt(response.headers['x-retry-after']);
       const detail = await errorDetail(response);
       const tooLong = retryAfter !== undefined && retryAfter > maxRetryAfterMs;
       if (attempt >= attempts || tooLong) {

@@ -1,6 +1,7 @@
 import { printable } from '../../analyze/threats/evidence.js';
 import { cap, type BehaviorContext } from '../context.js';
 import type { EventView, FieldSpec, FieldValue } from '../types.js';
+import { MAX_CITED_STRATUM_METHODS, MAX_MATCHED_STRATUM_VALUES } from '../limits.js';
 
 export const CONNECTION_FIELDS: FieldSpec[] = [
   { name: 'conn.proto', type: 'string', doc: '`tcp` or `udp`.' },
@@ -50,10 +51,10 @@ export function connectionEvents(ctx: BehaviorContext): EventView[] {
       'conn.http.host': str(http?.host),
       'conn.http.user_agent': str(http?.userAgent),
       'conn.tls.sni': str(tls?.sni),
-      'conn.stratum.method': (stratum?.methods ?? []).slice(0, 32).map(str),
+      'conn.stratum.method': (stratum?.methods ?? []).slice(0, MAX_MATCHED_STRATUM_VALUES).map(str),
       'conn.stratum.wallet': str(stratum?.wallet),
       'conn.stratum.agent': str(stratum?.agent),
-      'conn.stratum.algo': (stratum?.algo ?? []).slice(0, 32).map(str),
+      'conn.stratum.algo': (stratum?.algo ?? []).slice(0, MAX_MATCHED_STRATUM_VALUES).map(str),
       'conn.stratum.pool': c.protocol === 'stratum' ? endpoint : '',
     };
     return {
@@ -69,7 +70,7 @@ export function connectionEvents(ctx: BehaviorContext): EventView[] {
         ...(typeof c.pid === 'number' ? { pid: c.pid } : {}),
         ...(http ? { http: { method: printable(http.method, 16), path: printable(http.path, 160), ...(http.host ? { host: printable(http.host, 120) } : {}), ...(http.userAgent ? { userAgent: printable(http.userAgent, 120) } : {}) } } : {}),
         ...(tls?.sni ? { tls: { sni: printable(tls.sni, 120) } } : {}),
-        ...(stratum ? { stratum: { methods: stratum.methods.slice(0, 8).map((m) => printable(m, 40)), ...(stratum.wallet ? { wallet: printable(stratum.wallet, 120) } : {}), ...(stratum.agent ? { agent: printable(stratum.agent, 120) } : {}) } } : {}),
+        ...(stratum ? { stratum: { methods: stratum.methods.slice(0, MAX_CITED_STRATUM_METHODS).map((m) => printable(m, 40)), ...(stratum.wallet ? { wallet: printable(stratum.wallet, 120) } : {}), ...(stratum.agent ? { agent: printable(stratum.agent, 120) } : {}) } } : {}),
       },
     };
   });

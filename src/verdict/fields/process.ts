@@ -1,6 +1,7 @@
 import { printable } from '../../analyze/threats/evidence.js';
 import { cap, endpoint, scriptOf, type BehaviorContext } from '../context.js';
 import type { EventView, FieldSpec } from '../types.js';
+import { MAX_CITED_ARGV } from '../limits.js';
 
 export const PROCESS_FIELDS: FieldSpec[] = [
   { name: 'proc.pid', type: 'number', doc: 'Process id (in the sandbox).' },
@@ -73,7 +74,7 @@ export function processEvents(ctx: BehaviorContext): EventView[] {
         'proc.script_downloaded': scriptOrigin?.downloadFrom !== undefined,
         'proc.script_download_from': cap(scriptOrigin?.downloadFrom ?? ''),
       },
-      cite: { kind: 'process', pid: r.pid, ppid: r.ppid, exe: printable(exe), argv: node.argv.slice(0, 16).map((a) => printable(a, 120)) },
+      cite: { kind: 'process', pid: r.pid, ppid: r.ppid, exe: printable(exe), argv: node.argv.slice(0, MAX_CITED_ARGV).map((a) => printable(a, 120)) },
       path: exe,
     };
   });

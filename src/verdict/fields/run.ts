@@ -23,7 +23,7 @@ export const RUN_FIELDS: FieldSpec[] = [
   { name: 'run.pids_limit_hits', type: 'number', doc: 'Forks the pids limit refused.' },
   { name: 'run.disk_full', type: 'bool', doc: 'The writable layer filled up.' },
   { name: 'run.stratum', type: 'bool', doc: 'Some connection spoke stratum (mining pool protocol).' },
-  { name: 'run.sandbox', type: 'string', doc: '`gvisor` or `runc`.' },
+  { name: 'run.sandbox', type: 'string', doc: "The runtime's name (`gvisor` or `runc` today)." },
   { name: 'run.detonated', type: 'bool', doc: 'The image was run. False for `--static-only` scans and failed runs, where every other run.* field is unknown (so every comparison on it is false).' },
   { name: 'run.connected_names', type: 'strings', doc: 'proc.name of every process that made a connection.' },
   { name: 'run.endpoints', type: 'strings', doc: '`host:port` (or `dst:port`) of every distinct connection endpoint, in order.' },

@@ -19,7 +19,7 @@
 import type { AdvisoryRecord, AffectedPackage, Ecosystem, FeedImporter } from '../model.js';
 import { apkVersions } from '../versions/index.js';
 import { FeedInputError, errorMessage, isObject, parseJson, parseYaml, readBoundedFile, text, type JsonObject, type Notice } from './common.js';
-import { resolveFeedLimits, type FeedLimits } from './limits.js';
+import { MAX_SECDB_ADVISORY_ID_CHARS, resolveFeedLimits, type FeedLimits } from './limits.js';
 
 /** The advisory ecosystem a secdb file describes, or null when it does not say. */
 export function secdbEcosystem(doc: JsonObject, path: string): Ecosystem | null {
@@ -45,7 +45,7 @@ export function secfixIds(line: string): string[] {
   // `CVE_2019-2426`, `CVE 2018-16859`: typos of a CVE id
   const cleaned = line.replace(/\([^)]*\)/g, ' ').replace(/\bCVE[\s_]+(\d{4}-\d{4,})/gi, 'CVE-$1');
   for (const token of cleaned.split(/[\s,;]+/)) {
-    if (!ADVISORY_ID.test(token) || token.length > 128) continue;
+    if (!ADVISORY_ID.test(token) || token.length > MAX_SECDB_ADVISORY_ID_CHARS) continue;
     ids.push(/^cve-/i.test(token) ? token.toUpperCase() : token);
   }
   return ids;

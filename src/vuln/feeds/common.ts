@@ -1,6 +1,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { AdvisoryRecord } from '../model.js';
+import { MAX_DATE_CHARS } from './limits.js';
 
 /** How an importer reports a skipped record or file; importing goes on. */
 export type Notice = (message: string) => void;
@@ -218,7 +219,7 @@ function ymd(year: number, month: number, day: number): string | undefined {
  */
 export function isoDate(value: unknown): string | undefined {
   const t = text(value);
-  if (t === undefined || t.length > 64) return undefined;
+  if (t === undefined || t.length > MAX_DATE_CHARS) return undefined;
   if (/^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) return t;
   let m = /^(\d{1,2})\s+([A-Za-z]+)\.?\s+(\d{4})$/.exec(t);
   if (m) return ymd(Number(m[3]), MONTHS[(m[2] ?? '').slice(0, 3).toLowerCase()] ?? 0, Number(m[1]));

@@ -16,7 +16,7 @@
 import type { AdvisoryRecord, AffectedPackage, FeedImporter } from '../model.js';
 import { FeedInputError, baseName, errorMessage, formatBytes, isObject, isoDate, parseJson, readBoundedFile, readLines, recordsPerCve, text, type Notice } from './common.js';
 import { debianEcosystem, debianMarkerStatus, debianUrgency } from './debian-releases.js';
-import { resolveFeedLimits, type FeedLimits } from './limits.js';
+import { MAX_DSA_REFERENCE_CHARS, resolveFeedLimits, type FeedLimits } from './limits.js';
 
 const ADVISORY_HEADER = /^\[([^\]]{1,64})\]\s+((?:DSA|DLA|DTSA)-\d+(?:-\d+)?)\s*(.*)$/;
 const CVE_HEADER = /^((?:CVE|TEMP)-[0-9A-Za-z-]{1,64})(?:\s+(.*))?$/;
@@ -83,7 +83,7 @@ export class DebianListParser {
     if (IGNORED_LINE.test(line)) return [];
     const refs = REFERENCES.exec(line);
     if (refs) {
-      for (const id of (refs[1] ?? '').split(/\s+/)) if (/^[A-Z]+-[0-9A-Za-z-]+$/.test(id) && id.length <= 64) block.references.push(id);
+      for (const id of (refs[1] ?? '').split(/\s+/)) if (/^[A-Z]+-[0-9A-Za-z-]+$/.test(id) && id.length <= MAX_DSA_REFERENCE_CHARS) block.references.push(id);
       return [];
     }
     const pkg = PACKAGE.exec(line);

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { FeedInputError, errorMessage, formatBytes } from './common.js';
+import { MAX_JSON_MEMBER_NAME_BYTES } from './limits.js';
 
 /** One member of the top-level object: its value parsed, or why it was skipped. */
 export type Member = { key: string; value: unknown } | { key: string; skipped: string };
@@ -16,8 +17,6 @@ const COMMA = 0x2c;
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
-
-const MAX_KEY_BYTES = 64 * 1024;
 
 type Phase = 'start' | 'key' | 'in-key' | 'colon' | 'value' | 'in-value' | 'after-value' | 'done';
 
@@ -110,7 +109,7 @@ export async function* readObjectMembers(path: string, maxMemberBytes: number): 
           if (escaped) escaped = false;
           else if (c === BACKSLASH) escaped = true;
           else if (c === QUOTE) {
-            keep(chunk, keyStart, i + 1, MAX_KEY_BYTES);
+            keep(chunk, keyStart, i + 1, MAX_JSON_MEMBER_NAME_BYTES);
             if (tooLarge) fail(offset + i, 'member name too long');
             const raw = take();
             try {
@@ -185,7 +184,7 @@ export async function* readObjectMembers(path: string, maxMemberBytes: number): 
     }
     if (phase === 'in-value') keep(chunk, valueStart, chunk.length, maxMemberBytes);
     if (phase === 'in-key') {
-      keep(chunk, keyStart, chunk.length, MAX_KEY_BYTES);
+      keep(chunk, keyStart, chunk.length, MAX_JSON_MEMBER_NAME_BYTES);
       if (tooLarge) fail(offset + chunk.length, 'member name too long');
     }
     offset += chunk.length;

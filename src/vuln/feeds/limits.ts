@@ -59,3 +59,20 @@ export function resolveFeedLimits(overrides: Partial<FeedLimits> = {}): FeedLimi
   }
   return out;
 }
+
+// --- Fixed bounds of the feed readers: lengths past which a value is not what it claims (skipped or `undefined`) ---
+
+/** Longest member name of a streamed JSON object (a source package name of the Debian tracker). */
+export const MAX_JSON_MEMBER_NAME_BYTES = 64 * 1024;
+/** Longest npm range, and most `||` alternatives in one, turned into intervals. */
+export const MAX_NPM_RANGE_CHARS = 4096;
+export const MAX_NPM_RANGE_ALTERNATIVES = 256;
+/** Longest RubyGems requirement line turned into intervals. */
+export const MAX_GEM_REQUIREMENT_CHARS = 1024;
+/** Longest date read (`2023-03-29T12:00:00Z`, `August 26th, 2005`). */
+export const MAX_DATE_CHARS = 64;
+/** Longest identifiers kept: an OSV id, an Alpine secdb advisory id, a DSA list reference, a RubySec CVE or GHSA id. */
+export const MAX_OSV_ID_CHARS = 256;
+export const MAX_SECDB_ADVISORY_ID_CHARS = 128;
+export const MAX_DSA_REFERENCE_CHARS = 64;
+export const MAX_RUBYSEC_ID_CHARS = 64;

@@ -5,6 +5,7 @@
 import type { AdvisoryRecord, AffectedPackage, Ecosystem, VersionRange } from '../model.js';
 import { pep503 } from '../ecosystem.js';
 import { isObject, recordsPerCve, text, texts, unique, type JsonObject, type Notice } from './common.js';
+import { MAX_OSV_ID_CHARS } from './limits.js';
 
 /** OS distributions whose OSV ecosystem is `<Name>:<release>`, with Detonate's id for them and how the release is kept. */
 const OS_ECOSYSTEMS: ReadonlyMap<string, { id: string; release: (r: string) => string | null }> = new Map([
@@ -211,8 +212,8 @@ export function osvToRecords(raw: unknown, where: string, how: OsvConversion, no
     notice(`${where}: OSV record without an id; skipped`);
     return [];
   }
-  if (osvId.length > 256) {
-    notice(`${where}: OSV id longer than 256 characters; skipped`);
+  if (osvId.length > MAX_OSV_ID_CHARS) {
+    notice(`${where}: OSV id longer than ${MAX_OSV_ID_CHARS} characters; skipped`);
     return [];
   }
   const withdrawn = text(raw.withdrawn);

@@ -16,6 +16,7 @@ import type { AffectedPackage, VersionRange } from '../model.js';
 import { gemBump, gemVersions, parseGemRequirement, parseNpmRange, semverVersions } from '../versions/index.js';
 import type { NpmComparator, SemVer } from '../versions/semver.js';
 import { incrementDigitRun } from '../versions/text.js';
+import { MAX_GEM_REQUIREMENT_CHARS, MAX_NPM_RANGE_ALTERNATIVES, MAX_NPM_RANGE_CHARS } from './limits.js';
 
 /** The feed's own range text, kept because the model's `VersionRange` cannot always say it exactly. */
 export type NativeRange =
@@ -218,9 +219,9 @@ function npmComparatorInterval(c: NpmComparator): Interval {
 
 /** The versions an npm range admits, as intervals; null when it is not an npm range. */
 export function npmRangeIntervals(range: string): Interval[] | null {
-  if (range.length > 4096) return null;
+  if (range.length > MAX_NPM_RANGE_CHARS) return null;
   const parsed = parseNpmRange(range);
-  if (!parsed || parsed.length > 256) return null;
+  if (!parsed || parsed.length > MAX_NPM_RANGE_ALTERNATIVES) return null;
   const sets: Interval[] = [];
   for (const set of parsed) {
     let acc: Interval | null = EVERYTHING;
@@ -266,7 +267,7 @@ const GEM_WRITING: RangeWriting = { cmp: gemCmp, successor: gemSuccessor };
 
 /** One requirement line (`"~> 1.2.3, >= 1.2.5"`: all must hold) as intervals; null when malformed. */
 export function gemRequirementIntervals(requirement: string): Interval[] | null {
-  if (requirement.length > 1024) return null;
+  if (requirement.length > MAX_GEM_REQUIREMENT_CHARS) return null;
   const parsed = parseGemRequirement(requirement);
   if (!parsed) return null;
   let acc: Interval[] = [EVERYTHING];

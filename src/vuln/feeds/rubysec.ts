@@ -17,7 +17,7 @@
  */
 import type { AdvisoryRecord, FeedImporter } from '../model.js';
 import { FeedInputError, baseName, errorMessage, isObject, numberFrom, parseYaml, readBoundedFile, text, texts, unique, type Notice } from './common.js';
-import { resolveFeedLimits, type FeedLimits } from './limits.js';
+import { MAX_RUBYSEC_ID_CHARS, resolveFeedLimits, type FeedLimits } from './limits.js';
 import { gemAdvisoryRanges, type FeedAffectedPackage } from './ranges.js';
 
 /** CVSS v2's qualitative bands (no "critical"): a v2 score is given as a rating, since `severity.score` is read as v3. */
@@ -27,7 +27,7 @@ function cvss2Rating(score: number): string {
 
 function prefixed(prefix: string, value: unknown): string | undefined {
   const t = text(value);
-  if (t === undefined || t.length > 64) return undefined;
+  if (t === undefined || t.length > MAX_RUBYSEC_ID_CHARS) return undefined;
   return t.toUpperCase().startsWith(prefix) ? `${prefix}${t.slice(prefix.length)}` : `${prefix}${t}`;
 }
 

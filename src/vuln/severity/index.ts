@@ -12,8 +12,10 @@ import { parseCvss2, cvss2BaseScore } from './cvss2.js';
 import { parseCvss3, cvss3BaseScore } from './cvss3.js';
 import { parseCvss4, cvss4Score } from './cvss4.js';
 import { CvssError, checkVectorText } from './vector.js';
+import { MAX_SEVERITY_RATING_CHARS } from '../limits.js';
 
-export { CvssError, MAX_VECTOR_LENGTH } from './vector.js';
+export { CvssError } from './vector.js';
+export { MAX_CVSS_VECTOR_CHARS } from '../limits.js';
 export { parseCvss2, cvss2BaseScore, scoreCvss2, type Cvss2Vector, type Cvss2BaseMetrics } from './cvss2.js';
 export { parseCvss3, cvss3BaseScore, scoreCvss3, roundUp, type Cvss3Vector, type Cvss3BaseMetrics, type Cvss3Version } from './cvss3.js';
 export { parseCvss4, cvss4Score, cvss4MacroVector, scoreCvss4, type Cvss4Vector, type Cvss4Metrics } from './cvss4.js';
@@ -99,7 +101,7 @@ const RATINGS: Readonly<Record<string, VulnerabilitySeverity>> = {
  * "unknown", a number …) is unknown.
  */
 export function severityFromRating(text: string | null | undefined): VulnerabilitySeverity {
-  if (typeof text !== 'string' || text.length > 64) return 'unknown';
+  if (typeof text !== 'string' || text.length > MAX_SEVERITY_RATING_CHARS) return 'unknown';
   const word = text.trim().replace(/\*+$/, '').trim().toLowerCase();
   return Object.hasOwn(RATINGS, word) ? (RATINGS[word] ?? 'unknown') : 'unknown';
 }

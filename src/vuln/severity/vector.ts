@@ -2,17 +2,12 @@
  * Splitting a CVSS vector string into its metrics, shared by the v2, v3 and v4 parsers. Input comes from advisory
  * feeds and is untrusted: every bound here is checked before any work proportional to the input is done.
  */
+import { MAX_CVSS_VECTOR_CHARS } from '../limits.js';
 
 /** A malformed, unknown or unsupported CVSS vector. The message says what is wrong and where. */
 export class CvssError extends Error {
   override readonly name = 'CvssError';
 }
-
-/**
- * The longest vector accepted. A v4.0 vector with every base, threat, environmental and supplemental metric written
- * out is about 250 characters; anything several times longer is not a vector.
- */
-export const MAX_VECTOR_LENGTH = 1024;
 
 /** Allowed values of each metric the version defines, keyed by metric abbreviation. */
 export type MetricDefinitions = Readonly<Record<string, readonly string[]>>;
@@ -66,10 +61,10 @@ export function parseMetrics(vectorBody: string, label: string, definitions: Met
 /** Trims the vector and rejects what is not a string, too long, or holds characters no vector has. */
 export function checkVectorText(vector: unknown): string {
   if (typeof vector !== 'string') throw new CvssError(`a CVSS vector must be a string, not ${vector === null ? 'null' : typeof vector}`);
-  if (vector.length > MAX_VECTOR_LENGTH * 4) throw new CvssError(`CVSS vector of ${vector.length} characters is too long`);
+  if (vector.length > MAX_CVSS_VECTOR_CHARS * 4) throw new CvssError(`CVSS vector of ${vector.length} characters is too long`);
   const trimmed = vector.trim();
   if (trimmed === '') throw new CvssError('empty CVSS vector');
-  if (trimmed.length > MAX_VECTOR_LENGTH) throw new CvssError(`CVSS vector of ${trimmed.length} characters is too long (at most ${MAX_VECTOR_LENGTH})`);
+  if (trimmed.length > MAX_CVSS_VECTOR_CHARS) throw new CvssError(`CVSS vector of ${trimmed.length} characters is too long (at most ${MAX_CVSS_VECTOR_CHARS})`);
   // metric names and values are ASCII letters; the version prefix adds digits and a dot; v2 may come in parentheses
   const bad = /[^A-Za-z0-9:/.()]/.exec(trimmed);
   if (bad) throw new CvssError(`CVSS vector ${excerpt(trimmed)} contains ${JSON.stringify(bad[0])} at position ${bad.index + 1}`);

@@ -1,5 +1,6 @@
 import type { VersionComparator } from '../model.js';
 import { compareCodeUnits, compareDigitRuns, isDigitCode, isZeroRun } from './text.js';
+import { MAX_MAVEN_PARSED_VERSION_CHARS } from '../limits.js';
 
 /**
  * Maven versions, ordered like `org.apache.maven.artifact.versioning.ComparableVersion` (Maven 3.9).
@@ -157,15 +158,9 @@ function compareLists(left: Item[], right: Item[]): number {
   return 0;
 }
 
-/**
- * Parsing allocates an item per character in the worst case (`a1a1…`, `1-1-…`), about half a second per MiB; no
- * real version comes near this length, so longer strings are compared by their first 64 KiB, then by raw text.
- */
-const MAX_PARSED_LENGTH = 1 << 16;
-
 export function compareMavenVersions(a: string, b: string): number {
-  if (a.length <= MAX_PARSED_LENGTH && b.length <= MAX_PARSED_LENGTH) return compareLists(parseMavenVersion(a), parseMavenVersion(b));
-  const order = compareLists(parseMavenVersion(a.slice(0, MAX_PARSED_LENGTH)), parseMavenVersion(b.slice(0, MAX_PARSED_LENGTH)));
+  if (a.length <= MAX_MAVEN_PARSED_VERSION_CHARS && b.length <= MAX_MAVEN_PARSED_VERSION_CHARS) return compareLists(parseMavenVersion(a), parseMavenVersion(b));
+  const order = compareLists(parseMavenVersion(a.slice(0, MAX_MAVEN_PARSED_VERSION_CHARS)), parseMavenVersion(b.slice(0, MAX_MAVEN_PARSED_VERSION_CHARS)));
   return order !== 0 ? order : compareCodeUnits(a, b);
 }
 

@@ -1,5 +1,6 @@
 import type { VersionComparator } from '../model.js';
 import { compareCodeUnits, compareDigitRuns, incrementDigitRun, isAlnumCode, isDigits } from './text.js';
+import { MAX_SEMVER_CHARS } from '../limits.js';
 
 /**
  * Semantic Versioning 2.0.0 (semver.org §11) and npm's range grammar (node-semver 7).
@@ -37,8 +38,7 @@ function isCanonicalNumber(s: string): boolean {
   return isDigits(s) && (s.length === 1 || s.charCodeAt(0) !== 0x30);
 }
 
-/** node-semver's limits: versions up to 256 characters, major/minor/patch up to Number.MAX_SAFE_INTEGER. */
-const MAX_LENGTH = 256;
+/** node-semver's limits: versions up to `MAX_SEMVER_CHARS` characters, major/minor/patch up to Number.MAX_SAFE_INTEGER. */
 const MAX_SAFE_INTEGER = String(Number.MAX_SAFE_INTEGER);
 
 function isVersionNumber(s: string): boolean {
@@ -67,7 +67,7 @@ function splitVersionText(version: string): { main: string; prerelease: string |
  * characters, numbers up to 2^53 - 1); `null` if it is not one.
  */
 export function parseSemver(version: string): SemVer | null {
-  if (version.length > MAX_LENGTH) return null;
+  if (version.length > MAX_SEMVER_CHARS) return null;
   let text = version.trim();
   if (text.startsWith('v')) text = text.slice(1);
   const { main, prerelease, build } = splitVersionText(text);
@@ -185,7 +185,7 @@ function isWildcard(part: string): boolean {
 
 /** node-semver's XRANGEPLAIN: `[v=\s]*` then up to three dotted parts, a pre-release/build only on full versions. */
 function parsePartial(text: string): PartialVersion | null {
-  if (text.length > MAX_LENGTH) return null;
+  if (text.length > MAX_SEMVER_CHARS) return null;
   let i = 0;
   while (i < text.length && (text[i] === 'v' || text[i] === '=' || text[i] === ' ' || text[i] === '\t')) i++;
   const { main, prerelease, build } = splitVersionText(text.slice(i));

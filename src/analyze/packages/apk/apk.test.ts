@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { osReleaseAnalyzer } from '../../os/index.js';
 import { apkAnalyzer } from './index.js';
-import { MAX_PACKAGES, parseApkInstalled } from './parse.js';
+import { parseApkInstalled } from './parse.js';
+import { MAX_APK_PACKAGES } from '../../limits.js';
 
 const installed = readFileSync(fileURLToPath(new URL('testdata/installed', import.meta.url)));
 
@@ -53,10 +54,10 @@ describe('apk installed database', () => {
     expect(notices).toEqual([expect.objectContaining({ level: 'warning', path: 'lib/apk/db/installed' })]);
   });
 
-  it('stops at MAX_PACKAGES packages with a notice', async () => {
-    const text = Array.from({ length: MAX_PACKAGES + 3 }, (_, i) => `P:p${i}\nV:1-r0\n`).join('\n');
+  it('stops at MAX_APK_PACKAGES packages with a notice', async () => {
+    const text = Array.from({ length: MAX_APK_PACKAGES + 3 }, (_, i) => `P:p${i}\nV:1-r0\n`).join('\n');
     const { packages, notices } = await analyzeFiles([apkAnalyzer], [{ path: 'lib/apk/db/installed', content: text }]);
-    expect(packages).toHaveLength(MAX_PACKAGES);
+    expect(packages).toHaveLength(MAX_APK_PACKAGES);
     expect(notices[0]?.message).toMatch(/the rest ignored/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Analyzer, AnalysisOutput, AnalyzedFile } from '../../analyzer.js';
-import { MAX_PACKAGES, parseApkInstalled } from './parse.js';
+import { parseApkInstalled } from './parse.js';
+import { MAX_APK_PACKAGES } from '../../limits.js';
 
 /** apk-tools 2 keeps the database under lib/; apk-tools 3 on /usr-merged systems under usr/lib/. */
 const APK_INSTALLED = new Set(['lib/apk/db/installed', 'usr/lib/apk/db/installed']);
@@ -17,7 +18,7 @@ export const apkAnalyzer: Analyzer = {
       notices.push({ level: 'warning', message: 'apk database has no package entries; it may be corrupt' });
     }
     if (result.capped) {
-      notices.push({ level: 'warning', message: `more than ${MAX_PACKAGES} packages; the rest ignored` });
+      notices.push({ level: 'warning', message: `more than ${MAX_APK_PACKAGES} packages; the rest ignored` });
     }
     if (result.malformed > 0) {
       notices.push({ level: 'warning', message: `${result.malformed} apk package entr${result.malformed === 1 ? 'y has' : 'ies have'} no usable name or version; skipped` });

@@ -1,4 +1,5 @@
 import type { CatalogedPackage } from '../../analyzer.js';
+import { MAX_APK_LICENSE_CHARS, MAX_APK_PACKAGES } from '../../limits.js';
 
 /**
  * apk's database of installed packages (`lib/apk/db/installed`): one paragraph per package, each line a
@@ -6,12 +7,9 @@ import type { CatalogedPackage } from '../../analyzer.js';
  * the package's files (`F:`, `R:`, `Z:` …) follow its fields and are not needed here.
  */
 
-/** More packages than all of Alpine's repositories hold; a hostile database stops here. */
-export const MAX_PACKAGES = 100_000;
-
 export interface ApkParseResult {
   packages: CatalogedPackage[];
-  /** True when the database held more than `MAX_PACKAGES` packages and the rest were ignored. */
+  /** True when the database held more than `MAX_APK_PACKAGES` packages and the rest were ignored. */
   capped: boolean;
   /** Paragraphs that name a package. */
   entries: number;
@@ -21,7 +19,6 @@ export interface ApkParseResult {
 
 /** A name, version, arch or origin is one token; anything else is corruption. */
 const TOKEN = /^[^\s]{1,256}$/;
-const MAX_LICENSE_CHARS = 1024;
 
 interface ApkFields {
   name?: string;
@@ -56,9 +53,9 @@ export function parseApkInstalled(text: string): ApkParseResult {
     pkg.sourceName = f.origin && TOKEN.test(f.origin) ? f.origin : f.name;
     pkg.sourceVersion = f.version;
     if (f.arch && TOKEN.test(f.arch)) pkg.arch = f.arch;
-    if (f.license) pkg.licenses = [f.license.slice(0, MAX_LICENSE_CHARS)];
+    if (f.license) pkg.licenses = [f.license.slice(0, MAX_APK_LICENSE_CHARS)];
     if (f.commit && /^[0-9a-f]{7,64}$/.test(f.commit)) pkg.metadata = { commit: f.commit };
-    if (packages.length >= MAX_PACKAGES) capped = true;
+    if (packages.length >= MAX_APK_PACKAGES) capped = true;
     else packages.push(pkg);
   };
 

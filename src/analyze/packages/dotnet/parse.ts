@@ -1,5 +1,6 @@
 import type { CatalogedPackage } from '../../analyzer.js';
 import { packageUrl, type ScanNotice } from '../../../model/index.js';
+import { MAX_DOTNET_ENTRIES, MAX_DOTNET_FILE_BYTES, MAX_PACKAGE_NAME_CHARS, MAX_PACKAGE_VERSION_CHARS } from '../../limits.js';
 
 export type Notice = Omit<ScanNotice, 'layer'>;
 
@@ -9,11 +10,6 @@ export interface ParseResult {
 }
 
 export type DotnetFileKind = 'deps.json' | 'packages.lock.json';
-
-/** Largest file read; real dependency manifests are far smaller. */
-export const MAX_DOTNET_FILE_BYTES = 32 * 1024 * 1024;
-/** Most library entries read from one file. */
-export const MAX_ENTRIES = 200_000;
 
 /** Which .NET file this is, from its name alone (cheap). */
 export function dotnetFileKind(path: string): DotnetFileKind | undefined {
@@ -31,7 +27,7 @@ const NUGET_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const NUGET_VERSION = /^[0-9][0-9A-Za-z.+-]*$/;
 
 function nugetPackage(name: string, version: string): CatalogedPackage | undefined {
-  if (name.length > 256 || !NUGET_ID.test(name) || version.length > 128 || !NUGET_VERSION.test(version)) return undefined;
+  if (name.length > MAX_PACKAGE_NAME_CHARS || !NUGET_ID.test(name) || version.length > MAX_PACKAGE_VERSION_CHARS || !NUGET_VERSION.test(version)) return undefined;
   return { name, version, type: 'nuget', purl: packageUrl('nuget', undefined, name, version) };
 }
 
@@ -43,7 +39,7 @@ function nugetPackage(name: string, version: string): CatalogedPackage | undefin
 export function parseDepsJson(doc: unknown): CatalogedPackage[] {
   if (!isRecord(doc) || !isRecord(doc.libraries)) return [];
   const out: CatalogedPackage[] = [];
-  for (const [key, entry] of Object.entries(doc.libraries).slice(0, MAX_ENTRIES)) {
+  for (const [key, entry] of Object.entries(doc.libraries).slice(0, MAX_DOTNET_ENTRIES)) {
     if (!isRecord(entry) || entry.type !== 'package') continue;
     const slash = key.lastIndexOf('/');
     if (slash <= 0) continue;
@@ -64,7 +60,7 @@ export function parsePackagesLock(doc: unknown): CatalogedPackage[] {
   for (const framework of Object.values(doc.dependencies)) {
     if (!isRecord(framework)) continue;
     for (const [name, entry] of Object.entries(framework)) {
-      if (++seen > MAX_ENTRIES) return [...byPurl.values()];
+      if (++seen > MAX_DOTNET_ENTRIES) return [...byPurl.values()];
       if (!isRecord(entry) || entry.type === 'Project' || typeof entry.resolved !== 'string') continue;
       const pkg = nugetPackage(name, entry.resolved);
       if (pkg && !byPurl.has(pkg.purl!)) byPurl.set(pkg.purl!, pkg);

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { osReleaseAnalyzer } from '../../os/index.js';
 import { dpkgAnalyzer } from './index.js';
-import { MAX_PACKAGES, parseControlParagraphs, parseSourceField } from './parse.js';
+import { parseControlParagraphs, parseSourceField } from './parse.js';
+import { MAX_DPKG_PACKAGES } from '../../limits.js';
 
 const testdata = (name: string) => readFileSync(fileURLToPath(new URL(`testdata/${name}`, import.meta.url)));
 const header = (path: string) => ({ path, type: 'file' as const, size: 1, mode: 0o644 });
@@ -113,10 +114,10 @@ describe('hostile and broken status files', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it('stops at MAX_PACKAGES packages with a notice', async () => {
-    const text = Array.from({ length: MAX_PACKAGES + 3 }, (_, i) => `Package: p${i}\nStatus: install ok installed\nVersion: 1\n`).join('\n');
+  it('stops at MAX_DPKG_PACKAGES packages with a notice', async () => {
+    const text = Array.from({ length: MAX_DPKG_PACKAGES + 3 }, (_, i) => `Package: p${i}\nStatus: install ok installed\nVersion: 1\n`).join('\n');
     const { packages, notices } = await analyzeFiles([dpkgAnalyzer], [{ path: 'var/lib/dpkg/status', content: text }]);
-    expect(packages).toHaveLength(MAX_PACKAGES);
+    expect(packages).toHaveLength(MAX_DPKG_PACKAGES);
     expect(notices[0]?.message).toMatch(/the rest ignored/);
   });
 });

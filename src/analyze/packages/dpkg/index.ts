@@ -1,5 +1,6 @@
 import type { Analyzer, AnalysisOutput, AnalyzedFile } from '../../analyzer.js';
-import { MAX_PACKAGES, parseDpkgStatus, type StatusParseOptions } from './parse.js';
+import { parseDpkgStatus, type StatusParseOptions } from './parse.js';
+import { MAX_DPKG_PACKAGES } from '../../limits.js';
 
 const DPKG_STATUS = 'var/lib/dpkg/status';
 const DISTROLESS_STATUS_DIR = 'var/lib/dpkg/status.d/';
@@ -35,7 +36,7 @@ export const dpkgAnalyzer: Analyzer = {
       notices.push({ level: 'warning', message: 'package status database has no package entries; it may be corrupt' });
     }
     if (result.capped) {
-      notices.push({ level: 'warning', message: `more than ${MAX_PACKAGES} installed packages; the rest ignored` });
+      notices.push({ level: 'warning', message: `more than ${MAX_DPKG_PACKAGES} installed packages; the rest ignored` });
     }
     if (result.malformed > 0) {
       notices.push({ level: 'warning', message: `${result.malformed} installed package entr${result.malformed === 1 ? 'y has' : 'ies have'} no usable name or version; skipped` });

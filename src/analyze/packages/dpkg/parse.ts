@@ -1,4 +1,5 @@
 import type { CatalogedPackage } from '../../analyzer.js';
+import { MAX_DPKG_PACKAGES } from '../../limits.js';
 
 /**
  * dpkg's database is a file of RFC 822-style paragraphs (deb822): `Field: value` lines, continuation lines that
@@ -76,12 +77,9 @@ export interface StatusParseOptions {
   metadata?: Record<string, string>;
 }
 
-/** More packages than a whole Debian release has; a hostile status file stops here. */
-export const MAX_PACKAGES = 100_000;
-
 export interface StatusParseResult {
   packages: CatalogedPackage[];
-  /** True when the file held more than `MAX_PACKAGES` installed packages and the rest were ignored. */
+  /** True when the file held more than `MAX_DPKG_PACKAGES` installed packages and the rest were ignored. */
   capped: boolean;
   /** Paragraphs that had a `Package:` field. */
   entries: number;
@@ -128,7 +126,7 @@ export function parseDpkgStatus(text: string, options: StatusParseOptions): Stat
     const arch = field(paragraph, 'Architecture');
     if (arch && TOKEN.test(arch)) pkg.arch = arch;
     if (options.metadata) pkg.metadata = { ...options.metadata };
-    if (packages.length >= MAX_PACKAGES) {
+    if (packages.length >= MAX_DPKG_PACKAGES) {
       capped = true;
       break;
     }

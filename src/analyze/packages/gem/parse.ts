@@ -1,5 +1,6 @@
 import type { CatalogedPackage } from '../../analyzer.js';
 import { packageUrl, type ScanNotice } from '../../../model/index.js';
+import { MAX_GEM_EXPRESSION_LITERALS, MAX_GEM_FILE_BYTES, MAX_GEM_LICENSES, MAX_PACKAGE_NAME_CHARS, MAX_PACKAGE_VERSION_CHARS } from '../../limits.js';
 
 export type Notice = Omit<ScanNotice, 'layer'>;
 
@@ -9,12 +10,6 @@ export interface ParseResult {
 }
 
 export type GemFileKind = 'gemspec' | 'Gemfile.lock';
-
-/** Largest file of each kind that is read; bigger ones get a notice. */
-export const MAX_BYTES: Readonly<Record<GemFileKind, number>> = {
-  gemspec: 4 * 1024 * 1024,
-  'Gemfile.lock': 32 * 1024 * 1024,
-};
 
 /**
  * Which Ruby file this is, from its path alone (cheap). Installed gems leave their specification in
@@ -38,13 +33,10 @@ export function gemFileKind(path: string): GemFileKind | undefined {
 }
 
 const GEM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Most licences kept for one gem, and most string literals taken from one expression. */
-const MAX_LICENSES = 32;
-const MAX_LITERALS = 256;
 const GEM_VERSION = /^[0-9][0-9A-Za-z.]*$/;
 
 function gemPackage(name: string, version: string, extras: { licenses?: string[]; platform?: string }): CatalogedPackage | undefined {
-  if (name.length > 256 || !GEM_NAME.test(name) || version.length > 128 || !GEM_VERSION.test(version)) return undefined;
+  if (name.length > MAX_PACKAGE_NAME_CHARS || !GEM_NAME.test(name) || version.length > MAX_PACKAGE_VERSION_CHARS || !GEM_VERSION.test(version)) return undefined;
   return {
     name,
     version,
@@ -62,7 +54,7 @@ function gemPackage(name: string, version: string, extras: { licenses?: string[]
 export function rubyStringLiterals(expression: string): string[] {
   const out: string[] = [];
   let i = 0;
-  while (i < expression.length && out.length < MAX_LITERALS) {
+  while (i < expression.length && out.length < MAX_GEM_EXPRESSION_LITERALS) {
     const c = expression[i]!;
     if (c === '#') break;
     if (c === '"' || c === "'") {
@@ -123,7 +115,7 @@ export function parseGemspec(text: string): ParseResult {
     else if (field === 'platform') platform ??= strings[0];
     else {
       for (const l of strings) {
-        if (licenses.length < MAX_LICENSES && l.trim() && !licenses.includes(l.trim())) licenses.push(l.trim());
+        if (licenses.length < MAX_GEM_LICENSES && l.trim() && !licenses.includes(l.trim())) licenses.push(l.trim());
       }
     }
   }
@@ -165,11 +157,11 @@ export function parseGemfileLock(text: string): ParseResult {
 
 /** Parses one gemspec or Gemfile.lock; oversized input becomes a notice. */
 export function parseGemFile(kind: GemFileKind, content: Buffer): ParseResult {
-  if (content.length > MAX_BYTES[kind]) {
+  if (content.length > MAX_GEM_FILE_BYTES[kind]) {
     const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
     return {
       packages: [],
-      notices: [{ level: 'warning', message: `${kind} is ${mib(content.length)}, over the ${mib(MAX_BYTES[kind])} limit: not read` }],
+      notices: [{ level: 'warning', message: `${kind} is ${mib(content.length)}, over the ${mib(MAX_GEM_FILE_BYTES[kind])} limit: not read` }],
     };
   }
   const text = content.toString('utf8');

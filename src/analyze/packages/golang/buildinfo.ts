@@ -1,6 +1,7 @@
 import { BinaryFormatError } from '../../binary/errors.js';
 import { ByteView } from '../../binary/bytes.js';
 import { detectExecutableFormat, readAtAddress, readExecutable, sectionBytes, type BinarySection, type Executable } from '../../binary/executable.js';
+import { MAX_GO_BUILDINFO_CANDIDATES, MAX_GO_MODINFO_BYTES, MAX_GO_VERSION_BYTES } from '../../limits.js';
 
 /**
  * Finds and reads the build information the Go linker embeds in every binary built with modules (Go ≥ 1.13):
@@ -14,11 +15,6 @@ const HEADER_SIZE = 32;
 const ALIGN = 16;
 const FLAG_BIG_ENDIAN = 0x1;
 const FLAG_INLINE_STRINGS = 0x2;
-/** Generous: toolchain strings are ~30 bytes; the largest real module lists are a few hundred KiB. */
-const MAX_VERSION_BYTES = 1024;
-const MAX_MODINFO_BYTES = 16 * 1024 * 1024;
-/** How many magic candidates a whole-file scan examines before giving up. */
-const MAX_SCAN_CANDIDATES = 64;
 
 export interface RawBuildInfo {
   /** Toolchain as written, e.g. `go1.22.1` or `go1.22.1 X:boringcrypto`. */
@@ -87,7 +83,7 @@ function* candidates(buf: Buffer, exe: Executable | undefined): Generator<Candid
     return;
   }
   let found = 0;
-  for (let at = buf.indexOf(BUILDINFO_MAGIC); at >= 0 && found < MAX_SCAN_CANDIDATES; at = buf.indexOf(BUILDINFO_MAGIC, at + 1)) {
+  for (let at = buf.indexOf(BUILDINFO_MAGIC); at >= 0 && found < MAX_GO_BUILDINFO_CANDIDATES; at = buf.indexOf(BUILDINFO_MAGIC, at + 1)) {
     found++;
     yield { data: buf, at, where: 'file scan' };
   }
@@ -105,7 +101,7 @@ function safeSectionBytes(exe: Executable, s: BinarySection): Buffer | undefined
 /** Offsets of the magic in `data` at 16-byte alignment relative to the section start, as the linker places it. */
 function* alignedMatches(data: Buffer): Generator<number> {
   let seen = 0;
-  for (let at = data.indexOf(BUILDINFO_MAGIC); at >= 0 && seen < MAX_SCAN_CANDIDATES; at = data.indexOf(BUILDINFO_MAGIC, at + 1)) {
+  for (let at = data.indexOf(BUILDINFO_MAGIC); at >= 0 && seen < MAX_GO_BUILDINFO_CANDIDATES; at = data.indexOf(BUILDINFO_MAGIC, at + 1)) {
     seen++;
     if (at % ALIGN === 0) yield at;
   }
@@ -124,9 +120,9 @@ function decodeAt(data: Buffer, at: number, exe: Executable | undefined): Omit<R
   if (flags & FLAG_INLINE_STRINGS) {
     layout = 'inline';
     let p = at + HEADER_SIZE;
-    const version = readVarintString(data, p, MAX_VERSION_BYTES, 'Go version');
+    const version = readVarintString(data, p, MAX_GO_VERSION_BYTES, 'Go version');
     p = version.next;
-    const mod = readVarintString(data, p, MAX_MODINFO_BYTES, 'module info');
+    const mod = readVarintString(data, p, MAX_GO_MODINFO_BYTES, 'module info');
     goVersion = version.value.toString('utf8');
     modInfo = mod.value;
   } else {
@@ -136,8 +132,8 @@ function decodeAt(data: Buffer, at: number, exe: Executable | undefined): Omit<R
     const view = new ByteView(data, (flags & FLAG_BIG_ENDIAN) === 0);
     const versionHeader = view.word(at + 16, pointerSize, 'Go version pointer');
     const modHeader = view.word(at + 16 + pointerSize, pointerSize, 'module info pointer');
-    goVersion = readGoString(exe, versionHeader, pointerSize, view.littleEndian, MAX_VERSION_BYTES, 'Go version').toString('utf8');
-    modInfo = readGoString(exe, modHeader, pointerSize, view.littleEndian, MAX_MODINFO_BYTES, 'module info');
+    goVersion = readGoString(exe, versionHeader, pointerSize, view.littleEndian, MAX_GO_VERSION_BYTES, 'Go version').toString('utf8');
+    modInfo = readGoString(exe, modHeader, pointerSize, view.littleEndian, MAX_GO_MODINFO_BYTES, 'module info');
   }
   if (!/^(go\d|devel )/.test(goVersion)) throw new BinaryFormatError('malformed', `implausible Go version string ${JSON.stringify(goVersion.slice(0, 40))}`);
   return { goVersion, modInfo: stripSentinels(modInfo).toString('utf8'), layout };

@@ -1,6 +1,7 @@
 import type { AnalysisOutput, CatalogedPackage } from '../../analyzer.js';
 import { packageUrl } from '../../../model/index.js';
-import { ZipFormatError, listZip, newZipBudget, readZipEntry, type ZipBudget, type ZipEntry, type ZipLimits } from '../../../util/zip.js';
+import type { ZipLimits } from '../../../util/limits.js';
+import { ZipFormatError, listZip, newZipBudget, readZipEntry, type ZipBudget, type ZipEntry } from '../../../util/zip.js';
 import {
   fileNameCoordinates,
   javaArchiveExtension,
@@ -11,11 +12,7 @@ import {
   type Manifest,
   type MavenCoordinates,
 } from './parse.js';
-
-/** Metadata files are a few KiB; anything much larger is not what it claims to be. */
-const MAX_METADATA_BYTES = 1024 * 1024;
-/** A Spring Boot fat jar holds a few hundred jars; this bounds CPU on archives built to be expensive. */
-const MAX_NESTED_ARCHIVES = 10_000;
+import { MAX_JAVA_METADATA_BYTES, MAX_JAVA_NESTED_ARCHIVES } from '../../limits.js';
 
 export interface JavaArchiveLimits {
   /** How many archives deep to descend (a jar in a war in an ear is depth 2). */
@@ -72,7 +69,7 @@ function readArchive(walk: Walk, content: Buffer, path: string, depth: number): 
 }
 
 function readMetadata(walk: Walk, content: Buffer, entry: ZipEntry, path: string): string | undefined {
-  if (entry.uncompressedSize > MAX_METADATA_BYTES) {
+  if (entry.uncompressedSize > MAX_JAVA_METADATA_BYTES) {
     walk.notices.push({ level: 'warning', message: `${entry.name} is ${entry.uncompressedSize} bytes; skipped`, path });
     return undefined;
   }
@@ -175,9 +172,9 @@ function readNested(walk: Walk, content: Buffer, entry: ZipEntry, outerPath: str
     walk.notices.push({ level: 'warning', message: `archive nested ${depth} deep (limit ${walk.limits.maxDepth}); not read`, path });
     return;
   }
-  if (walk.archivesOpened >= MAX_NESTED_ARCHIVES) {
+  if (walk.archivesOpened >= MAX_JAVA_NESTED_ARCHIVES) {
     if (!walk.archiveLimitReported) {
-      walk.notices.push({ level: 'warning', message: `more than ${MAX_NESTED_ARCHIVES} nested archives; the rest not read`, path: outerPath });
+      walk.notices.push({ level: 'warning', message: `more than ${MAX_JAVA_NESTED_ARCHIVES} nested archives; the rest not read`, path: outerPath });
       walk.archiveLimitReported = true;
     }
     return;

@@ -1,5 +1,6 @@
 import type { CatalogedPackage } from '../../analyzer.js';
 import { packageUrl, type ScanNotice } from '../../../model/index.js';
+import { MAX_NPM_LICENSES, MAX_NPM_NAME_CHARS, MAX_NPM_VERSION_CHARS } from '../../limits.js';
 
 export type Notice = Omit<ScanNotice, 'layer'>;
 
@@ -16,22 +17,18 @@ export interface NpmEntry {
   licenses?: string[];
 }
 
-/** npm's own limit on package names; longer ones are not real packages. */
-const MAX_NAME_LENGTH = 214;
-const MAX_VERSION_LENGTH = 256;
-
 /**
  * An npm package name: `name` or `@scope/name`, no spaces, no further slashes. Lock files and manifests in images
  * may hold anything, and a name that cannot exist in a registry would only make a misleading purl.
  */
 export function isValidNpmName(name: string): boolean {
-  if (name.length === 0 || name.length > MAX_NAME_LENGTH) return false;
+  if (name.length === 0 || name.length > MAX_NPM_NAME_CHARS) return false;
   return /^(?:@[^\s/@]+\/)?[^\s/@][^\s/]*$/.test(name);
 }
 
 /** A version as found in a lock or manifest: non-empty, no whitespace, not a URL or a path. */
 export function isPlausibleVersion(version: string): boolean {
-  return version.length > 0 && version.length <= MAX_VERSION_LENGTH && !/[\s:/]/.test(version);
+  return version.length > 0 && version.length <= MAX_NPM_VERSION_CHARS && !/[\s:/]/.test(version);
 }
 
 /** `pkg:npm/%40babel/core@7.0.0`: the npm scope is the purl namespace. */
@@ -57,7 +54,7 @@ export function npmLicenses(value: unknown): string[] | undefined {
       if (typeof type === 'string' && type.trim()) out.push(type.trim());
     }
   };
-  if (Array.isArray(value)) value.slice(0, 64).forEach(take);
+  if (Array.isArray(value)) value.slice(0, MAX_NPM_LICENSES).forEach(take);
   else take(value);
   return out.length > 0 ? [...new Set(out)] : undefined;
 }

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { analyzeFiles } from '../../../../test/support/analyze-files.js';
 import { npmAnalyzer } from './index.js';
-import { MAX_BYTES, npmFileKind, parseNpmFile } from './parse.js';
+import { npmFileKind, parseNpmFile } from './parse.js';
+import { MAX_NPM_FILE_BYTES, MAX_NPM_LOCK_V1_NESTING } from '../../limits.js';
 import { parsePnpmKey } from './pnpm-lock.js';
-import { MAX_V1_NESTING } from './package-lock.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url));
 const summary = (pkgs: { name: string; version: string; metadata?: Record<string, unknown> }[]) =>
@@ -110,13 +110,13 @@ describe('package-lock.json', () => {
   it('stops following v1 nesting past its limit and says so, keeping what it read', () => {
     let deps: Record<string, unknown> = {};
     const root = deps;
-    for (let i = 0; i < MAX_V1_NESTING + 50; i++) {
+    for (let i = 0; i < MAX_NPM_LOCK_V1_NESTING + 50; i++) {
       const next: Record<string, unknown> = {};
       deps[`pkg${i}`] = { version: '1.0.0', dependencies: next };
       deps = next;
     }
     const { packages, notices } = parseNpmFile('package-lock', Buffer.from(JSON.stringify({ lockfileVersion: 1, dependencies: root })));
-    expect(packages).toHaveLength(MAX_V1_NESTING);
+    expect(packages).toHaveLength(MAX_NPM_LOCK_V1_NESTING);
     expect(notices).toEqual([expect.objectContaining({ message: expect.stringMatching(/deeper than 256 levels/) })]);
   });
 
@@ -198,7 +198,7 @@ describe('hostile input', () => {
       expect(packages).toEqual([]);
       expect(notices).toEqual([expect.objectContaining({ level: 'warning', message: expect.stringMatching(/over the .* limit: not read/) })]);
     }
-    expect(MAX_BYTES['package-lock']).toBeLessThan(huge.length);
+    expect(MAX_NPM_FILE_BYTES['package-lock']).toBeLessThan(huge.length);
   });
 
   it('parses a large yarn.lock just under the limit in linear time', () => {

@@ -1,9 +1,5 @@
 import { NpmPackageCollector, isRecord, npmLicenses, stringField, type Notice, type ParseResult } from './collect.js';
-
-/** Deepest `dependencies` nesting followed in a v1 lock; real trees stay far below this. */
-export const MAX_V1_NESTING = 256;
-/** Most lock entries looked at in one file. */
-export const MAX_LOCK_ENTRIES = 500_000;
+import { MAX_NPM_LOCK_ENTRIES, MAX_NPM_LOCK_V1_NESTING } from '../../limits.js';
 
 const NODE_MODULES = 'node_modules/';
 
@@ -41,12 +37,12 @@ function nameFromInstallPath(path: string): string | undefined {
 
 function readPackagesMap(packages: Record<string, unknown>, collector: NpmPackageCollector, notices: Notice[]): void {
   const keys = Object.keys(packages);
-  if (keys.length > MAX_LOCK_ENTRIES) {
-    notices.push({ level: 'warning', message: `package lock lists ${keys.length} packages; only the first ${MAX_LOCK_ENTRIES} were read` });
+  if (keys.length > MAX_NPM_LOCK_ENTRIES) {
+    notices.push({ level: 'warning', message: `package lock lists ${keys.length} packages; only the first ${MAX_NPM_LOCK_ENTRIES} were read` });
   }
   // Workspace members are linked into node_modules: the link's path names them, the target holds the version.
   const linkNames = new Map<string, string>();
-  for (const key of keys.slice(0, MAX_LOCK_ENTRIES)) {
+  for (const key of keys.slice(0, MAX_NPM_LOCK_ENTRIES)) {
     const entry = packages[key];
     if (!isRecord(entry) || entry.link !== true) continue;
     const target = stringField(entry, 'resolved');
@@ -54,7 +50,7 @@ function readPackagesMap(packages: Record<string, unknown>, collector: NpmPackag
     if (target && name && !linkNames.has(target)) linkNames.set(target, name);
   }
 
-  for (const key of keys.slice(0, MAX_LOCK_ENTRIES)) {
+  for (const key of keys.slice(0, MAX_NPM_LOCK_ENTRIES)) {
     const entry = packages[key];
     if (!isRecord(entry) || entry.link === true) continue;
     const version = stringField(entry, 'version');
@@ -87,8 +83,8 @@ function readDependencyTree(root: Record<string, unknown>, collector: NpmPackage
   while (stack.length > 0) {
     const { deps, depth } = stack.pop()!;
     for (const [key, entry] of Object.entries(deps)) {
-      if (++seen > MAX_LOCK_ENTRIES) {
-        notices.push({ level: 'warning', message: `package lock lists more than ${MAX_LOCK_ENTRIES} packages; the rest were not read` });
+      if (++seen > MAX_NPM_LOCK_ENTRIES) {
+        notices.push({ level: 'warning', message: `package lock lists more than ${MAX_NPM_LOCK_ENTRIES} packages; the rest were not read` });
         return;
       }
       if (!isRecord(entry)) continue;
@@ -103,10 +99,10 @@ function readDependencyTree(root: Record<string, unknown>, collector: NpmPackage
         }
       }
       if (isRecord(entry.dependencies)) {
-        if (depth < MAX_V1_NESTING) stack.push({ deps: entry.dependencies, depth: depth + 1 });
+        if (depth < MAX_NPM_LOCK_V1_NESTING) stack.push({ deps: entry.dependencies, depth: depth + 1 });
         else tooDeep = true;
       }
     }
   }
-  if (tooDeep) notices.push({ level: 'warning', message: `package lock nests dependencies deeper than ${MAX_V1_NESTING} levels; deeper entries were not read` });
+  if (tooDeep) notices.push({ level: 'warning', message: `package lock nests dependencies deeper than ${MAX_NPM_LOCK_V1_NESTING} levels; deeper entries were not read` });
 }

@@ -3,16 +3,9 @@ import { parsePackageJson } from './package-json.js';
 import { parsePackageLock } from './package-lock.js';
 import { parsePnpmLock } from './pnpm-lock.js';
 import { parseYarnLock } from './yarn-lock.js';
+import { MAX_NPM_FILE_BYTES } from '../../limits.js';
 
 export type NpmFileKind = 'package.json' | 'package-lock' | 'yarn.lock' | 'pnpm-lock';
-
-/** Largest file of each kind that is parsed; bigger ones get a notice. YAML costs ~30x its size in memory. */
-export const MAX_BYTES: Readonly<Record<NpmFileKind, number>> = {
-  'package.json': 8 * 1024 * 1024,
-  'package-lock': 48 * 1024 * 1024,
-  'yarn.lock': 48 * 1024 * 1024,
-  'pnpm-lock': 8 * 1024 * 1024,
-};
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
@@ -35,10 +28,10 @@ export function npmFileKind(path: string): NpmFileKind | undefined {
 
 /** Parses one JavaScript manifest or lock file; malformed or oversized input becomes a notice, never an exception. */
 export function parseNpmFile(kind: NpmFileKind, content: Buffer): ParseResult {
-  if (content.length > MAX_BYTES[kind]) {
+  if (content.length > MAX_NPM_FILE_BYTES[kind]) {
     return {
       packages: [],
-      notices: [{ level: 'warning', message: `${kind} is ${mebibytes(content.length)}, over the ${mebibytes(MAX_BYTES[kind])} limit: not read` }],
+      notices: [{ level: 'warning', message: `${kind} is ${mebibytes(content.length)}, over the ${mebibytes(MAX_NPM_FILE_BYTES[kind])} limit: not read` }],
     };
   }
   try {

@@ -1,12 +1,10 @@
 import { createRequire } from 'node:module';
 import { NpmPackageCollector, isRecord, stringField, type Notice, type ParseResult } from './collect.js';
+import { MAX_PNPM_LOCK_ALIASES, MAX_PNPM_LOCK_DOCUMENTS } from '../../limits.js';
 
 // The YAML parser loads on the first pnpm lock file: it was a tenth of every scan's start-up time.
 const require = createRequire(import.meta.url);
 let yaml: typeof import('yaml') | undefined;
-
-/** YAML documents read from one lock file (pnpm writes one, or two when it pins its own version). */
-const MAX_DOCUMENTS = 8;
 
 /**
  * `pnpm-lock.yaml`, every format in use: v5 keys `/name/1.2.3_peer@4.5.6`, v6 keys `/name@1.2.3(peer@4.5.6)`,
@@ -22,10 +20,10 @@ export function parsePnpmLock(text: string): ParseResult {
   yaml ??= require('yaml') as typeof import('yaml');
   const docs = yaml.parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
-  if (list.length > MAX_DOCUMENTS) notices.push({ level: 'warning', message: `pnpm lock has ${list.length} YAML documents; only the first ${MAX_DOCUMENTS} were read` });
-  for (const doc of list.slice(0, MAX_DOCUMENTS)) {
+  if (list.length > MAX_PNPM_LOCK_DOCUMENTS) notices.push({ level: 'warning', message: `pnpm lock has ${list.length} YAML documents; only the first ${MAX_PNPM_LOCK_DOCUMENTS} were read` });
+  for (const doc of list.slice(0, MAX_PNPM_LOCK_DOCUMENTS)) {
     if (doc.errors.length > 0) throw new Error(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const value: unknown = doc.toJS({ maxAliasCount: MAX_PNPM_LOCK_ALIASES });
     if (!isRecord(value)) continue;
     const major = lockMajorVersion(value.lockfileVersion);
     // Direct dependencies of the project(s): normally also under `packages`, but not in trimmed lock files.

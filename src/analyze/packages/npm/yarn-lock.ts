@@ -1,7 +1,5 @@
 import { NpmPackageCollector, type ParseResult } from './collect.js';
-
-/** Most descriptors one entry may list (`a@^1, a@^1.2, …`); more is not a real lock file. */
-const MAX_DESCRIPTORS_PER_ENTRY = 10_000;
+import { MAX_YARN_DESCRIPTORS_PER_ENTRY } from '../../limits.js';
 
 /** Protocols whose entries are not registry packages or duplicate another entry (`patch:` wraps an npm one). */
 const SKIPPED_PROTOCOLS = new Set(['file', 'link', 'portal', 'workspace', 'patch', 'exec']);
@@ -50,7 +48,7 @@ function splitDescriptors(header: string): string[] {
     } else if (ch === ',') {
       out.push(current.trim());
       current = '';
-      if (out.length >= MAX_DESCRIPTORS_PER_ENTRY) return out;
+      if (out.length >= MAX_YARN_DESCRIPTORS_PER_ENTRY) return out;
     } else {
       current += ch;
     }

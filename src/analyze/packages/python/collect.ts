@@ -1,5 +1,6 @@
 import type { CatalogedPackage } from '../../analyzer.js';
 import { packageUrl, type ScanNotice } from '../../../model/index.js';
+import { MAX_PACKAGE_NAME_CHARS, MAX_PACKAGE_VERSION_CHARS } from '../../limits.js';
 
 export type Notice = Omit<ScanNotice, 'layer'>;
 
@@ -23,12 +24,12 @@ export function normalizePythonName(name: string): string {
 
 /** A distribution name as PEP 508 allows it: letters, digits, `-_.`, starting and ending alphanumeric. */
 export function isValidPythonName(name: string): boolean {
-  return name.length > 0 && name.length <= 256 && /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(name);
+  return name.length > 0 && name.length <= MAX_PACKAGE_NAME_CHARS && /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(name);
 }
 
 /** A version as lock files and metadata write it (PEP 440, plus legacy forms): no spaces, wildcards or ranges. */
 export function isPlausiblePythonVersion(version: string): boolean {
-  return version.length > 0 && version.length <= 128 && /^[A-Za-z0-9][A-Za-z0-9.+!_-]*$/.test(version);
+  return version.length > 0 && version.length <= MAX_PACKAGE_VERSION_CHARS && /^[A-Za-z0-9][A-Za-z0-9.+!_-]*$/.test(version);
 }
 
 export function pypiPackageUrl(name: string, version: string): string {

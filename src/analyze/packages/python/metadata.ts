@@ -1,9 +1,5 @@
 import { PythonPackageCollector, type ParseResult } from './collect.js';
-
-/** Header lines read from one METADATA / PKG-INFO; the header block of real files has a few dozen. */
-const MAX_HEADER_LINES = 5_000;
-/** A `License:` value longer than this is the licence text itself, not a name. */
-const MAX_LICENSE_NAME_LENGTH = 100;
+import { MAX_PYTHON_LICENSE_NAME_CHARS, MAX_PYTHON_METADATA_HEADER_LINES } from '../../limits.js';
 
 /**
  * The email-style header of core metadata (`*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, `EGG-INFO/PKG-INFO`,
@@ -15,7 +11,7 @@ export function readMetadataHeaders(text: string): Map<string, string[]> {
   let last: { values: string[]; index: number } | undefined;
   let lines = 0;
   let start = 0;
-  while (start <= text.length && lines++ < MAX_HEADER_LINES) {
+  while (start <= text.length && lines++ < MAX_PYTHON_METADATA_HEADER_LINES) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     const line = text.slice(start, end).replace(/\r$/, '');
@@ -51,7 +47,7 @@ export function metadataLicenses(headers: Map<string, string[]>): string[] {
   const expression = headers.get('license-expression')?.[0]?.trim();
   if (expression) return [expression];
   const license = headers.get('license')?.[0]?.trim();
-  if (license && license.toUpperCase() !== 'UNKNOWN' && !license.includes('\n') && license.length <= MAX_LICENSE_NAME_LENGTH) {
+  if (license && license.toUpperCase() !== 'UNKNOWN' && !license.includes('\n') && license.length <= MAX_PYTHON_LICENSE_NAME_CHARS) {
     return [license];
   }
   const fromClassifiers = new Set<string>();

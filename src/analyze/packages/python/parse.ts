@@ -2,23 +2,11 @@ import { decodeText, mebibytes, type ParseResult } from './collect.js';
 import { parsePipfileLock, parseTomlLock } from './locks.js';
 import { parseCoreMetadata } from './metadata.js';
 import { parseRequirements } from './requirements.js';
+import { MAX_PYTHON_FILE_BYTES } from '../../limits.js';
 
 const EGG_INFO_FILE = /\.egg-info$/i;
 
 export type PythonFileKind = 'metadata' | 'requirements' | 'Pipfile.lock' | 'poetry.lock' | 'uv.lock' | 'pdm.lock';
-
-/**
- * Largest file of each kind that is parsed. Core metadata is only read up to its header block, so a long
- * description is harmless; lock files beyond these sizes are not real and get a notice.
- */
-export const MAX_BYTES: Readonly<Record<PythonFileKind, number>> = {
-  metadata: 16 * 1024 * 1024,
-  requirements: 8 * 1024 * 1024,
-  'Pipfile.lock': 48 * 1024 * 1024,
-  'poetry.lock': 32 * 1024 * 1024,
-  'uv.lock': 32 * 1024 * 1024,
-  'pdm.lock': 32 * 1024 * 1024,
-};
 
 /**
  * Which Python file this is, from its path alone (cheap: called for every file of every layer). Installed
@@ -47,10 +35,10 @@ export function pythonFileKind(path: string): PythonFileKind | undefined {
 
 /** Parses one Python metadata, requirements or lock file; malformed or oversized input becomes a notice. */
 export function parsePythonFile(kind: PythonFileKind, content: Buffer): ParseResult {
-  if (content.length > MAX_BYTES[kind]) {
+  if (content.length > MAX_PYTHON_FILE_BYTES[kind]) {
     return {
       packages: [],
-      notices: [{ level: 'warning', message: `${kind} file is ${mebibytes(content.length)}, over the ${mebibytes(MAX_BYTES[kind])} limit: not read` }],
+      notices: [{ level: 'warning', message: `${kind} file is ${mebibytes(content.length)}, over the ${mebibytes(MAX_PYTHON_FILE_BYTES[kind])} limit: not read` }],
     };
   }
   try {

@@ -1,7 +1,5 @@
 import { PythonPackageCollector, type ParseResult } from './collect.js';
-
-/** Physical lines joined by trailing backslashes into one logical requirement, at most. */
-const MAX_CONTINUATION_LINES = 1_000;
+import { MAX_REQUIREMENT_CONTINUATION_LINES } from '../../limits.js';
 
 /** `name[extras] == version` or `===`: an exact pin, the only form that says what is installed. */
 const PINNED = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*={2,3}\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)$/;
@@ -26,7 +24,7 @@ function* logicalLines(text: string): Generator<string> {
   let joined = 0;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
-    if (line.endsWith('\\') && joined < MAX_CONTINUATION_LINES) {
+    if (line.endsWith('\\') && joined < MAX_REQUIREMENT_CONTINUATION_LINES) {
       pending += `${line.slice(0, -1)} `;
       joined++;
       continue;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TOML_NESTING, TomlError, parseToml } from './toml.js';
+import { TomlError, parseToml } from './toml.js';
+import { MAX_TOML_NESTING } from '../../limits.js';
 
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 

@@ -4,14 +4,12 @@
  * numbers. Dates and other bare values are kept as their text. Not a validator: duplicate keys overwrite.
  * Bounded: nesting of arrays/inline tables is capped, and every loop advances through the text.
  */
+import { MAX_TOML_NESTING } from '../../limits.js';
 
 export type TomlValue = string | number | boolean | TomlValue[] | TomlTable;
 export interface TomlTable {
   [key: string]: TomlValue;
 }
-
-/** Deepest nesting of arrays and inline tables accepted. */
-export const MAX_TOML_NESTING = 64;
 
 export class TomlError extends Error {
   constructor(message: string, line: number) {

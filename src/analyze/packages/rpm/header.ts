@@ -4,6 +4,7 @@
  * data that the offsets point into. Only the tags a package inventory needs are read. Every offset and count
  * is checked against the blob, since the blob comes from the image.
  */
+import { MAX_RPM_HEADER_DATA_BYTES, MAX_RPM_HEADER_STRING_BYTES, MAX_RPM_HEADER_TAGS } from '../../limits.js';
 
 export const RPMTAG = {
   NAME: 1000,
@@ -21,12 +22,6 @@ const TYPE_INT32 = 4;
 const TYPE_STRING = 6;
 const TYPE_STRING_ARRAY = 8;
 const TYPE_I18NSTRING = 9;
-
-/** rpm's own limits (`hdrchkTags`, `hdrchkData`): at most 65535 tags and under 256 MiB of data. */
-const MAX_INDEX_ENTRIES = 0xffff;
-const MAX_DATA_BYTES = 256 * 1024 * 1024;
-/** Longest string value read; rpm puts no limit on LICENSE, but no real one is near this. */
-const MAX_STRING_BYTES = 64 * 1024;
 
 export interface RpmHeader {
   name?: string;
@@ -59,8 +54,8 @@ export function parseRpmHeader(blob: Buffer): RpmHeader {
   if (blob.length < 8) throw new RpmHeaderError(`header blob of ${blob.length} bytes is too short`);
   const il = blob.readUInt32BE(0);
   const dl = blob.readUInt32BE(4);
-  if (il === 0 || il > MAX_INDEX_ENTRIES) throw new RpmHeaderError(`header claims ${il} index entries`);
-  if (dl > MAX_DATA_BYTES) throw new RpmHeaderError(`header claims ${dl} bytes of data`);
+  if (il === 0 || il > MAX_RPM_HEADER_TAGS) throw new RpmHeaderError(`header claims ${il} index entries`);
+  if (dl > MAX_RPM_HEADER_DATA_BYTES) throw new RpmHeaderError(`header claims ${dl} bytes of data`);
   const dataStart = 8 + il * 16;
   const dataEnd = dataStart + dl;
   if (dataEnd > blob.length) throw new RpmHeaderError(`header needs ${dataEnd} bytes but the blob has ${blob.length}`);
@@ -85,7 +80,7 @@ export function parseRpmHeader(blob: Buffer): RpmHeader {
       throw new RpmHeaderError(`tag ${tag} has type ${type}, not a string`);
     }
     // A string (or the first of an array) ends at its NUL, which must lie inside the data.
-    const searchEnd = Math.min(dataEnd, at + MAX_STRING_BYTES + 1);
+    const searchEnd = Math.min(dataEnd, at + MAX_RPM_HEADER_STRING_BYTES + 1);
     const nulInWindow = blob.subarray(at, searchEnd).indexOf(0);
     if (nulInWindow < 0) throw new RpmHeaderError(`tag ${tag} string is unterminated or too long`);
     header[field] = blob.toString('utf8', at, at + nulInWindow);

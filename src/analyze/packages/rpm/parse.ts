@@ -4,11 +4,9 @@ import { parseRpmHeader, parseSourceRpmName, type RpmHeader } from './header.js'
 import { forEachNdbBlob, looksLikeNdb } from './ndb.js';
 import { ProblemLog } from './problems.js';
 import { forEachSqliteBlob, looksLikeSqlite } from './sqlite.js';
+import { MAX_RPM_PACKAGES } from '../../limits.js';
 
 export type RpmDatabaseFormat = 'bdb' | 'sqlite' | 'ndb';
-
-/** No real system has this many packages (a whole distribution has fewer); a hostile database stops here. */
-export const MAX_PACKAGES = 100_000;
 
 /** The database format, told by content (a file's name does not say: `Packages` may have been converted). */
 export function detectRpmDatabaseFormat(content: Buffer): RpmDatabaseFormat | null {
@@ -50,11 +48,11 @@ export function readRpmDatabase(content: Buffer): RpmDatabaseResult {
     const pkg = packageFromHeader(header);
     if (pkg === null) badHeaders.add('header without a name or version');
     else if (pkg !== 'skip') packages.push(pkg);
-    capped = packages.length >= MAX_PACKAGES;
+    capped = packages.length >= MAX_RPM_PACKAGES;
     return !capped;
   };
   const problems = format === 'sqlite' ? forEachSqliteBlob(content, visit) : format === 'ndb' ? forEachNdbBlob(content, visit) : forEachBdbHashValue(content, visit);
-  if (capped) problems.add(`stopped after ${MAX_PACKAGES} packages; the rest ignored`);
+  if (capped) problems.add(`stopped after ${MAX_RPM_PACKAGES} packages; the rest ignored`);
   return { format, packages, problems, badHeaders };
 }
 

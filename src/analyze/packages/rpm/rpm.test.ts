@@ -12,7 +12,8 @@ import { forEachBdbHashValue } from './bdb.js';
 import { parseRpmHeader, parseSourceRpmName, RpmHeaderError } from './header.js';
 import { rpmAnalyzer } from './index.js';
 import { forEachNdbBlob } from './ndb.js';
-import { MAX_PACKAGES, parseContainerManifest, readRpmDatabase } from './parse.js';
+import { parseContainerManifest, readRpmDatabase } from './parse.js';
+import { MAX_RPM_PACKAGES } from '../../limits.js';
 
 const testdataPath = (name: string) => fileURLToPath(new URL(`testdata/${name}`, import.meta.url));
 const testdata = (name: string) => readFileSync(testdataPath(name));
@@ -377,17 +378,17 @@ describe('hostile SQLite files', () => {
     expect(analyzeOne('var/lib/rpm/rpmdb.sqlite', garbage).notices?.length).toBe(1);
   });
 
-  it(`stops at MAX_PACKAGES (${MAX_PACKAGES}) packages with a notice`, () => {
+  it(`stops at MAX_RPM_PACKAGES (${MAX_RPM_PACKAGES}) packages with a notice`, () => {
     const blob = stringHeader({ 1000: 'many', 1001: '1', 1002: '1' });
     const db = sqliteWith((d) => {
       d.exec('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB)');
       const insert = d.prepare('INSERT INTO Packages (blob) VALUES (?)');
       d.transaction(() => {
-        for (let i = 0; i < MAX_PACKAGES + 2; i++) insert.run(blob);
+        for (let i = 0; i < MAX_RPM_PACKAGES + 2; i++) insert.run(blob);
       })();
     });
     const out = analyzeOne('var/lib/rpm/rpmdb.sqlite', db);
-    expect(out.packages).toHaveLength(MAX_PACKAGES);
+    expect(out.packages).toHaveLength(MAX_RPM_PACKAGES);
     expect(out.notices?.[0]?.message).toMatch(/stopped after/);
   });
 

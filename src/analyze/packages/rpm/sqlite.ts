@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { ProblemLog } from './problems.js';
+import { MAX_RPM_SQLITE_BLOB_BYTES, MAX_RPM_SQLITE_ROWS } from '../../limits.js';
 
 // Loaded on first use: most images have no SQLite rpmdb, and the native module costs start-up time on every scan.
 const require = createRequire(import.meta.url);
@@ -21,10 +22,6 @@ function openDatabase(image: Buffer): Database.Database {
  */
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\u0000', 'latin1');
-/** More rows than any real system has; a hostile file cannot make the loop run longer. */
-const MAX_ROWS = 1_000_000;
-/** rpm refuses headers over 256 MiB of data; nothing larger is read. */
-const MAX_BLOB_BYTES = 256 * 1024 * 1024;
 
 export class SqliteRpmdbError extends Error {}
 
@@ -57,13 +54,13 @@ export function forEachSqliteBlob(file: Buffer, visit: (blob: Buffer) => boolean
     const columns = db.prepare("SELECT name, hidden FROM pragma_table_xinfo('Packages')").all() as { name: string; hidden: number }[];
     if (!columns.some((c) => c.name === 'blob' && c.hidden === 0)) throw new SqliteRpmdbError('Packages table has no stored blob column');
     let rows = 0;
-    const select = db.prepare(`SELECT CASE WHEN length(blob) <= ${MAX_BLOB_BYTES} THEN blob END AS blob FROM Packages`);
+    const select = db.prepare(`SELECT CASE WHEN length(blob) <= ${MAX_RPM_SQLITE_BLOB_BYTES} THEN blob END AS blob FROM Packages`);
     for (const row of select.iterate() as IterableIterator<{ blob: unknown }>) {
-      if (++rows > MAX_ROWS) {
-        problems.add(`more than ${MAX_ROWS} rows; the rest ignored`);
+      if (++rows > MAX_RPM_SQLITE_ROWS) {
+        problems.add(`more than ${MAX_RPM_SQLITE_ROWS} rows; the rest ignored`);
         break;
       }
-      if (!Buffer.isBuffer(row.blob)) problems.add(`row ${rows} holds no blob, or one over ${MAX_BLOB_BYTES} bytes`);
+      if (!Buffer.isBuffer(row.blob)) problems.add(`row ${rows} holds no blob, or one over ${MAX_RPM_SQLITE_BLOB_BYTES} bytes`);
       else if (!visit(row.blob)) break;
     }
   } catch (err) {

@@ -1,10 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import type { CatalogedPackage } from '../../analyzer.js';
 import { packageUrl } from '../../../model/index.js';
-
-/** Real dependency lists are a few KiB compressed and well under 1 MiB expanded. */
-export const MAX_AUDIT_JSON_BYTES = 8 * 1024 * 1024;
-const MAX_PACKAGES = 100_000;
+import { MAX_RUST_AUDIT_JSON_BYTES, MAX_RUST_AUDIT_PACKAGES } from '../../limits.js';
 
 export class AuditDataError extends Error {
   override readonly name = 'AuditDataError';
@@ -26,7 +23,7 @@ export interface AuditData {
 }
 
 /** Expands the zlib stream of a `.dep-v0` section, refusing to expand beyond `maxBytes`. */
-export function inflateAuditData(compressed: Buffer, maxBytes = MAX_AUDIT_JSON_BYTES): string {
+export function inflateAuditData(compressed: Buffer, maxBytes = MAX_RUST_AUDIT_JSON_BYTES): string {
   try {
     return inflateSync(compressed, { maxOutputLength: maxBytes }).toString('utf8');
   } catch (err) {
@@ -48,7 +45,7 @@ export function parseAuditJson(text: string): AuditData {
     throw new AuditDataError(`dependency data is not JSON: ${(err as Error).message}`);
   }
   if (!isRecord(doc) || !Array.isArray(doc.packages)) throw new AuditDataError('dependency data has no "packages" list');
-  if (doc.packages.length > MAX_PACKAGES) throw new AuditDataError(`dependency data lists ${doc.packages.length} packages`);
+  if (doc.packages.length > MAX_RUST_AUDIT_PACKAGES) throw new AuditDataError(`dependency data lists ${doc.packages.length} packages`);
   const count = doc.packages.length;
   const packages = doc.packages.map((p: unknown, i: number): AuditPackage => {
     if (!isRecord(p) || typeof p.name !== 'string' || p.name === '' || typeof p.version !== 'string' || p.version === '') {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { MAX_AUTHORIZED_KEYS, MAX_PRELOAD_PATHS } from '../../limits.js';
 
 /** One public key line of an `authorized_keys` file, described without the key itself. */
 export interface AuthorizedKey {
@@ -12,7 +13,6 @@ export interface AuthorizedKey {
 }
 
 const KEY_TYPE = /^(?:ssh-(?:rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com|(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp(?:256|384|521))-cert-v01@openssh\.com)$/;
-const MAX_KEYS = 1000;
 
 /** Skips the options field, which may hold quoted strings with spaces (`command="echo hi"`). */
 function splitOptions(line: string): { options: string; rest: string } {
@@ -29,7 +29,7 @@ function splitOptions(line: string): { options: string; rest: string } {
 export function parseAuthorizedKeys(text: string): AuthorizedKey[] {
   const keys: AuthorizedKey[] = [];
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length && keys.length < MAX_KEYS; i++) {
+  for (let i = 0; i < lines.length && keys.length < MAX_AUTHORIZED_KEYS; i++) {
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     let fields = line.split(/\s+/);
@@ -62,7 +62,7 @@ export function parsePreload(text: string): string[] {
   const paths: string[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*/, '');
-    for (const entry of line.split(/[\s:]+/)) if (entry !== '' && paths.length < 64) paths.push(entry);
+    for (const entry of line.split(/[\s:]+/)) if (entry !== '' && paths.length < MAX_PRELOAD_PATHS) paths.push(entry);
   }
   return paths;
 }

@@ -1,14 +1,13 @@
 import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
 import type { Severity } from '../../../model/index.js';
-import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES, latin1Text } from '../candidates.js';
+import { candidateKinds, hasKind, Kind, looksLikeText, latin1Text } from '../candidates.js';
 import { lineAt, printable } from '../evidence.js';
 import { placeOf, runsByItself, type TextPlace } from '../cryptominer/where.js';
 import { parseAuthorizedKeys, parsePreload } from './authorized-keys.js';
 import { backdoorPatterns, matchPatterns, type PatternSet } from './patterns.js';
 import { findWebshell, webLanguageOf } from './webshell.js';
-
-export const MAX_FINDINGS_PER_FILE = 20;
+import { MAX_AUTHORIZED_KEYS_IN_EVIDENCE, MAX_BACKDOOR_FINDINGS_PER_FILE, MAX_TEXT_CANDIDATE_BYTES } from '../../limits.js';
 
 const WANTED_KINDS = Kind.Script | Kind.Web | Kind.Persistence | Kind.History | Kind.AuthorizedKeys | Kind.Config;
 
@@ -54,7 +53,7 @@ export function scanBackdoorText(file: AnalyzedFile, text: string, kinds: number
         attack: ['T1098.004'],
         evidence: {
           count: keys.length,
-          keys: keys.slice(0, 8).map((k) => ({
+          keys: keys.slice(0, MAX_AUTHORIZED_KEYS_IN_EVIDENCE).map((k) => ({
             type: k.type,
             fingerprint: k.fingerprint,
             ...(k.comment ? { comment: printable(k.comment, 120) } : {}),
@@ -67,7 +66,7 @@ export function scanBackdoorText(file: AnalyzedFile, text: string, kinds: number
   }
 
   for (const hit of matchPatterns(text, patterns, hasKind(kinds, Kind.Persistence))) {
-    if (findings.length >= MAX_FINDINGS_PER_FILE) break;
+    if (findings.length >= MAX_BACKDOOR_FINDINGS_PER_FILE) break;
     const reverseShell = hit.pattern.rule.startsWith('backdoor/reverse-shell-');
     const severity: Severity = reverseShell && runsByItself(place) ? 'critical' : 'high';
     const endpoint = hit.host ? ` to ${printable(hit.port ? `${hit.host}:${hit.port}` : hit.host, 120)}` : '';
@@ -90,7 +89,7 @@ export function scanBackdoorText(file: AnalyzedFile, text: string, kinds: number
   const language = hasKind(kinds, Kind.Web) ? webLanguageOf(file.path) : undefined;
   if (language) {
     const hits = findWebshell(text, language);
-    if (hits.length > 0 && findings.length < MAX_FINDINGS_PER_FILE) {
+    if (hits.length > 0 && findings.length < MAX_BACKDOOR_FINDINGS_PER_FILE) {
       const first = hits[0]!;
       findings.push({
         category: 'backdoor',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DataFileError, loadDataFile, parseDataFile } from '../../../config/data-file.js';
+import { MAX_BACKDOOR_ANCHORS_PER_PATTERN, MAX_BACKDOOR_LINE_REACH_CHARS, MAX_BACKDOOR_PREFILTER_POSITIONS } from '../../limits.js';
 
 /** One compiled pattern of `rules/backdoor-patterns.yaml` (see the file's header for the meaning of each field). */
 export interface TextPattern {
@@ -99,12 +100,6 @@ export interface PatternHit {
   url?: string;
 }
 
-const MAX_ANCHORS_PER_PATTERN = 200;
-/** Characters either side of an anchor looked at on one (possibly huge, minified) line. */
-const MAX_LINE_REACH = 2000;
-
-const MAX_PREFILTER_POSITIONS = 10_000;
-
 /**
  * Which prefilters of `set` occur in `text`, in one pass: the combined expression finds the first position where any
  * occurs, then each prefilter not yet seen is tried there, and the search goes on from the next character (so no
@@ -119,7 +114,7 @@ export function prefiltersPresent(text: string, set: PatternSet): boolean[] {
   any.lastIndex = 0;
   for (let m = any.exec(text); m !== null && missing > 0; m = any.exec(text)) {
     // Hostile repetition: stop looking and let every pattern run (their own work is capped).
-    if (++positions > MAX_PREFILTER_POSITIONS) return present.map(() => true);
+    if (++positions > MAX_BACKDOOR_PREFILTER_POSITIONS) return present.map(() => true);
     for (let i = 0; i < present.length; i++) {
       if (present[i]) continue;
       const re = set.prefilters[i]!;
@@ -145,12 +140,12 @@ export function matchPatterns(text: string, set: PatternSet, persistence: boolea
     pattern.anchor.lastIndex = 0;
     let anchors = 0;
     for (const m of text.matchAll(pattern.anchor)) {
-      if (++anchors > MAX_ANCHORS_PER_PATTERN) break;
+      if (++anchors > MAX_BACKDOOR_ANCHORS_PER_PATTERN) break;
       // An anchor may start on the delimiter before a command (`(?:^|\s)nc`): the finding is where the command is.
       const at = m.index + (m[0].length - m[0].trimStart().length);
-      const lineStart = Math.max(text.lastIndexOf('\n', at - 1) + 1, at - MAX_LINE_REACH);
+      const lineStart = Math.max(text.lastIndexOf('\n', at - 1) + 1, at - MAX_BACKDOOR_LINE_REACH_CHARS);
       const nl = text.indexOf('\n', m.index + m[0].length);
-      const lineEnd = Math.min(nl < 0 ? text.length : nl, m.index + m[0].length + MAX_LINE_REACH);
+      const lineEnd = Math.min(nl < 0 ? text.length : nl, m.index + m[0].length + MAX_BACKDOOR_LINE_REACH_CHARS);
       const key = `${pattern.rule}@${lineStart}`;
       if (seen.has(key)) continue;
       const window = text.slice(Math.max(0, lineStart - pattern.window), Math.min(text.length, lineEnd + pattern.window));

@@ -3,6 +3,7 @@
  * data, or runs a fixed command, is not one; input must reach the sink, directly, through decoding layers inside
  * the call (`eval(base64_decode($_POST['x']))`) or through a variable assigned from input.
  */
+import { MAX_WEBSHELL_ARGUMENT_CHARS, MAX_WEBSHELL_ASSIGNMENTS, MAX_WEBSHELL_HITS, MAX_WEBSHELL_PREG_REPLACE_CALLS, MAX_WEBSHELL_SINKS, MAX_WEBSHELL_TAINTED_VARIABLES } from '../../limits.js';
 
 export interface WebshellHit {
   language: 'php' | 'jsp' | 'asp';
@@ -21,11 +22,6 @@ interface Language {
   assignment: RegExp;
   variableReference: (name: string) => string;
 }
-
-const ARG_REACH = 400;
-const MAX_ASSIGNMENTS = 2000;
-const MAX_SINKS = 500;
-const MAX_HITS = 8;
 
 const PHP: Language = {
   name: 'php',
@@ -72,7 +68,7 @@ function escapeRegExp(s: string): string {
 
 /** The argument text of a call opening at `open`: up to the end of the statement, bounded. */
 function argumentsAt(text: string, open: number, language: Language): string {
-  const region = text.slice(open, open + ARG_REACH);
+  const region = text.slice(open, open + MAX_WEBSHELL_ARGUMENT_CHARS);
   const end = region.search(language === ASP ? /[\n;]/ : /;/);
   return end < 0 ? region : region.slice(0, end);
 }
@@ -83,7 +79,7 @@ export function findWebshell(text: string, language: Language): WebshellHit[] {
   const tainted = new Set<string>();
   let assignments = 0;
   for (const m of text.matchAll(language.assignment)) {
-    if (++assignments > MAX_ASSIGNMENTS || tainted.size >= 64) break;
+    if (++assignments > MAX_WEBSHELL_ASSIGNMENTS || tainted.size >= MAX_WEBSHELL_TAINTED_VARIABLES) break;
     if (language.input.test(m[2]!)) tainted.add(m[1]!);
   }
   const taintedRef = tainted.size > 0 ? new RegExp([...tainted].map((v) => language.variableReference(escapeRegExp(v))).join('|'), language === ASP ? 'i' : '') : undefined;
@@ -92,13 +88,13 @@ export function findWebshell(text: string, language: Language): WebshellHit[] {
 
   let sinks = 0;
   for (const m of text.matchAll(language.sink)) {
-    if (++sinks > MAX_SINKS || hits.length >= MAX_HITS) break;
+    if (++sinks > MAX_WEBSHELL_SINKS || hits.length >= MAX_WEBSHELL_HITS) break;
     const before = text.slice(Math.max(0, m.index - 20), m.index);
     if (/\bfunction\s*&?\s*$|\bdef\s+$|\bSub\s+$|\bFunction\s+$/i.test(before)) continue;
     if (fed(argumentsAt(text, m.index + m[0].length, language))) hits.push({ language: language.name, sink: m[1]!.replace(/\s+/g, ''), offset: m.index });
   }
 
-  if (language === PHP && hits.length < MAX_HITS) {
+  if (language === PHP && hits.length < MAX_WEBSHELL_HITS) {
     // Request input called as a function: `$_GET['f']($_GET['c'])`, or a variable holding it.
     const callees = [/\$_(?:GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,60}\]\s*\(/g];
     if (tainted.size > 0) callees.push(new RegExp(`(?<![\\w>:])(?:${[...tainted].map((v) => `\\$${escapeRegExp(v)}`).join('|')})\\s*\\(`, 'g'));
@@ -112,7 +108,7 @@ export function findWebshell(text: string, language: Language): WebshellHit[] {
     // preg_replace with the /e modifier evaluates the replacement.
     let pregs = 0;
     for (const m of text.matchAll(/\bpreg_replace\s*\(\s*(['"])([^'"\n]{1,300})\1/g)) {
-      if (++pregs > 100) break;
+      if (++pregs > MAX_WEBSHELL_PREG_REPLACE_CALLS) break;
       const pattern = m[2]!;
       const modifiers = pattern.slice(pattern.lastIndexOf(pattern[0]!) + 1);
       if (/^[a-zA-Z]*e[a-zA-Z]*$/.test(modifiers) && fed(argumentsAt(text, m.index + m[0].length, PHP))) {
@@ -121,5 +117,5 @@ export function findWebshell(text: string, language: Language): WebshellHit[] {
       }
     }
   }
-  return hits.sort((a, b) => a.offset - b.offset).slice(0, MAX_HITS);
+  return hits.sort((a, b) => a.offset - b.offset).slice(0, MAX_WEBSHELL_HITS);
 }

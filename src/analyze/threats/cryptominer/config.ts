@@ -2,6 +2,7 @@
  * Miner configuration files: XMRig (and forks) JSON, cpuminer/ccminer JSON option files, xmr-stak `pools.txt` and
  * `config.txt`. Returns what a person needs to check the finding: the miner family, pool URLs, wallet fields.
  */
+import { MAX_MINER_CONFIG_JSON_BYTES, MAX_MINER_CONFIG_POOLS } from '../../limits.js';
 
 export interface MinerConfig {
   family: 'xmrig' | 'cpuminer' | 'xmr-stak';
@@ -11,8 +12,6 @@ export interface MinerConfig {
   /** Byte offset of the most telling key, for the evidence line. */
   offset: number;
 }
-
-const MAX_JSON_BYTES = 1024 * 1024;
 
 function parseJsonLeniently(text: string): unknown {
   try {
@@ -45,7 +44,7 @@ function offsetOf(text: string, key: string): number {
 
 function fromJson(text: string): MinerConfig | undefined {
   const trimmed = text.trimStart();
-  if (!trimmed.startsWith('{') || text.length > MAX_JSON_BYTES) return undefined;
+  if (!trimmed.startsWith('{') || text.length > MAX_MINER_CONFIG_JSON_BYTES) return undefined;
   const doc = parseJsonLeniently(text);
   if (!isObject(doc)) return undefined;
   const pools = Array.isArray(doc.pools) ? doc.pools.filter(isObject) : [];
@@ -72,12 +71,12 @@ const XMR_STAK_WALLET = /"wallet_address"\s*:\s*"([^"\n]{0,300})"/g;
 const XMR_STAK_CONFIG_KEYS = ['"call_timeout"', '"retry_time"', '"giveup_limit"', '"verbose_level"', '"h_print_time"'];
 
 function fromXmrStak(text: string): MinerConfig | undefined {
-  const pools = [...text.matchAll(XMR_STAK_POOL)].slice(0, 16);
+  const pools = [...text.matchAll(XMR_STAK_POOL)].slice(0, MAX_MINER_CONFIG_POOLS);
   if (pools.length > 0 && text.includes('"wallet_address"')) {
     return {
       family: 'xmr-stak',
       pools: pools.map((m) => m[1]!),
-      users: [...text.matchAll(XMR_STAK_WALLET)].slice(0, 16).map((m) => m[1]!).filter((w) => w !== ''),
+      users: [...text.matchAll(XMR_STAK_WALLET)].slice(0, MAX_MINER_CONFIG_POOLS).map((m) => m[1]!).filter((w) => w !== ''),
       offset: pools[0]!.index,
     };
   }
@@ -93,12 +92,12 @@ const XMRIG_USER = /"user"\s*:\s*"([^"\n]{1,300})"/g;
 /** An XMRig config too broken for JSON.parse (truncated, commented out by hand) still has its telling keys. */
 function fromXmrigKeys(text: string): MinerConfig | undefined {
   if (!text.includes('"donate-level"') || !text.includes('"pools"')) return undefined;
-  const urls = [...text.matchAll(XMRIG_URL)].slice(0, 16);
+  const urls = [...text.matchAll(XMRIG_URL)].slice(0, MAX_MINER_CONFIG_POOLS);
   if (urls.length === 0) return undefined;
   return {
     family: 'xmrig',
     pools: urls.map((m) => m[1]!),
-    users: [...text.matchAll(XMRIG_USER)].slice(0, 16).map((m) => m[1]!),
+    users: [...text.matchAll(XMRIG_USER)].slice(0, MAX_MINER_CONFIG_POOLS).map((m) => m[1]!),
     offset: urls[0]!.index,
   };
 }

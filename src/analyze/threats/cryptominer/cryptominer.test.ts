@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../../../test/support/analyze-files.js';
-import { cryptominerAnalyzer, isMinerCommandLine, MAX_FINDINGS_PER_FILE } from './index.js';
+import { cryptominerAnalyzer, isMinerCommandLine } from './index.js';
+import { MAX_MINER_FINDINGS_PER_FILE } from '../../limits.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./testdata/${name}`, import.meta.url));
 const scan = (files: { path: string; content: Buffer | string; mode?: number }[]) => analyzeFiles([cryptominerAnalyzer], files);
@@ -110,7 +111,7 @@ describe('cryptominer/wallet', () => {
   it('recognises the real Monero wallets of the Unit 42 list', async () => {
     const list = readFileSync(new URL('../../../../../shared/corpus/ioc/pan-unit42/xmr_wallets.txt', import.meta.url), 'utf8').split('\n').filter(Boolean).slice(0, 40);
     const { findings } = await scan([{ path: 'opt/w.sh', content: list.join('\n') }]);
-    expect(findings.filter((f) => f.rule === 'cryptominer/wallet')).toHaveLength(Math.min(list.length, MAX_FINDINGS_PER_FILE));
+    expect(findings.filter((f) => f.rule === 'cryptominer/wallet')).toHaveLength(Math.min(list.length, MAX_MINER_FINDINGS_PER_FILE));
   });
 });
 

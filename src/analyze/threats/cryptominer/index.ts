@@ -1,16 +1,14 @@
 import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding } from '../../analyzer.js';
 import type { Severity } from '../../../model/index.js';
-import { candidateKinds, hasKind, Kind, looksLikeText, MAX_TEXT_CANDIDATE_BYTES, latin1Text } from '../candidates.js';
+import { candidateKinds, hasKind, Kind, looksLikeText, latin1Text } from '../candidates.js';
 import { lineAt, printable } from '../evidence.js';
 import { parseMinerConfig } from './config.js';
 import { miningPoolDomains, type PoolDomains } from './pools.js';
 import { findWallets, type WalletType } from './wallets.js';
 import { placeOf, runsByItself, type TextPlace } from './where.js';
+import { MAX_MINER_FINDINGS_PER_FILE, MAX_MINER_LINE_SCAN_CHARS, MAX_MINER_POOLS_IN_EVIDENCE, MAX_STRATUM_URLS_PER_FILE, MAX_TEXT_CANDIDATE_BYTES } from '../../limits.js';
 
-/** Most findings one file yields: enough to act on, not a dump of a wordlist. */
-export const MAX_FINDINGS_PER_FILE = 20;
-const MAX_LINE_SCAN_CHARS = 4096;
 const RESOURCE_HIJACKING = 'T1496';
 
 const WANTED_KINDS = Kind.Config | Kind.Script | Kind.Persistence | Kind.History;
@@ -58,14 +56,14 @@ interface Line {
   offset: number;
 }
 
-/** The lines `MINER_LINE_HINT` matches, each once, cut to `MAX_LINE_SCAN_CHARS`. */
+/** The lines `MINER_LINE_HINT` matches, each once, cut to `MAX_MINER_LINE_SCAN_CHARS`. */
 function* hintedLines(text: string): Generator<Line> {
   const hint = new RegExp(MINER_LINE_HINT);
   for (let m = hint.exec(text); m !== null; m = hint.exec(text)) {
     const start = text.lastIndexOf('\n', m.index - 1) + 1;
     let end = text.indexOf('\n', m.index);
     if (end < 0) end = text.length;
-    yield { text: text.slice(start, Math.min(end, start + MAX_LINE_SCAN_CHARS)), offset: start };
+    yield { text: text.slice(start, Math.min(end, start + MAX_MINER_LINE_SCAN_CHARS)), offset: start };
     hint.lastIndex = end + 1;
   }
 }
@@ -73,7 +71,7 @@ function* hintedLines(text: string): Generator<Line> {
 function lineOf(text: string, offset: number): string {
   const start = text.lastIndexOf('\n', offset - 1) + 1;
   const end = text.indexOf('\n', offset);
-  return text.slice(start, Math.min(end < 0 ? text.length : end, start + MAX_LINE_SCAN_CHARS));
+  return text.slice(start, Math.min(end < 0 ? text.length : end, start + MAX_MINER_LINE_SCAN_CHARS));
 }
 
 /** Whether a line invokes a miner: XMRig-style options, or a miner program with pool/user/algorithm options. */
@@ -101,7 +99,7 @@ export function scanMinerText(file: AnalyzedFile, text: string, pools: PoolDomai
   const findings: DetectedFinding[] = [];
   const place = placeOf(file.path);
   const add = (f: DetectedFinding): boolean => {
-    if (findings.length >= MAX_FINDINGS_PER_FILE) return false;
+    if (findings.length >= MAX_MINER_FINDINGS_PER_FILE) return false;
     findings.push(f);
     return true;
   };
@@ -118,7 +116,7 @@ export function scanMinerText(file: AnalyzedFile, text: string, pools: PoolDomai
       attack: [RESOURCE_HIJACKING],
       evidence: {
         family: config.family,
-        pools: config.pools.slice(0, 8).map((p) => printable(p, 200)),
+        pools: config.pools.slice(0, MAX_MINER_POOLS_IN_EVIDENCE).map((p) => printable(p, 200)),
         walletTypes: [...new Set(config.users.map((u) => findWallets(u, 1)[0]?.type ?? 'unknown'))],
         ...at(config.offset),
       },
@@ -129,7 +127,7 @@ export function scanMinerText(file: AnalyzedFile, text: string, pools: PoolDomai
   const stratumHosts = new Set<string>();
   let stratumSeen = 0;
   for (const m of text.matchAll(STRATUM_URL)) {
-    if (++stratumSeen > 200) break;
+    if (++stratumSeen > MAX_STRATUM_URLS_PER_FILE) break;
     const host = m[1]!.toLowerCase();
     const port = m[2];
     const key = `${host}:${port ?? ''}`;

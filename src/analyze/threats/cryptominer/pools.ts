@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bundledRulesDir } from '../../../config/paths.js';
+import { MAX_POOL_HOST_TOKENS } from '../../limits.js';
 
 /**
  * Host names in text: dot-separated labels ending in an alphabetic top-level label, not part of a longer word or
@@ -58,7 +59,7 @@ export class PoolDomains {
    * order, with the domain. Rather than testing every token, it looks only where a listed top-level label ends a
    * token and the last two labels are an entry's, and reads the whole token there. At most `limit` tokens are read.
    */
-  findIn(text: string, limit = 10_000): PoolHostMatch[] {
+  findIn(text: string, limit = MAX_POOL_HOST_TOKENS): PoolHostMatch[] {
     const out: PoolHostMatch[] = [];
     const anchor = this.topLevelAnchor;
     let tokenStart = -1;
@@ -126,7 +127,7 @@ export interface PoolHostMatch extends HostMatch {
   domain: string;
 }
 
-export function findHosts(text: string, limit = 10_000): HostMatch[] {
+export function findHosts(text: string, limit = MAX_POOL_HOST_TOKENS): HostMatch[] {
   const out: HostMatch[] = [];
   for (const m of text.matchAll(HOST_TOKEN)) {
     out.push({ host: m[0], offset: m.index });

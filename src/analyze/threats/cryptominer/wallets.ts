@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { MAX_WALLET_CANDIDATES_PER_FORMAT } from '../../limits.js';
 
 /**
  * Cryptocurrency address recognition with each format's own checksum, so random base58 or hex strings are not
@@ -215,7 +216,7 @@ const CHECKS: Record<CandidateFormat, { check: (s: string) => WalletType | undef
 };
 
 /** Every checksum-valid address in `text` (at most `limit` candidates of each format are checked), in text order. */
-export function findWallets(text: string, limit = 64): WalletMatch[] {
+export function findWallets(text: string, limit = MAX_WALLET_CANDIDATES_PER_FORMAT): WalletMatch[] {
   const found: WalletMatch[] = [];
   const checked: Record<CandidateFormat, number> = { monero: 0, bitcoin: 0, bech32: 0, ethereum: 0 };
   let open = 4;

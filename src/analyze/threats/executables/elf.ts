@@ -2,9 +2,10 @@ import { BinaryFormatError } from '../../binary/errors.js';
 import { PF_X, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, elfInterpreter, elfMachineName, readElf, type ElfFile } from '../../binary/elf.js';
 import { readGoBuildInfo } from '../../packages/golang/buildinfo.js';
 import { printable } from '../evidence.js';
-import { ENTROPY_BYTE_BUDGET, MAX_SECTIONS_IN_EVIDENCE, entropyReaches, roundEntropy, shannonEntropy, type SectionEntropy } from './entropy.js';
+import { entropyReaches, roundEntropy, shannonEntropy, type SectionEntropy } from './entropy.js';
 import { detectPackers, type PackerMatch } from './packers.js';
 import type { ExecutableRules } from './rules.js';
+import { ENTROPY_BYTE_BUDGET, MAX_SECTIONS_IN_EVIDENCE } from '../../limits.js';
 
 const PT_DYNAMIC = 2;
 

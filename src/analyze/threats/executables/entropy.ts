@@ -121,7 +121,3 @@ export interface SectionEntropy {
   executable: boolean;
 }
 
-/** Entropy is measured over at most this many bytes per file; sections past the budget are listed without it. */
-export const ENTROPY_BYTE_BUDGET = 64 * 1024 * 1024;
-/** Sections listed in evidence (code sections first); the rest are counted only. */
-export const MAX_SECTIONS_IN_EVIDENCE = 24;

@@ -14,9 +14,10 @@ import {
   type PeFile,
 } from '../../binary/pe.js';
 import { printable } from '../evidence.js';
-import { ENTROPY_BYTE_BUDGET, MAX_SECTIONS_IN_EVIDENCE, roundEntropy, shannonEntropy, type SectionEntropy } from './entropy.js';
+import { roundEntropy, shannonEntropy, type SectionEntropy } from './entropy.js';
 import { detectPackers, entryPatternLength, type PackerMatch } from './packers.js';
 import type { ExecutableRules } from './rules.js';
+import { ENTROPY_BYTE_BUDGET, MAX_DLLS_IN_EVIDENCE, MAX_SECTIONS_IN_EVIDENCE } from '../../limits.js';
 
 export type PeKind = 'exe' | 'dll' | 'driver' | 'efi';
 
@@ -84,8 +85,6 @@ const SUBSYSTEMS: Record<number, string> = {
   14: 'xbox',
   16: 'boot-application',
 };
-
-const MAX_DLLS_IN_EVIDENCE = 32;
 
 function kindOf(pe: PeFile): PeKind {
   if (pe.subsystem >= 10 && pe.subsystem <= 13) return 'efi';

@@ -1,6 +1,7 @@
 import { secretFingerprint } from '../evidence.js';
 import { secretRules, type SecretRule, type SecretRuleSet } from './rules.js';
 import { hasValidGithubChecksum, isBasicAuthBase64, looksLikeReference, pemBody, shannonEntropy } from './validate.js';
+import { MAX_SECRETS_PER_TEXT, MAX_SECRET_CANDIDATES_PER_RULE, MAX_SECRET_KEYWORD_POSITIONS } from '../../limits.js';
 
 /** Where a text comes from: a file (its path and candidate kinds) or an image string (ENV value, history step). */
 export interface SecretScanTarget {
@@ -19,11 +20,6 @@ export interface SecretMatch {
   /** What kind of key or token, from the rule's label group (`RSA`, `OPENSSH` …); never part of the secret. */
   label?: string;
 }
-
-/** Most secrets reported per text: a dump of credentials is still one finding per secret, up to this many. */
-export const MAX_SECRETS_PER_TEXT = 32;
-/** Most regex matches examined per rule per text, secret or not (bounds work on hostile input). */
-const MAX_CANDIDATES_PER_RULE = 2000;
 
 function ruleApplies(rule: SecretRule, target: SecretScanTarget): boolean {
   if (rule.paths && (target.path === undefined || !rule.paths.test(target.path))) return false;
@@ -77,7 +73,7 @@ function nearSecret(rule: SecretRule, text: string, start: number, end: number, 
   const window = text.slice(from, Math.min(text.length, end + near.window));
   const re = new RegExp(near.regex.source, near.regex.flags.includes('d') ? near.regex.flags : `${near.regex.flags}d`);
   let examined = 0;
-  for (let m = re.exec(window); m !== null && examined < MAX_CANDIDATES_PER_RULE; m = re.exec(window), examined++) {
+  for (let m = re.exec(window); m !== null && examined < MAX_SECRET_CANDIDATES_PER_RULE; m = re.exec(window), examined++) {
     if (m[0].length === 0) {
       re.lastIndex++;
       continue;
@@ -110,8 +106,6 @@ function keywordSearch(rules: readonly SecretRule[], all: readonly SecretRule[])
   return re;
 }
 
-const MAX_KEYWORD_POSITIONS = 10_000;
-
 /** Characters whose lower case is ASCII although they are not (`İ` → `i̇`, Kelvin sign → `k`). */
 const LOWERS_TO_ASCII = /[\u0130\u212a]/;
 
@@ -132,7 +126,7 @@ function keywordsPresent(text: string, rules: readonly SecretRule[], all: readon
   search.lastIndex = 0;
   for (let m = search.exec(text); m !== null && present.size < keywords.length; m = search.exec(text)) {
     // Hostile repetition: stop looking and let every rule run (their own work is capped).
-    if (++positions > MAX_KEYWORD_POSITIONS) return new Set(keywords);
+    if (++positions > MAX_SECRET_KEYWORD_POSITIONS) return new Set(keywords);
     for (const k of keywords) {
       if (!present.has(k) && text.slice(m.index, m.index + k.length).toLowerCase() === k) present.add(k);
     }
@@ -156,7 +150,7 @@ export function scanSecrets(text: string, target: SecretScanTarget, set: SecretR
     const re = rule.regex;
     re.lastIndex = 0;
     let examined = 0;
-    for (let m = re.exec(text); m !== null && examined < MAX_CANDIDATES_PER_RULE; m = re.exec(text), examined++) {
+    for (let m = re.exec(text); m !== null && examined < MAX_SECRET_CANDIDATES_PER_RULE; m = re.exec(text), examined++) {
       if (m[0].length === 0) {
         re.lastIndex++;
         continue;

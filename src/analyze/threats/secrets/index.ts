@@ -2,8 +2,9 @@ import { dataFileDigest } from '../../../config/paths.js';
 import type { Analyzer, AnalysisOutput, AnalyzedFile, DetectedFinding, FileHeader } from '../../analyzer.js';
 import { candidateKinds, hasKind, Kind, looksLikeText, latin1Text } from '../candidates.js';
 import { secretFingerprint } from '../evidence.js';
-import { lineNumberAt, MAX_SECRETS_PER_TEXT, scanSecrets, type SecretMatch } from './engine.js';
+import { lineNumberAt, scanSecrets, type SecretMatch } from './engine.js';
 import { secretRules, type SecretRuleSet } from './rules.js';
+import { MAX_SECRETS_PER_TEXT } from '../../limits.js';
 
 /** Credentials in files are MITRE ATT&CK "Unsecured Credentials: Credentials In Files". */
 export const SECRET_ATTACK = ['T1552.001'];

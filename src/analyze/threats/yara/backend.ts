@@ -1,5 +1,6 @@
 import type { CompiledRules, ScanVariables, SkippedRule } from './engine.js';
 import type { MetaValue } from './source.js';
+import { MAX_YARA_MATCH_DATA_BYTES } from '../../limits.js';
 
 /**
  * What the loader hands an engine: one assembled rule source plus the table that maps each compiled rule name back
@@ -58,15 +59,8 @@ export function passableAsString(value: string): boolean {
   return !/^[+-]?\d+$/.test(value) && !/^(true|false)$/i.test(value);
 }
 
-/** Most string matches kept per matching rule (the engines may find many more; a finding shows a few). */
-export const MAX_STRINGS_PER_RULE = 32;
-/** Most bytes of one string match kept. */
-export const MAX_MATCH_DATA_BYTES = 256;
-/** Matches per pattern at which the engine stops counting: keeps `#a > N` conditions sane and output bounded. */
-export const MAX_MATCHES_PER_PATTERN = 1000;
-
 /** The matched bytes, copied out of the scanned content so the match does not keep the whole file alive. */
 export function matchData(content: Buffer, offset: number, length: number): Buffer {
   const start = Math.min(Math.max(0, offset), content.length);
-  return Buffer.from(content.subarray(start, Math.min(content.length, start + Math.min(length, MAX_MATCH_DATA_BYTES))));
+  return Buffer.from(content.subarray(start, Math.min(content.length, start + Math.min(length, MAX_YARA_MATCH_DATA_BYTES))));
 }

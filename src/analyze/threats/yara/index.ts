@@ -1,9 +1,10 @@
 import type { AnalysisOutput, AnalyzedFile, Analyzer, DetectedFinding, FileHeader } from '../../analyzer.js';
 import { FINDING_CATEGORIES, SEVERITIES as SEVERITY_NAMES, type FindingCategory, type ScanNotice, type Severity } from '../../../model/index.js';
 import { candidateKinds, hasKind, Kind } from '../candidates.js';
-import { MAX_MATCHES_PER_FINDING, printable, type MatchEvidence } from '../evidence.js';
+import { printable, type MatchEvidence } from '../evidence.js';
 import { listZip, looksLikeZip, newZipBudget, readZipEntry, ZipFormatError } from '../../../util/zip.js';
 import type { CompiledRules, ScanVariables, YaraMatch } from './engine.js';
+import { MAX_MATCHES_PER_FINDING, MAX_YARA_ZIP_BYTES, MAX_YARA_ZIP_MEMBERS, YARA_ZIP_LIMITS } from '../../limits.js';
 
 export type { CompiledRules, ScanVariables, YaraMatch, SkippedRule } from './engine.js';
 export { loadRules, describeSkippedRules, bundledYaraDir, type LoadRulesOptions } from './loader.js';
@@ -11,9 +12,6 @@ export { loadRules, describeSkippedRules, bundledYaraDir, type LoadRulesOptions 
 /** The kinds of file YARA rules are run on. */
 const WANTED_KINDS = Kind.Executable | Kind.WindowsProgram | Kind.Script | Kind.Web | Kind.Persistence | Kind.Config;
 
-/** Small ZIP archives are opened and their members scanned too (payloads are often shipped zipped). */
-export const MAX_ZIP_BYTES = 8 * 1024 * 1024;
-export const MAX_ZIP_MEMBERS = 64;
 const ZIP_NAME = /\.zip$/i;
 
 const CATEGORIES: ReadonlySet<string> = new Set<string>(FINDING_CATEGORIES);
@@ -101,7 +99,7 @@ export function scanVariables(path: string, content: Buffer, uid?: number): Scan
 }
 
 function isSmallZip(path: string, header: Pick<FileHeader, 'type' | 'size'>): boolean {
-  return header.type === 'file' && header.size > 0 && header.size <= MAX_ZIP_BYTES && ZIP_NAME.test(path);
+  return header.type === 'file' && header.size > 0 && header.size <= MAX_YARA_ZIP_BYTES && ZIP_NAME.test(path);
 }
 
 function errorText(err: unknown): string {
@@ -135,16 +133,15 @@ export function createYaraAnalyzer(rules: CompiledRules): Analyzer {
       findings.push(...(whole.findings ?? []));
       notices.push(...(whole.notices ?? []));
       try {
-        const entries = listZip(file.content, { maxEntries: 4096 }).filter((e) => !e.isDirectory && !e.encrypted && e.uncompressedSize > 0);
+        const entries = listZip(file.content, YARA_ZIP_LIMITS).filter((e) => !e.isDirectory && !e.encrypted && e.uncompressedSize > 0);
         const budget = newZipBudget();
-        const limits = { maxEntryBytes: 4 * MAX_ZIP_BYTES, maxTotalBytes: 8 * MAX_ZIP_BYTES };
-        const members = entries.slice(0, MAX_ZIP_MEMBERS);
+        const members = entries.slice(0, MAX_YARA_ZIP_MEMBERS);
         const results = await Promise.all(
           members.map(async (entry) => {
             const memberPath = `${file.path}!${entry.name}`;
             let content: Buffer;
             try {
-              content = readZipEntry(file.content, entry, limits, budget);
+              content = readZipEntry(file.content, entry, YARA_ZIP_LIMITS, budget);
             } catch (err) {
               if (err instanceof ZipFormatError) return { notices: [{ level: 'warning' as const, message: `ZIP member not scanned: ${err.message}`, path: printable(memberPath) }] };
               throw err;
@@ -156,7 +153,7 @@ export function createYaraAnalyzer(rules: CompiledRules): Analyzer {
           findings.push(...(r.findings ?? []));
           notices.push(...(r.notices ?? []));
         }
-        if (entries.length > MAX_ZIP_MEMBERS) notices.push({ level: 'warning', message: `only the first ${MAX_ZIP_MEMBERS} of ${entries.length} ZIP members were YARA-scanned` });
+        if (entries.length > MAX_YARA_ZIP_MEMBERS) notices.push({ level: 'warning', message: `only the first ${MAX_YARA_ZIP_MEMBERS} of ${entries.length} ZIP members were YARA-scanned` });
       } catch (err) {
         if (!(err instanceof ZipFormatError)) notices.push({ level: 'warning', message: `YARA scan of ZIP members failed: ${errorText(err)}` });
       }

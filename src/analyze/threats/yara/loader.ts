@@ -8,6 +8,7 @@ import { EXTERNAL_VARIABLES, type AssembledRules, type EngineError, type RuleEng
 import { splitYaraSource, YaraSplitError, type RuleBlock } from './source.js';
 import { loadYaraXBinding, YaraXEngine } from './yarax.js';
 import { YaraCliEngine, yaraCliAvailable } from './yara-cli.js';
+import { MAX_YARA_COMPILE_ROUNDS } from '../../limits.js';
 
 export interface LoadRulesOptions {
   /** Include the rules Detonate ships (`rules/yara/`). Default true. */
@@ -198,13 +199,11 @@ function readableReason(error: EngineError): string {
   return error.message.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
-const MAX_ROUNDS = 200;
-
 /** Compiles what can be compiled: rules the engine refuses are left out one by one, with those that need them. */
 async function compileIsolating(engine: RuleEngine, prepared: Prepared, digest: string): Promise<CompiledRules> {
   const { units, imports } = prepared;
   const missingModules = new Set<string>();
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  for (let round = 0; round < MAX_YARA_COMPILE_ROUNDS; round++) {
     const assembly = assemble(units, imports, missingModules);
     const live = units.filter((u) => !u.dropped);
     const table = new Map<string, RuleInfo>();

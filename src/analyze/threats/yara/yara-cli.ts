@@ -6,13 +6,13 @@ import { createInterface } from 'node:readline';
 import type { CompiledRules, ScanVariables, YaraMatch } from './engine.js';
 import {
   EXTERNAL_VARIABLES,
-  MAX_STRINGS_PER_RULE,
   matchData,
   type AssembledRules,
   type BuildResult,
   type EngineError,
   type RuleEngine,
 } from './backend.js';
+import { MAX_YARA_STRINGS_PER_RULE, YARA_SCAN_TIMEOUT_SECONDS } from '../../limits.js';
 
 /**
  * The Debian `yara` CLI (4.2) as a fallback engine. Rules are compiled once with `yarac`; concurrent `scan()` calls are
@@ -30,8 +30,6 @@ export const YARAC_CLI = process.env.DETONATE_YARAC ?? 'yarac';
 /** Files per `yara` process, and how long a scan waits for companions before its batch starts. */
 export const MAX_BATCH_FILES = 64;
 export const BATCH_WAIT_MS = 4;
-/** Per-file scan timeout given to `yara -a`, in seconds. */
-export const SCAN_TIMEOUT_SECONDS = 20;
 
 interface ProcessResult {
   code: number | null;
@@ -170,10 +168,10 @@ class YaraCliRuleSet implements CompiledRules {
       const results: YaraMatch[][] = batch.map(() => []);
       const failures = new Map<number, string>();
       const threads = Math.max(1, Math.min(availableParallelism(), batch.length));
-      const args = ['-C', '-w', '-s', '-L', '-N', '-p', String(threads), '-a', String(SCAN_TIMEOUT_SECONDS), ...defineArgs(), this.compiledPath, batchDir];
+      const args = ['-C', '-w', '-s', '-L', '-N', '-p', String(threads), '-a', String(YARA_SCAN_TIMEOUT_SECONDS), ...defineArgs(), this.compiledPath, batchDir];
       const child = spawn(YARA_CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       // A pathological rule is stopped by `-a` per file; this bounds the whole process in case yara itself hangs.
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), (SCAN_TIMEOUT_SECONDS * Math.ceil(batch.length / threads) + 30) * 1000);
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), (YARA_SCAN_TIMEOUT_SECONDS * Math.ceil(batch.length / threads) + 30) * 1000);
       let stderr = '';
       child.stderr.setEncoding('latin1').on('data', (d: string) => {
         if (stderr.length < 1 << 16) stderr += d;
@@ -187,7 +185,7 @@ class YaraCliRuleSet implements CompiledRules {
       for await (const line of lines) {
         const s = STRING_LINE.exec(line);
         if (s && current) {
-          if (current.match.strings.length < MAX_STRINGS_PER_RULE) {
+          if (current.match.strings.length < MAX_YARA_STRINGS_PER_RULE) {
             const offset = parseInt(s[1]!, 16);
             const length = Number(s[2]);
             current.match.strings.push({ identifier: s[3]!, offset, length, data: matchData(batch[current.file]!.content, offset, length) });

@@ -3,8 +3,6 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CompiledRules, ScanVariables, YaraMatch, YaraStringMatch } from './engine.js';
 import {
-  MAX_MATCHES_PER_PATTERN,
-  MAX_STRINGS_PER_RULE,
   matchData,
   passableAsString,
   variableValues,
@@ -13,6 +11,7 @@ import {
   type EngineError,
   type RuleEngine,
 } from './backend.js';
+import { MAX_YARA_MATCHES_PER_PATTERN, MAX_YARA_STRINGS_PER_RULE } from '../../limits.js';
 
 /**
  * The YARA-X engine through `@litko/yara-x`. The rules are compiled in a pool of worker threads and every worker
@@ -153,8 +152,8 @@ class ScanWorker {
         source,
         validate,
         options: { defineVariables: variableValues(), enableIncludes: false },
-        maxMatchesPerPattern: MAX_MATCHES_PER_PATTERN,
-        maxStringsPerRule: MAX_STRINGS_PER_RULE,
+        maxMatchesPerPattern: MAX_YARA_MATCHES_PER_PATTERN,
+        maxStringsPerRule: MAX_YARA_STRINGS_PER_RULE,
       },
     });
     this.started = new Promise((resolve) => {

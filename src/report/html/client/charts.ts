@@ -1,6 +1,7 @@
 /** SVG charts of a run: the timeline of processes and their events, and the cgroup samples (CPU, memory, pids). */
 import { empty, h, s } from './dom.js';
 import { bytes, ms, num, str, type Rec } from './text.js';
+import { MAX_TIMELINE_LANES } from '../../limits.js';
 
 export type EventKind = 'exec' | 'dns' | 'connect' | 'file';
 const EVENT_KINDS: readonly EventKind[] = ['exec', 'dns', 'connect', 'file'];
@@ -15,8 +16,6 @@ export interface TimelineEvent {
   i: number;
 }
 
-/** Processes drawn as lanes of the timeline; the table below it lists all. */
-const MAX_LANES = 40;
 /** Events of one process at the same time are drawn side by side, by kind. */
 const LANE_OFFSETS: Readonly<Record<EventKind, number>> = { exec: 0, dns: 3, connect: 6, file: 9 };
 
@@ -24,7 +23,7 @@ export function timelineChart(b: Rec, procs: readonly Rec[], events: readonly Ti
   let end = num(b.durationMs) || 0;
   for (const e of events) if (e.t !== null && e.t > end) end = e.t;
   if (end <= 0) end = 1;
-  const lanes = procs.slice(0, MAX_LANES);
+  const lanes = procs.slice(0, MAX_TIMELINE_LANES);
   const W = 900, left = 70, right = 10, laneH = 16, top = 8;
   const H = top + Math.max(lanes.length, 1) * laneH + 26;
   const x = (t: number): number => left + (W - left - right) * Math.max(0, Math.min(1, t / end));
@@ -47,7 +46,7 @@ export function timelineChart(b: Rec, procs: readonly Rec[], events: readonly Ti
     svg.appendChild(s('text', { x: x(t), y: axisY + 14, 'text-anchor': k === 0 ? 'start' : k === 4 ? 'end' : 'middle' }, ms(t)));
   }
   const legend = h('div', { class: 'legend' }, EVENT_KINDS.map((k) => h('span', null, h('span', { class: 'swatch ev-' + k }), k)),
-    procs.length > MAX_LANES ? h('span', null, 'first ' + MAX_LANES + ' of ' + procs.length + ' processes drawn; the table lists all') : null,
+    procs.length > MAX_TIMELINE_LANES ? h('span', null, 'first ' + MAX_TIMELINE_LANES + ' of ' + procs.length + ' processes drawn; the table lists all') : null,
     h('span', null, 'events other than exec are drawn at their process\'s start'));
   return h('div', null, svg, legend);
 }

@@ -1,6 +1,6 @@
 /**
- * Hardened runc: the bundle (bundle.ts, runtime 'runc') carries the user namespace, seccomp profile, no
- * capabilities, read-only root, the sample's network namespace and the cgroup path; this driver runs it in the
+ * Hardened runc: the bundle (bundle.ts, with `RUNC_SANDBOX`) carries the user namespace, seccomp profile, no
+ * capabilities, the overlay root, the sample's network namespace and the cgroup path; this driver runs it in the
  * foreground (`runc run`: runc stays the parent, so its exit status is the sample's) with a state dir of our own.
  * `--keep` leaves the stopped container, and so its cgroup, for the final accounting; `cleanup` deletes it.
  */
@@ -12,17 +12,16 @@ import {
   checkRunId,
   classifyKill,
   isRoot,
-  KILL_GRACE_MS,
   manage,
   probeVersion,
   runtimeBinary,
   pipeOutput,
   removeStateDir,
   RUNTIME_ENV,
-  stateDirFor,
   waitExit,
   within,
-} from './common.js';
+} from '../common.js';
+import { KILL_GRACE_MS, MAX_RUNC_LOG_LINES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
   DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
@@ -30,24 +29,30 @@ import {
   RuntimeError,
   type Runtime,
   type RuntimeAvailability,
+  type RuntimeOptions,
   type RuntimeRunOptions,
   type RuntimeRunResult,
-} from './runtime.js';
+} from '../runtime.js';
+import { startFailure } from './failure.js';
+import { RUNC_SANDBOX } from './sandbox.js';
+import { RUNC_TRACE } from './trace.js';
 
-export interface RuncOptions {
+export interface RuncOptions extends RuntimeOptions {
   /** Default: `runc` on PATH or in the sbin directories. */
   binary?: string;
-  /** Parent of the per-run `--root` dirs; default /run/detonate/runtime. */
-  stateRoot?: string;
 }
 
 export class RuncRuntime implements Runtime {
-  readonly name = 'runc' as const;
-  /** Parent of the per-run state dirs (`<stateRoot>/runc/<id>`). */
+  readonly name = 'runc';
   readonly stateRoot: string;
+  /** `<stateRoot>/runc`: the `--root` of each run is `<stateDir>/<id>`. */
+  readonly stateDir: string;
+  readonly sandbox = RUNC_SANDBOX;
+  readonly trace = RUNC_TRACE;
 
   constructor(private readonly options: RuncOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
+    this.stateDir = join(this.stateRoot, 'runc');
   }
 
   private binary(): string | undefined {
@@ -64,15 +69,15 @@ export class RuncRuntime implements Runtime {
   }
 
   private root(id: string): string {
-    return stateDirFor(this.stateRoot, 'runc', id);
+    return join(this.stateDir, id);
   }
 
   async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {
     checkRunId(options.id);
     const bin = this.binary();
-    if (!bin) throw new RuntimeError('runc is not installed', INSTALL_HINT);
+    if (!bin) throw new RuntimeError('unavailable', 'runc is not installed', INSTALL_HINT);
     const root = this.root(options.id);
-    if (existsSync(root)) throw new RuntimeError(`runc state for ${options.id} already exists (${root}); clean it up first`);
+    if (existsSync(root)) throw new RuntimeError('start-failed', `runc state for ${options.id} already exists (${root}); clean it up first`);
     await mkdir(root, { recursive: true, mode: 0o700 });
     const pidFile = join(root, 'init.pid');
     const logFile = join(options.traceDir ?? root, 'runc.log');
@@ -94,7 +99,7 @@ export class RuncRuntime implements Runtime {
     const deadline = setTimeout(() => {
       timedOut = true;
       void (async () => {
-        await manage(bin, ['--root', root, 'kill', '--all', options.id, 'KILL'], 5000);
+        await manage(bin, ['--root', root, 'kill', '--all', options.id, 'KILL'], QUICK_MANAGEMENT_TIMEOUT_MS);
         await options.cgroup?.killAll();
         if ((await within(exited, KILL_GRACE_MS, 'late')) === 'late') child.kill('SIGKILL');
       })();
@@ -102,14 +107,14 @@ export class RuncRuntime implements Runtime {
     const result = await exited;
     clearTimeout(deadline);
     const durationMs = performance.now() - started;
-    if (result.error) throw new RuntimeError(`cannot start runc: ${result.error.message}`, INSTALL_HINT);
+    if (result.error) throw new RuntimeError('start-failed', `cannot start runc: ${result.error.message}`, INSTALL_HINT);
     const exitCode = exitStatus(result.code, result.signal);
     const pidStat = await stat(pidFile).catch(() => undefined);
     const firstExecMs = pidStat ? Math.max(0, pidStat.mtimeMs - startedWall) : undefined;
     const runtimeLog = await runcErrors(logFile);
     if (firstExecMs === undefined && !timedOut) {
       // no pid file: runc never released the container's init, the sample did not run
-      throw new RuntimeError(`runc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog || 'no error logged'}`);
+      throw new RuntimeError(startFailure(runtimeLog), `runc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog || 'no error logged'}`);
     }
     const killedBy = await classifyKill(options, timedOut, exitCode);
     return {
@@ -130,7 +135,7 @@ export class RuncRuntime implements Runtime {
       await manage(bin, ['--root', root, 'kill', '--all', id, 'KILL']);
       const del = await manage(bin, ['--root', root, 'delete', '--force', id]);
       if (del.code !== 0 && existsSync(join(root, id)) && !/does not exist|not exist/.test(del.stderr)) {
-        throw new RuntimeError(`runc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
+        throw new RuntimeError('cleanup-failed', `runc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
       }
     }
     await removeStateDir(root);
@@ -141,7 +146,7 @@ export class RuncRuntime implements Runtime {
 async function runcErrors(file: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const lines: string[] = [];
-  for (const line of text.split('\n').slice(-200)) {
+  for (const line of text.split('\n').slice(-MAX_RUNC_LOG_LINES)) {
     try {
       const o = JSON.parse(line) as { level?: string; msg?: string };
       if ((o.level === 'error' || o.level === 'fatal') && o.msg) lines.push(o.msg);
@@ -149,5 +154,5 @@ async function runcErrors(file: string): Promise<string> {
       /* not JSON */
     }
   }
-  return lines.join('\n').slice(-4000);
+  return lines.join('\n').slice(-MAX_RUNTIME_LOG_CHARS);
 }

@@ -1,5 +1,5 @@
 /**
- * Reads the sandbox's (`boot`) log gVisor writes with `--debug --strace` (see `gvisorStraceFlags`), glog text
+ * Reads the sandbox's (`boot`) log gVisor writes with `--debug --strace` (see `gvisorStraceFlags`, trace.ts), glog text
  * or `--debug-log-format=json`. A call shows as an entry line (`E`) and an exit line (`X`, with the result):
  *   [   8:   8] nc X connect(0x3 socket:[1], 0x5ed714 {Family: AF_INET, Addr: 203.0.113.7, Port: 4444}, 0x10) = 0 (0x0) errno=113 (no route to host) (21.83µs)
  * Paths are printed raw, so in the text format a path with a newline continues on the next line and can even
@@ -7,11 +7,12 @@
  * path are resolved by the number of arguments each call has.
  */
 import { constants as osConstants } from 'node:os';
-import type { ParseLimits, ParseResult } from './events.js';
-import type { ArgReader, Call, FdInfo, Sockaddr } from './calls.js';
-import { parseLines, TraceLineParser, type EventSink } from './line-parser.js';
-import { bounded } from './events.js';
-import { clockMs, parseIntLoose, skipQuoted, unescape } from './text.js';
+import type { ParseResult } from '../../monitor/events.js';
+import type { ParseLimits } from '../../monitor/limits.js';
+import type { ArgReader, Call, FdInfo, Sockaddr } from '../../monitor/calls.js';
+import { parseLines, TraceLineParser, type EventSink } from '../../monitor/line-parser.js';
+import { bounded } from '../../monitor/events.js';
+import { clockMs, parseIntLoose, skipQuoted, unescape } from '../../monitor/text.js';
 
 const GLOG = /^[IWDEF]\d{4} (\d{2}:\d{2}:\d{2}\.\d+)\s+(\d+) ([\w.-]+:\d+)\] (.*)$/s;
 const STRACE = /^\[\s*(\d+):\s*(\d+)\] (.{0,15}) ([EX]) ([a-z0-9_]+)\((.*)$/s;
@@ -145,6 +146,11 @@ export class GvisorStraceParser extends TraceLineParser {
 
   constructor(limits: Partial<ParseLimits> = {}, sink?: EventSink) {
     super(limits, reader, sink);
+  }
+
+  /** `firstExecMs`, on the epoch clock of the JSON log `gvisorStraceFlags` asks for. */
+  override firstExecEpochMs(): number | undefined {
+    return this.firstExecMs;
   }
 
   push(rawLine: string): void {

@@ -14,12 +14,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findExecutable, type RunResult } from '../network/exec.js';
+import { findExecutable, type RunResult } from '../../network/exec.js';
 import {
   checkRunId,
   classifyKill,
   isRoot,
-  KILL_GRACE_MS,
   manage,
   probeVersion,
   runtimeBinary,
@@ -27,10 +26,10 @@ import {
   removeStateDir,
   RUNTIME_ENV,
   sleep,
-  stateDirFor,
   waitExit,
   within,
-} from './common.js';
+} from '../common.js';
+import { KILL_GRACE_MS, MAX_GVISOR_BOOT_LOG_SCAN_BYTES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
   DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
@@ -39,25 +38,32 @@ import {
   TailBuffer,
   type Runtime,
   type RuntimeAvailability,
+  type RuntimeOptions,
   type RuntimeRunOptions,
   type RuntimeRunResult,
-} from './runtime.js';
+} from '../runtime.js';
+import { startFailure } from './failure.js';
+import { GVISOR_SANDBOX } from './sandbox.js';
+import { GVISOR_TRACE } from './trace.js';
 
-export interface GvisorOptions {
+export interface GvisorOptions extends RuntimeOptions {
   binary?: string;
   nsenter?: string;
-  stateRoot?: string;
   /** Flags added before the subcommand (a monitor's `--strace`, `--pod-init-config=…`). */
   extraFlags?: string[];
 }
 
 export class GvisorRuntime implements Runtime {
-  readonly name = 'gvisor' as const;
-  /** Parent of the per-run state dirs (`<stateRoot>/runsc/<id>`). */
+  readonly name = 'gvisor';
   readonly stateRoot: string;
+  /** `<stateRoot>/runsc`: the `--root` of each run is `<stateDir>/<id>`. */
+  readonly stateDir: string;
+  readonly sandbox = GVISOR_SANDBOX;
+  readonly trace = GVISOR_TRACE;
 
   constructor(private readonly options: GvisorOptions = {}) {
     this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
+    this.stateDir = join(this.stateRoot, 'runsc');
   }
 
   private binary(): string | undefined {
@@ -73,13 +79,13 @@ export class GvisorRuntime implements Runtime {
   }
 
   private root(id: string): string {
-    return stateDirFor(this.stateRoot, 'runsc', id);
+    return join(this.stateDir, id);
   }
 
   /** `nsenter --net=<ns> -- runsc --root … <global flags> <args>` (no nsenter when the namespace is gone). */
   private command(id: string, netnsPath: string | undefined, args: string[], extra: string[] = []): [string, string[]] {
     const bin = this.binary();
-    if (!bin) throw new RuntimeError('gVisor (runsc) is not installed', INSTALL_HINT);
+    if (!bin) throw new RuntimeError('unavailable', 'gVisor (runsc) is not installed', INSTALL_HINT);
     const runsc = [bin, '--root', this.root(id), '--platform=ptrace', '--network=host', '--overlay2=root:memory', ...extra, ...args];
     if (netnsPath && existsSync(netnsPath)) {
       return [this.options.nsenter ?? findExecutable('nsenter') ?? 'nsenter', [`--net=${netnsPath}`, '--', ...runsc]];
@@ -94,9 +100,9 @@ export class GvisorRuntime implements Runtime {
 
   async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {
     checkRunId(options.id);
-    if (!existsSync(options.netnsPath)) throw new RuntimeError(`network namespace ${options.netnsPath} does not exist`);
+    if (!existsSync(options.netnsPath)) throw new RuntimeError('start-failed', `network namespace ${options.netnsPath} does not exist`);
     const root = this.root(options.id);
-    if (existsSync(root)) throw new RuntimeError(`runsc state for ${options.id} already exists (${root}); clean it up first`);
+    if (existsSync(root)) throw new RuntimeError('start-failed', `runsc state for ${options.id} already exists (${root}); clean it up first`);
     await mkdir(root, { recursive: true, mode: 0o700 });
     const monitorLog = options.runtimeFlags?.some((f) => f.startsWith('--debug-log=')) ?? false;
     const extra = [
@@ -105,7 +111,7 @@ export class GvisorRuntime implements Runtime {
       ...(this.options.extraFlags ?? []),
       ...(options.runtimeFlags ?? []),
     ];
-    for (const flag of extra) if (!flag.startsWith('--')) throw new RuntimeError(`runsc flag ${JSON.stringify(flag).slice(0, 80)} does not start with --`);
+    for (const flag of extra) if (!flag.startsWith('--')) throw new RuntimeError('invalid', `runsc flag ${JSON.stringify(flag).slice(0, 80)} does not start with --`);
     const errors = new TailBuffer();
     const started = performance.now();
     const startedWall = Date.now();
@@ -139,7 +145,7 @@ export class GvisorRuntime implements Runtime {
     const deadline = setTimeout(() => {
       timedOut = true;
       void (async () => {
-        await this.manage(options.id, options.netnsPath, ['kill', '--all', options.id, 'KILL'], 5000);
+        await this.manage(options.id, options.netnsPath, ['kill', '--all', options.id, 'KILL'], QUICK_MANAGEMENT_TIMEOUT_MS);
         if ((await within(exited, KILL_GRACE_MS, 'late')) === 'late') {
           await options.cgroup?.killAll();
           child.kill('SIGKILL');
@@ -151,13 +157,14 @@ export class GvisorRuntime implements Runtime {
     const durationMs = performance.now() - started;
     // A sample done between two polls (or on a loaded machine) is never seen running: the sandbox's log says when it started.
     if (firstExecMs === undefined && options.traceDir) firstExecMs = await firstExecFromLog(options.traceDir, startedWall);
-    if (result.error) throw new RuntimeError(`cannot start runsc: ${result.error.message}`, INSTALL_HINT);
+    if (result.error) throw new RuntimeError('start-failed', `cannot start runsc: ${result.error.message}`, INSTALL_HINT);
     // runsc reports a sample killed by signal N as 128+N itself
     const exitCode = exitStatus(result.code, result.signal);
     const runtimeLog = errors.text().trim();
     // runsc's own fatal errors exit 128 (a sample may too, but then its start was seen)
     if (firstExecMs === undefined && !timedOut && exitCode === 128) {
-      throw new RuntimeError(`runsc could not start the sample (exit ${exitCode ?? '?'}): ${runtimeLog.slice(-1000)}`);
+      const said = runtimeLog.slice(-1000);
+      throw new RuntimeError(startFailure(said), `runsc could not start the sample (exit ${exitCode ?? '?'}): ${said}`);
     }
     const killedBy = await classifyKill(options, timedOut, exitCode);
     return {
@@ -166,13 +173,13 @@ export class GvisorRuntime implements Runtime {
       ...(killedBy ? { killedBy } : {}),
       durationMs,
       ...(firstExecMs !== undefined ? { firstExecMs } : {}),
-      ...(runtimeLog ? { runtimeLog: runtimeLog.slice(-4000) } : {}),
+      ...(runtimeLog ? { runtimeLog: runtimeLog.slice(-MAX_RUNTIME_LOG_CHARS) } : {}),
     };
   }
 
   /** The container's tasks (processes and threads) as gVisor's kernel counts them (`runsc events --stats`); null if unknown. */
   private async countTasks(id: string, netnsPath: string): Promise<number | null> {
-    const r = await this.manage(id, netnsPath, ['events', '--stats', id], 5000);
+    const r = await this.manage(id, netnsPath, ['events', '--stats', id], QUICK_MANAGEMENT_TIMEOUT_MS);
     if (r.code !== 0) return null;
     try {
       const current = (JSON.parse(r.stdout) as { data?: { pids?: { current?: unknown } } }).data?.pids?.current;
@@ -189,7 +196,7 @@ export class GvisorRuntime implements Runtime {
       await this.manage(id, options.netnsPath, ['kill', '--all', id, 'KILL']);
       const del = await this.manage(id, options.netnsPath, ['delete', '--force', id]);
       if (del.code !== 0 && !/does not exist|not found|no such/i.test(del.stderr)) {
-        throw new RuntimeError(`runsc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
+        throw new RuntimeError('cleanup-failed', `runsc delete ${id} failed: ${del.stderr.trim().slice(0, 300)}`);
       }
     }
     await removeStateDir(root);
@@ -207,7 +214,7 @@ export async function firstExecFromLog(traceDir: string, startedWall: number): P
     const handle = await open(join(traceDir, name), 'r').catch(() => undefined);
     if (!handle) continue;
     try {
-      const buffer = Buffer.alloc(1024 * 1024);
+      const buffer = Buffer.alloc(MAX_GVISOR_BOOT_LOG_SCAN_BYTES);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
       const m = /"msg":"EXEC: [^\n]*?"time":"([^"]+)"/.exec(buffer.subarray(0, bytesRead).toString('utf8'));
       const at = m ? Date.parse(m[1]!) : NaN;

@@ -78,6 +78,11 @@ export interface EnqueueOptions extends Partial<RetrySettings> {
   priority?: number | ((job: ScanJob) => number);
   /** Not before this time. */
   startAfter?: Date;
+  /**
+   * Enqueue in the caller's transaction (`client` from `store.transaction`), e.g. with a crawl's cursor, so that both
+   * or neither are committed. Without it, each batch of 1,000 jobs is a transaction of its own.
+   */
+  client?: pg.PoolClient;
 }
 
 export interface EnqueueResult {
@@ -276,10 +281,11 @@ export class ScanQueue {
     let enqueued = 0;
     for (let i = 0; i < jobs.length; i += ENQUEUE_BATCH) {
       const rows = jobs.slice(i, i + ENQUEUE_BATCH).map((job) => insertRow(checkScanJob(job), settings, options));
-      enqueued += await this.store.transaction(async (client) => {
+      const insert = async (client: pg.PoolClient) => {
         await this.boss.insert(rows, { db: bossDb(client) });
         return countJobs(client, rows.map((r) => r.id));
-      });
+      };
+      enqueued += options.client ? await insert(options.client) : await this.store.transaction(insert);
     }
     return { enqueued, alreadyQueued: jobs.length - enqueued };
   }

@@ -61,6 +61,17 @@ describe('ScanQueue', () => {
       expect(taken).toEqual(['r.test/b:high', ...refs, 'r.test/b:low']);
     }));
 
+  it('enqueue in the caller\'s transaction: rolled back with it', () =>
+    withQueue(async (queue, store) => {
+      await expect(store.transaction(async (client) => {
+        expect(await queue.enqueue([job('r.test/a:1')], { client })).toEqual({ enqueued: 1, alreadyQueued: 0 });
+        throw new Error('the crawl\'s cursor could not be saved');
+      })).rejects.toThrow(/cursor/);
+      expect((await queue.counts()).queued).toBe(0);
+      await store.transaction((client) => queue.enqueue([job('r.test/a:1')], { client }));
+      expect((await queue.counts()).queued).toBe(1);
+    }));
+
   it('complete inside the store transaction: rolled back with the result, committed with it', () =>
     withQueue(async (queue, store) => {
       await queue.enqueue([job('r.test/a:1')]);

@@ -9,6 +9,7 @@
  * dir; never through its cgroup alone (cgroups are shared across mount namespaces, records are not). The runtimes'
  * state dirs are each registered runtime's own (`stateDir`), cleaned up by that runtime.
  */
+import { processStartTime } from '../util/process.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -34,14 +35,6 @@ export interface RunClaim {
   created: number;
 }
 
-export async function processStartTime(pid: number): Promise<string | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 export async function writeRunClaim(record: Omit<RunClaim, 'pid' | 'start' | 'created'>, dir = DEFAULT_RUN_RECORD_DIR): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -16,6 +16,7 @@
  *
  * Starting, sharing and stopping are in `lease.ts`; this module only makes, starts and stops the cluster.
  */
+import { processAlive } from '../util/process.js';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
@@ -328,14 +329,6 @@ async function ownerName(uid: number): Promise<string> {
   return line.split(':')[0] || `uid ${uid}`;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function lastLines(text: string, n = 3): string {
   return text.trim().split('\n').slice(-n).join('\n');

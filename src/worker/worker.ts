@@ -17,6 +17,7 @@
  * Stopping (SIGTERM): no new job is fetched; running jobs get `stopTimeoutMs` to finish, then the ones still
  * running are released (put back for any worker, no attempt counted). A second stop releases them at once.
  */
+import { processAlive } from '../util/process.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -388,11 +389,3 @@ async function removeAbandonedJobDirs(dir: string): Promise<void> {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

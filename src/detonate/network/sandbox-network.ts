@@ -1,3 +1,4 @@
+import { processStartTime } from '../../util/process.js';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -105,16 +106,6 @@ interface OwnerRecord {
   created: number;
 }
 
-async function processStartTime(pid: number): Promise<string | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // the command name may contain spaces and parentheses: fields are counted after the last ')'
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
 
 async function ownerAlive(record: OwnerRecord): Promise<boolean> {
   return (await processStartTime(record.pid)) === record.start;

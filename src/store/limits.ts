@@ -4,7 +4,7 @@
  * own scan impossible to record and no dead server can hang a scan, and the scan queue's retries and leases.
  */
 
-// --- Waiting (cluster.ts, lease.ts, store.ts, binaries.ts) ---
+// --- Waiting (cluster.ts, lease.ts, store.ts, binaries.ts, retry.ts) ---
 
 /** A server that does not answer in this time is reported, not waited for (a firewall that drops packets). */
 export const STORE_CONNECT_TIMEOUT_MS = 15_000;
@@ -21,12 +21,18 @@ export const STORE_SERVER_START_TIMEOUT_SECONDS = 60;
 /** `getent` and `pg_config`, asked for a user or where PostgreSQL is installed, answer in this time or not at all. */
 export const STORE_LOOKUP_TIMEOUT_MS = 5000;
 
+/** Waits between tries of a store call while the store is away (retry.ts): about 12 s in all, well within a lease. */
+export const STORE_RETRY_WAITS_MS: readonly number[] = Object.freeze([500, 1000, 2000, 4000, 4000]);
+
 // --- Rows (rows.ts): PostgreSQL's index entries are at most about 2.7 kB ---
 
 /** Bytes kept of an indexed string; a composite index of a few of them stays under the btree's limit. */
 export const INDEXED_TEXT_BYTES = 512;
 /** Bytes kept of a string that is shown, not indexed (titles, paths). */
 export const SHOWN_TEXT_BYTES = 4096;
+
+/** Notices a crawl pass keeps with its row (crawls.ts); the rest are counted. */
+export const MAX_CRAWL_NOTICES_KEPT = 50;
 
 // --- The scan queue (queue.ts) ---
 

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { RegistryError } from '../image/registry/transport.js';
 import { StoreError } from '../store/errors.js';
-import { STORE_RETRY_WAITS_MS } from './limits.js';
+import { isStoreUnavailable } from '../store/retry.js';
 
 export type FailureKind =
   /** 429 that outlasted the registry client's own retries (or asked for a longer wait than it makes). */
@@ -20,10 +20,6 @@ export type FailureKind =
 
 /** Error codes of this host's trouble, not the image's. */
 const HOST_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EDQUOT']);
-/** Connection errors that reach the worker unwrapped: the store's (registry ones come as RegistryError). */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** pg's messages for a connection that broke or could not be made. */
-const STORE_CONNECTION = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/;
 
 export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof RegistryError) {
@@ -34,8 +30,7 @@ export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof pg.DatabaseError || err instanceof StoreError) return 'transient';
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  if (HOST_CODES.has(code) || CONNECTION_CODES.has(code)) return 'transient';
-  if (typeof e?.message === 'string' && STORE_CONNECTION.test(e.message)) return 'transient';
+  if (HOST_CODES.has(code) || isStoreUnavailable(err)) return 'transient';
   return 'image';
 }
 
@@ -50,16 +45,3 @@ export function failureReason(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
 }
 
-
-/** `call`, tried again while it fails for a passing reason (the store restarting, a connection dropped). */
-export async function retryingStore<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      const wait = STORE_RETRY_WAITS_MS[attempt];
-      if (wait === undefined || classifyFailure(err) !== 'transient') throw err;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
-}

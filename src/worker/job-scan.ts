@@ -21,7 +21,7 @@ import type { Store, UnfinishedImage } from '../store/index.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { VerdictRules } from '../verdict/index.js';
 import type { IgnoreList } from '../verdict/ignore.js';
-import { retryingStore } from './failure.js';
+import { retryingStore } from '../store/retry.js';
 
 /** What every scan of a worker runs with, prepared once (as `detonate scan` prepares it). */
 export interface ScanPipeline {

@@ -26,8 +26,6 @@ export const IDLE_POLL_MS = 1000;
 
 /** Attempts at a job's final transaction while the store is away. */
 export const MAX_RECORD_RETRIES = 8;
-/** Waits between tries of another store call while the store is away: about 12 s in all, well within a lease. */
-export const STORE_RETRY_WAITS_MS: readonly number[] = Object.freeze([500, 1000, 2000, 4000, 4000]);
 
 // --- Concurrency (concurrency.ts) ---
 

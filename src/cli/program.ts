@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { scanCommand } from './scan.js';
 import { dbCommand } from './db.js';
 import { expandBareStoreOption, storeCommand } from './store.js';
+import { crawlCommand } from './crawl.js';
 import { workerCommand } from './worker.js';
 import { statusCommand } from './status.js';
 import { queueCommand } from './queue.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(scanCommand());
   program.addCommand(dbCommand());
   program.addCommand(storeCommand());
+  program.addCommand(crawlCommand());
   program.addCommand(workerCommand());
   program.addCommand(statusCommand());
   program.addCommand(queueCommand());

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Store, StoreLocation, RegistryLimitRow } from '../store/index.js';
 import type { QueueCounts, QueueRates, ScanQueue } from '../store/queue.js';
+import { MAX_CRAWLS_SHOWN } from './limits.js';
 import { parseDuration } from './scan.js';
 import { STORE_OPTION_HELP, storeLocationOf } from './store.js';
 
@@ -15,13 +16,28 @@ export interface StatusReport {
   rate: QueueRates & { perHour: number };
   /** Seconds until the queued and running jobs are done at the current rate; null when nothing finishes now. */
   etaSeconds: number | null;
+  /**
+   * Crawl passes, the unfinished ones first and then the most recent: `running` when a process holds it now,
+   * `stopped` when it was interrupted (a crawl of the same source and options resumes it).
+   */
+  crawls: Array<{ id: number; source: string; plan: string; status: 'running' | 'stopped' | 'done'; targets: number; enqueued: number; alreadyQueued: number; skipped: number; notices: number; error: string | null; startedAt: Date; updatedAt: Date; finishedAt: Date | null }>;
   /** Registries with a rate limit set, paused, or failing. */
   registries: Array<Pick<RegistryLimitRow, 'registry' | 'pausedUntil' | 'pauseReason' | 'consecutiveFailures' | 'configured'> & { perSecond: number }>;
 }
 
 export async function readStatus(store: Store, queue: ScanQueue): Promise<StatusReport> {
-  const { RegistryLimits } = await import('../store/index.js');
-  const [summary, counts, rates, limits] = await Promise.all([store.summary(), queue.counts(), queue.rates(), new RegistryLimits(store.pool, { capacity: 1, refillPerSecond: 1 }).list()]);
+  const [{ RegistryLimits }, { CrawlLog }] = await Promise.all([import('../store/index.js'), import('../store/crawls.js')]);
+  const crawlLog = new CrawlLog(store);
+  const [summary, counts, rates, limits, unfinished, recent] = await Promise.all([
+    store.summary(), queue.counts(), queue.rates(), new RegistryLimits(store.pool, { capacity: 1, refillPerSecond: 1 }).list(),
+    crawlLog.list({ unfinished: true, limit: MAX_CRAWLS_SHOWN }), crawlLog.list({ limit: MAX_CRAWLS_SHOWN }),
+  ]);
+  const passes = [...unfinished, ...recent.filter((r) => r.finishedAt !== null && r.status === 'done')].slice(0, MAX_CRAWLS_SHOWN);
+  const crawls: StatusReport['crawls'] = [];
+  for (const c of passes) {
+    const status = c.finishedAt !== null ? 'done' : (await crawlLog.isHeld(c.id)) ? 'running' : 'stopped';
+    crawls.push({ id: c.id, source: c.source, plan: c.plan, status, targets: c.targets, enqueued: c.enqueued, alreadyQueued: c.alreadyQueued, skipped: c.skipped, notices: c.noticeCount, error: c.error, startedAt: c.startedAt, updatedAt: c.updatedAt, finishedAt: c.finishedAt });
+  }
   // the last minute's rate when there is one (it follows a change soonest), else the last hour's
   const perSecond = rates.lastMinute > 0 ? rates.lastMinute / 60 : rates.lastHour / 3600;
   const remaining = counts.queued + counts.running;
@@ -31,6 +47,7 @@ export async function readStatus(store: Store, queue: ScanQueue): Promise<Status
     scans: summary.scans,
     images: summary.images,
     rate: { ...rates, perHour: Math.round(perSecond * 3600) },
+    crawls,
     etaSeconds: remaining === 0 ? 0 : perSecond > 0 ? Math.round(remaining / perSecond) : null,
     registries: limits
       .filter((r) => r.configured || r.pausedUntil || r.consecutiveFailures > 0)
@@ -54,6 +71,10 @@ export function statusText(s: StatusReport, now = new Date()): string {
     `rate        ${s.rate.lastMinute} in the last minute, ${s.rate.lastHour} in the last hour`,
     `eta         ${s.etaSeconds === 0 ? 'nothing left' : s.etaSeconds === null ? 'unknown (nothing finished in the last hour)' : `about ${duration(s.etaSeconds)} at ${s.rate.perHour}/h`}`,
   ];
+  for (const c of s.crawls) {
+    const state = c.status === 'running' ? 'running' : c.status === 'stopped' ? `stopped${c.error ? ` (${c.error})` : ''}: run it again to resume` : `done ${c.finishedAt!.toISOString().slice(0, 16).replace('T', ' ')}`;
+    lines.push(`crawl       ${c.source} (${c.plan}): ${c.targets} images, ${c.enqueued} queued, ${c.alreadyQueued} already queued, ${c.skipped} skipped${c.notices ? `, ${c.notices} notices` : ''}; ${state}`);
+  }
   for (const r of s.registries) {
     const state = r.pausedUntil
       ? `paused for ${duration(Math.max(1, Math.round((r.pausedUntil.getTime() - now.getTime()) / 1000)))}: ${r.pauseReason ?? ''}`

@@ -270,15 +270,19 @@ function candidate({ pushedAt: _pushedAt, ...rest }: HubTag): TagCandidate {
 }
 
 export class DockerHubCrawlSource implements CrawlSource {
+  readonly plan: string;
+
   constructor(
     readonly spec: string,
     readonly scope: DockerHubScope,
     private readonly options: CrawlOptions,
-  ) {}
+  ) {
+    this.plan = planOf(options, true);
+  }
 
   async *targets(resume: CrawlCursor | null, signal?: AbortSignal): AsyncGenerator<CrawlItem> {
     const { options, spec, scope } = this;
-    const plan = planOf(options, true);
+    const plan = this.plan;
     if (resume) checkCursor(resume, spec, plan);
     const notice = options.notice ?? (() => {});
     const limits = resolveCrawlLimits(options.limits);

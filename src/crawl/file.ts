@@ -75,15 +75,19 @@ function lineTarget(text: string): CrawlTarget | null | { invalid: string } {
 }
 
 export class FileCrawlSource implements CrawlSource {
+  readonly plan: string;
+
   constructor(
     readonly spec: string,
     readonly path: string,
     private readonly options: CrawlOptions,
-  ) {}
+  ) {
+    this.plan = planOf(options, false);
+  }
 
   async *targets(resume: CrawlCursor | null, signal?: AbortSignal): AsyncGenerator<CrawlItem> {
     const { options, spec } = this;
-    const plan = planOf(options, false);
+    const plan = this.plan;
     if (resume) checkCursor(resume, spec, plan);
     const notice = options.notice ?? (() => {});
     const path = resolve(options.cwd ?? process.cwd(), this.path);

@@ -68,3 +68,13 @@ export const MAX_DOCKER_HUB_TOKEN_CHARS = 8192;
 export const CRAWL_MANIFEST_LIMITS: Readonly<Pick<Limits, 'maxManifestBytes'>> = Object.freeze({ maxManifestBytes: DEFAULT_LIMITS.maxManifestBytes });
 /** Docker Hub's API tokens live 10 minutes (its documentation); renew after this long. */
 export const DOCKER_HUB_TOKEN_RENEW_MS = 8 * 60 * 1000;
+
+/** How a crawl pass commits (run.ts): a batch of targets, its jobs and its cursor in one transaction. */
+export interface CrawlBatchSettings {
+  /** Targets per transaction. */
+  maxTargets: number;
+  /** A batch still filling after this long is committed anyway, so that a slow listing's cursor keeps up. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_CRAWL_BATCH: Readonly<CrawlBatchSettings> = Object.freeze({ maxTargets: 500, maxWaitMs: 2000 });

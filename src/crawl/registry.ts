@@ -196,15 +196,19 @@ function catalogError(registry: string, err: unknown): Error {
 }
 
 export class RegistryCrawlSource implements CrawlSource {
+  readonly plan: string;
+
   constructor(
     readonly spec: string,
     readonly host: string,
     private readonly options: CrawlOptions,
-  ) {}
+  ) {
+    this.plan = planOf(options, true);
+  }
 
   async *targets(resume: CrawlCursor | null, signal?: AbortSignal): AsyncGenerator<CrawlItem> {
     const { options, spec, host } = this;
-    const plan = planOf(options, true);
+    const plan = this.plan;
     if (resume) checkCursor(resume, spec, plan);
     const notice = options.notice ?? (() => {});
     const transport = crawlTransport(options);

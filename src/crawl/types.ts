@@ -58,6 +58,8 @@ export interface CrawlItem {
 export interface CrawlSource {
   /** The spec it was made from: `registry:HOST`, `dockerhub:NAMESPACE`, `dockerhub:search:TERM`, `file:PATH`. */
   readonly spec: string;
+  /** The options that decide the sequence, canonical (`planOf`): a saved cursor resumes only the same spec and plan. */
+  readonly plan: string;
   /**
    * The targets in a deterministic order, each with the cursor after it. `resume` (a cursor this source yielded
    * earlier, with the same options) starts just after that target; `null` starts at the beginning. Problems with one

@@ -32,7 +32,8 @@ export function lineProgress(write: (line: string) => void = (l) => process.stde
           const now = Date.now();
           if (now - lastPrint < intervalMs) return;
           lastPrint = now;
-          const pct = total ? ` ${Math.min(100, Math.floor((done / total) * 100))}%` : ` ${formatBytes(done)}`;
+          // without a total, a count's detail says what `done` counts; a byte count (a download) shows as bytes
+          const pct = total ? ` ${Math.min(100, Math.floor((done / total) * 100))}%` : detail ? '' : ` ${formatBytes(done)}`;
           write(`${label}${pct}${detail ? ` ${detail}` : ''}`);
         },
         finish(detail) {

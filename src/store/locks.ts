@@ -7,3 +7,5 @@ export const LOCK_SPACE = 0x44455430; // 'DET0'
 export const LEASE_LOCK = 1;
 /** Held by the transaction that applies migrations. */
 export const MIGRATION_LOCK = 2;
+/** Crawl passes (crawls.ts): held by the process crawling a source, keyed by the pass's id. */
+export const CRAWL_LOCK_SPACE = 0x44455431; // 'DET1'

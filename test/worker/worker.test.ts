@@ -96,6 +96,18 @@ describe('detonate worker', () => {
     }
   }, 120_000);
 
+  it('crawl, then workers: every tag of the registry enqueued by `detonate crawl`, each image scanned once, its tags linked', async () => {
+    const url = await server.freshDatabase();
+    const crawl = await runCli(['crawl', `registry:${registry.host}`, '--store', url, '--tags', 'all', '--static-only', '--json']);
+    expect(crawl.code, crawl.stderr).toBe(0);
+    const tags = images.reduce((n, i) => n + i.tags.length, 0);
+    expect(JSON.parse(crawl.stdout)).toMatchObject({ status: 'done', targets: tags, enqueued: tags });
+    expect(await finished(startWorker(workerArgs(url, '--drain'), machine()))).toBe(0);
+    await expectEachImageOnce(url);
+    const status = await runCli(['status', '--store', url, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ scans: { done: images.length, failed: 0, skipped: 0 }, queue: { queued: 0, running: 0 }, crawls: [{ status: 'done', targets: tags }] });
+  }, 180_000);
+
   it('--drain on an empty queue exits at once; an image that cannot be scanned is a failed scan with its stage, not a retry; one too large is skipped', async () => {
     const url = await server.freshDatabase();
     const empty = startWorker(workerArgs(url, '--drain'), machine());

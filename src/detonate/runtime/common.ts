@@ -2,9 +2,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { findExecutable, runBounded, type RunResult } from '../network/exec.js';
 import { MANAGEMENT_TIMEOUT_MS, MAX_MANAGEMENT_OUTPUT_BYTES, QUICK_MANAGEMENT_TIMEOUT_MS, STATE_DIR_REMOVE_RETRIES } from './limits.js';
-import { RUN_ID_PATTERN, RuntimeError, type RuntimeAvailability, type RuntimeRunOptions } from './runtime.js';
+import { DEFAULT_RUNTIME_STATE_DIR, INSTALL_HINT, RUN_ID_PATTERN, RuntimeError, type RuntimeAvailability, type RuntimeRunOptions } from './runtime.js';
 
 /** The environment every runtime command gets: nothing of the caller's (proxies, tokens) leaks into it. */
 export const RUNTIME_ENV: NodeJS.ProcessEnv = Object.freeze({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' });
@@ -71,12 +72,49 @@ export async function classifyKill(options: RuntimeRunOptions, timedOut: boolean
 }
 
 /** The runtime binary: the one configured, else `name` on PATH or in the sbin directories. */
-export function runtimeBinary(name: 'runsc' | 'runc', configured?: string): string | undefined {
+export function runtimeBinary(name: RuntimeProgram, configured?: string): string | undefined {
   return configured ?? findExecutable(name);
 }
 
+export type RuntimeProgram = 'runsc' | 'runc';
+
+/**
+ * What every runtime driver has besides its own run: its program (found on PATH unless configured), the state dir
+ * `<stateRoot>/<program>` that holds each run's own `--root`, and the first checks of `available()`.
+ */
+export abstract class RuntimeDriver {
+  readonly stateRoot: string;
+  /** `<stateRoot>/<program>`: the `--root` of each run is `<stateDir>/<id>`. */
+  readonly stateDir: string;
+
+  protected constructor(
+    private readonly program: RuntimeProgram,
+    private readonly configuredBinary: string | undefined,
+    stateRoot: string | undefined,
+  ) {
+    this.stateRoot = stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
+    this.stateDir = join(this.stateRoot, program);
+  }
+
+  protected binary(): string | undefined {
+    return runtimeBinary(this.program, this.configuredBinary);
+  }
+
+  protected root(id: string): string {
+    return join(this.stateDir, id);
+  }
+
+  /** The program when it is installed and this process is root; else why the runtime cannot run (`label`: its name for people). */
+  protected installedAsRoot(label: string, whyRoot: string): { bin: string } | { ok: false; reason: string } {
+    const bin = this.binary();
+    if (!bin) return { ok: false, reason: `${label} is not installed; ${INSTALL_HINT}` };
+    if (!isRoot()) return { ok: false, reason: whyRoot };
+    return { bin };
+  }
+}
+
 /** `<bin> --version` → available with the version `<name> version X` names (or its first line), else why not. */
-export async function probeVersion(bin: string, name: 'runsc' | 'runc'): Promise<RuntimeAvailability> {
+export async function probeVersion(bin: string, name: RuntimeProgram): Promise<RuntimeAvailability> {
   const v = await manage(bin, ['--version'], QUICK_MANAGEMENT_TIMEOUT_MS);
   if (v.code !== 0) return { ok: false, reason: `\`${bin} --version\` failed: ${(v.stderr || v.spawnError || '').trim().slice(0, 200)}` };
   return { ok: true, version: new RegExp(`${name} version (\\S+)`).exec(v.stdout)?.[1] ?? v.stdout.trim().split('\n')[0] };

@@ -18,10 +18,9 @@ import { findExecutable, type RunResult } from '../../network/exec.js';
 import {
   checkRunId,
   classifyKill,
-  isRoot,
   manage,
   probeVersion,
-  runtimeBinary,
+  RuntimeDriver,
   pipeOutput,
   removeStateDir,
   RUNTIME_ENV,
@@ -31,7 +30,6 @@ import {
 } from '../common.js';
 import { KILL_GRACE_MS, MAX_GVISOR_BOOT_LOG_SCAN_BYTES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
-  DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
   INSTALL_HINT,
   RuntimeError,
@@ -53,33 +51,20 @@ export interface GvisorOptions extends RuntimeOptions {
   extraFlags?: string[];
 }
 
-export class GvisorRuntime implements Runtime {
+export class GvisorRuntime extends RuntimeDriver implements Runtime {
   readonly name = 'gvisor';
-  readonly stateRoot: string;
-  /** `<stateRoot>/runsc`: the `--root` of each run is `<stateDir>/<id>`. */
-  readonly stateDir: string;
   readonly sandbox = GVISOR_SANDBOX;
   readonly trace = GVISOR_TRACE;
 
   constructor(private readonly options: GvisorOptions = {}) {
-    this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
-    this.stateDir = join(this.stateRoot, 'runsc');
-  }
-
-  private binary(): string | undefined {
-    return runtimeBinary('runsc', this.options.binary);
+    super('runsc', options.binary, options.stateRoot);
   }
 
   async available(): Promise<RuntimeAvailability> {
-    const bin = this.binary();
-    if (!bin) return { ok: false, reason: `gVisor (runsc) is not installed; ${INSTALL_HINT}` };
+    const installed = this.installedAsRoot('gVisor (runsc)', 'gVisor detonation needs root (runsc in our own network namespace and cgroup)');
+    if (!('bin' in installed)) return installed;
     if (!findExecutable('nsenter')) return { ok: false, reason: 'nsenter is not installed (apt-get install util-linux)' };
-    if (!isRoot()) return { ok: false, reason: 'gVisor detonation needs root (runsc in our own network namespace and cgroup)' };
-    return probeVersion(bin, 'runsc');
-  }
-
-  private root(id: string): string {
-    return join(this.stateDir, id);
+    return probeVersion(installed.bin, 'runsc');
   }
 
   /** `nsenter --net=<ns> -- runsc --root … <global flags> <args>` (no nsenter when the namespace is gone). */

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import {
   checkRunId,
   classifyKill,
-  isRoot,
   manage,
   probeVersion,
-  runtimeBinary,
+  RuntimeDriver,
   pipeOutput,
   removeStateDir,
   RUNTIME_ENV,
@@ -23,7 +22,6 @@ import {
 } from '../common.js';
 import { KILL_GRACE_MS, MAX_RUNC_LOG_LINES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
-  DEFAULT_RUNTIME_STATE_DIR,
   exitStatus,
   INSTALL_HINT,
   RuntimeError,
@@ -42,34 +40,21 @@ export interface RuncOptions extends RuntimeOptions {
   binary?: string;
 }
 
-export class RuncRuntime implements Runtime {
+export class RuncRuntime extends RuntimeDriver implements Runtime {
   readonly name = 'runc';
-  readonly stateRoot: string;
-  /** `<stateRoot>/runc`: the `--root` of each run is `<stateDir>/<id>`. */
-  readonly stateDir: string;
   readonly sandbox = RUNC_SANDBOX;
   readonly trace = RUNC_TRACE;
 
-  constructor(private readonly options: RuncOptions = {}) {
-    this.stateRoot = options.stateRoot ?? DEFAULT_RUNTIME_STATE_DIR;
-    this.stateDir = join(this.stateRoot, 'runc');
-  }
-
-  private binary(): string | undefined {
-    return runtimeBinary('runc', this.options.binary);
+  constructor(options: RuncOptions = {}) {
+    super('runc', options.binary, options.stateRoot);
   }
 
   async available(): Promise<RuntimeAvailability> {
-    const bin = this.binary();
-    if (!bin) return { ok: false, reason: `runc is not installed; ${INSTALL_HINT}` };
-    if (!isRoot()) return { ok: false, reason: 'runc detonation needs root (it makes namespaces, cgroups and a user namespace mapping)' };
+    const installed = this.installedAsRoot('runc', 'runc detonation needs root (it makes namespaces, cgroups and a user namespace mapping)');
+    if (!('bin' in installed)) return installed;
     const maxUserNs = await readFile('/proc/sys/user/max_user_namespaces', 'utf8').catch(() => '1');
     if (Number(maxUserNs.trim()) === 0) return { ok: false, reason: 'user namespaces are disabled (user.max_user_namespaces=0); hardened runc needs them' };
-    return probeVersion(bin, 'runc');
-  }
-
-  private root(id: string): string {
-    return join(this.stateDir, id);
+    return probeVersion(installed.bin, 'runc');
   }
 
   async run(bundleDir: string, options: RuntimeRunOptions): Promise<RuntimeRunResult> {

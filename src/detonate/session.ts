@@ -41,7 +41,10 @@ import {
   type DetonationLimits,
 } from './limits.js';
 
+import { DetonationError, DetonationInterrupted } from './errors.js';
 import type { DetonationMonitor, MonitorConnection, MonitorContext } from './monitor/types.js';
+
+export { DetonationError, DetonationInterrupted } from './errors.js';
 
 export type { DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings, MonitorRuntimeRequest } from './monitor/types.js';
 
@@ -72,6 +75,12 @@ export interface DetonateOptions {
   sinkholeCommand?: { command: string; args: string[] };
   /** Where the run's record for `cleanupStaleDetonations` goes; default /run/detonate/runs. */
   runRecordDir?: string;
+  /**
+   * Ends the run early when aborted (the teardown follows) and makes it throw `DetonationInterrupted`. Without it,
+   * SIGINT and SIGTERM do that and are raised again after the teardown; with it, the caller owns the signals (a
+   * worker that lets running jobs finish when it is told to stop).
+   */
+  signal?: AbortSignal;
 }
 
 /** A file the sample wrote, read back from the sandbox's writable layer before teardown. */
@@ -105,17 +114,7 @@ export interface DetonationResult extends RunRecord {
   notices?: ScanNotice[];
 }
 
-/** A detonation that could not be done. One that wraps a step's error keeps it as `cause` (its kind survives). */
-export class DetonationError extends Error {
-  override name = 'DetonationError';
-  constructor(
-    message: string,
-    readonly hint?: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
 
@@ -337,8 +336,32 @@ async function checkTraversable(dir: string, uid: number): Promise<void> {
   }
 }
 
+interface Interruption {
+  uninstall(): void;
+  /** What interrupted the run, once something did. */
+  received(): string | undefined;
+  reRaise(): void;
+}
+
+/** The caller's abort interrupts the run; nothing is re-raised. */
+function abortInterruption(signal: AbortSignal, onAbort: () => void): Interruption {
+  let received: string | undefined;
+  const handler = (): void => {
+    if (received) return;
+    received = 'the caller (aborted)';
+    onAbort();
+  };
+  if (signal.aborted) handler();
+  else signal.addEventListener('abort', handler, { once: true });
+  return {
+    uninstall: () => signal.removeEventListener('abort', handler),
+    received: () => received,
+    reRaise: () => {},
+  };
+}
+
 /** Signals that interrupt a run: the handler ends the run (the teardown follows), then the signal is re-raised. */
-function interruptHandlers(onSignal: (signal: NodeJS.Signals) => void): { uninstall(): void; received(): NodeJS.Signals | undefined; reRaise(): void } {
+function interruptHandlers(onSignal: (signal: NodeJS.Signals) => void): Interruption {
   let received: NodeJS.Signals | undefined;
   let othersListening = false;
   const handler = (signal: NodeJS.Signals): void => {
@@ -389,13 +412,14 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
   let runtimeStarted = false;
   let monitorContext: MonitorContext | undefined;
   let interrupted = false;
-  const signals = interruptHandlers(() => {
+  const interrupt = (): void => {
     interrupted = true;
     progress.log('detonation interrupted: stopping the sandbox and cleaning up');
     if (runtimeStarted) void runtime.cleanup(id, net ? { netnsPath: net.samplePath } : {}).catch(() => undefined);
-  });
+  };
+  const signals = options.signal ? abortInterruption(options.signal, interrupt) : interruptHandlers(interrupt);
   const checkInterrupted = (): void => {
-    if (interrupted) throw new DetonationError(`detonation interrupted by ${signals.received() ?? 'a signal'}`);
+    if (interrupted) throw new DetonationInterrupted(`detonation interrupted by ${signals.received() ?? 'a signal'}`);
   };
 
   let result: DetonationResult | undefined;

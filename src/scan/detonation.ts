@@ -24,6 +24,8 @@ export interface DetonationStageOptions {
   /** The static detectors, run again over the files the sample dropped. */
   analyzers: readonly Analyzer[];
   progress: Progress;
+  /** Ends the run early; the stage then throws (an interrupted run is no record of the image), see `DetonateOptions.signal`. */
+  signal?: AbortSignal;
 }
 
 /** What the dynamic stage returns for one image. */
@@ -53,7 +55,7 @@ export async function runDetonationStage(image: ResolvedImage, options: Detonati
   if (cannot) {
     return { run: { error: `not detonated: ${cannot}` }, droppedFindings: [], notices: [{ level: 'warning', message: `detonation skipped: ${cannot}` }] };
   }
-  const { detonateImage } = await import('../detonate/session.js');
+  const { detonateImage, DetonationInterrupted } = await import('../detonate/session.js');
   let droppedFindings: Finding[] = [];
   let result: DetonationResult;
   try {
@@ -62,11 +64,13 @@ export async function runDetonationStage(image: ResolvedImage, options: Detonati
       timeoutMs: options.timeoutMs,
       workDir: options.workDir,
       progress: options.progress,
+      ...(options.signal ? { signal: options.signal } : {}),
       inspectDropped: async (files) => {
         droppedFindings = await analyseDroppedFiles(files, options.analyzers);
       },
     });
   } catch (err) {
+    if (err instanceof DetonationInterrupted) throw err;
     const e = err as Error & { hint?: string };
     const hint = e.hint && !e.message.includes(e.hint) ? ` (${e.hint})` : '';
     const failure = runtimeFailureOf(err);

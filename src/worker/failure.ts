@@ -4,6 +4,7 @@
  * a registry's rate limit defers the job without counting an attempt.
  */
 import pg from 'pg';
+import { DetonationInterrupted } from '../detonate/errors.js';
 import { RegistryError } from '../image/registry/transport.js';
 import { StoreError } from '../store/errors.js';
 import { isStoreUnavailable } from '../store/retry.js';
@@ -28,6 +29,8 @@ export function classifyFailure(err: unknown): FailureKind {
     return err.status !== undefined && err.status >= 500 ? 'registry' : 'image';
   }
   if (err instanceof pg.DatabaseError || err instanceof StoreError) return 'transient';
+  // a detonation this worker stopped is no verdict on the image: another attempt runs it
+  if (err instanceof DetonationInterrupted) return 'transient';
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (HOST_CODES.has(code) || isStoreUnavailable(err)) return 'transient';

@@ -104,6 +104,8 @@ export interface JobScanContext {
   onRegistryResponse?: RegistryResponseObserver;
   progress?: Progress;
   state: JobScanState;
+  /** Ends a detonation in progress (the job was released): the scan then throws. */
+  signal?: AbortSignal;
   /** Claims an image for this job while it scans it (false: another running job has it). */
   claim(digest: string, platform: string): Promise<boolean>;
 }
@@ -146,7 +148,7 @@ export async function scanJob(job: ScanJob, context: JobScanContext): Promise<Jo
       analyzers: pipeline.analyzers,
       imageChecks: pipeline.imageChecks,
       ...(pipeline.vulnerabilities ? { vulnerabilities: pipeline.vulnerabilities } : {}),
-      ...(detonate && pipeline.detonation ? { detonation: { ...pipeline.detonation, timeoutMs: job.detonateTimeoutMs } } : {}),
+      ...(detonate && pipeline.detonation ? { detonation: { ...pipeline.detonation, timeoutMs: job.detonateTimeoutMs, ...(context.signal ? { signal: context.signal } : {}) } } : {}),
       verdict: pipeline.verdict,
       layerResults: context.layerResults,
       selectImages,

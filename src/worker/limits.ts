@@ -66,3 +66,6 @@ export const DEFAULT_GATE_LIMITS: Readonly<GateLimits> = Object.freeze({
 
 /** How long a scrape reuses the queue counts of the one before (scrapers may be many and frequent). */
 export const QUEUE_COUNTS_TTL_MS = 5000;
+
+/** After a stop released its jobs, how long the worker waits for their detonations to tear down before it exits. */
+export const RELEASED_JOB_TEARDOWN_WAIT_MS = 60_000;

@@ -15,7 +15,8 @@
  *    after the last retry moves it to the dead-letter queue.
  *
  * Stopping (SIGTERM): no new job is fetched; running jobs get `stopTimeoutMs` to finish, then the ones still
- * running are released (put back for any worker, no attempt counted). A second stop releases them at once.
+ * running are released (put back for any worker, no attempt counted) and their detonations stopped and torn down.
+ * A second stop releases them at once. The worker owns the signals: a detonation is not interrupted by them.
  */
 import { processAlive } from '../util/process.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -31,7 +32,7 @@ import { ImageBeingScanned, scanJob, storeLayerResults, type JobScanResult, type
 import type { LayerResultStore } from '../scan/scan.js';
 import { JOB_OUTCOMES, type JobOutcome, type WorkerMetrics } from './metrics.js';
 import { isRateLimited, type RegistryGate, type RegistryWatch } from './registry-gate.js';
-import { BUSY_IMAGE_WAIT_MS, DETONATION_BUDGET_MARGIN_MS, IDLE_POLL_MS, MAX_RECORD_RETRIES, STATIC_SCAN_BUDGET_MS } from './limits.js';
+import { BUSY_IMAGE_WAIT_MS, DETONATION_BUDGET_MARGIN_MS, IDLE_POLL_MS, MAX_RECORD_RETRIES, RELEASED_JOB_TEARDOWN_WAIT_MS, STATIC_SCAN_BUDGET_MS } from './limits.js';
 
 export interface WorkerOptions {
   store: Store;
@@ -70,6 +71,8 @@ interface RunningJob {
   lost: boolean;
   /** Released by a stop: nothing may be recorded. */
   released: boolean;
+  /** Aborted when the job is released: a detonation in progress ends and tears its sandbox down. */
+  abort: AbortController;
   done: Promise<void>;
 }
 
@@ -170,8 +173,10 @@ export class Worker {
       const deadline = Date.now() + stopTimeoutMs;
       while (this.running.size > 0 && this.stopRequests === 1 && Date.now() < deadline) await this.idle(Math.min(500, deadline - Date.now()));
     }
-    for (const entry of this.running.values()) {
+    const releasing = [...this.running.values()];
+    for (const entry of releasing) {
       entry.released = true;
+      entry.abort.abort();
       const released = await this.options.queue.release(entry.job).catch((err: unknown) => {
         log(`warning: could not release ${entry.job.data.reference}: ${failureMessage(err)}; it comes back when its lease expires`);
         return false;
@@ -181,10 +186,18 @@ export class Worker {
         this.options.metrics.finished('released');
       }
     }
+    // a released detonation tears its sandbox down before the process goes (bounded: a stuck teardown is left to
+    // the stale-run clean-up of the next worker or scan on this machine)
+    if (releasing.length > 0) {
+      const ended = Promise.all(releasing.map((e) => e.done));
+      if ((await Promise.race([ended.then(() => 'ended' as const), sleep(RELEASED_JOB_TEARDOWN_WAIT_MS).then(() => 'late' as const)])) === 'late') {
+        log(`warning: released jobs still cleaning up after ${RELEASED_JOB_TEARDOWN_WAIT_MS / 1000} s; what they leave is cleaned up by the next worker`);
+      }
+    }
   }
 
   private start(job: LeasedJob): void {
-    const entry: RunningJob = { job, startedAt: new Date(), lost: false, released: false, done: Promise.resolve() };
+    const entry: RunningJob = { job, startedAt: new Date(), lost: false, released: false, abort: new AbortController(), done: Promise.resolve() };
     this.running.set(job.id, entry);
     this.options.metrics.running = this.running.size;
     entry.done = this.runJob(entry)
@@ -236,6 +249,7 @@ export class Worker {
           advisoryDbBuiltAt: this.advisoryDbBuiltAt,
           ...(watch ? { onRegistryResponse: watch.observer } : {}),
           state,
+          signal: entry.abort.signal,
           claim: (digest, platform) => this.options.queue.claim(job, digest, platform),
         });
       } catch (err) {

@@ -1,9 +1,9 @@
 /**
- * The one worker test that detonates: a job that asks for detonation, taken by a worker with a sandbox, recorded with
- * its run. Runs in the wall (a fresh network and mount namespace), like every detonation test; the store is a
+ * The worker tests that detonate: a job that asks for detonation, taken by a worker with a sandbox, recorded with
+ * its run; and a worker stopped (SIGTERM) in the middle of a detonation. Runs in the wall (a fresh network and mount namespace), like every detonation test; the store is a
  * throwaway PostgreSQL on the wall's own loopback.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,7 +14,8 @@ import { ScanQueue, scanJobFor } from '../../src/store/queue.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { sampleProgram, writeBusyboxImage } from '../detonate/fixtures/samples/images.js';
-import { finished, query, startWorker } from './helpers.js';
+import { processesMentioning } from '../support/leftovers.js';
+import { finished, query, startWorker, until } from './helpers.js';
 
 const busybox = findBusybox();
 const runtimes = (['gvisor', 'runc'] as const).filter((r) => findExecutable(r === 'gvisor' ? 'runsc' : 'runc'));
@@ -22,7 +23,7 @@ const runtimes = (['gvisor', 'runc'] as const).filter((r) => findExecutable(r ==
 const wall = netnsWall({
   file: 'test/worker/detonate.test.ts',
   title: 'detonate worker (detonation)',
-  expectPassed: 1,
+  expectPassed: 2,
   requires: () => (!busybox ? 'busybox-static not installed (apt-get install busybox-static)' : runtimes.length === 0 ? 'neither runsc nor runc is installed' : undefined),
 });
 
@@ -65,4 +66,41 @@ wall.describe(() => {
     const indicators = await query<{ kind: string; value: string }>(url, "SELECT kind, value FROM scan_indicators WHERE kind = 'pool'");
     expect(indicators.map((i) => i.value)).toContain('pool.example.test:3333');
   }, 150_000);
+
+  it('SIGTERM mid-detonation: the run goes on for --stop-timeout, then is torn down and its job released, nothing recorded; another worker scans it', async () => {
+    const webServer = join(work, 'server.tar');
+    await writeBusyboxImage(webServer, busybox!, sampleProgram('webserver.sh'), [{ name: 'www/', type: 'directory' }, { name: 'www/index.html', content: '<p>hello</p>\n' }]);
+    const url = await server.freshDatabase();
+    const store = await openStore({ kind: 'server', url });
+    try {
+      const queue = await ScanQueue.open(store);
+      await queue.enqueue([scanJobFor(`oci-archive:${webServer}`, { staticOnly: false, detonateTimeoutMs: 20_000 })]);
+      await queue.close();
+    } finally {
+      await store.close();
+    }
+    const runs = join(work, 'runs-stop');
+    const env = { DETONATE_CACHE_DIR: join(work, 'cache-stop'), DETONATE_WORK_DIR: runs };
+    const worker = startWorker(['--store', url, '--no-vulns', '--sandbox', runtimes[0]!, '--stop-timeout', '2s'], env);
+    // the detonation has begun (its run dir exists); a few seconds later the sample is serving
+    await until(() => existsSync(runs) && readdirSync(runs).some((d) => d.startsWith('detonate-')), 90_000, `a detonation running (${worker.stderr()})`);
+    await new Promise((r) => setTimeout(r, 3000));
+    worker.child.kill('SIGTERM');
+    expect(await finished(worker, 90_000), worker.stderr()).toBe(0);
+    expect(worker.stderr()).toMatch(/released oci-archive:.*server\.tar: the worker stopped before it finished/);
+    expect(worker.stderr()).not.toMatch(/^.*(done|failed) oci-archive/m);
+    expect(await query(url, 'SELECT status FROM scans')).toEqual([]);
+    // torn down before the worker exited: no run dir, no sandbox process
+    expect(readdirSync(runs).filter((d) => d.startsWith('detonate-'))).toEqual([]);
+    expect(processesMentioning([runs])).toEqual([]);
+    const [job] = await query<{ state: string; retry_count: number }>(url, "SELECT state::text AS state, retry_count FROM pgboss.job WHERE name = 'scan_detonate'");
+    expect(job).toEqual({ state: 'created', retry_count: 0 });
+
+    const next = startWorker(['--store', url, '--drain', '--no-vulns', '--sandbox', runtimes[0]!], { ...env, DETONATE_CACHE_DIR: join(work, 'cache-stop-2') });
+    expect(await finished(next, 150_000), next.stderr()).toBe(0);
+    const scans = await query<{ status: string; sandbox: string; report: Report }>(url, 'SELECT status, sandbox, report FROM scans');
+    expect(scans).toHaveLength(1);
+    expect(scans[0]).toMatchObject({ status: 'done', sandbox: runtimes[0] });
+    expect((scans[0]!.report.behavior as RunRecord).processes.length).toBeGreaterThan(0);
+  }, 300_000);
 });

@@ -7,7 +7,7 @@ import type { BucketSettings } from '../store/registry-limits.js';
 import { UsageError } from './exit.js';
 import { createDetectorsForCli, loadIgnore, loadRules, openAdvisoryDb, parseDuration, prepareSandbox } from './scan.js';
 import { STORE_OPTION_HELP, storeLocationOf } from './store.js';
-import { DEFAULT_REGISTRY_BUCKET, DEFAULT_WORKER_LEASE_MS, DEFAULT_WORKER_STOP_TIMEOUT_MS, MIN_WORKER_LEASE_MS, RATE_LIMIT_BURST_SECONDS } from '../worker/limits.js';
+import { STORE_WAIT_MAX_MS, DEFAULT_REGISTRY_BUCKET, DEFAULT_WORKER_LEASE_MS, DEFAULT_WORKER_STOP_TIMEOUT_MS, MIN_WORKER_LEASE_MS, RATE_LIMIT_BURST_SECONDS } from '../worker/limits.js';
 
 
 interface WorkerFlags {
@@ -64,6 +64,39 @@ function logProgress(log: (line: string) => void): Progress {
   return { task: () => ({ update: () => {}, finish: () => {} }), log, stop: () => {} };
 }
 
+/**
+ * The store, waited for while it cannot be reached (a worker started with, or before, its database: systemd, a
+ * cluster coming up); a lasting problem (a wrong password, a newer schema) ends the worker at once. SIGTERM or
+ * SIGINT ends the wait.
+ */
+async function waitForStore<T>(open: () => Promise<T>, log: (line: string) => void): Promise<T> {
+  const { isStoreUnavailable } = await import('../store/retry.js');
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const store = await open();
+        if (attempt > 0) log('the store answers');
+        return store;
+      } catch (err) {
+        if (!isStoreUnavailable(err) || stopped) throw err;
+        const waitMs = Math.min(STORE_WAIT_MAX_MS, 1000 * 2 ** attempt);
+        if (attempt === 0) log(`waiting for the store: ${(err as Error).message}`);
+        for (let waited = 0; waited < waitMs && !stopped; waited += 250) await new Promise((r) => setTimeout(r, 250));
+        if (stopped) throw err;
+      }
+    }
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}
+
 export function workerCommand(): Command {
   return new Command('worker')
     .description('take scan jobs from the results store\'s queue and scan them, until stopped (SIGTERM) or, with --drain, until none is left')
@@ -107,7 +140,7 @@ export function workerCommand(): Command {
       ]);
       try {
         // a connection per running job's final transaction, and a few for fetching, heartbeats and the limits
-        const store = await openStore(location, { poolSize: bound.concurrency + 4 });
+        const store = await waitForStore(() => openStore(location, { poolSize: bound.concurrency + 4 }), log);
         try {
           let lastBossError = 0;
           const queue = await ScanQueue.open(store, {

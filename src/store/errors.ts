@@ -3,8 +3,9 @@ export class StoreError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    options?: ErrorOptions,
   ) {
-    super(hint ? `${message}: ${hint}` : message);
+    super(hint ? `${message}: ${hint}` : message, options);
     this.name = 'StoreError';
   }
 }

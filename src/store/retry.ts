@@ -18,7 +18,8 @@ const PASSING_SQLSTATE = /^(08|57P|53)|^40001$|^40P01$/;
 const CONNECTION_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|the database system is (starting up|shutting down)/;
 
 export function isStoreUnavailable(err: unknown): boolean {
-  if (err instanceof StoreError) return false;
+  // the store's own errors are lasting, unless they wrap a connection that could not be made
+  if (err instanceof StoreError) return err.cause !== undefined && isStoreUnavailable(err.cause);
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (err instanceof pg.DatabaseError) return PASSING_SQLSTATE.test(code);

@@ -120,7 +120,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   try {
     const schema = await migrate(pool).catch((err: unknown) => {
       if (err instanceof StoreError || location.kind === 'private') throw err;
-      throw new StoreError(`cannot use the store at ${description}: ${(err as Error).message}`, 'check the URL, that the server runs, and that it admits this user');
+      throw new StoreError(`cannot use the store at ${description}: ${(err as Error).message}`, 'check the URL, that the server runs, and that it admits this user', { cause: err });
     });
     return new Store(pool, description, schema, lease);
   } catch (err) {

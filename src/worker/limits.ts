@@ -69,3 +69,6 @@ export const QUEUE_COUNTS_TTL_MS = 5000;
 
 /** After a stop released its jobs, how long the worker waits for their detonations to tear down before it exits. */
 export const RELEASED_JOB_TEARDOWN_WAIT_MS = 60_000;
+
+/** A worker started while its store cannot be reached tries again, waiting twice as long each time up to this. */
+export const STORE_WAIT_MAX_MS = 30_000;

@@ -258,4 +258,24 @@ describe('detonate worker', () => {
       await proxy.stop();
     }
   }, 150_000);
+
+  it('a worker started while PostgreSQL is down waits for it, then does its work; a wrong password ends it at once', async () => {
+    const url = await server.freshDatabase();
+    await enqueue(url, jobsFor(registry.host, images.slice(0, 2)));
+    const restarting = server.restart(6000);
+    await until(async () => !(await query(url, 'SELECT 1').then(() => true, () => false)), 20_000, 'the server to stop');
+    const worker = startWorker(workerArgs(url, '--drain'), machine());
+    await worker.waitFor(/waiting for the store: /, 30_000);
+    await restarting;
+    expect(await finished(worker), worker.stderr()).toBe(0);
+    expect(worker.stderr()).toMatch(/the store answers/);
+    await expectEachImageOnce(url, images.slice(0, 2));
+
+    const wrong = new URL(url);
+    wrong.password = 'not-the-password';
+    const refused = startWorker(workerArgs(wrong.href, '--drain'), machine());
+    expect(await finished(refused, 30_000)).toBe(2);
+    expect(refused.stderr()).toMatch(/password authentication failed/);
+    expect(refused.stderr()).not.toMatch(/waiting for the store/);
+  }, 150_000);
 });

@@ -21,6 +21,7 @@ interface CrawlFlags {
   insecureRegistry: string[];
   restart?: boolean;
   json?: boolean;
+  format: 'text' | 'json';
   quiet?: boolean;
 }
 
@@ -73,7 +74,8 @@ export function crawlCommand(): Command {
     .option('--detonate-timeout <duration>', 'wall-clock budget of each run in the sandbox (e.g. 30s, 2m)', parseDuration, DEFAULT_DETONATE_TIMEOUT_MS)
     .option('--insecure-registry <host>', 'plain HTTP / unverified TLS for this registry host while listing (repeatable; workers take their own)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--restart', "start each source from the beginning instead of resuming its unfinished crawl")
-    .option('--json', 'print one JSON object per source when done (stdout)')
+    .addOption(new Option('--format <format>', 'what to print on stdout when done: nothing (text: the summary goes to stderr), or one JSON object per source').choices(['text', 'json']).default('text'))
+    .option('--json', 'the same as --format json')
     .option('-q, --quiet', 'no progress output')
     .action(async (sources: string[], flags: CrawlFlags) => {
       const { parseCrawlSource, parseTagSelection, parseSample, CrawlError } = await import('../crawl/source.js');
@@ -140,7 +142,7 @@ export function crawlCommand(): Command {
         process.off('SIGTERM', onSignal);
         progress.stop();
       }
-      if (flags.json) for (const r of results) process.stdout.write(`${JSON.stringify(jsonOf(r))}\n`);
+      if (flags.json || flags.format === 'json') for (const r of results) process.stdout.write(`${JSON.stringify(jsonOf(r))}\n`);
       if (signalled) process.exitCode = signalled === 'SIGINT' ? 130 : 143;
       else if (results.some((r) => r.error)) process.exitCode = EXIT.error;
     });

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Store, StoreLocation, RegistryLimitRow } from '../store/index.js';
 import type { QueueCounts, QueueRates, ScanQueue } from '../store/queue.js';
 import { MAX_CRAWLS_SHOWN } from './limits.js';
@@ -88,18 +88,20 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('the scan queue and the results: queued, running, done, failed, skipped, rate and ETA (live on a terminal)')
     .option('--store <where>', STORE_OPTION_HELP)
-    .option('--json', 'print JSON once (for scripts)')
+    .addOption(new Option('--format <format>', 'text, or json printed once (for scripts); default text, live on a terminal').choices(['text', 'json']))
+    .option('--json', 'the same as --format json')
     .option('--interval <duration>', 'refresh interval on a terminal', parseDuration, 2000)
-    .action(async (flags: { store?: string; json?: boolean; interval: number }) => {
+    .action(async (flags: { store?: string; json?: boolean; format?: 'text' | 'json'; interval: number }) => {
+      const json = flags.json || flags.format === 'json';
       const location: StoreLocation = await storeLocationOf(flags.store);
       const [{ openStore }, { ScanQueue }] = await Promise.all([import('../store/index.js'), import('../store/queue.js')]);
       const store = await openStore(location, { poolSize: 2 });
       try {
         const queue = await ScanQueue.open(store);
         try {
-          if (flags.json || !process.stdout.isTTY) {
+          if (json || flags.format === 'text' || !process.stdout.isTTY) {
             const status = await readStatus(store, queue);
-            process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : statusText(status));
+            process.stdout.write(json ? `${JSON.stringify(status, null, 2)}\n` : statusText(status));
             return;
           }
           await live(() => readStatus(store, queue), flags.interval);

@@ -94,7 +94,7 @@ describe('detonate crawl', () => {
     expect(queued.map((j) => j.reference)).toEqual(references(registry.host, ['latest', 'v1', 'v2']));
     expect(queued.every((j) => j.static && j.crawl === `registry:${registry.host}`)).toBe(true);
 
-    const status = await runCli(['status', '--store', url, '--json']);
+    const status = await runCli(['status', '--store', url, '--format', 'json']);
     expect(status.code, status.stderr).toBe(0);
     const crawls = (JSON.parse(status.stdout) as { crawls: Array<{ source: string; status: string; targets: number; enqueued: number }> }).crawls;
     expect(crawls).toEqual([expect.objectContaining({ source: `registry:${registry.host}`, status: 'done', targets: 600, enqueued: 600 })]);

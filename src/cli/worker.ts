@@ -184,7 +184,8 @@ export function workerCommand(): Command {
             try {
               const summary = await worker.run();
               const counts = Object.entries(summary.outcomes).filter(([, n]) => n > 0).map(([o, n]) => `${n} ${o}`).join(', ');
-              log(`worker ${process.pid}: ${summary.reason === 'drained' ? 'the queue is empty' : 'stopped'}; ${counts || 'no jobs'}`);
+              const layers = summary.layers.store + summary.layers.analysed > 0 ? `; layers: ${summary.layers.analysed} analysed, ${summary.layers.store} from the store` : '';
+              log(`worker ${process.pid}: ${summary.reason === 'drained' ? 'the queue is empty' : 'stopped'}; ${counts || 'no jobs'}${layers}`);
             } finally {
               process.off('SIGTERM', onSignal);
               process.off('SIGINT', onSignal);

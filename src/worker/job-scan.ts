@@ -22,6 +22,7 @@ import type { AdvisoryDb } from '../vuln/db.js';
 import type { VerdictRules } from '../verdict/index.js';
 import type { IgnoreList } from '../verdict/ignore.js';
 import { retryingStore } from '../store/retry.js';
+import type { LayerSource } from './metrics.js';
 
 /** What every scan of a worker runs with, prepared once (as `detonate scan` prepares it). */
 export interface ScanPipeline {
@@ -75,16 +76,26 @@ export interface JobScanState {
 
 const compressedSize = (image: ResolvedImage) => image.layers.reduce((sum, l) => sum + l.size, 0);
 
-/** The store's layer results and layer identities, shaped as the static stage wants them; its failures are misses. */
-export function storeLayerResults(store: Store, log: (line: string) => void): LayerResultStore {
+/**
+ * The store's layer results and layer identities, shaped as the static stage wants them; its failures are misses.
+ * `counted` hears of each layer result taken from the store and each one analysed here (the layer dedupe's rate).
+ */
+export function storeLayerResults(store: Store, log: (line: string) => void, counted: (source: LayerSource) => void = () => {}): LayerResultStore {
   let warned = false;
   const warn = (err: unknown) => {
     if (!warned) log(`warning: the store's layer results are unavailable (${(err as Error).message}); layers are analysed here`);
     warned = true;
   };
   return {
-    get: (diffId: string, analyzerKey: string): Promise<LayerResult | null> => store.getLayerResult(diffId, analyzerKey).catch((err: unknown) => (warn(err), null)),
-    put: (result: LayerResult) => store.putLayerResult(result).catch(warn),
+    async get(diffId: string, analyzerKey: string): Promise<LayerResult | null> {
+      const result = await store.getLayerResult(diffId, analyzerKey).catch((err: unknown) => (warn(err), null));
+      if (result) counted('store');
+      return result;
+    },
+    put(result: LayerResult) {
+      counted('analysed');
+      return store.putLayerResult(result).catch(warn);
+    },
     async confirms(layer: Layer): Promise<boolean> {
       const known = await store.layerDiffIdOf(layer.digest).catch((err: unknown) => (warn(err), undefined));
       if (known === undefined) return false;

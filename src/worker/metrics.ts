@@ -3,6 +3,8 @@
  *
  *   detonate_worker_jobs_total{outcome}          jobs this worker finished, by outcome (see JobOutcome)
  *   detonate_worker_scan_duration_seconds        histogram of the time from fetch to record, of scanned jobs
+ *   detonate_worker_layers_total{source}         layers of the images it scanned: results taken from the store
+ *                                                (`store`: analysed before, by any worker) or analysed here
  *   detonate_worker_running_jobs                 jobs running now
  *   detonate_worker_concurrency                  the most it runs at once
  *   detonate_queue_jobs{state}                   the shared queue: queued, running, dead (read on each scrape)
@@ -35,6 +37,10 @@ export const JOB_OUTCOMES = [
 ] as const;
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
+/** Where a layer's static result came from: the store (the layer dedupe's hit) or an analysis in this worker. */
+export const LAYER_SOURCES = ['store', 'analysed'] as const;
+export type LayerSource = (typeof LAYER_SOURCES)[number];
+
 const DURATION_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800];
 
 export class WorkerMetrics {
@@ -42,6 +48,7 @@ export class WorkerMetrics {
   private readonly buckets = DURATION_BUCKETS.map(() => 0);
   private durationCount = 0;
   private durationSum = 0;
+  private readonly layers = new Map<LayerSource, number>(LAYER_SOURCES.map((s) => [s, 0]));
   running = 0;
 
   constructor(readonly concurrency: number) {}
@@ -62,6 +69,14 @@ export class WorkerMetrics {
     return this.jobs.get(outcome) ?? 0;
   }
 
+  layer(source: LayerSource): void {
+    this.layers.set(source, (this.layers.get(source) ?? 0) + 1);
+  }
+
+  layerCount(source: LayerSource): number {
+    return this.layers.get(source) ?? 0;
+  }
+
   render(queue: QueueCounts | null): string {
     const lines = [
       '# HELP detonate_worker_jobs_total Jobs this worker finished, by outcome.',
@@ -73,6 +88,9 @@ export class WorkerMetrics {
       `detonate_worker_scan_duration_seconds_bucket{le="+Inf"} ${this.durationCount}`,
       `detonate_worker_scan_duration_seconds_sum ${this.durationSum}`,
       `detonate_worker_scan_duration_seconds_count ${this.durationCount}`,
+      '# HELP detonate_worker_layers_total Layers of the images this worker scanned, by where their static result came from.',
+      '# TYPE detonate_worker_layers_total counter',
+      ...LAYER_SOURCES.map((s) => `detonate_worker_layers_total{source="${s}"} ${this.layerCount(s)}`),
       '# HELP detonate_worker_running_jobs Jobs running in this worker now.',
       '# TYPE detonate_worker_running_jobs gauge',
       `detonate_worker_running_jobs ${this.running}`,

@@ -30,7 +30,7 @@ import { classifyFailure, failureMessage, failureReason } from './failure.js';
 import { retryingStore } from '../store/retry.js';
 import { ImageBeingScanned, scanJob, storeLayerResults, type JobScanResult, type JobScanState, type ScanPipeline } from './job-scan.js';
 import type { LayerResultStore } from '../scan/scan.js';
-import { JOB_OUTCOMES, type JobOutcome, type WorkerMetrics } from './metrics.js';
+import { JOB_OUTCOMES, LAYER_SOURCES, type JobOutcome, type LayerSource, type WorkerMetrics } from './metrics.js';
 import { isRateLimited, type RegistryGate, type RegistryWatch } from './registry-gate.js';
 import { BUSY_IMAGE_WAIT_MS, DETONATION_BUDGET_MARGIN_MS, IDLE_POLL_MS, MAX_RECORD_RETRIES, RELEASED_JOB_TEARDOWN_WAIT_MS, STATIC_SCAN_BUDGET_MS } from './limits.js';
 
@@ -55,6 +55,8 @@ export interface WorkerOptions {
 /** What a worker did, when it returns. */
 export interface WorkerSummary {
   outcomes: Record<JobOutcome, number>;
+  /** Layers of the images it scanned, by where their static result came from. */
+  layers: Record<LayerSource, number>;
   /** Why it returned. */
   reason: 'drained' | 'stopped';
 }
@@ -96,7 +98,7 @@ export class Worker {
     // A worker with a sandbox takes detonation jobs first: only such workers can do them.
     this.kinds = options.pipeline.detonation ? ['detonate', 'static'] : ['static'];
     this.advisoryDbBuiltAt = options.pipeline.vulnerabilities?.db?.status().builtAt || null;
-    this.layerResults = storeLayerResults(options.store, options.log);
+    this.layerResults = storeLayerResults(options.store, options.log, (source) => options.metrics.layer(source));
   }
 
   /** The queues this worker takes jobs from. */
@@ -144,7 +146,8 @@ export class Worker {
     }
     if (reason === 'stopped') await this.finishRunning();
     const outcomes = Object.fromEntries(JOB_OUTCOMES.map((o) => [o, this.options.metrics.count(o)])) as Record<JobOutcome, number>;
-    return { outcomes, reason };
+    const layers = Object.fromEntries(LAYER_SOURCES.map((s) => [s, this.options.metrics.layerCount(s)])) as Record<LayerSource, number>;
+    return { outcomes, layers, reason };
   }
 
   /** Waits for a job to end, a stop, or `ms`. */

@@ -146,7 +146,7 @@ describe('RegistryGate', () => {
 });
 
 describe('WorkerMetrics', () => {
-  it('Prometheus text: jobs by outcome, a cumulative duration histogram, running jobs, the queue', () => {
+  it('Prometheus text: jobs by outcome, a cumulative duration histogram, layers by source, running jobs, the queue', () => {
     const m = new WorkerMetrics(2);
     m.finished('scanned');
     m.finished('scanned');
@@ -154,6 +154,9 @@ describe('WorkerMetrics', () => {
     m.scanned(0.7);
     m.scanned(40);
     m.running = 1;
+    m.layer('store');
+    m.layer('store');
+    m.layer('analysed');
     const text = m.render({ queued: 5, later: 0, running: 2, dead: 1, cancelled: 0, byKind: { static: { queued: 5, running: 2 }, detonate: { queued: 0, running: 0 } } });
     expect(text).toContain('detonate_worker_jobs_total{outcome="scanned"} 2\n');
     expect(text).toContain('detonate_worker_jobs_total{outcome="failed"} 1\n');
@@ -162,6 +165,8 @@ describe('WorkerMetrics', () => {
     expect(text).toContain('detonate_worker_scan_duration_seconds_bucket{le="60"} 2\n');
     expect(text).toContain('detonate_worker_scan_duration_seconds_bucket{le="+Inf"} 2\n');
     expect(text).toContain('detonate_worker_scan_duration_seconds_sum 40.7\n');
+    expect(text).toContain('detonate_worker_layers_total{source="store"} 2\n');
+    expect(text).toContain('detonate_worker_layers_total{source="analysed"} 1\n');
     expect(text).toContain('detonate_worker_running_jobs 1\n');
     expect(text).toContain('detonate_queue_jobs{state="dead"} 1\n');
   });

@@ -91,6 +91,8 @@ interface RunFigures {
   queueBytes: number;
   /** CPU seconds of the workers, the registry and PostgreSQL over the run (start-up included). */
   cpuSeconds: Record<string, number>;
+  /** The sandboxes the scans ran in (none: static only). */
+  sandboxes: string[];
   failures: string[];
 }
 
@@ -250,6 +252,7 @@ async function measure(options: {
     fromStore += Number(m[2]);
   }
   const sizes = await storeSizes(url);
+  const sandboxes = (await query<{ sandbox: string }>(url, 'SELECT DISTINCT sandbox FROM scans WHERE sandbox IS NOT NULL ORDER BY sandbox')).map((r) => r.sandbox);
   const seconds = times?.first && times.last ? (times.last.getTime() - times.first.getTime()) / 1000 : NaN;
   return {
     label: options.label,
@@ -266,6 +269,7 @@ async function measure(options: {
     storeBytes: sizes.store,
     queueBytes: sizes.queue,
     cpuSeconds,
+    sandboxes,
     failures,
   };
 }
@@ -287,9 +291,10 @@ function printRun(r: RunFigures): void {
   const cpu = (group: string) => r.cpuSeconds[group] ?? 0;
   const perImageMs = (group: string) => fmt((1000 * cpu(group)) / Math.max(1, r.images));
   const total = cpu('workers') + cpu('registry') + cpu('postgres');
+  const bound = `at most ${fmt((availableParallelism() * 3600 * r.images) / Math.max(total, 1e-9))} images/h if these ${availableParallelism()} cores did nothing else`;
   console.log(
     `  CPU per image: workers ${perImageMs('workers')} ms, registry ${perImageMs('registry')} ms, PostgreSQL ${perImageMs('postgres')} ms ` +
-      `(worker start-up included): at most ${fmt((availableParallelism() * 3600 * r.images) / Math.max(total, 1e-9))} images/h if these ${availableParallelism()} cores did nothing else`,
+      `(worker start-up included${r.sandboxes.length > 0 ? `; the sandboxes' own not counted: a run is bounded by its budget, not by CPU; sandbox ${r.sandboxes.join(', ')})` : `): ${bound}`}`,
   );
   for (const f of r.failures) console.log(`  FAILED: ${f}`);
 }

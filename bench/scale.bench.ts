@@ -11,7 +11,7 @@
  *    one worker with a sandbox. Goal: ≥ 100 images/h. Like the detonation tests it runs inside a fresh network and
  *    mount namespace (the script re-executes itself under `unshare --net --mount`, the registry and PostgreSQL on
  *    that namespace's loopback); needs root and runsc or runc, else it says so and skips.
- * 3. Store size per image (the store's tables, and pg-boss's) and the layer dedupe's hit rate (layer results taken
+ * 3. Store size per image (what the store's tables grew by in the run, and pg-boss's tables) and the layer dedupe's hit rate (layer results taken
  *    from the store / all layers of the scanned images, from the workers' last log lines), against the best rate
  *    the image set allows (1 - distinct layers / layer uses).
  *
@@ -88,6 +88,8 @@ interface RunFigures {
   layersAnalysed: number;
   layerResultRows: number;
   storeBytes: number;
+  /** The store's tables before the run: the schema's empty tables and indexes. */
+  emptyStoreBytes: number;
   queueBytes: number;
   /** CPU seconds of the workers, the registry and PostgreSQL over the run (start-up included). */
   cpuSeconds: Record<string, number>;
@@ -218,6 +220,7 @@ async function measure(options: {
     '--store', url, '--drain', '--rate-limit', `${options.registry.host}=${BENCH_RATE_LIMIT}`,
     ...(options.concurrency !== undefined ? ['--concurrency', String(options.concurrency)] : []), ...options.workerArgs,
   ];
+  const empty = await storeSizes(url); // the schema and the queued jobs, before any scan
   const cpu = new CpuSampler(runProcesses(url, options.registry.host));
   const spawnedAt = Date.now();
   const workers: WorkerProcess[] = Array.from({ length: options.workers }, (_, n) => startWorker(args, options.env(n)));
@@ -267,6 +270,7 @@ async function measure(options: {
     layersAnalysed: analysed,
     layerResultRows: rows!.n,
     storeBytes: sizes.store,
+    emptyStoreBytes: empty.store,
     queueBytes: sizes.queue,
     cpuSeconds,
     sandboxes,
@@ -284,7 +288,8 @@ function printRun(r: RunFigures): void {
       `a job ${fmt(r.meanJobSeconds, 2)} s on average, fetch to record; load average now ${load()})`,
   );
   console.log(
-    `  store: ${kib(r.storeBytes / Math.max(1, r.images))} per image (${kib(r.storeBytes)} in all; the queue's pg-boss tables ${kib(r.queueBytes)} more); ` +
+    `  store: ${kib((r.storeBytes - r.emptyStoreBytes) / Math.max(1, r.images))} per image (${kib(r.storeBytes)} in all, ${kib(r.emptyStoreBytes)} of it the empty schema; ` +
+      `the queue's pg-boss tables ${kib(r.queueBytes)} more); ` +
       `layer dedupe: ${r.layersFromStore} of ${layers} layers from the store = ${fmt((100 * r.layersFromStore) / Math.max(1, layers), 1)}%, ` +
       `${r.layersAnalysed} analysed (${r.layerResultRows} layer results stored)`,
   );

@@ -56,7 +56,11 @@ export interface ScanOptions {
   selectImages?: (images: ResolvedImage[]) => Promise<ResolvedImage[]>;
   /** Sees every registry response (a worker honours rate-limit headers for every worker sharing its store). */
   onRegistryResponse?: RegistryResponseObserver;
+  /** Told when each image enters a stage (a worker knows which of its jobs has a sandbox running). */
+  onStage?: (stage: ScanStage, image: ResolvedImage) => void;
 }
+
+export type ScanStage = 'static' | 'vulnerabilities' | 'detonation';
 
 /**
  * What the static stage needs of a layer-result cache: `LayerResultCache`'s get and put. A store shared by many
@@ -115,14 +119,17 @@ export type ResolvedScanOptions = ScanOptions & { limits: Limits; cacheDir: stri
 
 /** Every stage over one resolved image, each returning its own result, then the one verdict step; then the report. */
 async function scanImage(image: ResolvedImage, options: ResolvedScanOptions): Promise<Report> {
+  options.onStage?.('static', image);
   const found = await staticStage(image, options);
   let vulnerabilities: VulnerabilityResult | undefined;
   if (options.vulnerabilities) {
+    options.onStage?.('vulnerabilities', image);
     const { matchVulnerabilities } = await import('../vuln/stage.js');
     vulnerabilities = matchVulnerabilities(found, options.vulnerabilities.db, options.vulnerabilities.unavailable);
   }
   let detonation: DetonationStageResult | undefined;
   if (options.detonation) {
+    options.onStage?.('detonation', image);
     const { runDetonationStage } = await import('./detonation.js');
     detonation = await runDetonationStage(image, { ...options.detonation, analyzers: options.analyzers ?? defaultAnalyzers, progress: options.progress });
   }

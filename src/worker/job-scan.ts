@@ -69,7 +69,7 @@ export class ImageBeingScanned extends Error {
 
 /** Where a job's scan stands, for the failed scan's stage and image when it throws. */
 export interface JobScanState {
-  stage: 'resolve' | 'analyze';
+  stage: 'resolve' | 'analyze' | 'detonate';
   /** The images the reference resolved to (empty before). */
   images: Required<UnfinishedImage>[];
 }
@@ -163,6 +163,9 @@ export async function scanJob(job: ScanJob, context: JobScanContext): Promise<Jo
       verdict: pipeline.verdict,
       layerResults: context.layerResults,
       selectImages,
+      onStage: (stage) => {
+        context.state.stage = stage === 'detonation' ? 'detonate' : 'analyze';
+      },
       ...(context.onRegistryResponse ? { onRegistryResponse: context.onRegistryResponse } : {}),
     });
     return { reports, linked, skipped };

@@ -75,6 +75,8 @@ interface RunningJob {
   released: boolean;
   /** Aborted when the job is released: a detonation in progress ends and tears its sandbox down. */
   abort: AbortController;
+  /** Where its scan stands (a released job in `detonate` has a sandbox to tear down). */
+  state: JobScanState;
   done: Promise<void>;
 }
 
@@ -190,9 +192,11 @@ export class Worker {
       }
     }
     // a released detonation tears its sandbox down before the process goes (bounded: a stuck teardown is left to
-    // the stale-run clean-up of the next worker or scan on this machine)
-    if (releasing.length > 0) {
-      const ended = Promise.all(releasing.map((e) => e.done));
+    // the stale-run clean-up of the next worker or scan on this machine); a static scan leaves only its job dir,
+    // which the next worker removes
+    const detonating = releasing.filter((e) => e.state.stage === 'detonate');
+    if (detonating.length > 0) {
+      const ended = Promise.all(detonating.map((e) => e.done));
       if ((await Promise.race([ended.then(() => 'ended' as const), sleep(RELEASED_JOB_TEARDOWN_WAIT_MS).then(() => 'late' as const)])) === 'late') {
         log(`warning: released jobs still cleaning up after ${RELEASED_JOB_TEARDOWN_WAIT_MS / 1000} s; what they leave is cleaned up by the next worker`);
       }
@@ -200,7 +204,7 @@ export class Worker {
   }
 
   private start(job: LeasedJob): void {
-    const entry: RunningJob = { job, startedAt: new Date(), lost: false, released: false, abort: new AbortController(), done: Promise.resolve() };
+    const entry: RunningJob = { job, startedAt: new Date(), lost: false, released: false, abort: new AbortController(), state: { stage: 'resolve', images: [] }, done: Promise.resolve() };
     this.running.set(job.id, entry);
     this.options.metrics.running = this.running.size;
     entry.done = this.runJob(entry)
@@ -241,7 +245,7 @@ export class Worker {
         const admission = await retryingStore(() => gate.admit(registry));
         if (admission.kind === 'defer') return await this.defer(entry, admission.until, admission.reason);
       }
-      const state: JobScanState = { stage: 'resolve', images: [] };
+      const state = entry.state;
       const watch = registry ? gate.watch(registry) : undefined;
       let result: JobScanResult;
       try {

@@ -6,6 +6,7 @@ import { crawlCommand } from './crawl.js';
 import { workerCommand } from './worker.js';
 import { statusCommand } from './status.js';
 import { queueCommand } from './queue.js';
+import { rematchCommand } from './rematch.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(workerCommand());
   program.addCommand(statusCommand());
   program.addCommand(queueCommand());
+  program.addCommand(rematchCommand());
   const exitOverrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

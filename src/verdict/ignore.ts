@@ -36,6 +36,12 @@ export interface IgnoreEntry {
   where: string;
 }
 
+/** A notice the ignore step writes (an expired entry): what a stored report's notices hold of it. */
+export function isIgnoreNotice(notice: ScanNotice): boolean {
+  return EXPIRED_ENTRY.test(notice.message);
+}
+const EXPIRED_ENTRY = /: the ignore entry for .* expired on \S+ and no longer applies/s;
+
 export interface IgnoreList {
   file: string;
   entries: IgnoreEntry[];

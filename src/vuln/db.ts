@@ -155,6 +155,7 @@ export class AdvisoryDbError extends Error {}
 export class AdvisoryDb {
   private readonly lookup: Database.Statement;
   private readonly cache = new Map<string, AdvisoryHit[]>();
+  private statusRead: AdvisoryDbStatus | undefined;
 
   private constructor(private readonly db: Database.Database, readonly path: string) {
     this.lookup = db.prepare(
@@ -190,7 +191,13 @@ export class AdvisoryDb {
     return new AdvisoryDb(db, path);
   }
 
+  /** The DB's identity and counts (read once: an opened DB never changes, `db update` swaps in a new file). */
   status(): AdvisoryDbStatus {
+    this.statusRead ??= this.readStatus();
+    return this.statusRead;
+  }
+
+  private readStatus(): AdvisoryDbStatus {
     const meta = Object.fromEntries((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
     const sources = (this.db.prepare('SELECT name, origin, records, imported_at AS importedAt FROM sources ORDER BY name').all() as AdvisoryDbStatus['sources']);
     const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;

@@ -5,6 +5,21 @@ import { matchPackages } from './match.js';
 /** A DB older than this still matches, with a warning in the report. */
 export const STALE_AFTER_DAYS = 7;
 
+const NOT_CHECKED = 'vulnerabilities not checked: ';
+const STALE_DB = /^the advisory database is \S+ days old \(built /;
+/** Rules of the malicious-package findings this stage makes: `advisory:` + the advisory's id. */
+const ADVISORY_RULE = 'advisory:';
+
+/** A notice this stage writes (no DB, or a stale one): what a stored report's notices hold of this stage. */
+export function isVulnerabilityStageNotice(notice: ScanNotice): boolean {
+  return notice.message.startsWith(NOT_CHECKED) || STALE_DB.test(notice.message);
+}
+
+/** A finding this stage makes: a package an advisory names as malicious. */
+export function isMaliciousPackageFinding(finding: Finding): boolean {
+  return finding.category === 'malicious-package' && finding.rule.startsWith(ADVISORY_RULE);
+}
+
 /** What the vulnerability stage returns for one image. */
 export interface VulnerabilityResult {
   /** The DB matched against; null when none was available (`notices` says why). */
@@ -26,7 +41,7 @@ export function matchVulnerabilities(
   now = new Date(),
 ): VulnerabilityResult {
   if (!db) {
-    return { advisoryDb: null, vulnerabilities: [], findings: [], notices: [{ level: 'warning', message: `vulnerabilities not checked: ${unavailable ?? 'no advisory database'}` }] };
+    return { advisoryDb: null, vulnerabilities: [], findings: [], notices: [{ level: 'warning', message: `${NOT_CHECKED}${unavailable ?? 'no advisory database'}` }] };
   }
   const status = db.status();
   const ageDays = (now.getTime() - Date.parse(status.builtAt)) / 86_400_000;

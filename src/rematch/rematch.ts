@@ -1,0 +1,189 @@
+/**
+ * `detonate rematch`: after `detonate db update`, every image in the results store is matched again against the new
+ * advisory DB without pulling it, and judged again. Its input is each image's latest done scan: the stored report
+ * holds the whole inventory (Debian source packages, paths, the OS) that matching needs, and the findings and run
+ * record that judging needs; the normalised rows do not (scan_packages has no source package). The new report comes
+ * from scan/report.ts's one assembly path; it is recorded as a new done scan (`rematch_of` the one it re-used), with
+ * a change row when vulnerabilities came or went or the verdict changed.
+ *
+ * Every image re-matched gets its new scan, changed or not, so that "the latest scan of an image was matched against
+ * the current DB" holds for every image: a second rematch skips it, and a worker asked to scan it again with the same
+ * versions links to it. Work goes in batches: one keyset-paged read, matching and judging in-process, one transaction
+ * of multi-row writes; the next batch is read and judged while the last one is written. Two rematches at once record
+ * nothing twice: the store's one-done-scan-per-versions index turns the later insert into nothing.
+ */
+import type { Report } from '../model/index.js';
+import { orderReport } from '../report/json.js';
+import { reassembleReport, storedStages, storedVerdictInput } from '../scan/report.js';
+import type { Store } from '../store/store.js';
+import { latestDoneScans, newestDoneScanId, recordRematches, type ImageChange, type LatestScan, type Rematched } from '../store/rematch.js';
+import { decideVerdict } from '../verdict/verdict.js';
+import type { VerdictRules } from '../verdict/types.js';
+import type { IgnoreList } from '../verdict/ignore.js';
+import type { AdvisoryDb } from '../vuln/db.js';
+import { matchVulnerabilities } from '../vuln/stage.js';
+import { silentProgress, type Progress } from '../progress/progress.js';
+import { imageChange } from './compare.js';
+
+/** Scans read, judged and written together: one query and one transaction each. */
+export const SCANS_PER_BATCH = 500;
+
+export interface RematchOptions {
+  db: AdvisoryDb;
+  /** What the verdict is judged by again (the rules and ignore file a scan would use). */
+  rules: VerdictRules;
+  ignore: IgnoreList | null;
+  /** Match and judge, but record nothing. */
+  dryRun?: boolean;
+  /** Only images whose latest scan finished at or after this. */
+  since?: Date;
+  batchSize?: number;
+  progress?: Progress;
+  /** Each image whose result changed, as it is recorded (or found, in a dry run). */
+  onChange?: (change: ChangedImage) => void;
+  now?: Date;
+}
+
+export interface ChangedImage {
+  reference: string;
+  digest: string;
+  platform: string;
+  /** The new scan's id; null in a dry run. */
+  scanId: number | null;
+  previousScanId: number;
+  change: ImageChange;
+}
+
+export interface RematchSummary {
+  advisoryDbBuiltAt: string;
+  dryRun: boolean;
+  /** Images read: their latest done scan. */
+  images: number;
+  /** Images matched again and recorded (in a dry run: that would be). */
+  rematched: number;
+  changed: number;
+  unchanged: number;
+  /** Images whose latest scan already used this advisory DB. */
+  skipped: number;
+  /** Images another rematch running at the same time recorded first. */
+  recordedByOther: number;
+  vulnerabilitiesAdded: number;
+  vulnerabilitiesRemoved: number;
+  maliciousPackagesAdded: number;
+  maliciousPackagesRemoved: number;
+  /** Images whose verdict (malicious or its categories) changed. */
+  verdictsChanged: number;
+  /** Of those, images that became malicious. */
+  becameMalicious: number;
+  seconds: number;
+  imagesPerMinute: number;
+}
+
+interface Judged {
+  scan: LatestScan;
+  rematched: Rematched;
+}
+
+/** Matches every stored image's latest done scan again against `options.db` and records what changed. */
+export async function rematchStore(store: Store, options: RematchOptions): Promise<RematchSummary> {
+  const started = Date.now();
+  const builtAt = options.db.status().builtAt;
+  const batchSize = options.batchSize ?? SCANS_PER_BATCH;
+  const progress = options.progress ?? silentProgress;
+  const summary: RematchSummary = {
+    advisoryDbBuiltAt: builtAt, dryRun: options.dryRun ?? false, images: 0, rematched: 0, changed: 0, unchanged: 0, skipped: 0, recordedByOther: 0,
+    vulnerabilitiesAdded: 0, vulnerabilitiesRemoved: 0, maliciousPackagesAdded: 0, maliciousPackagesRemoved: 0, verdictsChanged: 0, becameMalicious: 0,
+    seconds: 0, imagesPerMinute: 0,
+  };
+  const upToId = await newestDoneScanId(store.pool);
+  const total = await countImages(store, upToId, options.since);
+  const task = progress.task(`rematch against the advisory DB built ${builtAt}`, total);
+  const read = (afterId: number) => latestDoneScans(store.pool, { afterId, upToId, limit: batchSize, advisoryDbBuiltAt: builtAt, ...(options.since ? { since: options.since } : {}) });
+
+  let page = await read(0);
+  let writing: Promise<void> = Promise.resolve();
+  for (;;) {
+    const next = page.nextAfterId === null ? null : read(page.nextAfterId);
+    next?.catch(() => {}); // awaited below
+    const judged = judgeBatch(page.scans, options, summary);
+    await writing;
+    writing = options.dryRun ? Promise.resolve(countAll(judged, summary, options)) : recordBatch(store, judged, summary, options);
+    writing.catch(() => {}); // awaited at the next turn or the end
+    task.update(summary.images, `${summary.images} images, ${summary.changed} changed`);
+    if (!next) break;
+    page = await next;
+  }
+  await writing;
+  summary.seconds = (Date.now() - started) / 1000;
+  summary.imagesPerMinute = summary.seconds > 0 ? Math.round(((summary.rematched + summary.recordedByOther) / summary.seconds) * 60) : 0;
+  task.finish(`${summary.rematched} re-matched, ${summary.changed} changed, ${summary.skipped} skipped`);
+  return summary;
+}
+
+async function countImages(store: Store, upToId: number, since: Date | undefined): Promise<number> {
+  const { rows } = await store.pool.query<{ n: number }>(
+    `SELECT count(DISTINCT (image_digest, platform))::int AS n FROM scans
+      WHERE status = 'done' AND id <= $1 AND ($2::timestamptz IS NULL OR finished_at >= $2::timestamptz)`,
+    [upToId, since ?? null],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Matches and judges one batch in-process; the scans that already used this DB are counted as skipped. */
+function judgeBatch(scans: readonly LatestScan[], options: RematchOptions, summary: RematchSummary): Judged[] {
+  const out: Judged[] = [];
+  for (const scan of scans) {
+    summary.images++;
+    if (scan.report === null) {
+      summary.skipped++;
+      continue;
+    }
+    const before = JSON.parse(scan.report) as Report;
+    const after = rematchReport(before, options);
+    out.push({ scan, rematched: { sourceId: scan.id, report: after, reportJson: JSON.stringify(orderReport(after)), change: imageChange(before, after) } });
+  }
+  return out;
+}
+
+/** One stored report matched against `options.db` and judged again: the report a scan would make with that DB. */
+export function rematchReport(before: Report, options: Pick<RematchOptions, 'db' | 'rules' | 'ignore' | 'now'>): Report {
+  const stored = storedStages(before);
+  const vulnerabilities = matchVulnerabilities(stored.inventory, options.db, undefined, options.now);
+  const judgement = decideVerdict(storedVerdictInput(stored, vulnerabilities), { rules: options.rules, ignore: options.ignore, ...(options.now ? { now: options.now } : {}) });
+  return reassembleReport(stored, vulnerabilities, judgement);
+}
+
+/** Records one batch in one transaction and counts what it recorded. */
+async function recordBatch(store: Store, judged: readonly Judged[], summary: RematchSummary, options: RematchOptions): Promise<void> {
+  if (judged.length === 0) return;
+  const created = await store.transaction((client) => recordRematches(client, judged.map((j) => j.rematched)));
+  const ids = new Map(created.map((c) => [c.sourceId, c.scanId]));
+  for (const j of judged) {
+    const scanId = ids.get(j.scan.id);
+    if (scanId === undefined) summary.recordedByOther++;
+    else count(j, scanId, summary, options);
+  }
+}
+
+function countAll(judged: readonly Judged[], summary: RematchSummary, options: RematchOptions): void {
+  for (const j of judged) count(j, null, summary, options);
+}
+
+function count(j: Judged, scanId: number | null, summary: RematchSummary, options: RematchOptions): void {
+  summary.rematched++;
+  const change = j.rematched.change;
+  if (!change) {
+    summary.unchanged++;
+    return;
+  }
+  summary.changed++;
+  for (const item of change.items) {
+    const key = `${item.kind === 'vulnerability' ? 'vulnerabilities' : 'maliciousPackages'}${item.change === 'added' ? 'Added' : 'Removed'}` as const;
+    summary[key]++;
+  }
+  if (change.before.malicious !== change.after.malicious || change.before.categories.join() !== change.after.categories.join()) {
+    summary.verdictsChanged++;
+    if (change.after.malicious && !change.before.malicious) summary.becameMalicious++;
+  }
+  options.onChange?.({ reference: j.scan.reference, digest: j.scan.digest, platform: j.scan.platform, scanId, previousScanId: j.scan.id, change });
+}

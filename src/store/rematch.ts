@@ -1,0 +1,300 @@
+/**
+ * The store's side of `detonate rematch` (src/rematch/): read the latest done scan of each image in batches, record a
+ * batch of re-matched scans with what changed, and list the changes. A re-matched scan is a done scan like any other
+ * (its report, verdict and normalised rows), with `rematch_of` naming the scan whose inventory it re-used.
+ */
+import type pg from 'pg';
+import type { Report } from '../model/index.js';
+import { reportRows, storableText } from './rows.js';
+import { SHOWN_TEXT_BYTES } from './limits.js';
+
+/** The latest done scan of one image, as a rematch reads it. */
+export interface LatestScan {
+  id: number;
+  reference: string;
+  digest: string;
+  platform: string;
+  advisoryDbBuiltAt: Date | null;
+  /** The report as stored (JSON text); null when the scan already used the advisory DB the rematch asked about. */
+  report: string | null;
+}
+
+export interface LatestScanPage {
+  scans: LatestScan[];
+  /** Pass as `afterId` for the next page; null when this was the last. */
+  nextAfterId: number | null;
+}
+
+export interface LatestScanQuery {
+  /** Scans with a greater id only (keyset pagination). */
+  afterId: number;
+  /** Scans up to this id only: the newest when the rematch started, so that what it records is not read again. */
+  upToId: number;
+  limit: number;
+  /** Scans that used this advisory DB come without their report (they need no rematch). */
+  advisoryDbBuiltAt: string;
+  /** Only images whose latest scan finished at or after this. */
+  since?: Date;
+}
+
+/** The newest done scan's id (the end of a rematch's walk), or 0. */
+export async function newestDoneScanId(db: pg.Pool | pg.PoolClient): Promise<number> {
+  const { rows } = await db.query<{ id: string | null }>("SELECT max(id) AS id FROM scans WHERE status = 'done'");
+  return Number(rows[0]?.id ?? 0);
+}
+
+/**
+ * One page of images, each by its latest done scan (newest `finished_at`, then id, as `getLatestReport` reads it),
+ * in id order. Failed and skipped scans never come: an image whose latest attempt failed is read by its latest done
+ * scan, and one never scanned to the end is not read at all.
+ */
+export async function latestDoneScans(db: pg.Pool | pg.PoolClient, query: LatestScanQuery): Promise<LatestScanPage> {
+  const { rows } = await db.query<{ id: string; reference: string; image_digest: string; platform: string; advisory_db_built_at: Date | null; report: string | null }>(
+    `SELECT s.id, s.reference, s.image_digest, s.platform, s.advisory_db_built_at,
+            CASE WHEN s.advisory_db_built_at = $4::timestamptz THEN NULL ELSE s.report::text END AS report
+       FROM scans s
+      WHERE s.status = 'done' AND s.id > $1 AND s.id <= $2 AND ($5::timestamptz IS NULL OR s.finished_at >= $5::timestamptz)
+        AND NOT EXISTS (SELECT 1 FROM scans n
+                         WHERE n.status = 'done' AND n.image_digest = s.image_digest AND n.platform = s.platform
+                           AND (n.finished_at > s.finished_at OR (n.finished_at = s.finished_at AND n.id > s.id)))
+      ORDER BY s.id
+      LIMIT $3`,
+    [query.afterId, query.upToId, query.limit, query.advisoryDbBuiltAt, query.since ?? null],
+  );
+  const scans = rows.map((r) => ({
+    id: Number(r.id), reference: r.reference, digest: r.image_digest, platform: r.platform, advisoryDbBuiltAt: r.advisory_db_built_at, report: r.report,
+  }));
+  return { scans, nextAfterId: scans.length === query.limit ? scans.at(-1)!.id : null };
+}
+
+/** A vulnerability or malicious-package advisory that a rematch added to an image or found no longer applying. */
+export interface ChangeItem {
+  change: 'added' | 'removed';
+  kind: 'vulnerability' | 'malicious-package';
+  id: string;
+  package: string;
+  installedVersion: string;
+  severity: string;
+  fixedVersion: string | null;
+}
+
+export interface VerdictState {
+  malicious: boolean;
+  categories: string[];
+  summary: string;
+}
+
+/** What changed for one image between its previous scan and the rematch. */
+export interface ImageChange {
+  before: VerdictState;
+  after: VerdictState;
+  items: ChangeItem[];
+}
+
+/** One re-matched scan to record. */
+export interface Rematched {
+  /** The scan whose inventory was matched again. */
+  sourceId: number;
+  report: Report;
+  /** `report` as the store keeps it (the JSON contract's text). */
+  reportJson: string;
+  /** Null when the image's result did not change. */
+  change: ImageChange | null;
+}
+
+export interface RecordedRematch {
+  sourceId: number;
+  scanId: number;
+}
+
+/**
+ * Records re-matched scans in the caller's transaction: each a new done scan with its normalised rows, and its
+ * change rows when its result changed. A scan of the same image, versions and advisory DB already stored (another
+ * rematch got there first) makes that one's row nothing: only the scans this call created are returned.
+ */
+export async function recordRematches(client: pg.PoolClient, rematched: readonly Rematched[]): Promise<RecordedRematch[]> {
+  if (rematched.length === 0) return [];
+  const scanRows = rematched.map((r) => {
+    const v = r.report.verdict;
+    // the report goes in as it is, without a second JSON.stringify of its text
+    return `{"source":${r.sourceId},"db":${JSON.stringify(r.report.tool.advisoryDb?.builtAt ?? null)},"malicious":${v.malicious},` +
+      `"categories":${JSON.stringify(v.categories)},"counts":${JSON.stringify(v.vulnerabilities)},"report":${r.reportJson}}`;
+  });
+  const { rows } = await client.query<{ id: string; rematch_of: string }>(
+    `INSERT INTO scans (reference, image_digest, platform, tool_version, rules_digest, advisory_db_built_at, sandbox, status,
+                        timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, rematch_of)
+     SELECT s.reference, s.image_digest, s.platform, s.tool_version, s.rules_digest, r.db, s.sandbox, 'done',
+            '{}'::jsonb, now(), now(), r.malicious, r.categories, r.counts, r.report, s.id
+       FROM json_to_recordset($1::json) WITH ORDINALITY AS r(source bigint, db timestamptz, malicious boolean, categories text[], counts jsonb, report json, n bigint)
+       JOIN scans s ON s.id = r.source
+      ORDER BY r.n
+     ON CONFLICT (image_digest, platform, tool_version, rules_digest, (COALESCE(advisory_db_built_at, '-infinity'::timestamptz)))
+       WHERE status = 'done'
+     DO NOTHING
+     RETURNING id, rematch_of`,
+    [`[${scanRows.join(',')}]`],
+  );
+  const created = rows.map((r) => ({ sourceId: Number(r.rematch_of), scanId: Number(r.id) }));
+  if (created.length === 0) return [];
+  const bySource = new Map(rematched.map((r) => [r.sourceId, r]));
+  // The packages are the source scan's: copied inside the server.
+  await client.query(
+    `INSERT INTO scan_packages (scan_id, name, version, type, purl, layer)
+     SELECT c.id, p.name, p.version, p.type, p.purl, p.layer
+       FROM unnest($1::bigint[], $2::bigint[]) AS c(id, source) JOIN scan_packages p ON p.scan_id = c.source`,
+    [created.map((c) => c.scanId), created.map((c) => c.sourceId)],
+  );
+  const vulnerabilities: unknown[] = [];
+  const findings: unknown[] = [];
+  const indicators: unknown[] = [];
+  const changes: unknown[] = [];
+  const items: unknown[] = [];
+  for (const { sourceId, scanId } of created) {
+    const r = bySource.get(sourceId)!;
+    const normalised = reportRows(r.report);
+    for (const v of normalised.vulnerabilities) vulnerabilities.push({ scan_id: scanId, ...v });
+    for (const f of normalised.findings) findings.push({ scan_id: scanId, ...f });
+    for (const i of normalised.indicators) indicators.push({ scan_id: scanId, ...i });
+    if (!r.change) continue;
+    const c = r.change;
+    changes.push({
+      scan_id: scanId, previous_scan_id: sourceId, db: r.report.tool.advisoryDb?.builtAt,
+      malicious_before: c.before.malicious, malicious_after: c.after.malicious, categories_before: c.before.categories, categories_after: c.after.categories,
+      summary_before: storableText(c.before.summary, SHOWN_TEXT_BYTES), summary_after: storableText(c.after.summary, SHOWN_TEXT_BYTES),
+      added: c.items.filter((i) => i.change === 'added').length, removed: c.items.filter((i) => i.change === 'removed').length,
+    });
+    for (const i of c.items) {
+      items.push({
+        scan_id: scanId, change: i.change, kind: i.kind, id: storableText(i.id), package: storableText(i.package), installed_version: storableText(i.installedVersion),
+        severity: i.severity, fixed_version: i.fixedVersion === null ? null : storableText(i.fixedVersion),
+      });
+    }
+  }
+  if (vulnerabilities.length > 0) {
+    await client.query(
+      `INSERT INTO scan_vulnerabilities (scan_id, id, aliases, package, installed_version, fixed_version, severity, purl)
+       SELECT scan_id, id, aliases, package, installed_version, fixed_version, severity, purl
+       FROM json_to_recordset($1::json) AS r(scan_id bigint, id text, aliases text[], package text, installed_version text, fixed_version text, severity text, purl text)`,
+      [JSON.stringify(vulnerabilities)],
+    );
+  }
+  if (findings.length > 0) {
+    await client.query(
+      `INSERT INTO scan_findings (scan_id, category, severity, source, rule, title, path, sha256)
+       SELECT scan_id, category, severity, source, rule, title, path, sha256
+       FROM json_to_recordset($1::json) AS r(scan_id bigint, category text, severity text, source text, rule text, title text, path text, sha256 text)`,
+      [JSON.stringify(findings)],
+    );
+  }
+  if (indicators.length > 0) {
+    await client.query(
+      `INSERT INTO scan_indicators (scan_id, kind, value)
+       SELECT scan_id, kind, value FROM json_to_recordset($1::json) AS r(scan_id bigint, kind text, value text) ON CONFLICT DO NOTHING`,
+      [JSON.stringify(indicators)],
+    );
+  }
+  if (changes.length > 0) {
+    await client.query(
+      `INSERT INTO scan_changes (scan_id, previous_scan_id, image_digest, platform, reference, advisory_db_built_at, previous_advisory_db_built_at,
+                                 malicious_before, malicious_after, categories_before, categories_after, summary_before, summary_after, added, removed)
+       SELECT r.scan_id, r.previous_scan_id, s.image_digest, s.platform, s.reference, r.db, p.advisory_db_built_at,
+              r.malicious_before, r.malicious_after, r.categories_before, r.categories_after, r.summary_before, r.summary_after, r.added, r.removed
+         FROM json_to_recordset($1::json) AS r(scan_id bigint, previous_scan_id bigint, db timestamptz, malicious_before boolean, malicious_after boolean,
+                                               categories_before text[], categories_after text[], summary_before text, summary_after text, added int, removed int)
+         JOIN scans s ON s.id = r.scan_id JOIN scans p ON p.id = r.previous_scan_id`,
+      [JSON.stringify(changes)],
+    );
+  }
+  if (items.length > 0) {
+    await client.query(
+      `INSERT INTO scan_change_items (scan_id, change, kind, id, package, installed_version, severity, fixed_version)
+       SELECT scan_id, change, kind, id, package, installed_version, severity, fixed_version
+       FROM json_to_recordset($1::json) AS r(scan_id bigint, change text, kind text, id text, package text, installed_version text, severity text, fixed_version text)`,
+      [JSON.stringify(items)],
+    );
+  }
+  return created;
+}
+
+/** One image's recorded change, as `rematch --list` shows it. */
+export interface ListedChange {
+  scanId: number;
+  previousScanId: number | null;
+  reference: string;
+  digest: string;
+  platform: string;
+  advisoryDbBuiltAt: string;
+  previousAdvisoryDbBuiltAt: string | null;
+  before: VerdictState;
+  after: VerdictState;
+  added: ChangeItem[];
+  removed: ChangeItem[];
+  recordedAt: string;
+}
+
+export interface ChangeListing {
+  /** The advisory DB build the listed changes were matched against (the newest one with changes); null: none recorded. */
+  advisoryDbBuiltAt: string | null;
+  /** Images whose result changed against that DB build. */
+  total: number;
+  changes: ListedChange[];
+}
+
+/**
+ * The changes of the latest rematch: those recorded against the newest advisory DB build that has any, verdict
+ * changes first (to malicious before from it), then by the number of items, then by scan id.
+ */
+export async function listLatestChanges(db: pg.Pool, limit: number): Promise<ChangeListing> {
+  const newest = await db.query<{ built: Date | null; total: number }>(
+    `SELECT advisory_db_built_at AS built, count(*) OVER ()::int AS total FROM scan_changes
+      WHERE advisory_db_built_at = (SELECT max(advisory_db_built_at) FROM scan_changes) LIMIT 1`,
+  );
+  const built = newest.rows[0]?.built ?? null;
+  if (!built) return { advisoryDbBuiltAt: null, total: 0, changes: [] };
+  const { rows } = await db.query<{
+    scan_id: string; previous_scan_id: string | null; reference: string; image_digest: string; platform: string; previous_advisory_db_built_at: Date | null;
+    malicious_before: boolean; malicious_after: boolean; categories_before: string[]; categories_after: string[]; summary_before: string; summary_after: string;
+    recorded_at: Date; items: ChangeItemRow[] | null;
+  }>(
+    `SELECT c.*, (SELECT json_agg(i ORDER BY i.change, i.kind DESC, i.severity, i.id, i.package) FROM scan_change_items i WHERE i.scan_id = c.scan_id) AS items
+       FROM scan_changes c
+      WHERE c.advisory_db_built_at = $1
+      ORDER BY (c.malicious_before <> c.malicious_after) DESC, c.malicious_after DESC, (c.added + c.removed) DESC, c.scan_id
+      LIMIT $2`,
+    [built, limit],
+  );
+  const item = (i: ChangeItemRow): ChangeItem => ({
+    change: i.change, kind: i.kind, id: i.id, package: i.package, installedVersion: i.installed_version, severity: i.severity, fixedVersion: i.fixed_version,
+  });
+  return {
+    advisoryDbBuiltAt: built.toISOString(),
+    total: newest.rows[0]!.total,
+    changes: rows.map((r) => {
+      const items = (r.items ?? []).map(item);
+      return {
+        scanId: Number(r.scan_id),
+        previousScanId: r.previous_scan_id === null ? null : Number(r.previous_scan_id),
+        reference: r.reference,
+        digest: r.image_digest,
+        platform: r.platform,
+        advisoryDbBuiltAt: built.toISOString(),
+        previousAdvisoryDbBuiltAt: r.previous_advisory_db_built_at?.toISOString() ?? null,
+        before: { malicious: r.malicious_before, categories: r.categories_before, summary: r.summary_before },
+        after: { malicious: r.malicious_after, categories: r.categories_after, summary: r.summary_after },
+        added: items.filter((i) => i.change === 'added'),
+        removed: items.filter((i) => i.change === 'removed'),
+        recordedAt: r.recorded_at.toISOString(),
+      };
+    }),
+  };
+}
+
+interface ChangeItemRow {
+  change: ChangeItem['change'];
+  kind: ChangeItem['kind'];
+  id: string;
+  package: string;
+  installed_version: string;
+  severity: string;
+  fixed_version: string | null;
+}

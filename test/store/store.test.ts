@@ -51,7 +51,7 @@ describe('migrations', () => {
       const results = await Promise.all(pools.map((p) => migrate(p)));
       expect(results.map((r) => r.applied).flat()).toEqual([1, 2, 3, 4]);
       expect(results.every((r) => r.version === 4)).toBe(true);
-      expect((await pools[0]!.query('SELECT count(*)::int AS n FROM schema_migrations')).rows[0]).toEqual({ n: 2 });
+      expect((await pools[0]!.query('SELECT count(*)::int AS n FROM schema_migrations')).rows[0]).toEqual({ n: 4 });
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }

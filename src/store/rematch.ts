@@ -114,10 +114,10 @@ export interface RecordedRematch {
  */
 export async function recordRematches(client: pg.PoolClient, rematched: readonly Rematched[]): Promise<RecordedRematch[]> {
   if (rematched.length === 0) return [];
-  const scanRows = rematched.map((r) => {
+  const scanRows = rematched.map((r, n) => {
     const v = r.report.verdict;
     // the report goes in as it is, without a second JSON.stringify of its text
-    return `{"source":${r.sourceId},"db":${JSON.stringify(r.report.tool.advisoryDb?.builtAt ?? null)},"malicious":${v.malicious},` +
+    return `{"n":${n},"source":${r.sourceId},"db":${JSON.stringify(r.report.tool.advisoryDb?.builtAt ?? null)},"malicious":${v.malicious},` +
       `"categories":${JSON.stringify(v.categories)},"counts":${JSON.stringify(v.vulnerabilities)},"report":${r.reportJson}}`;
   });
   const { rows } = await client.query<{ id: string; rematch_of: string }>(
@@ -125,7 +125,7 @@ export async function recordRematches(client: pg.PoolClient, rematched: readonly
                         timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, rematch_of)
      SELECT s.reference, s.image_digest, s.platform, s.tool_version, s.rules_digest, r.db, s.sandbox, 'done',
             '{}'::jsonb, now(), now(), r.malicious, r.categories, r.counts, r.report, s.id
-       FROM json_to_recordset($1::json) WITH ORDINALITY AS r(source bigint, db timestamptz, malicious boolean, categories text[], counts jsonb, report json, n bigint)
+       FROM json_to_recordset($1::json) AS r(n int, source bigint, db timestamptz, malicious boolean, categories text[], counts jsonb, report json)
        JOIN scans s ON s.id = r.source
       ORDER BY r.n
      ON CONFLICT (image_digest, platform, tool_version, rules_digest, (COALESCE(advisory_db_built_at, '-infinity'::timestamptz)))

@@ -77,6 +77,8 @@ export interface RematchSummary {
   becameMalicious: number;
   seconds: number;
   imagesPerMinute: number;
+  /** Where the time went: reading pages, matching and judging in-process, writing batches (reads and writes overlap the judging). */
+  timings: { readSeconds: number; judgeSeconds: number; writeSeconds: number };
 }
 
 interface Judged {
@@ -93,21 +95,27 @@ export async function rematchStore(store: Store, options: RematchOptions): Promi
   const summary: RematchSummary = {
     advisoryDbBuiltAt: builtAt, dryRun: options.dryRun ?? false, images: 0, rematched: 0, changed: 0, unchanged: 0, skipped: 0, recordedByOther: 0,
     vulnerabilitiesAdded: 0, vulnerabilitiesRemoved: 0, maliciousPackagesAdded: 0, maliciousPackagesRemoved: 0, verdictsChanged: 0, becameMalicious: 0,
-    seconds: 0, imagesPerMinute: 0,
+    seconds: 0, imagesPerMinute: 0, timings: { readSeconds: 0, judgeSeconds: 0, writeSeconds: 0 },
+  };
+  const timed = <T>(key: keyof RematchSummary['timings'], work: Promise<T>): Promise<T> => {
+    const t = Date.now();
+    return work.finally(() => (summary.timings[key] += (Date.now() - t) / 1000));
   };
   const upToId = await newestDoneScanId(store.pool);
   const total = await countImages(store, upToId, options.since);
   const task = progress.task(`rematch against the advisory DB built ${builtAt}`, total);
-  const read = (afterId: number) => latestDoneScans(store.pool, { afterId, upToId, limit: batchSize, advisoryDbBuiltAt: builtAt, ...(options.since ? { since: options.since } : {}) });
+  const read = (afterId: number) => timed('readSeconds', latestDoneScans(store.pool, { afterId, upToId, limit: batchSize, advisoryDbBuiltAt: builtAt, ...(options.since ? { since: options.since } : {}) }));
 
   let page = await read(0);
   let writing: Promise<void> = Promise.resolve();
   for (;;) {
     const next = page.nextAfterId === null ? null : read(page.nextAfterId);
     next?.catch(() => {}); // awaited below
+    const judging = Date.now();
     const judged = judgeBatch(page.scans, options, summary);
+    summary.timings.judgeSeconds += (Date.now() - judging) / 1000;
     await writing;
-    writing = options.dryRun ? Promise.resolve(countAll(judged, summary, options)) : recordBatch(store, judged, summary, options);
+    writing = options.dryRun ? Promise.resolve(countAll(judged, summary, options)) : timed('writeSeconds', recordBatch(store, judged, summary, options));
     writing.catch(() => {}); // awaited at the next turn or the end
     task.update(summary.images, `${summary.images} images, ${summary.changed} changed`);
     if (!next) break;

@@ -50,15 +50,19 @@ export async function newestDoneScanId(db: pg.Pool | pg.PoolClient): Promise<num
  */
 export async function latestDoneScans(db: pg.Pool | pg.PoolClient, query: LatestScanQuery): Promise<LatestScanPage> {
   const { rows } = await db.query<{ id: string; reference: string; image_digest: string; platform: string; advisory_db_built_at: Date | null; report: string | null }>(
-    `SELECT s.id, s.reference, s.image_digest, s.platform, s.advisory_db_built_at,
+    // the page's ids first, then only their reports: a report is read (detoasted) once, never sorted or dropped
+    `WITH page AS (
+       SELECT s.id FROM scans s
+        WHERE s.status = 'done' AND s.id > $1 AND s.id <= $2 AND ($5::timestamptz IS NULL OR s.finished_at >= $5::timestamptz)
+          AND NOT EXISTS (SELECT 1 FROM scans n
+                           WHERE n.status = 'done' AND n.image_digest = s.image_digest AND n.platform = s.platform
+                             AND (n.finished_at > s.finished_at OR (n.finished_at = s.finished_at AND n.id > s.id)))
+        ORDER BY s.id
+        LIMIT $3)
+     SELECT s.id, s.reference, s.image_digest, s.platform, s.advisory_db_built_at,
             CASE WHEN s.advisory_db_built_at = $4::timestamptz THEN NULL ELSE s.report::text END AS report
-       FROM scans s
-      WHERE s.status = 'done' AND s.id > $1 AND s.id <= $2 AND ($5::timestamptz IS NULL OR s.finished_at >= $5::timestamptz)
-        AND NOT EXISTS (SELECT 1 FROM scans n
-                         WHERE n.status = 'done' AND n.image_digest = s.image_digest AND n.platform = s.platform
-                           AND (n.finished_at > s.finished_at OR (n.finished_at = s.finished_at AND n.id > s.id)))
-      ORDER BY s.id
-      LIMIT $3`,
+       FROM page JOIN scans s ON s.id = page.id
+      ORDER BY s.id`,
     [query.afterId, query.upToId, query.limit, query.advisoryDbBuiltAt, query.since ?? null],
   );
   const scans = rows.map((r) => ({
@@ -114,25 +118,27 @@ export interface RecordedRematch {
  */
 export async function recordRematches(client: pg.PoolClient, rematched: readonly Rematched[]): Promise<RecordedRematch[]> {
   if (rematched.length === 0) return [];
-  const scanRows = rematched.map((r, n) => {
+  // each report its own parameter (the server validates it as json once, and takes nothing apart)
+  const params: unknown[] = [];
+  const values = rematched.map((r, n) => {
     const v = r.report.verdict;
-    // the report goes in as it is, without a second JSON.stringify of its text
-    return `{"n":${n},"source":${r.sourceId},"db":${JSON.stringify(r.report.tool.advisoryDb?.builtAt ?? null)},"malicious":${v.malicious},` +
-      `"categories":${JSON.stringify(v.categories)},"counts":${JSON.stringify(v.vulnerabilities)},"report":${r.reportJson}}`;
+    params.push(r.sourceId, r.report.tool.advisoryDb?.builtAt ?? null, v.malicious, v.categories, JSON.stringify(v.vulnerabilities), r.reportJson);
+    const p = n * 6;
+    return `(${n}, $${p + 1}::bigint, $${p + 2}::timestamptz, $${p + 3}::boolean, $${p + 4}::text[], $${p + 5}::jsonb, $${p + 6}::json)`;
   });
   const { rows } = await client.query<{ id: string; rematch_of: string }>(
     `INSERT INTO scans (reference, image_digest, platform, tool_version, rules_digest, advisory_db_built_at, sandbox, status,
                         timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, rematch_of)
      SELECT s.reference, s.image_digest, s.platform, s.tool_version, s.rules_digest, r.db, s.sandbox, 'done',
             '{}'::jsonb, now(), now(), r.malicious, r.categories, r.counts, r.report, s.id
-       FROM json_to_recordset($1::json) AS r(n int, source bigint, db timestamptz, malicious boolean, categories text[], counts jsonb, report json)
+       FROM (VALUES ${values.join(', ')}) AS r(n, source, db, malicious, categories, counts, report)
        JOIN scans s ON s.id = r.source
       ORDER BY r.n
      ON CONFLICT (image_digest, platform, tool_version, rules_digest, (COALESCE(advisory_db_built_at, '-infinity'::timestamptz)))
        WHERE status = 'done'
      DO NOTHING
      RETURNING id, rematch_of`,
-    [`[${scanRows.join(',')}]`],
+    params,
   );
   const created = rows.map((r) => ({ sourceId: Number(r.rematch_of), scanId: Number(r.id) }));
   if (created.length === 0) return [];

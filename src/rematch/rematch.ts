@@ -16,7 +16,8 @@ import type { Report } from '../model/index.js';
 import { orderReport } from '../report/json.js';
 import { reassembleReport, storedStages, storedVerdictInput } from '../scan/report.js';
 import type { Store } from '../store/store.js';
-import { latestDoneScans, newestDoneScanId, recordRematches, type ImageChange, type LatestScan, type Rematched } from '../store/rematch.js';
+import type pg from 'pg';
+import { latestDoneScans, newestDoneScanId, recordRematches, type ImageChange, type LatestScan, type RecordedRematch, type Rematched } from '../store/rematch.js';
 import { decideVerdict } from '../verdict/verdict.js';
 import type { VerdictRules } from '../verdict/types.js';
 import type { IgnoreList } from '../verdict/ignore.js';
@@ -101,35 +102,46 @@ export async function rematchStore(store: Store, options: RematchOptions): Promi
     const t = Date.now();
     return work.finally(() => (summary.timings[key] += (Date.now() - t) / 1000));
   };
-  const upToId = await newestDoneScanId(store.pool);
-  const total = await countImages(store, upToId, options.since);
-  const task = progress.task(`rematch against the advisory DB built ${builtAt}`, total);
-  const read = (afterId: number) => timed('readSeconds', latestDoneScans(store.pool, { afterId, upToId, limit: batchSize, advisoryDbBuiltAt: builtAt, ...(options.since ? { since: options.since } : {}) }));
+  // one connection reads and one writes for the whole run: judging holds the event loop for a while, and a pool
+  // connecting meanwhile could time out
+  const reader = await store.pool.connect();
+  let writer: pg.PoolClient | undefined;
+  try {
+    writer = await store.pool.connect();
+    const upToId = await newestDoneScanId(reader);
+    const total = await countImages(reader, upToId, options.since);
+    const task = progress.task(`rematch against the advisory DB built ${builtAt}`, total);
+    const read = (afterId: number) => timed('readSeconds', latestDoneScans(reader, { afterId, upToId, limit: batchSize, advisoryDbBuiltAt: builtAt, ...(options.since ? { since: options.since } : {}) }));
+    const write = writer;
 
-  let page = await read(0);
-  let writing: Promise<void> = Promise.resolve();
-  for (;;) {
-    const next = page.nextAfterId === null ? null : read(page.nextAfterId);
-    next?.catch(() => {}); // awaited below
-    const judging = Date.now();
-    const judged = judgeBatch(page.scans, options, summary);
-    summary.timings.judgeSeconds += (Date.now() - judging) / 1000;
+    let page = await read(0);
+    let writing: Promise<void> = Promise.resolve();
+    for (;;) {
+      const next = page.nextAfterId === null ? null : read(page.nextAfterId);
+      next?.catch(() => {}); // awaited below
+      const judging = Date.now();
+      const judged = await judgeBatch(page.scans, options, summary);
+      summary.timings.judgeSeconds += (Date.now() - judging) / 1000;
+      await writing;
+      writing = options.dryRun ? Promise.resolve(countAll(judged, summary, options)) : timed('writeSeconds', recordBatch(write, judged, summary, options));
+      writing.catch(() => {}); // awaited at the next turn or the end
+      task.update(summary.images, `${summary.images} images, ${summary.changed} changed`);
+      if (!next) break;
+      page = await next;
+    }
     await writing;
-    writing = options.dryRun ? Promise.resolve(countAll(judged, summary, options)) : timed('writeSeconds', recordBatch(store, judged, summary, options));
-    writing.catch(() => {}); // awaited at the next turn or the end
-    task.update(summary.images, `${summary.images} images, ${summary.changed} changed`);
-    if (!next) break;
-    page = await next;
+    task.finish(`${summary.rematched} re-matched, ${summary.changed} changed, ${summary.skipped} skipped`);
+  } finally {
+    reader.release();
+    writer?.release();
   }
-  await writing;
   summary.seconds = (Date.now() - started) / 1000;
   summary.imagesPerMinute = summary.seconds > 0 ? Math.round(((summary.rematched + summary.recordedByOther) / summary.seconds) * 60) : 0;
-  task.finish(`${summary.rematched} re-matched, ${summary.changed} changed, ${summary.skipped} skipped`);
   return summary;
 }
 
-async function countImages(store: Store, upToId: number, since: Date | undefined): Promise<number> {
-  const { rows } = await store.pool.query<{ n: number }>(
+async function countImages(db: pg.PoolClient, upToId: number, since: Date | undefined): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
     `SELECT count(DISTINCT (image_digest, platform))::int AS n FROM scans
       WHERE status = 'done' AND id <= $1 AND ($2::timestamptz IS NULL OR finished_at >= $2::timestamptz)`,
     [upToId, since ?? null],
@@ -137,10 +149,14 @@ async function countImages(store: Store, upToId: number, since: Date | undefined
   return rows[0]?.n ?? 0;
 }
 
+/** Scans judged between two turns of the event loop (so that the next page's read and the last batch's write go on). */
+const JUDGED_PER_TURN = 25;
+
 /** Matches and judges one batch in-process; the scans that already used this DB are counted as skipped. */
-function judgeBatch(scans: readonly LatestScan[], options: RematchOptions, summary: RematchSummary): Judged[] {
+async function judgeBatch(scans: readonly LatestScan[], options: RematchOptions, summary: RematchSummary): Promise<Judged[]> {
   const out: Judged[] = [];
-  for (const scan of scans) {
+  for (const [n, scan] of scans.entries()) {
+    if (n % JUDGED_PER_TURN === JUDGED_PER_TURN - 1) await new Promise((resolve) => setImmediate(resolve));
     summary.images++;
     if (scan.report === null) {
       summary.skipped++;
@@ -162,9 +178,17 @@ export function rematchReport(before: Report, options: Pick<RematchOptions, 'db'
 }
 
 /** Records one batch in one transaction and counts what it recorded. */
-async function recordBatch(store: Store, judged: readonly Judged[], summary: RematchSummary, options: RematchOptions): Promise<void> {
+async function recordBatch(client: pg.PoolClient, judged: readonly Judged[], summary: RematchSummary, options: RematchOptions): Promise<void> {
   if (judged.length === 0) return;
-  const created = await store.transaction((client) => recordRematches(client, judged.map((j) => j.rematched)));
+  let created: RecordedRematch[];
+  await client.query('BEGIN');
+  try {
+    created = await recordRematches(client, judged.map((j) => j.rematched));
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
   const ids = new Map(created.map((c) => [c.sourceId, c.scanId]));
   for (const j of judged) {
     const scanId = ids.get(j.scan.id);

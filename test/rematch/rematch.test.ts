@@ -168,6 +168,14 @@ describe('detonate rematch against the store', () => {
     });
   });
 
+  it('--since takes only images whose latest scan finished on or after the date', async () => {
+    await withStore(async (store) => {
+      await storeScannedWithA(store, unmatchedReport(digest(1)));
+      expect(await rematchStore(store, { db: dbB, rules, ignore: null, since: new Date(Date.now() + 86_400_000) })).toMatchObject({ images: 0, rematched: 0 });
+      expect(await rematchStore(store, { db: dbB, rules, ignore: null, since: new Date(Date.now() - 86_400_000) })).toMatchObject({ images: 1, rematched: 1 });
+    });
+  });
+
   it('a dry run matches and counts but records nothing', async () => {
     await withStore(async (store) => {
       await storeScannedWithA(store, unmatchedReport(digest(1)));

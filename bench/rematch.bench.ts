@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { startTestPostgres } from '../test/support/postgres.js';
+import { seededRandom } from '../test/support/prng.js';
 import { corpusDir } from '../test/support/paths.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { reportRows } from '../src/store/rows.js';
@@ -36,17 +37,8 @@ const VARIANTS = 400;
 const GOAL_PER_MINUTE = 10_000;
 const COPY_BATCH = 2000;
 
-/** A small deterministic generator, so that every run stores the same images. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Every run stores the same images. */
+const random = seededRandom;
 
 interface Advised {
   name: string;

@@ -15,12 +15,13 @@
  * - `detonationImageSet`: busybox images whose entrypoint is a program from test/detonate/fixtures/samples/, on one
  *   shared busybox layer.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { busyboxRootEntries } from '../test/support/busybox-root.js';
+import { expectStatus, registryRequest } from '../test/support/crawl-fixtures.js';
 import { layerTar, type EntrySpec } from '../test/support/image-builder.js';
+import { seededRandom } from '../test/support/prng.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
@@ -56,17 +57,8 @@ async function layer(name: string, entries: EntrySpec[]): Promise<LayerBlob> {
   return { name, blob, digest: sha256(blob), diffId: sha256(tar) };
 }
 
-/** A small deterministic PRNG (mulberry32): the same set on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same set on every run. */
+const random = seededRandom;
 
 function randomBytes(next: () => number, n: number): Buffer {
   const b = Buffer.alloc(n);
@@ -77,20 +69,7 @@ function randomBytes(next: () => number, n: number): Buffer {
 const dirs = (...names: string[]): EntrySpec[] => names.map((name) => ({ name, type: 'directory' as const }));
 
 function busyboxEntries(busybox: string): EntrySpec[] {
-  const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' }).stdout.split('\n').map((a) => a.trim()).filter((a) => a && a !== 'busybox' && /^[a-z0-9_.[-]+$/.test(a));
-  return [
-    ...['bin/', 'etc/', 'tmp/', 'proc/', 'sys/', 'dev/', 'root/', 'var/', 'var/spool/', 'run/', 'www/'].map((name) => ({
-      name,
-      type: 'directory' as const,
-      mode: name === 'tmp/' ? 0o1777 : name === 'root/' ? 0o700 : 0o755,
-    })),
-    { name: 'bin/busybox', content: readFileSync(busybox), mode: 0o755 },
-    ...applets.map((a) => ({ name: `bin/${a}`, type: 'symlink' as const, linkname: 'busybox' })),
-    { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' },
-    { name: 'etc/group', content: 'root:x:0:\nnogroup:x:65534:\n' },
-    { name: 'etc/crontab', content: '# /etc/crontab: system-wide crontab\n' },
-    { name: 'www/index.html', content: '<html><body>hello</body></html>\n' },
-  ];
+  return [...busyboxRootEntries(busybox, ['www/']), { name: 'www/index.html', content: '<html><body>hello</body></html>\n' }];
 }
 
 /** The first `count` packages of this machine's dpkg database: a real status file, as a Debian base has. */
@@ -255,30 +234,6 @@ export function layerTally(images: readonly BenchImage[]): { uses: number; disti
 
 // ---- Pushing through the registry API -------------------------------------------------------------------------
 
-interface Answer {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: Buffer;
-}
-
-function send(method: string, url: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers: { ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function expect(answer: Promise<Answer>, status: number, what: string): Promise<Answer> {
-  const a = await answer;
-  if (a.status !== status) throw new Error(`${what}: ${a.status} ${a.body.toString().slice(0, 300)}`);
-  return a;
-}
 
 /** Pushes every image (blobs uploaded once, mounted elsewhere; a pool of `PUSH_WIDTH` repositories at a time). */
 export async function pushImages(host: string, images: readonly BenchImage[]): Promise<PushedImage[]> {
@@ -288,14 +243,14 @@ export async function pushImages(host: string, images: readonly BenchImage[]): P
     const home = homes.get(digest);
     if (home) {
       const from = await home;
-      if (from !== repository) await expect(send('POST', `http://${host}/v2/${repository}/blobs/uploads/?mount=${digest}&from=${from}`), 201, `mount ${digest} into ${repository}`);
+      if (from !== repository) await expectStatus(registryRequest('POST', `http://${host}/v2/${repository}/blobs/uploads/?mount=${digest}&from=${from}`), 201, `mount ${digest} into ${repository}`);
       return;
     }
     const upload = (async () => {
-      const start = await expect(send('POST', `http://${host}/v2/${repository}/blobs/uploads/`), 202, `start upload to ${repository}`);
+      const start = await expectStatus(registryRequest('POST', `http://${host}/v2/${repository}/blobs/uploads/`), 202, `start upload to ${repository}`);
       const location = new URL(String(start.headers.location), `http://${host}`);
       location.searchParams.set('digest', digest);
-      await expect(send('PUT', location.href, { 'content-type': 'application/octet-stream' }, data), 201, `upload ${digest} to ${repository}`);
+      await expectStatus(registryRequest('PUT', location.href, { 'content-type': 'application/octet-stream' }, data), 201, `upload ${digest} to ${repository}`);
       return repository;
     })();
     homes.set(digest, upload);
@@ -325,7 +280,7 @@ export async function pushImages(host: string, images: readonly BenchImage[]): P
           config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length },
           layers: image.layers.map((l) => ({ mediaType: OCI_LAYER_GZIP, digest: l.digest, size: l.blob.length })),
         });
-        await expect(send('PUT', `http://${host}/v2/${image.repository}/manifests/${image.tag}`, { 'content-type': OCI_MANIFEST }, manifest), 201, `put ${image.repository}:${image.tag}`);
+        await expectStatus(registryRequest('PUT', `http://${host}/v2/${image.repository}/manifests/${image.tag}`, { 'content-type': OCI_MANIFEST }, manifest), 201, `put ${image.repository}:${image.tag}`);
         pushed[i] = { ...image, manifestDigest: sha256(manifest) };
       }
     }),

@@ -17,7 +17,7 @@ function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   headers: IncomingMessage['headers'];
   body: Buffer;
@@ -26,7 +26,8 @@ interface Answer {
 /** Basic credentials for the pushes of `populateRegistry` (`user:password`), for registries behind htpasswd. */
 let pushCredentials: string | undefined;
 
-function send(method: string, url: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Answer> {
+/** One request to a registry on loopback (the pushes of the fixtures and the bench), its whole answer. */
+export function registryRequest(method: string, url: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Answer> {
   const auth: Record<string, string> = pushCredentials ? { authorization: `Basic ${Buffer.from(pushCredentials).toString('base64')}` } : {};
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers: { ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...auth, ...headers } }, (res) => {
@@ -40,7 +41,7 @@ function send(method: string, url: string, headers: Record<string, string> = {},
   });
 }
 
-async function expectStatus(answer: Promise<Answer>, status: number, what: string): Promise<Answer> {
+export async function expectStatus(answer: Promise<Answer>, status: number, what: string): Promise<Answer> {
   const a = await answer;
   if (a.status !== status) throw new Error(`${what}: ${a.status} ${a.body.toString().slice(0, 300)}`);
   return a;
@@ -48,15 +49,15 @@ async function expectStatus(answer: Promise<Answer>, status: number, what: strin
 
 async function uploadBlob(host: string, repository: string, data: Buffer): Promise<string> {
   const digest = sha256(data);
-  const start = await expectStatus(send('POST', `http://${host}/v2/${repository}/blobs/uploads/`), 202, `start upload to ${repository}`);
+  const start = await expectStatus(registryRequest('POST', `http://${host}/v2/${repository}/blobs/uploads/`), 202, `start upload to ${repository}`);
   const location = new URL(String(start.headers.location), `http://${host}`);
   location.searchParams.set('digest', digest);
-  await expectStatus(send('PUT', location.href, { 'content-type': 'application/octet-stream' }, data), 201, `upload ${digest} to ${repository}`);
+  await expectStatus(registryRequest('PUT', location.href, { 'content-type': 'application/octet-stream' }, data), 201, `upload ${digest} to ${repository}`);
   return digest;
 }
 
 function mountBlob(host: string, repository: string, from: string, digest: string): Promise<Answer> {
-  return expectStatus(send('POST', `http://${host}/v2/${repository}/blobs/uploads/?mount=${digest}&from=${from}`), 201, `mount ${digest} into ${repository}`);
+  return expectStatus(registryRequest('POST', `http://${host}/v2/${repository}/blobs/uploads/?mount=${digest}&from=${from}`), 201, `mount ${digest} into ${repository}`);
 }
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -116,7 +117,7 @@ async function push(host: string, repositories: readonly string[], tags: readonl
       for (const c of configs.values()) await mountBlob(host, repository, seed, c.digest);
     }
     for (const [tag, m] of manifests) {
-      await expectStatus(send('PUT', `http://${host}/v2/${repository}/manifests/${tag}`, { 'content-type': OCI_MANIFEST }, m.body), 201, `put ${repository}:${tag}`);
+      await expectStatus(registryRequest('PUT', `http://${host}/v2/${repository}/manifests/${tag}`, { 'content-type': OCI_MANIFEST }, m.body), 201, `put ${repository}:${tag}`);
     }
   });
   return { manifests: new Map([...manifests].map(([tag, { digest, size }]) => [tag, { digest, size }])) };

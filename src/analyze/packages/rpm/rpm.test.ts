@@ -14,6 +14,7 @@ import { rpmAnalyzer } from './index.js';
 import { forEachNdbBlob } from './ndb.js';
 import { parseContainerManifest, readRpmDatabase } from './parse.js';
 import { MAX_RPM_PACKAGES } from '../../limits.js';
+import { seededRandom } from '../../../../test/support/prng.js';
 
 const testdataPath = (name: string) => fileURLToPath(new URL(`testdata/${name}`, import.meta.url));
 const testdata = (name: string) => readFileSync(testdataPath(name));
@@ -401,17 +402,8 @@ describe('hostile SQLite files', () => {
 });
 
 describe('mutation fuzzing of every fixture', () => {
-  /** A small deterministic generator, so a failure can be replayed. */
-  function prng(seed: number): () => number {
-    let s = seed >>> 0;
-    return () => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  /** Deterministic, so a failure can be replayed. */
+  const prng = seededRandom;
 
   const fixtures: [string, string][] = [
     ['Packages-le-4096', 'var/lib/rpm/Packages'],

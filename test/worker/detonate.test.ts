@@ -13,6 +13,8 @@ import { openStore } from '../../src/store/index.js';
 import { ScanQueue, scanJobFor } from '../../src/store/queue.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
+import { startRegistry } from '../support/registry.js';
+import { runCli } from '../support/cli.js';
 import { sampleProgram, writeBusyboxImage } from '../detonate/fixtures/samples/images.js';
 import { processesMentioning } from '../support/leftovers.js';
 import { finished, query, startWorker, until } from './helpers.js';
@@ -23,7 +25,7 @@ const runtimes = (['gvisor', 'runc'] as const).filter((r) => findExecutable(r ==
 const wall = netnsWall({
   file: 'test/worker/detonate.test.ts',
   title: 'detonate worker (detonation)',
-  expectPassed: 2,
+  expectPassed: 3,
   requires: () => (!busybox ? 'busybox-static not installed (apt-get install busybox-static)' : runtimes.length === 0 ? 'neither runsc nor runc is installed' : undefined),
 });
 
@@ -102,5 +104,37 @@ wall.describe(() => {
     expect(scans).toHaveLength(1);
     expect(scans[0]).toMatchObject({ status: 'done', sandbox: runtimes[0] });
     expect((scans[0]!.report.behavior as RunRecord).processes.length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('crawl a registry holding a miner and a web server, detonate both: the miner is judged malicious from its run, the server not', async () => {
+    const registry = await startRegistry();
+    try {
+      const miner = join(work, 'crawl-miner.tar');
+      const web = join(work, 'crawl-web.tar');
+      await writeBusyboxImage(miner, busybox!, sampleProgram('miner.sh'));
+      await writeBusyboxImage(web, busybox!, sampleProgram('webserver.sh'), [{ name: 'www/', type: 'directory' }, { name: 'www/index.html', content: '<p>hello</p>\n' }]);
+      await registry.push(`oci-archive:${miner}`, 'samples/miner:6.21');
+      await registry.push(`oci-archive:${miner}`, 'samples/miner:latest');
+      await registry.push(`oci-archive:${web}`, 'samples/web:1');
+      const url = await server.freshDatabase();
+      const env = { DETONATE_CACHE_DIR: join(work, 'cache-crawl'), DETONATE_WORK_DIR: join(work, 'runs-crawl') };
+      const crawl = await runCli(['crawl', `registry:${registry.host}`, '--store', url, '--tags', 'all', '--detonate-timeout', '8s', '--format', 'json'], env);
+      expect(crawl.code, crawl.stderr).toBe(0);
+      expect(JSON.parse(crawl.stdout)).toMatchObject({ status: 'done', targets: 3, enqueued: 3 });
+      const worker = startWorker(['--store', url, '--drain', '--no-vulns', '--sandbox', runtimes[0]!], env);
+      expect(await finished(worker, 240_000), worker.stderr()).toBe(0);
+      const scans = await query<{ reference: string; malicious: boolean; categories: string[]; sandbox: string }>(url, "SELECT reference, malicious, categories, sandbox FROM scans WHERE status = 'done' ORDER BY reference");
+      // the miner's two tags are one digest: scanned once, both tags linked to it
+      expect(scans).toHaveLength(2);
+      const byRepo = new Map(scans.map((s) => [s.reference.includes('/samples/miner:') ? 'miner' : 'web', s]));
+      expect(byRepo.get('miner')).toMatchObject({ malicious: true, sandbox: runtimes[0] });
+      expect(byRepo.get('miner')!.categories).toContain('cryptominer');
+      expect(byRepo.get('web')).toMatchObject({ malicious: false, sandbox: runtimes[0] });
+      const tags = await query<{ tag: string; digest: string }>(url, "SELECT tag, digest FROM images WHERE repository = 'samples/miner' ORDER BY tag");
+      expect(tags.map((t) => t.tag)).toEqual(['6.21', 'latest']);
+      expect(new Set(tags.map((t) => t.digest)).size).toBe(1);
+    } finally {
+      await registry.stop();
+    }
   }, 300_000);
 });

@@ -1,7 +1,8 @@
 /**
  * The store's side of `detonate rematch` (src/rematch/): read the latest done scan of each image in batches, record a
  * batch of re-matched scans with what changed, and list the changes. A re-matched scan is a done scan like any other
- * (its report, verdict and normalised rows), with `rematch_of` naming the scan whose inventory it re-used.
+ * (its report, verdict and normalised rows), with `rematch_of` naming the scan it re-used and `inventory_of` the
+ * analysed scan whose package rows stand for its own (migration 005: they are not copied; `scan_inventory` joins them).
  */
 import type pg from 'pg';
 import type { Report } from '../model/index.js';
@@ -128,9 +129,9 @@ export async function recordRematches(client: pg.PoolClient, rematched: readonly
   });
   const { rows } = await client.query<{ id: string; rematch_of: string }>(
     `INSERT INTO scans (reference, image_digest, platform, tool_version, rules_digest, advisory_db_built_at, sandbox, status,
-                        timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, rematch_of)
+                        timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, rematch_of, inventory_of)
      SELECT s.reference, s.image_digest, s.platform, s.tool_version, s.rules_digest, r.db, s.sandbox, 'done',
-            '{}'::jsonb, now(), now(), r.malicious, r.categories, r.counts, r.report, s.id
+            '{}'::jsonb, now(), now(), r.malicious, r.categories, r.counts, r.report, s.id, COALESCE(s.inventory_of, s.id)
        FROM (VALUES ${values.join(', ')}) AS r(n, source, db, malicious, categories, counts, report)
        JOIN scans s ON s.id = r.source
       ORDER BY r.n
@@ -143,13 +144,7 @@ export async function recordRematches(client: pg.PoolClient, rematched: readonly
   const created = rows.map((r) => ({ sourceId: Number(r.rematch_of), scanId: Number(r.id) }));
   if (created.length === 0) return [];
   const bySource = new Map(rematched.map((r) => [r.sourceId, r]));
-  // The packages are the source scan's: copied inside the server.
-  await client.query(
-    `INSERT INTO scan_packages (scan_id, name, version, type, purl, layer)
-     SELECT c.id, p.name, p.version, p.type, p.purl, p.layer
-       FROM unnest($1::bigint[], $2::bigint[]) AS c(id, source) JOIN scan_packages p ON p.scan_id = c.source`,
-    [created.map((c) => c.scanId), created.map((c) => c.sourceId)],
-  );
+  // the packages are not copied: the new scan's inventory_of names the scan whose rows they are (scan_inventory)
   const vulnerabilities: unknown[] = [];
   const findings: unknown[] = [];
   const indicators: unknown[] = [];

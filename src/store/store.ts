@@ -179,7 +179,7 @@ export class Store {
          DO UPDATE SET reference = EXCLUDED.reference, sandbox = EXCLUDED.sandbox, timings = EXCLUDED.timings,
                        started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, malicious = EXCLUDED.malicious,
                        categories = EXCLUDED.categories, vulnerability_counts = EXCLUDED.vulnerability_counts, report = EXCLUDED.report,
-                       rematch_of = NULL
+                       rematch_of = NULL, inventory_of = NULL
          RETURNING id, (xmax = 0) AS created`,
         [
           storableText(image.reference, SHOWN_TEXT_BYTES), image.digest, image.platform, report.tool.version, meta.rulesDigest,

@@ -83,7 +83,10 @@ describe('detonate rematch against the store', () => {
 
       const row = (await store.pool.query('SELECT id, rematch_of, tool_version, rules_digest, malicious FROM scans WHERE id = $1', [changes[0]!.scanId])).rows[0];
       expect(row).toMatchObject({ rematch_of: String(scanId), tool_version: '0.1.0', rules_digest: 'rules-1', malicious: true });
-      expect(await count(store, 'SELECT count(*) AS n FROM scan_packages WHERE scan_id = $1', [changes[0]!.scanId])).toBe(5);
+      // the inventory is the analysed scan's, not a copy: search by package finds the rematch through scan_inventory
+      expect(await count(store, 'SELECT count(*) AS n FROM scan_packages WHERE scan_id = $1', [changes[0]!.scanId])).toBe(0);
+      expect(await count(store, 'SELECT count(*) AS n FROM scan_inventory WHERE scan_id = $1', [changes[0]!.scanId])).toBe(5);
+      expect(await count(store, 'SELECT count(*) AS n FROM scan_inventory WHERE scan_id = $1', [scanId])).toBe(5);
       expect(await count(store, 'SELECT count(*) AS n FROM scan_vulnerabilities WHERE scan_id = $1 AND id = $2', [changes[0]!.scanId, ADDED])).toBe(1);
       expect(await count(store, "SELECT count(*) AS n FROM scan_findings WHERE scan_id = $1 AND category = 'malicious-package'", [changes[0]!.scanId])).toBe(1);
 

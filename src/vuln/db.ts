@@ -4,6 +4,7 @@ import { promises as fs, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AdvisoryRecord, AffectedPackage, Ecosystem } from './model.js';
+import { MAX_MEMOIZED_MATCHES } from './limits.js';
 
 const require = createRequire(import.meta.url);
 
@@ -155,6 +156,8 @@ export class AdvisoryDbError extends Error {}
 export class AdvisoryDb {
   private readonly lookup: Database.Statement;
   private readonly cache = new Map<string, AdvisoryHit[]>();
+  /** Derived results per key (what matching makes of one package version), bounded: cleared when full. */
+  private readonly memoized = new Map<string, unknown>();
   private statusRead: AdvisoryDbStatus | undefined;
 
   private constructor(private readonly db: Database.Database, readonly path: string) {
@@ -213,6 +216,18 @@ export class AdvisoryDb {
   }
 
   /** Every advisory row naming this package in this ecosystem. */
+  /**
+   * `make()`'s result for `key`, made once per open DB (the DB is read-only, so a result derived from it stays true).
+   * At most MAX_MEMOIZED_MATCHES keys are kept; past that the memo starts again.
+   */
+  memo<T>(key: string, make: () => T): T {
+    if (this.memoized.has(key)) return this.memoized.get(key) as T;
+    const value = make();
+    if (this.memoized.size >= MAX_MEMOIZED_MATCHES) this.memoized.clear();
+    this.memoized.set(key, value);
+    return value;
+  }
+
   find(ecosystem: Ecosystem, name: string): AdvisoryHit[] {
     const key = `${ecosystem}\u0000${name}`;
     const hit = this.cache.get(key);

@@ -35,3 +35,11 @@ export const MAX_SEMVER_CHARS = 256;
  * text.
  */
 export const MAX_MAVEN_PARSED_VERSION_CHARS = 1 << 16;
+
+// --- Matching (match.ts, db.ts) ---
+
+/**
+ * Package versions whose match results an open DB keeps (a few hundred bytes each): a whole registry's distinct
+ * package versions, but not an unbounded store's; past it the memo starts again.
+ */
+export const MAX_MEMOIZED_MATCHES = 500_000;

@@ -1,7 +1,7 @@
 import type { Finding, OsInfo, Package, Vulnerability, VulnerabilitySeverity } from '../model/index.js';
 import type { AdvisoryDb, AdvisoryHit } from './db.js';
 import type { AdvisoryRecord, AffectedPackage, VersionComparator, VersionRange } from './model.js';
-import { packageKey } from './ecosystem.js';
+import { packageKey, type PackageKey } from './ecosystem.js';
 import { comparatorFor, inRange, schemeForEcosystem } from './versions/index.js';
 import { severityFromRating, severityFromScore, tryScoreVector } from './severity/index.js';
 
@@ -56,10 +56,19 @@ export function advisorySeverity(advisory: Omit<AdvisoryRecord, 'affected'>, aff
   return { severity: 'unknown' };
 }
 
+/** What the advisories say about one (ecosystem, name, version): the same for every package and image that has it. */
+interface KeyMatch {
+  /** Malicious-package advisories that apply, in the DB's order. */
+  malicious: Array<Omit<AdvisoryRecord, 'affected'>>;
+  vulnerabilities: Array<Pick<Vulnerability, 'id' | 'aliases' | 'fixedVersion' | 'severity' | 'severitySource' | 'cvss' | 'source' | 'title' | 'wontFix'>>;
+}
+
 /**
  * Matches a report's packages against the advisory DB. OS packages are looked up by source package in their
  * distro release, language packages by normalised name; several feeds describing the same advisory for the same
- * package become one vulnerability with every alias, the best severity evidence and the known fix.
+ * package become one vulnerability with every alias, the best severity evidence and the known fix. What applies to
+ * one (ecosystem, name, version) is worked out once per open DB (`db.memo`): images share most of their packages,
+ * and a store's worth of them is matched again after every `db update`.
  */
 export function matchPackages(db: AdvisoryDb, packages: readonly Package[], os: OsInfo | null): MatchResult {
   const vulnerabilities: Vulnerability[] = [];
@@ -67,67 +76,92 @@ export function matchPackages(db: AdvisoryDb, packages: readonly Package[], os: 
   for (const pkg of packages) {
     const key = packageKey(pkg, os);
     if (!key) continue;
-    const scheme = schemeForEcosystem(key.ecosystem);
-    if (!scheme) continue;
-    const cmp = comparatorFor(scheme);
-    const hits = db.find(key.ecosystem, key.name);
-    if (hits.length === 0) continue;
-    // a feed that says "not affected" for this package outweighs generic ranges from others
-    const notAffected = new Set(hits.filter((h) => h.affected.status === 'not-affected').flatMap((h) => [h.advisory.id, ...h.advisory.aliases]));
-    const byAdvisory = new Map<string, { hits: AdvisoryHit[]; fixed: string | null }>();
-    for (const hit of hits) {
-      if (notAffected.has(hit.advisory.id)) continue;
-      const verdict = affects(hit.affected, key.version, cmp);
-      if (!verdict.vulnerable) continue;
-      if (hit.advisory.malicious) {
-        findings.push({
-          category: 'malicious-package',
-          severity: 'critical',
-          title: `malicious package ${pkg.name}@${pkg.version} (${hit.advisory.sourceId})`,
-          source: 'static',
-          rule: `advisory:${hit.advisory.sourceId}`,
-          path: pkg.paths[0],
-          layer: pkg.layer,
-          attack: ['T1195.002'],
-          evidence: { advisory: hit.advisory.sourceId, aliases: hit.advisory.aliases, package: pkg.name, version: pkg.version, purl: pkg.purl, summary: hit.advisory.summary },
-        });
-        continue;
-      }
-      const entry = byAdvisory.get(hit.advisory.id) ?? { hits: [], fixed: null };
-      entry.hits.push(hit);
-      if (verdict.fixed && (!entry.fixed || cmp.compare(verdict.fixed, entry.fixed) < 0)) entry.fixed = verdict.fixed;
-      byAdvisory.set(hit.advisory.id, entry);
+    const match = db.memo(`${key.ecosystem}\u0000${key.name}\u0000${key.version}`, () => matchKey(db, key.ecosystem, key.name, key.version));
+    if (!match) continue;
+    for (const advisory of match.malicious) {
+      findings.push({
+        category: 'malicious-package',
+        severity: 'critical',
+        title: `malicious package ${pkg.name}@${pkg.version} (${advisory.sourceId})`,
+        source: 'static',
+        rule: `advisory:${advisory.sourceId}`,
+        path: pkg.paths[0],
+        layer: pkg.layer,
+        attack: ['T1195.002'],
+        evidence: { advisory: advisory.sourceId, aliases: advisory.aliases, package: pkg.name, version: pkg.version, purl: pkg.purl, summary: advisory.summary },
+      });
     }
-    for (const [id, { hits: group, fixed }] of byAdvisory) {
-      const aliases = new Set<string>();
-      for (const h of group) for (const a of [h.advisory.sourceId, ...h.advisory.aliases]) if (a !== id) aliases.add(a);
-      let best: ReturnType<typeof advisorySeverity> = { severity: 'unknown' };
-      for (const h of group) {
-        const s = advisorySeverity(h.advisory, h.affected);
-        // prefer CVSS evidence, then the higher rating
-        const better = (s.cvss && !best.cvss) || (!!s.cvss === !!best.cvss && SEVERITY_RANK[s.severity] > SEVERITY_RANK[best.severity]);
-        if (better) best = s;
-      }
-      const primary = group.find((h) => h.advisory.sourceId !== id) ?? group[0]!;
+    for (const v of match.vulnerabilities) {
       vulnerabilities.push({
-        id,
-        aliases: [...aliases].sort(),
+        id: v.id,
+        aliases: [...v.aliases],
         package: pkg.name,
         purl: pkg.purl,
         installedVersion: pkg.version,
-        fixedVersion: fixed,
-        severity: best.severity,
-        ...(best.source ? { severitySource: best.source } : {}),
-        cvss: best.cvss ?? null,
-        source: primary.advisory.sourceId,
+        fixedVersion: v.fixedVersion,
+        severity: v.severity,
+        ...(v.severitySource ? { severitySource: v.severitySource } : {}),
+        cvss: v.cvss ? { ...v.cvss } : null,
+        source: v.source,
         layer: pkg.layer,
-        ...(primary.advisory.summary ? { title: primary.advisory.summary } : {}),
-        ...(group.every((h) => h.affected.status === 'ignored') ? { wontFix: true } : {}),
+        ...(v.title ? { title: v.title } : {}),
+        ...(v.wontFix ? { wontFix: true } : {}),
       });
     }
   }
   vulnerabilities.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.package.localeCompare(b.package) || a.id.localeCompare(b.id));
   return { vulnerabilities, findings };
+}
+
+/** The advisories that apply to `version` of `name` in `ecosystem`; null when none could (no scheme, no record). */
+function matchKey(db: AdvisoryDb, ecosystem: PackageKey['ecosystem'], name: string, version: string): KeyMatch | null {
+  const scheme = schemeForEcosystem(ecosystem);
+  if (!scheme) return null;
+  const cmp = comparatorFor(scheme);
+  const hits = db.find(ecosystem, name);
+  if (hits.length === 0) return null;
+  const malicious: KeyMatch['malicious'] = [];
+  // a feed that says "not affected" for this package outweighs generic ranges from others
+  const notAffected = new Set(hits.filter((h) => h.affected.status === 'not-affected').flatMap((h) => [h.advisory.id, ...h.advisory.aliases]));
+  const byAdvisory = new Map<string, { hits: AdvisoryHit[]; fixed: string | null }>();
+  for (const hit of hits) {
+    if (notAffected.has(hit.advisory.id)) continue;
+    const verdict = affects(hit.affected, version, cmp);
+    if (!verdict.vulnerable) continue;
+    if (hit.advisory.malicious) {
+      malicious.push(hit.advisory);
+      continue;
+    }
+    const entry = byAdvisory.get(hit.advisory.id) ?? { hits: [], fixed: null };
+    entry.hits.push(hit);
+    if (verdict.fixed && (!entry.fixed || cmp.compare(verdict.fixed, entry.fixed) < 0)) entry.fixed = verdict.fixed;
+    byAdvisory.set(hit.advisory.id, entry);
+  }
+  const vulnerabilities: KeyMatch['vulnerabilities'] = [];
+  for (const [id, { hits: group, fixed }] of byAdvisory) {
+    const aliases = new Set<string>();
+    for (const h of group) for (const a of [h.advisory.sourceId, ...h.advisory.aliases]) if (a !== id) aliases.add(a);
+    let best: ReturnType<typeof advisorySeverity> = { severity: 'unknown' };
+    for (const h of group) {
+      const s = advisorySeverity(h.advisory, h.affected);
+      // prefer CVSS evidence, then the higher rating
+      const better = (s.cvss && !best.cvss) || (!!s.cvss === !!best.cvss && SEVERITY_RANK[s.severity] > SEVERITY_RANK[best.severity]);
+      if (better) best = s;
+    }
+    const primary = group.find((h) => h.advisory.sourceId !== id) ?? group[0]!;
+    vulnerabilities.push({
+      id,
+      aliases: [...aliases].sort(),
+      fixedVersion: fixed,
+      severity: best.severity,
+      ...(best.source ? { severitySource: best.source } : {}),
+      cvss: best.cvss ?? null,
+      source: primary.advisory.sourceId,
+      ...(primary.advisory.summary ? { title: primary.advisory.summary } : {}),
+      ...(group.every((h) => h.affected.status === 'ignored') ? { wontFix: true } : {}),
+    });
+  }
+  return { malicious, vulnerabilities };
 }
 
 export function countBySeverity(vulns: readonly Vulnerability[]): Record<VulnerabilitySeverity, number> {

@@ -5,6 +5,7 @@
  * target: nothing enqueued twice, nothing lost. `detonate crawl` runs one pass per source (src/cli/crawl.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
+import { within } from '../util/timing.js';
 import type { Progress } from '../progress/progress.js';
 import { silentProgress } from '../progress/progress.js';
 import { CrawlLog, type CrawlCounts, type CrawlRecord } from '../store/crawls.js';
@@ -134,7 +135,9 @@ export async function runCrawl(spec: string, options: CrawlRunOptions): Promise<
       let next = items.next();
       for (;;) {
         // a batch waiting on a slow listing is committed when it is due, while the listing goes on
-        const step = batch.length === 0 ? await next : await settledOrDue(next, batchStarted + settings.maxWaitMs);
+        // (a rejection that arrives while that commit runs is seen at the next wait, not reported as unhandled)
+        next.catch(() => {});
+        const step = batch.length === 0 ? await next : await within(next, Math.max(0, batchStarted + settings.maxWaitMs - Date.now()), 'due' as const);
         if (step === 'due') {
           await commit();
           continue;
@@ -172,21 +175,6 @@ export async function runCrawl(spec: string, options: CrawlRunOptions): Promise<
     pass,
     ...(failure && !aborted ? { error: failure } : {}),
   };
-}
-
-/** `next`'s result, or 'due' at `dueAt` if it has not settled by then (its rejection is then kept for the next wait). */
-async function settledOrDue<T>(next: Promise<T>, dueAt: number): Promise<T | 'due'> {
-  let timer: NodeJS.Timeout | undefined;
-  const due = new Promise<'due'>((resolve) => {
-    timer = setTimeout(() => resolve('due'), Math.max(0, dueAt - Date.now()));
-  });
-  // a rejection that arrives while a commit runs is seen at the next wait, not reported as unhandled
-  next.catch(() => {});
-  try {
-    return await Promise.race([next, due]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function jobOf(item: CrawlItem, spec: string, options: CrawlJobOptions): ScanJob {

@@ -41,6 +41,7 @@ import {
   type DetonationLimits,
 } from './limits.js';
 
+import { within } from '../util/timing.js';
 import { DetonationError, DetonationInterrupted } from './errors.js';
 import type { DetonationMonitor, MonitorConnection, MonitorContext } from './monitor/types.js';
 
@@ -175,9 +176,7 @@ class SinkholeProcess {
   /** SIGTERM (the sinkhole records its open connections and says "stopped"), SIGKILL if it takes too long. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), SINKHOLE_STOP_TIMEOUT_MS)))]);
-    clearTimeout(timer);
+    const late = await within(this.done.then(() => false), SINKHOLE_STOP_TIMEOUT_MS, true);
     if (late) {
       this.child.kill('SIGKILL');
       await this.done;

@@ -19,6 +19,7 @@
  * A second stop releases them at once. The worker owns the signals: a detonation is not interrupted by them.
  */
 import { processAlive } from '../util/process.js';
+import { within } from '../util/timing.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -197,7 +198,7 @@ export class Worker {
     const detonating = releasing.filter((e) => e.state.stage === 'detonate');
     if (detonating.length > 0) {
       const ended = Promise.all(detonating.map((e) => e.done));
-      if ((await Promise.race([ended.then(() => 'ended' as const), sleep(RELEASED_JOB_TEARDOWN_WAIT_MS).then(() => 'late' as const)])) === 'late') {
+      if ((await within(ended, RELEASED_JOB_TEARDOWN_WAIT_MS, 'late')) === 'late') {
         log(`warning: released jobs still cleaning up after ${RELEASED_JOB_TEARDOWN_WAIT_MS / 1000} s; what they leave is cleaned up by the next worker`);
       }
     }

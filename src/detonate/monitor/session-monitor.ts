@@ -22,6 +22,7 @@ import { BehaviourFolder, type FoldedTrace } from './normalise.js';
 import { DEFAULT_NORMALISE_LIMITS, DEFAULT_PARSE_LIMITS, DEFAULT_TRACE_DRAIN_TIMEOUT_MS, TRACE_FIFO_TIMEOUT_MS, type ParseLimits } from './limits.js';
 import { STRACE_FIFO, StraceParser } from './strace.js';
 import type { TraceSource } from './trace-source.js';
+import { within } from '../../util/timing.js';
 
 export interface SyscallMonitorOptions {
   /**
@@ -125,9 +126,7 @@ class LiveTrace {
   /** Waits (up to `timeoutMs`) for every writer to close the trace; false: it was cut off instead. */
   async finish(timeoutMs: number): Promise<boolean> {
     this.releaseWriteEnd();
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
-    clearTimeout(timer);
+    const late = await within(this.done.then(() => false), timeoutMs, true);
     this.close();
     return !late && this.ended;
   }

@@ -54,11 +54,6 @@ export function waitExit(child: ChildProcess): Promise<{ code: number | null; si
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Resolves with `value` after `ms`, or earlier with whatever `p` gives. */
-export function within<T, U>(p: Promise<T>, ms: number, value: U): Promise<T | U> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<U>((r) => (timer = setTimeout(() => r(value), ms)))]).finally(() => clearTimeout(timer));
-}
 
 /** How the run ended, from the cgroup's counters when the deadline did not end it. */
 export async function classifyKill(options: RuntimeRunOptions, timedOut: boolean, exitCode: number | null): Promise<'deadline' | 'memory' | 'pids' | undefined> {

@@ -26,8 +26,8 @@ import {
   RUNTIME_ENV,
   sleep,
   waitExit,
-  within,
 } from '../common.js';
+import { within } from '../../../util/timing.js';
 import { KILL_GRACE_MS, MAX_GVISOR_BOOT_LOG_SCAN_BYTES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
   exitStatus,

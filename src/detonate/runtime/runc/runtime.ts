@@ -18,8 +18,8 @@ import {
   removeStateDir,
   RUNTIME_ENV,
   waitExit,
-  within,
 } from '../common.js';
+import { within } from '../../../util/timing.js';
 import { KILL_GRACE_MS, MAX_RUNC_LOG_LINES, MAX_RUNTIME_LOG_CHARS, QUICK_MANAGEMENT_TIMEOUT_MS } from '../limits.js';
 import {
   exitStatus,

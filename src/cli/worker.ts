@@ -70,30 +70,26 @@ function logProgress(log: (line: string) => void): Progress {
  * SIGINT ends the wait.
  */
 async function waitForStore<T>(open: () => Promise<T>, log: (line: string) => void): Promise<T> {
-  const { isStoreUnavailable } = await import('../store/retry.js');
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  const { doublingWaits, retryingStore } = await import('../store/retry.js');
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let waited = false;
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const store = await open();
-        if (attempt > 0) log('the store answers');
-        return store;
-      } catch (err) {
-        if (!isStoreUnavailable(err) || stopped) throw err;
-        const waitMs = Math.min(STORE_WAIT_MAX_MS, 1000 * 2 ** attempt);
-        if (attempt === 0) log(`waiting for the store: ${(err as Error).message}`);
-        for (let waited = 0; waited < waitMs && !stopped; waited += 250) await new Promise((r) => setTimeout(r, 250));
-        if (stopped) throw err;
-      }
-    }
+    const store = await retryingStore(open, {
+      waitsMs: doublingWaits(1000, STORE_WAIT_MAX_MS),
+      signal: stop.signal,
+      onUnavailable: (err) => {
+        if (!waited) log(`waiting for the store: ${(err as Error).message}`);
+        waited = true;
+      },
+    });
+    if (waited) log('the store answers');
+    return store;
   } finally {
-    process.off('SIGTERM', stop);
-    process.off('SIGINT', stop);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
 }
 

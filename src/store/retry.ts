@@ -3,6 +3,7 @@
  * `isStoreUnavailable` tells such a failure from one that will not pass, and `retryingStore` tries a call again
  * through it. Workers and crawls both go on through a restart of PostgreSQL this way.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { STORE_RETRY_WAITS_MS } from './limits.js';
 import { StoreError } from './errors.js';
@@ -27,15 +28,32 @@ export function isStoreUnavailable(err: unknown): boolean {
   return typeof e?.message === 'string' && CONNECTION_MESSAGE.test(e.message);
 }
 
-/** `call`, tried again while the store is unavailable (about 12 s in all by default); other failures at once. */
-export async function retryingStore<T>(call: () => Promise<T>, waitsMs: readonly number[] = STORE_RETRY_WAITS_MS): Promise<T> {
+export interface StoreRetryOptions {
+  /** The waits between tries; default STORE_RETRY_WAITS_MS (about 12 s in all). May be endless. */
+  waitsMs?: Iterable<number>;
+  /** Ends the waiting: the last failure is thrown. */
+  signal?: AbortSignal;
+  /** Told of each passing failure before its wait (`attempt` 0 is the first). */
+  onUnavailable?: (error: unknown, attempt: number) => void;
+}
+
+/** `call`, tried again while the store is unavailable; other failures at once. */
+export async function retryingStore<T>(call: () => Promise<T>, options: StoreRetryOptions = {}): Promise<T> {
+  const waits = (options.waitsMs ?? STORE_RETRY_WAITS_MS)[Symbol.iterator]();
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      const wait = waitsMs[attempt];
-      if (wait === undefined || !isStoreUnavailable(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      const wait = waits.next();
+      if (wait.done || !isStoreUnavailable(err) || options.signal?.aborted) throw err;
+      options.onUnavailable?.(err, attempt);
+      await sleep(wait.value, undefined, options.signal ? { signal: options.signal } : {}).catch(() => {});
+      if (options.signal?.aborted) throw err;
     }
   }
+}
+
+/** Waits of `firstMs`, doubling up to `maxMs`, without end. */
+export function* doublingWaits(firstMs: number, maxMs: number): Generator<number> {
+  for (let wait = firstMs; ; wait = Math.min(maxMs, wait * 2)) yield wait;
 }

@@ -94,7 +94,7 @@ export function crawlCommand(): Command {
         throw err;
       }
       const location = await storeLocationOf(flags.store);
-      const [{ openStore }, { ScanQueue }, { runCrawl }] = await Promise.all([import('../store/index.js'), import('../store/queue.js'), import('../crawl/run.js')]);
+      const [{ openStore }, { ScanQueue }, { runCrawl, describeCounts }] = await Promise.all([import('../store/index.js'), import('../store/queue.js'), import('../crawl/run.js')]);
 
       const stop = new AbortController();
       let signalled: NodeJS.Signals | undefined;
@@ -129,7 +129,7 @@ export function crawlCommand(): Command {
                 progress,
               });
               results.push(result);
-              if (!flags.quiet) progress.log(summaryLine(result));
+              if (!flags.quiet) progress.log(summaryLine(result, describeCounts));
             }
           } finally {
             await queue.close();
@@ -148,9 +148,8 @@ export function crawlCommand(): Command {
     });
 }
 
-function summaryLine(r: CrawlRunResult): string {
-  const c = r.counts;
-  const what = `${c.targets} image${c.targets === 1 ? '' : 's'}: ${c.enqueued} queued, ${c.alreadyQueued} already queued, ${c.skipped} skipped`;
+function summaryLine(r: CrawlRunResult, describeCounts: (c: CrawlRunResult['counts']) => string): string {
+  const what = describeCounts(r.counts);
   const resumed = r.resumed ? ` (resumed; ${r.pass.targets} in this crawl so far)` : '';
   if (r.error) return `crawl ${r.source} stopped: ${r.error.message}\n  ${what}${resumed}; run the same command again to resume after the last image queued`;
   if (r.status === 'stopped') return `crawl ${r.source} stopped: ${what}${resumed}; run the same command again to resume`;

@@ -10,7 +10,7 @@
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_CGROUP_SAMPLES, type BundleLimits } from './limits.js';
+import { MAX_CGROUP_SAMPLES, MEMORY_LIMIT_SLACK_BYTES, type BundleLimits } from './limits.js';
 
 export interface CgroupSample {
   /** Milliseconds since the cgroup was made. */
@@ -27,6 +27,11 @@ export interface CgroupStats {
   pids: { peak: number };
   /** Processes the kernel's OOM killer killed in the cgroup. */
   oomKills: number;
+  /**
+   * Whether usage reached the memory limit: the kernel's count of charges that hit it (v1 `memory.failcnt`, v2
+   * `memory.events` max), or a peak within `MEMORY_LIMIT_SLACK_BYTES` of it where those are not kept (gVisor's cgroupfs).
+   */
+  memoryLimitReached: boolean;
   /** Forks refused because the pids limit was reached. */
   pidsLimitHits: number;
   /** One sample per interval (bounded: the last `MAX_CGROUP_SAMPLES`). */
@@ -152,6 +157,8 @@ class Cgroup implements RunCgroup {
   private peakMemory = 0;
   private peakPids = 0;
   private oomKills = 0;
+  private memoryLimitHits = 0;
+  private memoryLimitBytes = Infinity;
   private pidsLimitHits = 0;
   private removed = false;
   private sampling: Promise<CgroupStats> | undefined;
@@ -180,6 +187,7 @@ class Cgroup implements RunCgroup {
   }
 
   async create(limits: BundleLimits): Promise<void> {
+    this.memoryLimitBytes = Math.floor(limits.memoryBytes);
     const quota = Math.max(1000, Math.round(limits.cpus * 100_000));
     if (this.layout === 'v1') {
       for (const c of ['memory', 'pids', 'cpu', 'cpuacct']) {
@@ -236,6 +244,7 @@ class Cgroup implements RunCgroup {
       pids = await readNumber(this.v1('pids', 'pids.current')!);
       pidsPeak = await readNumber(this.v1('pids', 'pids.peak')!);
       this.oomKills = Math.max(this.oomKills, (await readKeyed(this.v1('memory', 'memory.oom_control')!, 'oom_kill')) ?? 0);
+      this.memoryLimitHits = Math.max(this.memoryLimitHits, (await readNumber(this.v1('memory', 'memory.failcnt')!)) ?? 0);
       this.pidsLimitHits = Math.max(this.pidsLimitHits, (await readKeyed(this.v1('pids', 'pids.events')!, 'max')) ?? 0);
     } else {
       const usec = await readKeyed(this.v2('cpu.stat')!, 'usage_usec');
@@ -245,6 +254,7 @@ class Cgroup implements RunCgroup {
       pids = await readNumber(this.v2('pids.current')!);
       pidsPeak = await readNumber(this.v2('pids.peak')!);
       this.oomKills = Math.max(this.oomKills, (await readKeyed(this.v2('memory.events')!, 'oom_kill')) ?? 0);
+      this.memoryLimitHits = Math.max(this.memoryLimitHits, (await readKeyed(this.v2('memory.events')!, 'max')) ?? 0);
       this.pidsLimitHits = Math.max(this.pidsLimitHits, (await readKeyed(this.v2('pids.events')!, 'max')) ?? 0);
     }
     if (cpuNs === null && mem === null && pids === null) return this.stats(); // gone (removed by the runtime)
@@ -278,6 +288,7 @@ class Cgroup implements RunCgroup {
       memory: { peakBytes: this.peakMemory },
       pids: { peak: this.peakPids },
       oomKills: this.oomKills,
+      memoryLimitReached: this.memoryLimitHits > 0 || this.peakMemory >= this.memoryLimitBytes - MEMORY_LIMIT_SLACK_BYTES,
       pidsLimitHits: this.pidsLimitHits,
       series: [...this.series],
     };

@@ -132,3 +132,8 @@ export const CONNTRACK_PROBE_BYTES = 4096;
 
 /** Retries of removing a run's work dir (a file the sample's last process held may be busy for a moment). */
 export const REMOVE_TREE_RETRIES = 3;
+/**
+ * A memory peak this close to the limit counts as reaching it: the kernel charges in pages, and the allocation
+ * that failed was never charged, so usage stops just short of the limit.
+ */
+export const MEMORY_LIMIT_SLACK_BYTES = 1024 * 1024;

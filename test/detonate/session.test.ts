@@ -502,7 +502,8 @@ wall.describe(() => {
       expect(r.memory.peakBytes, why).toBeLessThanOrEqual(257 * 1024 * 1024);
       expect(r.memory.peakBytes, why).toBeGreaterThan(200 * 1024 * 1024);
       expect(r.killedBy, why).toBe('memory');
-      expect(r.limitsHit.oomKills, why).toBeGreaterThan(0);
+      // gVisor's kill at the limit is not always counted as the kernel's OOM kill; runc's sample is the kernel's pick
+      if (runtime.name === 'runc') expect(r.limitsHit.oomKills, why).toBeGreaterThan(0);
       expect(r.exitCode, why).not.toBe(0);
     }
   }, 60_000);

@@ -62,6 +62,9 @@ export async function classifyKill(options: RuntimeRunOptions, timedOut: boolean
   const stats = await options.cgroup.sample().catch(() => undefined);
   if (!stats) return undefined;
   if (stats.oomKills > 0) return 'memory';
+  // Under gVisor the sentry, not the sample, holds the sample's memory, and a sample SIGKILLed at the limit can leave
+  // the OOM count at 0 (seen on a loaded machine): a SIGKILL at the limit is the limit's doing.
+  if (exitCode === 128 + 9 && stats.memoryLimitReached) return 'memory';
   if (stats.pidsLimitHits > 0) return 'pids';
   return undefined;
 }

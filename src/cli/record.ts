@@ -14,6 +14,7 @@ export interface ScanRecorder {
 
 export interface RecorderContext {
   rulesDigest: string;
+  judgingDigest: string;
   sandbox: string | null;
   /** The advisory DB's build date when vulnerabilities are matched against one (asked only for a failed scan). */
   advisoryDbBuiltAt: () => string | null;
@@ -31,7 +32,7 @@ export async function openRecorder(value: string, context: RecorderContext): Pro
       const finishedAt = new Date();
       try {
         for (const report of reports) {
-          await store.recordScan(report, { rulesDigest: context.rulesDigest, startedAt, finishedAt, sandbox: context.sandbox, timings: { totalMs: finishedAt.getTime() - startedAt.getTime() } });
+          await store.recordScan(report, { rulesDigest: context.rulesDigest, judgingDigest: context.judgingDigest, startedAt, finishedAt, sandbox: context.sandbox, timings: { totalMs: finishedAt.getTime() - startedAt.getTime() } });
           recorded++;
         }
         return undefined;

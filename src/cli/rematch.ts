@@ -57,7 +57,7 @@ export function summaryText(s: RematchSummary): string {
   const lines = [
     `${s.dryRun ? 'dry run: nothing recorded; ' : ''}matched against the advisory DB built ${s.advisoryDbBuiltAt}`,
     `images      ${s.images} (latest done scan of each)`,
-    `re-matched  ${s.rematched}: ${s.changed} changed, ${s.unchanged} unchanged${s.recordedByOther ? `; ${s.recordedByOther} recorded by another rematch first` : ''}`,
+    `re-matched  ${s.rematched}: ${s.changed} changed, ${s.unchanged} unchanged${s.unchangedByFingerprint ? ` (${s.unchangedByFingerprint} known from their packages' matches alone)` : ''}${s.recordedByOther ? `; ${s.recordedByOther} recorded by another rematch first` : ''}`,
     `skipped     ${s.skipped} (already matched against this DB)`,
     `vulns       +${s.vulnerabilitiesAdded} -${s.vulnerabilitiesRemoved}${s.maliciousPackagesAdded || s.maliciousPackagesRemoved ? `; malicious packages +${s.maliciousPackagesAdded} -${s.maliciousPackagesRemoved}` : ''}`,
     `verdicts    ${s.verdictsChanged} changed${s.becameMalicious ? `, ${s.becameMalicious} now malicious` : ''}`,

@@ -159,9 +159,10 @@ async function openScanRecorder(
   where: string,
   run: { detectors: Detectors; rules: VerdictRules; ignore: IgnoreList | null; detonation: ScanOptions['detonation']; vulnerabilities: { db: AdvisoryDb | null } | undefined; progress: Progress },
 ): Promise<ScanRecorder> {
-  const [{ openRecorder }, { rulesDigest }] = await Promise.all([import('./record.js'), import('../store/keys.js')]);
+  const [{ openRecorder }, { judgingDigest, rulesDigest }] = await Promise.all([import('./record.js'), import('../store/keys.js')]);
   return openRecorder(where, {
     rulesDigest: rulesDigest({ analyzers: run.detectors.analyzers, imageChecks: run.detectors.imageChecks, verdictRules: run.rules, ignore: run.ignore }),
+    judgingDigest: judgingDigest({ verdictRules: run.rules, ignore: run.ignore }),
     sandbox: run.detonation?.runtime.name ?? null,
     advisoryDbBuiltAt: () => run.vulnerabilities?.db?.status().builtAt ?? null,
     progress: run.progress,

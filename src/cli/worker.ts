@@ -131,7 +131,7 @@ export function workerCommand(): Command {
       const vulnerabilities = flags.vulns ? await openAdvisoryDb(flags.db) : undefined;
       if (vulnerabilities && !vulnerabilities.db) log(`note: vulnerabilities not checked: ${vulnerabilities.unavailable}`);
 
-      const [{ openStore, rulesDigest, RegistryLimits }, { ScanQueue }, { Worker }, { RegistryGate }, { WorkerMetrics, serveMetrics }] = await Promise.all([
+      const [{ openStore, judgingDigest, rulesDigest, RegistryLimits }, { ScanQueue }, { Worker }, { RegistryGate }, { WorkerMetrics, serveMetrics }] = await Promise.all([
         import('../store/index.js'), import('../store/queue.js'), import('../worker/worker.js'), import('../worker/registry-gate.js'), import('../worker/metrics.js'),
       ]);
       try {
@@ -163,6 +163,7 @@ export function workerCommand(): Command {
                 ...(detonation ? { detonation } : {}),
                 verdict: { rules, ignore },
                 rulesDigest: rulesDigest({ analyzers: detectors.analyzers, imageChecks: detectors.imageChecks, verdictRules: rules, ignore }),
+                judgingDigest: judgingDigest({ verdictRules: rules, ignore }),
                 insecureRegistries: flags.insecureRegistry,
                 jobsDir: join(cacheRoot(), 'worker-jobs'),
               },

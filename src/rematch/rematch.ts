@@ -6,18 +6,26 @@
  * from scan/report.ts's one assembly path; it is recorded as a new done scan (`rematch_of` the one it re-used), with
  * a change row when vulnerabilities came or went or the verdict changed.
  *
- * Every image re-matched gets its new scan, changed or not, so that "the latest scan of an image was matched against
- * the current DB" holds for every image: a second rematch skips it, and a worker asked to scan it again with the same
- * versions links to it. Work goes in batches: one keyset-paged read, matching and judging in-process, one transaction
- * of multi-row writes; the next batch is read and judged while the last one is written. Two rematches at once record
- * nothing twice: the store's one-done-scan-per-versions index turns the later insert into nothing.
+ * Most images come through unchanged, and those cost little: a page of images is read as their match keys and match
+ * fingerprints (src/vuln/fingerprint.ts), not their reports. Each distinct key is matched once per DB; an image whose
+ * fingerprint under the new DB is the one it has would be matched and judged to the same result, so its scan is only
+ * marked as checked against the new DB (scan_checks). The others (a fingerprint changed, or a scan stored without
+ * one) have their report read, matched and judged again, and get a new scan.
+ *
+ * Either way "the latest scan of an image was matched against the current DB" holds for every image afterwards: a
+ * second rematch skips it, and a worker asked to scan it again with the same versions links to it. Work goes in
+ * batches: one keyset-paged read, matching and judging in-process, one transaction of multi-row writes; the next
+ * batch is read and judged while the last one is written. Two rematches at once record nothing twice: the store's
+ * one-done-scan-per-versions index and scan_checks' key turn the later insert into nothing.
  */
 import type { Report } from '../model/index.js';
 import { orderReport } from '../report/json.js';
 import { reassembleReport, storedStages, storedVerdictInput } from '../scan/report.js';
 import type { Store } from '../store/store.js';
 import type pg from 'pg';
-import { latestDoneScans, newestDoneScanId, recordRematches, type ImageChange, type LatestScan, type RecordedRematch, type Rematched } from '../store/rematch.js';
+import { latestDoneScans, newestDoneScanId, recordChecks, recordRematches, storedReports, type ImageChange, type LatestScan, type RecordedRematch, type Rematched } from '../store/rematch.js';
+import { judgingDigest } from '../store/keys.js';
+import { dbMatchFingerprint, reportMatchSummary } from '../vuln/fingerprint.js';
 import { decideVerdict } from '../verdict/verdict.js';
 import type { VerdictRules } from '../verdict/types.js';
 import type { IgnoreList } from '../verdict/ignore.js';
@@ -64,6 +72,8 @@ export interface RematchSummary {
   rematched: number;
   changed: number;
   unchanged: number;
+  /** Of the unchanged, those their match fingerprint showed unchanged: no report read, the scan marked as checked. */
+  unchangedByFingerprint: number;
   /** Images whose latest scan already used this advisory DB. */
   skipped: number;
   /** Images another rematch running at the same time recorded first. */
@@ -87,6 +97,12 @@ interface Judged {
   rematched: Rematched;
 }
 
+/** One page's work: images matched again in full, and images their fingerprint shows unchanged. */
+interface Batch {
+  judged: Judged[];
+  unchanged: LatestScan[];
+}
+
 /** Matches every stored image's latest done scan again against `options.db` and records what changed. */
 export async function rematchStore(store: Store, options: RematchOptions): Promise<RematchSummary> {
   const started = Date.now();
@@ -94,7 +110,7 @@ export async function rematchStore(store: Store, options: RematchOptions): Promi
   const batchSize = options.batchSize ?? SCANS_PER_BATCH;
   const progress = options.progress ?? silentProgress;
   const summary: RematchSummary = {
-    advisoryDbBuiltAt: builtAt, dryRun: options.dryRun ?? false, images: 0, rematched: 0, changed: 0, unchanged: 0, skipped: 0, recordedByOther: 0,
+    advisoryDbBuiltAt: builtAt, dryRun: options.dryRun ?? false, images: 0, rematched: 0, changed: 0, unchanged: 0, unchangedByFingerprint: 0, skipped: 0, recordedByOther: 0,
     vulnerabilitiesAdded: 0, vulnerabilitiesRemoved: 0, maliciousPackagesAdded: 0, maliciousPackagesRemoved: 0, verdictsChanged: 0, becameMalicious: 0,
     seconds: 0, imagesPerMinute: 0, timings: { readSeconds: 0, judgeSeconds: 0, writeSeconds: 0 },
   };
@@ -114,16 +130,25 @@ export async function rematchStore(store: Store, options: RematchOptions): Promi
     const read = (afterId: number) => timed('readSeconds', latestDoneScans(reader, { afterId, upToId, limit: batchSize, advisoryDbBuiltAt: builtAt, ...(options.since ? { since: options.since } : {}) }));
     const write = writer;
 
+    const judging = judgingDigest({ verdictRules: options.rules, ignore: options.ignore });
+    // an ignore entry that expires can change a verdict with nothing else changed: then every image is judged again
+    const byFingerprint = !options.ignore?.entries.some((e) => e.expires);
     let page = await read(0);
     let writing: Promise<void> = Promise.resolve();
     for (;;) {
+      let started = Date.now();
+      const { full, unchanged } = sortPage(page.scans, options.db, byFingerprint ? judging : null, summary);
+      summary.timings.judgeSeconds += (Date.now() - started) / 1000;
+      const reports = timed('readSeconds', storedReports(reader, full.map((s) => s.id)));
+      reports.catch(() => {}); // awaited below
       const next = page.nextAfterId === null ? null : read(page.nextAfterId);
       next?.catch(() => {}); // awaited below
-      const judging = Date.now();
-      const judged = await judgeBatch(page.scans, options, summary);
-      summary.timings.judgeSeconds += (Date.now() - judging) / 1000;
+      const stored = await reports;
+      started = Date.now();
+      const batch: Batch = { judged: await judgeBatch(full, stored, judging, options), unchanged };
+      summary.timings.judgeSeconds += (Date.now() - started) / 1000;
       await writing;
-      writing = options.dryRun ? Promise.resolve(countAll(judged, summary, options)) : timed('writeSeconds', recordBatch(write, judged, summary, options));
+      writing = options.dryRun ? Promise.resolve(countAll(batch, summary, options)) : timed('writeSeconds', recordBatch(write, batch, builtAt, summary, options));
       writing.catch(() => {}); // awaited at the next turn or the end
       task.update(summary.images, `${summary.images} images, ${summary.changed} changed`);
       if (!next) break;
@@ -152,19 +177,35 @@ async function countImages(db: pg.PoolClient, upToId: number, since: Date | unde
 /** Scans judged between two turns of the event loop (so that the next page's read and the last batch's write go on). */
 const JUDGED_PER_TURN = 25;
 
-/** Matches and judges one batch in-process; the scans that already used this DB are counted as skipped. */
-async function judgeBatch(scans: readonly LatestScan[], options: RematchOptions, summary: RematchSummary): Promise<Judged[]> {
+/**
+ * Sorts a page: scans already matched against this DB are counted as skipped; those whose fingerprint under it is
+ * theirs are unchanged (`judging` null: none is taken as unchanged unread); the rest are matched again in full.
+ */
+function sortPage(scans: readonly LatestScan[], db: AdvisoryDb, judging: string | null, summary: RematchSummary): { full: LatestScan[]; unchanged: LatestScan[] } {
+  const full: LatestScan[] = [];
+  const unchanged: LatestScan[] = [];
+  for (const scan of scans) {
+    summary.images++;
+    if (scan.matched) summary.skipped++;
+    else if (judging !== null && scan.match && dbMatchFingerprint(db, scan.match.keys, judging) === scan.match.fingerprint) unchanged.push(scan);
+    else full.push(scan);
+  }
+  return { full, unchanged };
+}
+
+/** Matches and judges these scans' stored reports in-process. */
+async function judgeBatch(scans: readonly LatestScan[], reports: ReadonlyMap<number, string>, judging: string, options: RematchOptions): Promise<Judged[]> {
   const out: Judged[] = [];
   for (const [n, scan] of scans.entries()) {
     if (n % JUDGED_PER_TURN === JUDGED_PER_TURN - 1) await new Promise((resolve) => setImmediate(resolve));
-    summary.images++;
-    if (scan.report === null) {
-      summary.skipped++;
-      continue;
-    }
-    const before = JSON.parse(scan.report) as Report;
+    const text = reports.get(scan.id);
+    if (text === undefined) continue; // deleted since the page was read
+    const before = JSON.parse(text) as Report;
     const after = rematchReport(before, options);
-    out.push({ scan, rematched: { sourceId: scan.id, report: after, reportJson: JSON.stringify(orderReport(after)), change: imageChange(before, after) } });
+    out.push({
+      scan,
+      rematched: { sourceId: scan.id, report: after, reportJson: JSON.stringify(orderReport(after)), change: imageChange(before, after), match: reportMatchSummary(after, judging) },
+    });
   }
   return out;
 }
@@ -178,12 +219,15 @@ export function rematchReport(before: Report, options: Pick<RematchOptions, 'db'
 }
 
 /** Records one batch in one transaction and counts what it recorded. */
-async function recordBatch(client: pg.PoolClient, judged: readonly Judged[], summary: RematchSummary, options: RematchOptions): Promise<void> {
-  if (judged.length === 0) return;
+async function recordBatch(client: pg.PoolClient, batch: Batch, builtAt: string, summary: RematchSummary, options: RematchOptions): Promise<void> {
+  const { judged } = batch;
+  if (judged.length === 0 && batch.unchanged.length === 0) return;
   let created: RecordedRematch[];
+  let checked: number[];
   await client.query('BEGIN');
   try {
     created = await recordRematches(client, judged.map((j) => j.rematched));
+    checked = await recordChecks(client, batch.unchanged.map((s) => s.id), builtAt);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
@@ -195,10 +239,19 @@ async function recordBatch(client: pg.PoolClient, judged: readonly Judged[], sum
     if (scanId === undefined) summary.recordedByOther++;
     else count(j, scanId, summary, options);
   }
+  countUnchanged(checked.length, summary);
+  summary.recordedByOther += batch.unchanged.length - checked.length;
 }
 
-function countAll(judged: readonly Judged[], summary: RematchSummary, options: RematchOptions): void {
-  for (const j of judged) count(j, null, summary, options);
+function countAll(batch: Batch, summary: RematchSummary, options: RematchOptions): void {
+  for (const j of batch.judged) count(j, null, summary, options);
+  countUnchanged(batch.unchanged.length, summary);
+}
+
+function countUnchanged(n: number, summary: RematchSummary): void {
+  summary.rematched += n;
+  summary.unchanged += n;
+  summary.unchangedByFingerprint += n;
 }
 
 function count(j: Judged, scanId: number | null, summary: RematchSummary, options: RematchOptions): void {

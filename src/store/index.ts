@@ -5,5 +5,5 @@
 export { openStore, parseStoreLocation, describeUrl, Store, type StoreLocation, type StoreSummary, type ScanRecordMeta, type UnfinishedImage, type UnfinishedScanMeta, type DoneScanKey } from './store.js';
 export { PrivateCluster, defaultClusterRoot } from './cluster.js';
 export { StoreError } from './errors.js';
-export { rulesDigest, imageNameOf } from './keys.js';
+export { judgingDigest, rulesDigest, imageNameOf } from './keys.js';
 export { RegistryLimits, type BucketSettings, type TakeResult, type RegistryLimitRow } from './registry-limits.js';

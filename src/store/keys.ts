@@ -24,6 +24,15 @@ export function rulesDigest(input: RulesInput): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
 
+/**
+ * What a verdict is judged by once the image's stages have run: the behaviour and verdict rules and the ignore
+ * entries. Part of a stored scan's match fingerprint (src/vuln/fingerprint.ts): a rematch judging by other rules
+ * cannot take an image's old verdict as its own.
+ */
+export function judgingDigest(input: Pick<RulesInput, 'verdictRules' | 'ignore'>): string {
+  return createHash('sha256').update(JSON.stringify([input.verdictRules.digest, input.ignore ? input.ignore.entries : null])).digest('hex').slice(0, 32);
+}
+
 /** `sha256(format + analyzer key)`: the layer_results key beside the diffID (the full key is long). */
 export function analyzerKeyDigest(format: number, key: string): string {
   return createHash('sha256').update(`${format}\n${key}`).digest('hex');

@@ -1,23 +1,27 @@
 /**
- * The store's side of `detonate rematch` (src/rematch/): read the latest done scan of each image in batches, record a
- * batch of re-matched scans with what changed, and list the changes. A re-matched scan is a done scan like any other
+ * The store's side of `detonate rematch` (src/rematch/): read the latest done scan of each image in batches (its match
+ * keys and fingerprint; the reports only of those matched in full), record a batch of re-matched scans with what
+ * changed and of scans checked unchanged (`scan_checks`, migration 006), and list the changes. A re-matched scan is a done scan like any other
  * (its report, verdict and normalised rows), with `rematch_of` naming the scan it re-used and `inventory_of` the
  * analysed scan whose package rows stand for its own (migration 005: they are not copied; `scan_inventory` joins them).
  */
 import type pg from 'pg';
 import type { Report } from '../model/index.js';
+import type { MatchSummary } from '../vuln/fingerprint.js';
 import { reportRows, storableText } from './rows.js';
 import { SHOWN_TEXT_BYTES } from './limits.js';
 
-/** The latest done scan of one image, as a rematch reads it. */
+/** The latest done scan of one image, as a rematch reads it: not its report (`storedReports` reads those it needs). */
 export interface LatestScan {
   id: number;
   reference: string;
   digest: string;
   platform: string;
   advisoryDbBuiltAt: Date | null;
-  /** The report as stored (JSON text); null when the scan already used the advisory DB the rematch asked about. */
-  report: string | null;
+  /** The scan used the advisory DB the rematch asked about, or was checked against it (scan_checks). */
+  matched: boolean;
+  /** Its match keys and fingerprint (src/vuln/fingerprint.ts); null for a scan stored without them. */
+  match: MatchSummary | null;
 }
 
 export interface LatestScanPage {
@@ -32,7 +36,7 @@ export interface LatestScanQuery {
   /** Scans up to this id only: the newest when the rematch started, so that what it records is not read again. */
   upToId: number;
   limit: number;
-  /** Scans that used this advisory DB come without their report (they need no rematch). */
+  /** Scans that used this advisory DB, or were checked against it, come as `matched`. */
   advisoryDbBuiltAt: string;
   /** Only images whose latest scan finished at or after this. */
   since?: Date;
@@ -50,8 +54,10 @@ export async function newestDoneScanId(db: pg.Pool | pg.PoolClient): Promise<num
  * scan, and one never scanned to the end is not read at all.
  */
 export async function latestDoneScans(db: pg.Pool | pg.PoolClient, query: LatestScanQuery): Promise<LatestScanPage> {
-  const { rows } = await db.query<{ id: string; reference: string; image_digest: string; platform: string; advisory_db_built_at: Date | null; report: string | null }>(
-    // the page's ids first, then only their reports: a report is read (detoasted) once, never sorted or dropped
+  const { rows } = await db.query<{
+    id: string; reference: string; image_digest: string; platform: string; advisory_db_built_at: Date | null; matched: boolean; match_keys: string[] | null; match_fingerprint: string | null;
+  }>(
+    // the page's ids first, then their keys: keys are read (detoasted) once, never sorted or dropped
     `WITH page AS (
        SELECT s.id FROM scans s
         WHERE s.status = 'done' AND s.id > $1 AND s.id <= $2 AND ($5::timestamptz IS NULL OR s.finished_at >= $5::timestamptz)
@@ -61,15 +67,39 @@ export async function latestDoneScans(db: pg.Pool | pg.PoolClient, query: Latest
         ORDER BY s.id
         LIMIT $3)
      SELECT s.id, s.reference, s.image_digest, s.platform, s.advisory_db_built_at,
-            CASE WHEN s.advisory_db_built_at = $4::timestamptz THEN NULL ELSE s.report::text END AS report
+            (s.advisory_db_built_at = $4::timestamptz OR EXISTS (SELECT 1 FROM scan_checks c WHERE c.scan_id = s.id AND c.advisory_db_built_at = $4::timestamptz)) AS matched,
+            s.match_keys, s.match_fingerprint
        FROM page JOIN scans s ON s.id = page.id
       ORDER BY s.id`,
     [query.afterId, query.upToId, query.limit, query.advisoryDbBuiltAt, query.since ?? null],
   );
   const scans = rows.map((r) => ({
-    id: Number(r.id), reference: r.reference, digest: r.image_digest, platform: r.platform, advisoryDbBuiltAt: r.advisory_db_built_at, report: r.report,
+    id: Number(r.id), reference: r.reference, digest: r.image_digest, platform: r.platform, advisoryDbBuiltAt: r.advisory_db_built_at, matched: r.matched,
+    match: r.match_keys && r.match_fingerprint ? { keys: r.match_keys, fingerprint: r.match_fingerprint } : null,
   }));
   return { scans, nextAfterId: scans.length === query.limit ? scans.at(-1)!.id : null };
+}
+
+/** The stored reports (JSON text) of these scans, by id. */
+export async function storedReports(db: pg.Pool | pg.PoolClient, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; report: string }>('SELECT id, report::text AS report FROM scans WHERE id = ANY($1::bigint[])', [ids]);
+  return new Map(rows.map((r) => [Number(r.id), r.report]));
+}
+
+/**
+ * Records, in the caller's transaction, that these scans stand unchanged against the advisory DB built at `builtAt`
+ * (their match fingerprint under it is the one they have). Returns the ids recorded: a scan another rematch checked
+ * first is not among them.
+ */
+export async function recordChecks(client: pg.PoolClient, scanIds: readonly number[], builtAt: string): Promise<number[]> {
+  if (scanIds.length === 0) return [];
+  const { rows } = await client.query<{ scan_id: string }>(
+    `INSERT INTO scan_checks (scan_id, advisory_db_built_at) SELECT unnest($1::bigint[]), $2::timestamptz
+     ON CONFLICT DO NOTHING RETURNING scan_id`,
+    [scanIds, builtAt],
+  );
+  return rows.map((r) => Number(r.scan_id));
 }
 
 /** A vulnerability or malicious-package advisory that a rematch added to an image or found no longer applying. */
@@ -105,6 +135,8 @@ export interface Rematched {
   reportJson: string;
   /** Null when the image's result did not change. */
   change: ImageChange | null;
+  /** The new scan's match keys and fingerprint; null when the report has none. */
+  match: MatchSummary | null;
 }
 
 export interface RecordedRematch {
@@ -123,16 +155,16 @@ export async function recordRematches(client: pg.PoolClient, rematched: readonly
   const params: unknown[] = [];
   const values = rematched.map((r, n) => {
     const v = r.report.verdict;
-    params.push(r.sourceId, r.report.tool.advisoryDb?.builtAt ?? null, v.malicious, v.categories, JSON.stringify(v.vulnerabilities), r.reportJson);
-    const p = n * 6;
-    return `(${n}, $${p + 1}::bigint, $${p + 2}::timestamptz, $${p + 3}::boolean, $${p + 4}::text[], $${p + 5}::jsonb, $${p + 6}::json)`;
+    params.push(r.sourceId, r.report.tool.advisoryDb?.builtAt ?? null, v.malicious, v.categories, JSON.stringify(v.vulnerabilities), r.reportJson, r.match?.keys ?? null, r.match?.fingerprint ?? null);
+    const p = n * 8;
+    return `(${n}, $${p + 1}::bigint, $${p + 2}::timestamptz, $${p + 3}::boolean, $${p + 4}::text[], $${p + 5}::jsonb, $${p + 6}::json, $${p + 7}::text[], $${p + 8}::text)`;
   });
   const { rows } = await client.query<{ id: string; rematch_of: string }>(
     `INSERT INTO scans (reference, image_digest, platform, tool_version, rules_digest, advisory_db_built_at, sandbox, status,
-                        timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, rematch_of, inventory_of)
+                        timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, rematch_of, inventory_of, match_keys, match_fingerprint)
      SELECT s.reference, s.image_digest, s.platform, s.tool_version, s.rules_digest, r.db, s.sandbox, 'done',
-            '{}'::jsonb, now(), now(), r.malicious, r.categories, r.counts, r.report, s.id, COALESCE(s.inventory_of, s.id)
-       FROM (VALUES ${values.join(', ')}) AS r(n, source, db, malicious, categories, counts, report)
+            '{}'::jsonb, now(), now(), r.malicious, r.categories, r.counts, r.report, s.id, COALESCE(s.inventory_of, s.id), r.keys, r.fingerprint
+       FROM (VALUES ${values.join(', ')}) AS r(n, source, db, malicious, categories, counts, report, keys, fingerprint)
        JOIN scans s ON s.id = r.source
       ORDER BY r.n
      ON CONFLICT (image_digest, platform, tool_version, rules_digest, (COALESCE(advisory_db_built_at, '-infinity'::timestamptz)))

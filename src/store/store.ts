@@ -6,6 +6,7 @@
 import pg from 'pg';
 import type { Report } from '../model/index.js';
 import { orderReport } from '../report/json.js';
+import { reportMatchSummary } from '../vuln/fingerprint.js';
 import { LAYER_RESULT_FORMAT, type LayerResult } from '../analyze/runner.js';
 import { toolVersion } from '../version.js';
 import { PrivateCluster } from './cluster.js';
@@ -51,6 +52,11 @@ export interface ScanRecordMeta {
   sandbox?: string | null;
   /** The repository's pull count, when the source knows it. */
   pullCount?: number | null;
+  /**
+   * `judgingDigest()` of the verdict rules and ignore entries: with it the scan keeps its match keys and fingerprint,
+   * and a rematch can find it unchanged without reading its report (src/vuln/fingerprint.ts).
+   */
+  judgingDigest?: string;
 }
 
 /** An image a scan did not finish: the reference always, digest and platform once the image was resolved. */
@@ -170,28 +176,29 @@ export class Store {
       await upsertImage(client, image.reference, image.digest, image.platform, meta.pullCount ?? null);
       const behavior = report.behavior;
       const sandbox = meta.sandbox !== undefined ? meta.sandbox : behavior && 'sandbox' in behavior ? behavior.sandbox : null;
+      const match = meta.judgingDigest && report.tool.advisoryDb ? reportMatchSummary(report, meta.judgingDigest) : null;
       const { rows } = await client.query<{ id: string; created: boolean }>(
         `INSERT INTO scans (reference, image_digest, platform, tool_version, rules_digest, advisory_db_built_at, sandbox, status,
-                            timings, started_at, finished_at, malicious, categories, vulnerability_counts, report)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'done', $8, $9, $10, $11, $12, $13, $14)
+                            timings, started_at, finished_at, malicious, categories, vulnerability_counts, report, match_keys, match_fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'done', $8, $9, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (image_digest, platform, tool_version, rules_digest, (COALESCE(advisory_db_built_at, '-infinity'::timestamptz)))
            WHERE status = 'done'
          DO UPDATE SET reference = EXCLUDED.reference, sandbox = EXCLUDED.sandbox, timings = EXCLUDED.timings,
                        started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, malicious = EXCLUDED.malicious,
                        categories = EXCLUDED.categories, vulnerability_counts = EXCLUDED.vulnerability_counts, report = EXCLUDED.report,
-                       rematch_of = NULL, inventory_of = NULL
+                       rematch_of = NULL, inventory_of = NULL, match_keys = EXCLUDED.match_keys, match_fingerprint = EXCLUDED.match_fingerprint
          RETURNING id, (xmax = 0) AS created`,
         [
           storableText(image.reference, SHOWN_TEXT_BYTES), image.digest, image.platform, report.tool.version, meta.rulesDigest,
           report.tool.advisoryDb?.builtAt ?? null, sandbox, JSON.stringify(meta.timings ?? {}), meta.startedAt ?? null,
           meta.finishedAt ?? new Date(), report.verdict.malicious, report.verdict.categories, JSON.stringify(report.verdict.vulnerabilities),
-          JSON.stringify(orderReport(report)),
+          JSON.stringify(orderReport(report)), match?.keys ?? null, match?.fingerprint ?? null,
         ],
       );
       const scanId = Number(rows[0]!.id);
       const created = rows[0]!.created;
       if (!created) {
-        for (const table of ['scan_packages', 'scan_vulnerabilities', 'scan_findings', 'scan_indicators']) {
+        for (const table of ['scan_packages', 'scan_vulnerabilities', 'scan_findings', 'scan_indicators', 'scan_checks']) {
           await client.query(`DELETE FROM ${table} WHERE scan_id = $1`, [scanId]);
         }
       }
@@ -232,11 +239,14 @@ export class Store {
   /**
    * The id of a done scan of this image (digest and platform) made with these versions, or null: the scan a job for
    * another tag of the same image can link to instead of scanning again. `detonated`: only a scan that ran the image.
+   * A scan a rematch checked against this advisory DB (scan_checks) counts as made with it.
    */
   async findDoneScan(key: DoneScanKey, db?: Queryable): Promise<number | null> {
     const { rows } = await (db ?? this.pool).query<{ id: string }>(
       `SELECT id FROM scans WHERE status = 'done' AND image_digest = $1 AND platform = $2 AND tool_version = $3 AND rules_digest = $4
-         AND advisory_db_built_at IS NOT DISTINCT FROM $5::timestamptz AND ($6::boolean IS NOT TRUE OR sandbox IS NOT NULL)
+         AND (advisory_db_built_at IS NOT DISTINCT FROM $5::timestamptz
+              OR EXISTS (SELECT 1 FROM scan_checks c WHERE c.scan_id = scans.id AND c.advisory_db_built_at = $5::timestamptz))
+         AND ($6::boolean IS NOT TRUE OR sandbox IS NOT NULL)
        ORDER BY finished_at DESC, id DESC LIMIT 1`,
       [key.digest, key.platform, key.toolVersion ?? toolVersion(), key.rulesDigest, key.advisoryDbBuiltAt || null, key.detonated ?? false],
     );

@@ -57,7 +57,7 @@ export function advisorySeverity(advisory: Omit<AdvisoryRecord, 'affected'>, aff
 }
 
 /** What the advisories say about one (ecosystem, name, version): the same for every package and image that has it. */
-interface KeyMatch {
+export interface KeyMatch {
   /** Malicious-package advisories that apply, in the DB's order. */
   malicious: Array<Omit<AdvisoryRecord, 'affected'>>;
   vulnerabilities: Array<Pick<Vulnerability, 'id' | 'aliases' | 'fixedVersion' | 'severity' | 'severitySource' | 'cvss' | 'source' | 'title' | 'wontFix'>>;
@@ -76,7 +76,7 @@ export function matchPackages(db: AdvisoryDb, packages: readonly Package[], os: 
   for (const pkg of packages) {
     const key = packageKey(pkg, os);
     if (!key) continue;
-    const match = db.memo(`${key.ecosystem}\u0000${key.name}\u0000${key.version}`, () => matchKey(db, key.ecosystem, key.name, key.version));
+    const match = keyMatch(db, key);
     if (!match) continue;
     for (const advisory of match.malicious) {
       findings.push({
@@ -111,6 +111,11 @@ export function matchPackages(db: AdvisoryDb, packages: readonly Package[], os: 
   }
   vulnerabilities.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.package.localeCompare(b.package) || a.id.localeCompare(b.id));
   return { vulnerabilities, findings };
+}
+
+/** What applies to one (ecosystem, name, version), worked out once per open DB. */
+export function keyMatch(db: AdvisoryDb, key: PackageKey): KeyMatch | null {
+  return db.memo(`${key.ecosystem}\u0000${key.name}\u0000${key.version}`, () => matchKey(db, key.ecosystem, key.name, key.version));
 }
 
 /** The advisories that apply to `version` of `name` in `ecosystem`; null when none could (no scheme, no record). */

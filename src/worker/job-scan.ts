@@ -35,6 +35,8 @@ export interface ScanPipeline {
   verdict: { rules: VerdictRules; ignore: IgnoreList | null };
   /** `rulesDigest()` of the analyzers, checks, rules and ignore entries. */
   rulesDigest: string;
+  /** `judgingDigest()` of the rules and ignore entries (the stored scans' match fingerprints). */
+  judgingDigest: string;
   insecureRegistries: string[];
   limits?: Partial<Limits>;
   /** Where each job gets a private cache directory (blobs), removed when the job ends. */

@@ -297,7 +297,9 @@ export class Worker {
     const recorded = await this.record(entry, async (client) => {
       const scans: number[] = [];
       for (const report of result.reports) {
-        scans.push((await store.recordScan(report, { rulesDigest: meta.rulesDigest, startedAt: entry.startedAt, finishedAt, timings: meta.timings, sandbox: meta.sandbox ?? null, pullCount }, client)).scanId);
+        scans.push((await store.recordScan(report, {
+          rulesDigest: meta.rulesDigest, judgingDigest: this.options.pipeline.judgingDigest, startedAt: entry.startedAt, finishedAt, timings: meta.timings, sandbox: meta.sandbox ?? null, pullCount,
+        }, client)).scanId);
       }
       for (const link of result.linked) await store.linkImage(link.reference, link.digest, link.platform, pullCount, client);
       for (const skip of result.skipped) scans.push(await store.recordSkippedScan(skip.image, skip.reason, meta, client));

@@ -17,6 +17,9 @@ let url: string;
 let env: NodeJS.ProcessEnv;
 const dbA = () => join(work, 'a.sqlite');
 const dbB = () => join(work, 'b.sqlite');
+/** DB A and DB B built again: the same advisories, later builds. */
+const dbA2 = () => join(work, 'a2.sqlite');
+const dbB2 = () => join(work, 'b2.sqlite');
 
 const pkg = (name: string, version: string) => ({ name: `srv/app/node_modules/${name}/package.json`, content: JSON.stringify({ name, version }) });
 
@@ -34,6 +37,10 @@ beforeAll(async () => {
   expect(scan.code, scan.stderr).toBe(0);
   const b = await runCli(['db', 'update', '--quiet', '--db', dbB(), '--from', CORPUS_NPM, '--from', feeds.b], env, 120_000);
   expect(b.code, b.stderr).toBe(0);
+  for (const [path, feed] of [[dbA2(), feeds.a], [dbB2(), feeds.b]] as const) {
+    const again = await runCli(['db', 'update', '--quiet', '--db', path, '--from', CORPUS_NPM, '--from', feed], env, 120_000);
+    expect(again.code, again.stderr).toBe(0);
+  }
 }, 400_000);
 afterAll(async () => {
   await server?.stop();
@@ -45,6 +52,12 @@ describe('detonate rematch (CLI)', () => {
     const r = await runCli(['rematch', '--store', url, '--db', join(work, 'none.sqlite')], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/rematch needs the advisory DB: run `detonate db update` first/);
+  });
+
+  it("knows a scan is unchanged against a rebuild of its DB from its packages' matches alone (dry run)", async () => {
+    const r = await runCli(['rematch', '--store', url, '--db', dbA2(), '--dry-run'], env, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/re-matched {2}1: 0 changed, 1 unchanged \(1 known from their packages' matches alone\)/);
   });
 
   it('re-matches the stored scan, prints a line per changed image and a summary, and records the new report', async () => {
@@ -73,6 +86,21 @@ describe('detonate rematch (CLI)', () => {
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as RematchSummary & { changes: unknown[] };
     expect(summary).toMatchObject({ images: 1, rematched: 0, skipped: 1, changed: 0, changes: [] });
+  });
+
+  it("the rematch's own scan is known unchanged against a rebuild of its DB, and only marked as checked", async () => {
+    const r = await runCli(['rematch', '--store', url, '--db', dbB2(), '--json'], env, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ images: 1, rematched: 1, changed: 0, unchanged: 1, unchangedByFingerprint: 1, changes: [] });
+    const store = await openStore({ kind: 'server', url });
+    try {
+      const scans = await store.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM scans WHERE status = 'done'");
+      expect(scans.rows[0]!.n).toBe(2);
+      const checks = await store.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM scan_checks');
+      expect(checks.rows[0]!.n).toBe(1);
+    } finally {
+      await store.close();
+    }
   });
 
   it('--list shows the recorded changes of the latest rematch', async () => {

@@ -37,16 +37,19 @@ export function writeFeeds(work: string): { a: string; b: string } {
   return { a, b };
 }
 
-/** Builds DB A and DB B (B after A, so its build date is later); their paths. */
-export async function buildDbs(work: string): Promise<{ a: string; b: string }> {
+/** Builds DB A, DB B and A2 (A's feeds again), each after the last, so that each build date is later; their paths. */
+export async function buildDbs(work: string): Promise<{ a: string; b: string; a2: string }> {
   const feeds = writeFeeds(work);
   const a = join(work, 'a.sqlite');
   const b = join(work, 'b.sqlite');
+  const a2 = join(work, 'a2.sqlite');
   const build = (dbPath: string, dir: string) => updateAdvisoryDb({ from: [CORPUS_NPM, dir], dbPath, downloadDir: join(work, 'downloads'), progress: silentProgress });
   await build(a, feeds.a);
   await new Promise((r) => setTimeout(r, 20));
   await build(b, feeds.b);
-  return { a, b };
+  await new Promise((r) => setTimeout(r, 20));
+  await build(a2, feeds.a);
+  return { a, b, a2 };
 }
 
 export const npm = (name: string, version: string, layer = 1): Package => ({

@@ -8,6 +8,8 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { listLatestChanges } from '../../src/store/rematch.js';
 import { rematchReport, rematchStore, type ChangedImage } from '../../src/rematch/rematch.js';
 import { AdvisoryDb } from '../../src/vuln/db.js';
+import { dbMatchFingerprint } from '../../src/vuln/fingerprint.js';
+import { judgingDigest } from '../../src/store/keys.js';
 import { loadVerdictRules, type VerdictRules } from '../../src/verdict/index.js';
 import type { Report } from '../../src/model/index.js';
 import { sampleRun } from '../store/sample-report.js';
@@ -17,6 +19,8 @@ let server: TestPostgres;
 let work: string;
 let dbA: AdvisoryDb;
 let dbB: AdvisoryDb;
+/** DB A built again, a day later in effect: the same advisories, another build. */
+let dbA2: AdvisoryDb;
 let rules: VerdictRules;
 
 beforeAll(async () => {
@@ -25,11 +29,13 @@ beforeAll(async () => {
   server = pgServer;
   dbA = AdvisoryDb.open(dbs.a);
   dbB = AdvisoryDb.open(dbs.b);
+  dbA2 = AdvisoryDb.open(dbs.a2);
   rules = await loadVerdictRules();
 }, 120_000);
 afterAll(async () => {
   dbA?.close();
   dbB?.close();
+  dbA2?.close();
   await server?.stop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -46,12 +52,15 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 const count = async (store: Store, sql: string, params: unknown[] = []) => Number((await store.pool.query<{ n: string }>(sql, params)).rows[0]!.n);
 
-/** Records `report` as a scan matched against DB A. */
-async function storeScannedWithA(store: Store, report: Report): Promise<{ scanId: number; report: Report }> {
+/** Records `report` as a scan matched against DB A (`judged`: with its match fingerprint, as scans record it). */
+async function storeScannedWithA(store: Store, report: Report, judged = false): Promise<{ scanId: number; report: Report }> {
   const scanned = rematchReport(report, { db: dbA, rules, ignore: null });
-  const { scanId } = await store.recordScan(scanned, { rulesDigest: 'rules-1' });
+  const { scanId } = await store.recordScan(scanned, { rulesDigest: 'rules-1', ...(judged ? { judgingDigest: judgingDigest({ verdictRules: rules, ignore: null }) } : {}) });
   return { scanId, report: scanned };
 }
+
+const storedFingerprint = async (store: Store, scanId: number) =>
+  (await store.pool.query<{ match_keys: string[] | null; match_fingerprint: string | null }>('SELECT match_keys, match_fingerprint FROM scans WHERE id = $1', [scanId])).rows[0]!;
 
 describe('detonate rematch against the store', () => {
   it('records exactly the added and withdrawn advisories, the new report, and the verdict decided again', async () => {
@@ -185,6 +194,75 @@ describe('detonate rematch against the store', () => {
       const summary = await rematchStore(store, { db: dbB, rules, ignore: null, dryRun: true });
       expect(summary).toMatchObject({ dryRun: true, rematched: 1, changed: 1 });
       expect(await count(store, 'SELECT count(*) AS n FROM scans')).toBe(1);
+    });
+  });
+
+  describe('by match fingerprint', () => {
+    it('checks an image whose packages match as before without reading its report: its scan stands for the new DB', async () => {
+      await withStore(async (store) => {
+        const { scanId } = await storeScannedWithA(store, unmatchedReport(digest(1)), true);
+        const stored = await storedFingerprint(store, scanId);
+        expect(stored.match_keys).toEqual(['["npm","evil-helper","1.0.0"]', '["npm","express","4.18.2"]', '["npm","is-even","1.0.0"]', '["npm","left-pad","1.1.0"]', '["npm","lodash","4.17.4"]']);
+        expect(stored.match_fingerprint).toBe(dbMatchFingerprint(dbA, stored.match_keys!, judgingDigest({ verdictRules: rules, ignore: null })));
+        // nothing to read it by: a report that cannot be taken apart has to be matched in full
+        await store.pool.query("UPDATE scans SET report = '{}'::json WHERE id = $1", [scanId]);
+
+        const summary = await rematchStore(store, { db: dbA2, rules, ignore: null });
+        expect(summary).toMatchObject({ images: 1, rematched: 1, changed: 0, unchanged: 1, unchangedByFingerprint: 1, skipped: 0 });
+        expect(await count(store, 'SELECT count(*) AS n FROM scans')).toBe(1);
+        expect(await count(store, 'SELECT count(*) AS n FROM scan_checks WHERE scan_id = $1 AND advisory_db_built_at = $2', [scanId, dbA2.status().builtAt])).toBe(1);
+        // a worker asked to scan it with the new DB links to the checked scan; a rematch skips it
+        const key = { digest: digest(1), platform: 'linux/amd64', toolVersion: '0.1.0', rulesDigest: 'rules-1' };
+        expect(await store.findDoneScan({ ...key, advisoryDbBuiltAt: dbA2.status().builtAt })).toBe(scanId);
+        expect(await store.findDoneScan({ ...key, advisoryDbBuiltAt: dbB.status().builtAt })).toBeNull();
+        expect(await rematchStore(store, { db: dbA2, rules, ignore: null })).toMatchObject({ images: 1, rematched: 0, skipped: 1 });
+      });
+    });
+
+    it('matches in full only the images whose packages match otherwise, and their new scans carry the new fingerprint', async () => {
+      await withStore(async (store) => {
+        const { scanId: changing } = await storeScannedWithA(store, unmatchedReport(digest(1)), true);
+        // lodash and express: the same advisories in DB A and DB B
+        const { scanId: steady } = await storeScannedWithA(store, unmatchedReport(digest(2), [npm('lodash', '4.17.4'), npm('express', '4.18.2')], 'registry.example.test/steady:1'), true);
+        const changes: ChangedImage[] = [];
+        const summary = await rematchStore(store, { db: dbB, rules, ignore: null, onChange: (c) => changes.push(c) });
+        expect(summary).toMatchObject({ images: 2, rematched: 2, changed: 1, unchanged: 1, unchangedByFingerprint: 1, becameMalicious: 1 });
+        expect(changes.map((c) => c.previousScanId)).toEqual([changing]);
+        expect(await count(store, 'SELECT count(*) AS n FROM scan_checks WHERE scan_id = $1', [steady])).toBe(1);
+        const { match_keys: keys, match_fingerprint: fingerprint } = await storedFingerprint(store, changes[0]!.scanId!);
+        // what the stored report says is what the DB says: the next rematch against this DB's content would check it
+        expect(fingerprint).toBe(dbMatchFingerprint(dbB, keys!, judgingDigest({ verdictRules: rules, ignore: null })));
+        expect(fingerprint).not.toBe((await storedFingerprint(store, changing)).match_fingerprint);
+      });
+    });
+
+    it('two rematches at once check each image once', async () => {
+      await withStore(async (store) => {
+        for (let i = 1; i <= 20; i++) await storeScannedWithA(store, unmatchedReport(digest(i), undefined, `registry.example.test/app${i}:1`), true);
+        const second = await openStore({ kind: 'server', url: (store.pool.options as { connectionString: string }).connectionString });
+        try {
+          const [x, y] = await Promise.all([
+            rematchStore(store, { db: dbA2, rules, ignore: null, batchSize: 3 }),
+            rematchStore(second, { db: dbA2, rules, ignore: null, batchSize: 4 }),
+          ]);
+          expect(x.rematched + y.rematched).toBe(20);
+          expect(x.rematched + x.recordedByOther + x.skipped).toBe(x.images);
+        } finally {
+          await second.close();
+        }
+        expect(await count(store, 'SELECT count(*) AS n FROM scan_checks')).toBe(20);
+        expect(await count(store, 'SELECT count(*) AS n FROM scans')).toBe(20);
+      });
+    });
+
+    it('judges every image again when the rules or ignore entries differ from those its fingerprint was made with', async () => {
+      await withStore(async (store) => {
+        await storeScannedWithA(store, unmatchedReport(digest(1), [npm('lodash', '4.17.4')]), true);
+        const ignore = { file: 'test.yaml', entries: [{ vulnerability: 'CVE-2099-0000', reason: 'not reachable', where: 'test.yaml:1' }] };
+        const summary = await rematchStore(store, { db: dbA2, rules, ignore });
+        expect(summary).toMatchObject({ rematched: 1, unchanged: 1, unchangedByFingerprint: 0 });
+        expect(await count(store, 'SELECT count(*) AS n FROM scans WHERE rematch_of IS NOT NULL')).toBe(1);
+      });
     });
   });
 });

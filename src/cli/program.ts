@@ -7,6 +7,7 @@ import { workerCommand } from './worker.js';
 import { statusCommand } from './status.js';
 import { queueCommand } from './queue.js';
 import { rematchCommand } from './rematch.js';
+import { reportCommand } from './report.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(queueCommand());
   program.addCommand(rematchCommand());
+  program.addCommand(reportCommand());
   const exitOverrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

@@ -50,3 +50,5 @@ export const DEFAULT_QUEUE_RETRY_SETTINGS: Readonly<RetrySettings> = Object.free
 export const QUEUE_INITIAL_LEASE_SECONDS = 120;
 /** Dead-letter jobs `detonate queue failed` lists unless asked for another number. */
 export const MAX_DEAD_LETTERS_LISTED = 1000;
+/** Entries in each ranked list of the aggregate report (CVEs, pools, wallets, domains, attack tools, reasons). */
+export const AGGREGATE_TOP_N = 10;

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
+import { runCli } from '../support/cli.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { aggregate } from '../../src/store/aggregate.js';
+import { renderAggregateMarkdown } from '../../src/report/aggregate.js';
+import type { AggregateReport, Report } from '../../src/model/index.js';
+import { sampleReport, sampleRun } from './sample-report.js';
+
+let server: TestPostgres;
+let url: string;
+const HOSTILE_DOMAIN = '<img src=x onerror=alert(1)>|`x`.test';
+const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+
+function withImage(report: Report, reference: string): Report {
+  return { ...report, image: { ...report.image, reference } };
+}
+
+beforeAll(async () => {
+  server = await startTestPostgres();
+  url = await server.freshDatabase();
+  const store = await openStore({ kind: 'server', url });
+  try {
+    const meta = { rulesDigest: 'rules-1' };
+    // a clean image with one moderate vulnerability, 100 pulls
+    await store.recordScan(withImage(sampleReport({ digest: digest(1) }), 'docker.io/team/web:1.0'), { ...meta, pullCount: 100 });
+    // a miner, run in a sandbox, under two tags of a repository with 5,000 pulls; its older scan must not count
+    const miner = withImage(sampleReport({ digest: digest(2), malicious: true, run: sampleRun() }), 'docker.io/team/miner:latest');
+    await store.recordScan({ ...miner, verdict: { ...miner.verdict, summary: 'an older result' } }, { ...meta, rulesDigest: 'rules-0', pullCount: 5000, finishedAt: new Date(Date.now() - 3_600_000) });
+    await store.recordScan(miner, { ...meta, pullCount: 5000 });
+    await store.linkImage('docker.io/team/miner:v2', digest(2), 'linux/amd64', 5000);
+    // Windows malware in a Linux image, a critical vulnerability, a hostile DNS name, no pull count known
+    const windows = withImage(sampleReport({ digest: digest(3), run: { ...sampleRun(), dns: [{ name: HOSTILE_DOMAIN, type: 'A', pid: 1 }], connections: [] } }), 'registry.example.test/odd/tools:1');
+    await store.recordScan({
+      ...windows,
+      findings: [{ category: 'windows-malware', severity: 'high', title: 'a Windows program YARA calls malware', source: 'static', rule: 'yara/Win_Trojan', path: 'opt/x.exe', layer: 0, removedInLayer: null }],
+      verdict: { ...windows.verdict, malicious: true, categories: ['windows-malware'], vulnerabilities: { critical: 1, high: 0, moderate: 1, low: 0, unknown: 0 } },
+    }, meta);
+    await store.recordFailedScan({ reference: 'docker.io/team/broken:1' }, 'pull', 'manifest unknown', meta);
+    await store.recordSkippedScan({ reference: 'docker.io/team/huge:1' }, 'larger than --max-image-size', meta);
+  } finally {
+    await store.close();
+  }
+}, 120_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function figures(): Promise<AggregateReport> {
+  const store: Store = await openStore({ kind: 'server', url });
+  try {
+    return await aggregate(store.pool, new Date('2026-12-07T12:00:00Z'));
+  } finally {
+    await store.close();
+  }
+}
+
+describe('the state of the registry (aggregate figures)', () => {
+  it('counts each image once by its latest result, with its tags, repositories and pulls', async () => {
+    const f = await figures();
+    expect(f.images).toEqual({ judged: 3, detonated: 2, tags: 4, repositories: 3, malicious: 2, maliciousPulls: 5000 });
+    expect(f.unfinished).toEqual({ failed: 1, skipped: 1, failedByStage: [{ value: 'pull', images: 1 }], skippedByReason: [{ value: 'larger than --max-image-size', images: 1 }] });
+    expect(f.worstSeverity).toEqual({ critical: 1, high: 0, moderate: 2, low: 0, unknown: 0, none: 0 });
+    expect(f.notMatched).toBe(0);
+    expect(f.categories).toEqual([
+      { category: 'cryptominer', images: 1, malicious: 1, repositories: 1, pulls: 5000 },
+      { category: 'windows-malware', images: 1, malicious: 1, repositories: 1, pulls: null },
+    ]);
+    expect(f.windowsMalwareInLinux).toEqual({ images: 1, pulls: null });
+    expect(f.top.vulnerabilities).toEqual([{ value: 'CVE-2023-5678', severity: 'moderate', images: 3 }]);
+    expect(f.top.wallets.map((w) => w.images)).toEqual([1]);
+    expect(f.top.domains.map((d) => d.value)).toContain(HOSTILE_DOMAIN);
+    expect(f.byDay).toHaveLength(1);
+    expect(f.byDay[0]).toMatchObject({ judged: 3, malicious: 2 });
+  });
+
+  it('reads as sentences a person can quote, with every value from an image inert', async () => {
+    const md = renderAggregateMarkdown(await figures());
+    expect(md).toContain('Detonate judged **3 images** (4 tags in 3 repositories)');
+    expect(md).toContain('**2 images (66.7%)** judged malicious; their repositories had 5,000 pulls.');
+    expect(md).toContain('1 Linux image carried Windows malware (unknown pulls)');
+    expect(md).toContain('1 more image could not be judged (the scan failed) and 1 were skipped on purpose.');
+    expect(md).toContain('- 33.3% of images (1) have at least one critical vulnerability.');
+    expect(md).toContain('| cryptominer | 1 | 1 | 1 | 5,000 |');
+    expect(md).not.toMatch(/(^|[^\\])<img/);
+    expect(md).toContain('\\<img src=x onerror=alert\\(1\\)\\>\\|\\`x\\`\\.test');
+  });
+
+  it('detonate report --aggregate prints them as Markdown or JSON; without --aggregate it says what to add', async () => {
+    const md = await runCli(['report', '--aggregate', '--store', url]);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toMatch(/^# The state of the registry/);
+    const json = await runCli(['report', '--aggregate', '--format', 'json', '--store', url]);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as AggregateReport).images.judged).toBe(3);
+    const bare = await runCli(['report', '--store', url]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--aggregate');
+  });
+});

@@ -5,7 +5,7 @@
  *
  *   model                            the domain types every stage stands on
  *   util, config, progress, version  helpers with no stage knowledge
- *   image → layers → analyze → vuln → detonate → verdict → report → store → scan → rematch → crawl → worker → cli
+ *   image → layers → analyze → vuln → detonate → verdict → report → store → scan → rematch → crawl → worker → web → cli
  *
  * A folder may import its own floor and any floor below it.
  *
@@ -14,7 +14,7 @@
  * show, naming a runtime or branching on its name, test/lint/runtime-seam.test.ts checks.)
  */
 const FOUNDATIONS = ['util', 'config', 'progress'];
-const STAGES = ['image', 'layers', 'analyze', 'vuln', 'detonate', 'verdict', 'report', 'store', 'scan', 'rematch', 'crawl', 'worker', 'cli'];
+const STAGES = ['image', 'layers', 'analyze', 'vuln', 'detonate', 'verdict', 'report', 'store', 'scan', 'rematch', 'crawl', 'worker', 'web', 'cli'];
 
 const folder = (names) => `^src/(${names.join('|')})/`;
 

@@ -8,6 +8,7 @@ import { statusCommand } from './status.js';
 import { queueCommand } from './queue.js';
 import { rematchCommand } from './rematch.js';
 import { reportCommand } from './report.js';
+import { serveCommand } from './serve.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(queueCommand());
   program.addCommand(rematchCommand());
   program.addCommand(reportCommand());
+  program.addCommand(serveCommand());
   const exitOverrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

@@ -89,6 +89,8 @@ export const LIMIT_MODULES: readonly string[] = Object.freeze([
   // a worker's jobs: their budget and lease, waits for the store, registries and other jobs, memory per image, the
   // shared rate limits' defaults and the registry pauses
   'src/worker/limits.ts',
+  // the results API: requests per client, query and path lengths, the dashboard's cache, store connections
+  'src/web/limits.ts',
   // the commands' own output
   'src/cli/limits.ts',
 ]);

@@ -4,14 +4,13 @@
  * it renders as text, never as Markdown or HTML.
  */
 import { threatCategories, type AggregateReport, type Ranked, type WorstSeverity } from '../model/index.js';
-
-const SHOWN_CHARS = 200;
+import { MAX_CELL_CHARS } from './limits.js';
 
 /** A value from an image, as inert Markdown text on one line. */
 export function markdownText(value: string): string {
   // eslint-disable-next-line no-control-regex
   const line = value.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-  const cut = line.length > SHOWN_CHARS ? `${line.slice(0, SHOWN_CHARS)}…` : line;
+  const cut = line.length > MAX_CELL_CHARS ? `${line.slice(0, MAX_CELL_CHARS)}…` : line;
   return cut.replace(/[\\`*_{}[\]()#+\-.!|<>&~"']/g, (c) => `\\${c}`);
 }
 

@@ -52,3 +52,9 @@ export const QUEUE_INITIAL_LEASE_SECONDS = 120;
 export const MAX_DEAD_LETTERS_LISTED = 1000;
 /** Entries in each ranked list of the aggregate report (CVEs, pools, wallets, domains, attack tools, reasons). */
 export const AGGREGATE_TOP_N = 10;
+/** Images per page of a search or listing, at most. */
+export const MAX_PAGE_SIZE = 100;
+/** Results a search pages through, at most: past this, narrow the search. */
+export const MAX_SEARCH_OFFSET = 10_000;
+/** Tags shown with each image in a result list. */
+export const MAX_TAGS_PER_HIT = 20;

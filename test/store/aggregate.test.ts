@@ -4,40 +4,17 @@ import { runCli } from '../support/cli.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { aggregate } from '../../src/store/aggregate.js';
 import { renderAggregateMarkdown } from '../../src/report/aggregate.js';
-import type { AggregateReport, Report } from '../../src/model/index.js';
-import { sampleReport, sampleRun } from './sample-report.js';
+import type { AggregateReport } from '../../src/model/index.js';
+import { HOSTILE_DOMAIN, fillSampleStore } from './sample-store.js';
 
 let server: TestPostgres;
 let url: string;
-const HOSTILE_DOMAIN = '<img src=x onerror=alert(1)>|`x`.test';
-const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
-
-function withImage(report: Report, reference: string): Report {
-  return { ...report, image: { ...report.image, reference } };
-}
-
 beforeAll(async () => {
   server = await startTestPostgres();
   url = await server.freshDatabase();
   const store = await openStore({ kind: 'server', url });
   try {
-    const meta = { rulesDigest: 'rules-1' };
-    // a clean image with one moderate vulnerability, 100 pulls
-    await store.recordScan(withImage(sampleReport({ digest: digest(1) }), 'docker.io/team/web:1.0'), { ...meta, pullCount: 100 });
-    // a miner, run in a sandbox, under two tags of a repository with 5,000 pulls; its older scan must not count
-    const miner = withImage(sampleReport({ digest: digest(2), malicious: true, run: sampleRun() }), 'docker.io/team/miner:latest');
-    await store.recordScan({ ...miner, verdict: { ...miner.verdict, summary: 'an older result' } }, { ...meta, rulesDigest: 'rules-0', pullCount: 5000, finishedAt: new Date(Date.now() - 3_600_000) });
-    await store.recordScan(miner, { ...meta, pullCount: 5000 });
-    await store.linkImage('docker.io/team/miner:v2', digest(2), 'linux/amd64', 5000);
-    // Windows malware in a Linux image, a critical vulnerability, a hostile DNS name, no pull count known
-    const windows = withImage(sampleReport({ digest: digest(3), run: { ...sampleRun(), dns: [{ name: HOSTILE_DOMAIN, type: 'A', pid: 1 }], connections: [] } }), 'registry.example.test/odd/tools:1');
-    await store.recordScan({
-      ...windows,
-      findings: [{ category: 'windows-malware', severity: 'high', title: 'a Windows program YARA calls malware', source: 'static', rule: 'yara/Win_Trojan', path: 'opt/x.exe', layer: 0, removedInLayer: null }],
-      verdict: { ...windows.verdict, malicious: true, categories: ['windows-malware'], vulnerabilities: { critical: 1, high: 0, moderate: 1, low: 0, unknown: 0 } },
-    }, meta);
-    await store.recordFailedScan({ reference: 'docker.io/team/broken:1' }, 'pull', 'manifest unknown', meta);
-    await store.recordSkippedScan({ reference: 'docker.io/team/huge:1' }, 'larger than --max-image-size', meta);
+    await fillSampleStore(store);
   } finally {
     await store.close();
   }

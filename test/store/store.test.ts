@@ -35,10 +35,10 @@ describe('migrations', () => {
     const url = await server.freshDatabase();
     const pool = new pg.Pool({ connectionString: url });
     try {
-      expect(await migrate(pool)).toEqual({ applied: [1, 2, 3, 4, 5, 6], version: 6 });
-      expect(await migrate(pool)).toEqual({ applied: [], version: 6 });
+      expect(await migrate(pool)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7], version: 7 });
+      expect(await migrate(pool)).toEqual({ applied: [], version: 7 });
       const { rows } = await pool.query('SELECT version, name FROM schema_migrations');
-      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'workers' }, { version: 3, name: 'crawls' }, { version: 4, name: 'rematch' }, { version: 5, name: 'shared-inventory' }, { version: 6, name: 'match-fingerprints' }]);
+      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'workers' }, { version: 3, name: 'crawls' }, { version: 4, name: 'rematch' }, { version: 5, name: 'shared-inventory' }, { version: 6, name: 'match-fingerprints' }, { version: 7, name: 'search' }]);
     } finally {
       await pool.end();
     }
@@ -64,14 +64,14 @@ describe('migrations', () => {
     try {
       await migrate(pool);
       await pool.query("INSERT INTO schema_migrations (version, name, tool_version) VALUES (99, 'future', '9.9.9')");
-      await expect(openStore({ kind: 'server', url })).rejects.toThrow(/schema is version 99 \(written by detonate 9\.9\.9\), newer than this detonate .* knows \(6\): upgrade Detonate/);
+      await expect(openStore({ kind: 'server', url })).rejects.toThrow(/schema is version 99 \(written by detonate 9\.9\.9\), newer than this detonate .* knows \(7\): upgrade Detonate/);
     } finally {
       await pool.end();
     }
   });
 
   it('the shipped migrations are numbered without gaps, and a gap is refused', () => {
-    expect(loadMigrations().map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(loadMigrations().map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const dir = mkdtempSync(join(tmpdir(), 'detonate-migrations-'));
     try {
       writeFileSync(join(dir, '001-a.sql'), 'SELECT 1;');

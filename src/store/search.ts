@@ -1,0 +1,188 @@
+/**
+ * The results site's queries (src/web/): search, listings and an image's page, over each image's current result (its
+ * latest done scan). Every query is parameterised and bounded: a page holds at most `MAX_PAGE_SIZE` images and no
+ * page starts past `MAX_SEARCH_OFFSET`.
+ */
+import type pg from 'pg';
+import type { FindingCategory, Report } from '../model/index.js';
+import { MAX_PAGE_SIZE, MAX_SEARCH_OFFSET, MAX_TAGS_PER_HIT } from './limits.js';
+import type { IndicatorKind } from './rows.js';
+
+export const SEARCH_KINDS = ['repository', 'digest', 'package', 'vulnerability', 'indicator'] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+/** One image in a result list: its current result in brief. */
+export interface ImageHit {
+  digest: string;
+  platform: string;
+  /** Tags that name it (`registry/repository:tag`), at most `MAX_TAGS_PER_HIT`. */
+  references: string[];
+  /** Its repositories' largest pull count, when a source knew it. */
+  pulls: number | null;
+  malicious: boolean;
+  categories: string[];
+  vulnerabilities: Record<string, number>;
+  scannedAt: string;
+  /** Whether it ran in a sandbox. */
+  detonated: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  pageSize: number;
+  /** Whether another page follows. */
+  more: boolean;
+}
+
+export interface PageRequest {
+  /** 1-based. */
+  page?: number;
+  pageSize?: number;
+}
+
+/** A request's page, clamped to the store's bounds; the offset is refused past `MAX_SEARCH_OFFSET`. */
+export function pageBounds(request: PageRequest): { page: number; pageSize: number; offset: number } {
+  const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(request.pageSize ?? 20)));
+  const page = Math.max(1, Math.floor(request.page ?? 1));
+  const offset = (page - 1) * pageSize;
+  if (offset > MAX_SEARCH_OFFSET) throw new RangeError(`pages end at result ${MAX_SEARCH_OFFSET}: narrow the search`);
+  return { page, pageSize, offset };
+}
+
+/** What a query most likely names, when the caller did not say. */
+export function guessSearchKind(q: string): SearchKind {
+  if (/^sha256:[0-9a-f]{64}$/i.test(q)) return 'digest';
+  if (/^(CVE-\d{4}-\d+|GHSA(-[0-9a-z]{4}){3}|(DSA|DLA|DTSA|USN|ALSA|RHSA|PYSEC|GO|RUSTSEC|MAL|OSV)-[\w.:-]+)$/i.test(q)) return 'vulnerability';
+  if (/^[0-9a-f]{64}$/i.test(q) || /^\d{1,3}(\.\d{1,3}){3}$/.test(q)) return 'indicator';
+  if (/^[^\s/:]+@[^\s@/]+$/.test(q)) return 'package';
+  return 'repository';
+}
+
+/** The image's current result is this scan: no later done scan of the same image. */
+const IS_CURRENT = `NOT EXISTS (SELECT 1 FROM scans n WHERE n.status = 'done' AND n.image_digest = s.image_digest AND n.platform = s.platform
+                                   AND (n.finished_at > s.finished_at OR (n.finished_at = s.finished_at AND n.id > s.id)))`;
+
+/** The hit columns of current scans `s` (with `s.id`), newest first. */
+function hitsQuery(matchingScans: string): string {
+  return `WITH matched AS (${matchingScans}),
+     current AS (
+       SELECT s.id, s.image_digest, s.platform, s.malicious, s.categories, s.vulnerability_counts, s.finished_at, s.sandbox
+         FROM scans s WHERE s.id IN (SELECT id FROM matched) AND s.status = 'done' AND ${IS_CURRENT})
+     SELECT c.image_digest, c.platform, c.malicious, c.categories, c.vulnerability_counts, c.finished_at, c.sandbox IS NOT NULL AS detonated,
+            (SELECT array_agg(t.name ORDER BY t.name) FROM (SELECT i.registry || '/' || i.repository || CASE WHEN i.tag = '' THEN '' ELSE ':' || i.tag END AS name
+                                                              FROM images i WHERE i.digest = c.image_digest AND i.platform = c.platform ORDER BY 1 LIMIT ${MAX_TAGS_PER_HIT}) t) AS refs,
+            (SELECT max(i.pull_count) FROM images i WHERE i.digest = c.image_digest AND i.platform = c.platform)::text AS pulls
+       FROM current c
+      ORDER BY c.finished_at DESC, c.id DESC
+      LIMIT $1 OFFSET $2`;
+}
+
+interface HitRow {
+  image_digest: string; platform: string; malicious: boolean; categories: string[] | null; vulnerability_counts: Record<string, number> | null;
+  finished_at: Date; detonated: boolean; refs: string[] | null; pulls: string | null;
+}
+
+function hit(r: HitRow): ImageHit {
+  return {
+    digest: r.image_digest, platform: r.platform, references: r.refs ?? [], pulls: r.pulls === null ? null : Number(r.pulls), malicious: r.malicious,
+    categories: r.categories ?? [], vulnerabilities: r.vulnerability_counts ?? {}, scannedAt: r.finished_at.toISOString(), detonated: r.detonated,
+  };
+}
+
+async function pageOf(db: pg.Pool | pg.PoolClient, matchingScans: string, params: unknown[], request: PageRequest): Promise<Page<ImageHit>> {
+  const { page, pageSize, offset } = pageBounds(request);
+  const { rows } = await db.query<HitRow>(hitsQuery(matchingScans), [pageSize + 1, offset, ...params]);
+  return { items: rows.slice(0, pageSize).map(hit), page, pageSize, more: rows.length > pageSize };
+}
+
+/** Images whose current result matches `q` as `kind` (guessed when not given), newest first. */
+export async function searchImages(db: pg.Pool | pg.PoolClient, q: string, kind: SearchKind | undefined, request: PageRequest): Promise<Page<ImageHit> & { kind: SearchKind }> {
+  const chosen = kind ?? guessSearchKind(q);
+  const matching = (() => {
+    switch (chosen) {
+      case 'digest':
+        return { sql: "SELECT id FROM scans WHERE status = 'done' AND image_digest = $3", params: [q.toLowerCase()] };
+      case 'repository':
+        return {
+          sql: `SELECT s.id FROM scans s JOIN images i ON i.digest = s.image_digest AND i.platform = s.platform
+                 WHERE s.status = 'done' AND (i.registry || '/' || i.repository || ':' || i.tag) ILIKE '%' || $3 || '%' ESCAPE '\\'`,
+          params: [q.replace(/[\\%_]/g, (c) => `\\${c}`)],
+        };
+      case 'package': {
+        const at = q.lastIndexOf('@');
+        const [name, version] = at > 0 ? [q.slice(0, at), q.slice(at + 1)] : [q, null];
+        return { sql: 'SELECT scan_id AS id FROM scan_inventory WHERE name = $3 AND ($4::text IS NULL OR version = $4)', params: [name, version] };
+      }
+      case 'vulnerability':
+        return { sql: 'SELECT scan_id AS id FROM scan_vulnerabilities WHERE id = $3 OR aliases @> ARRAY[$3]', params: [q.toUpperCase()] };
+      case 'indicator':
+        return { sql: 'SELECT scan_id AS id FROM scan_indicators WHERE value = $3 OR value = lower($3)', params: [q] };
+    }
+  })();
+  return { ...(await pageOf(db, matching.sql, matching.params, request)), kind: chosen };
+}
+
+/** Malicious images, or those of one category, newest first. */
+export function maliciousImages(db: pg.Pool | pg.PoolClient, category: FindingCategory | undefined, request: PageRequest): Promise<Page<ImageHit>> {
+  return pageOf(db, "SELECT id FROM scans WHERE status = 'done' AND malicious AND ($3::text IS NULL OR $3 = ANY(categories))", [category ?? null], request);
+}
+
+/** Images whose current result names this indicator. */
+export function indicatorImages(db: pg.Pool | pg.PoolClient, kind: IndicatorKind, value: string, request: PageRequest): Promise<Page<ImageHit>> {
+  return pageOf(db, 'SELECT scan_id AS id FROM scan_indicators WHERE kind = $3 AND value = $4', [kind, value], request);
+}
+
+export interface FailedScan {
+  reference: string;
+  status: 'failed' | 'skipped';
+  stage: string | null;
+  reason: string;
+  at: string;
+}
+
+/** References whose latest attempt failed or was skipped, with why, newest first. */
+export async function unfinishedScans(db: pg.Pool | pg.PoolClient, request: PageRequest): Promise<Page<FailedScan>> {
+  const { page, pageSize, offset } = pageBounds(request);
+  const { rows } = await db.query<{ reference: string; status: 'failed' | 'skipped'; failed_stage: string | null; reason: string; at: Date }>(
+    `SELECT reference, status, failed_stage, reason, at FROM (
+       SELECT DISTINCT ON (reference) reference, status, failed_stage, reason, COALESCE(finished_at, started_at, now()) AS at, id
+         FROM scans ORDER BY reference, id DESC) latest
+      WHERE status <> 'done' ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2`,
+    [pageSize + 1, offset],
+  );
+  return {
+    items: rows.slice(0, pageSize).map((r) => ({ reference: r.reference, status: r.status, stage: r.failed_stage, reason: r.reason ?? '', at: r.at.toISOString() })),
+    page, pageSize, more: rows.length > pageSize,
+  };
+}
+
+export interface ImagePage {
+  report: Report;
+  /** Every tag that names this image (digest and platform). */
+  references: Array<{ reference: string; pulls: number | null; firstSeen: string; lastSeen: string }>;
+  /** The advisory DB builds its result was checked against after it was made (rematch). */
+  checkedAgainst: string[];
+}
+
+/** An image's page: its current report and every tag that names it; null when the store has no result for it. */
+export async function imagePage(db: pg.Pool | pg.PoolClient, digest: string, platform: string): Promise<ImagePage | null> {
+  const { rows } = await db.query<{ id: string; report: string }>(
+    `SELECT id, report::text AS report FROM scans WHERE status = 'done' AND image_digest = $1 AND platform = $2 ORDER BY finished_at DESC, id DESC LIMIT 1`,
+    [digest, platform],
+  );
+  if (!rows[0]) return null;
+  const [refs, checks] = await Promise.all([
+    db.query<{ name: string; pull_count: string | null; first_seen: Date; last_seen: Date }>(
+      `SELECT registry || '/' || repository || CASE WHEN tag = '' THEN '' ELSE ':' || tag END AS name, pull_count::text, first_seen, last_seen
+         FROM images WHERE digest = $1 AND platform = $2 ORDER BY name LIMIT 1000`,
+      [digest, platform],
+    ),
+    db.query<{ built: Date }>('SELECT advisory_db_built_at AS built FROM scan_checks WHERE scan_id = $1 ORDER BY 1', [rows[0].id]),
+  ]);
+  return {
+    report: JSON.parse(rows[0].report) as Report,
+    references: refs.rows.map((r) => ({ reference: r.name, pulls: r.pull_count === null ? null : Number(r.pull_count), firstSeen: r.first_seen.toISOString(), lastSeen: r.last_seen.toISOString() })),
+    checkedAgainst: checks.rows.map((c) => c.built.toISOString()),
+  };
+}

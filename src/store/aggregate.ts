@@ -8,11 +8,9 @@ import type pg from 'pg';
 import type { AggregateReport, FindingCategory, Ranked, WorstSeverity } from '../model/index.js';
 import { AGGREGATE_TOP_N } from './limits.js';
 
-/** The latest done scan of each image: the result the figures count. */
+/** Each image's current result (image_results, migration 007): what the figures count. */
 const CURRENT = `current AS (
-  SELECT DISTINCT ON (image_digest, platform) id, image_digest, platform, malicious, categories, vulnerability_counts, advisory_db_built_at, sandbox, finished_at
-    FROM scans WHERE status = 'done'
-   ORDER BY image_digest, platform, finished_at DESC, id DESC)`;
+  SELECT scan_id AS id, image_digest, platform, malicious, categories, vulnerability_counts, advisory_db_built_at, detonated, finished_at FROM image_results)`;
 
 /** Each repository's largest pull count, with the images its tags named. */
 const REPOSITORIES = `repos AS (
@@ -26,7 +24,7 @@ export async function aggregate(db: pg.Pool | pg.PoolClient, now = new Date()): 
 
   const totals = await one<{ judged: number; detonated: number; malicious: number; not_matched: number; from: Date | null; to: Date | null }>(
     `WITH ${CURRENT}
-     SELECT count(*)::int AS judged, count(*) FILTER (WHERE sandbox IS NOT NULL)::int AS detonated, count(*) FILTER (WHERE malicious)::int AS malicious,
+     SELECT count(*)::int AS judged, count(*) FILTER (WHERE detonated)::int AS detonated, count(*) FILTER (WHERE malicious)::int AS malicious,
             count(*) FILTER (WHERE advisory_db_built_at IS NULL)::int AS not_matched, min(finished_at) AS from, max(finished_at) AS to
        FROM current`,
   );

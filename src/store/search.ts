@@ -1,7 +1,7 @@
 /**
  * The results site's queries (src/web/): search, listings and an image's page, over each image's current result (its
- * latest done scan). Every query is parameterised and bounded: a page holds at most `MAX_PAGE_SIZE` images and no
- * page starts past `MAX_SEARCH_OFFSET`.
+ * latest done scan, kept in `image_results` by a trigger: migration 007). Every query is parameterised and bounded:
+ * a page holds at most `MAX_PAGE_SIZE` images and no page starts past `MAX_SEARCH_OFFSET`.
  */
 import type pg from 'pg';
 import type { FindingCategory, Report } from '../model/index.js';
@@ -59,23 +59,17 @@ export function guessSearchKind(q: string): SearchKind {
   return 'repository';
 }
 
-/** The image's current result is this scan: no later done scan of the same image. */
-const IS_CURRENT = `NOT EXISTS (SELECT 1 FROM scans n WHERE n.status = 'done' AND n.image_digest = s.image_digest AND n.platform = s.platform
-                                   AND (n.finished_at > s.finished_at OR (n.finished_at = s.finished_at AND n.id > s.id)))`;
-
-/** The hit columns of current scans `s` (with `s.id`), newest first. */
+/** The current results among the scans `matchingScans` selects (as `id`), newest first, with their tags and pulls. */
 function hitsQuery(matchingScans: string): string {
-  return `WITH matched AS (${matchingScans}),
-     current AS (
-       SELECT s.id, s.image_digest, s.platform, s.malicious, s.categories, s.vulnerability_counts, s.finished_at, s.sandbox
-         FROM scans s WHERE s.id IN (SELECT id FROM matched) AND s.status = 'done' AND ${IS_CURRENT})
-     SELECT c.image_digest, c.platform, c.malicious, c.categories, c.vulnerability_counts, c.finished_at, c.sandbox IS NOT NULL AS detonated,
+  return `WITH page AS (
+       SELECT r.* FROM image_results r WHERE r.scan_id IN (${matchingScans})
+        ORDER BY r.finished_at DESC, r.scan_id DESC LIMIT $1 OFFSET $2)
+     SELECT c.image_digest, c.platform, c.malicious, c.categories, c.vulnerability_counts, c.finished_at, c.detonated,
             (SELECT array_agg(t.name ORDER BY t.name) FROM (SELECT i.registry || '/' || i.repository || CASE WHEN i.tag = '' THEN '' ELSE ':' || i.tag END AS name
                                                               FROM images i WHERE i.digest = c.image_digest AND i.platform = c.platform ORDER BY 1 LIMIT ${MAX_TAGS_PER_HIT}) t) AS refs,
             (SELECT max(i.pull_count) FROM images i WHERE i.digest = c.image_digest AND i.platform = c.platform)::text AS pulls
-       FROM current c
-      ORDER BY c.finished_at DESC, c.id DESC
-      LIMIT $1 OFFSET $2`;
+       FROM page c
+      ORDER BY c.finished_at DESC, c.scan_id DESC`;
 }
 
 interface HitRow {
@@ -102,22 +96,28 @@ export async function searchImages(db: pg.Pool | pg.PoolClient, q: string, kind:
   const matching = (() => {
     switch (chosen) {
       case 'digest':
-        return { sql: "SELECT id FROM scans WHERE status = 'done' AND image_digest = $3", params: [q.toLowerCase()] };
+        return { sql: 'SELECT scan_id FROM image_results WHERE image_digest = $3', params: [q.toLowerCase()] };
       case 'repository':
         return {
-          sql: `SELECT s.id FROM scans s JOIN images i ON i.digest = s.image_digest AND i.platform = s.platform
-                 WHERE s.status = 'done' AND (i.registry || '/' || i.repository || ':' || i.tag) ILIKE '%' || $3 || '%' ESCAPE '\\'`,
+          sql: `SELECT r.scan_id FROM images i JOIN image_results r ON r.image_digest = i.digest AND r.platform = i.platform
+                 WHERE (i.registry || '/' || i.repository || ':' || i.tag) ILIKE '%' || $3 || '%' ESCAPE '\\'`,
           params: [q.replace(/[\\%_]/g, (c) => `\\${c}`)],
         };
       case 'package': {
         const at = q.lastIndexOf('@');
         const [name, version] = at > 0 ? [q.slice(0, at), q.slice(at + 1)] : [q, null];
-        return { sql: 'SELECT scan_id AS id FROM scan_inventory WHERE name = $3 AND ($4::text IS NULL OR version = $4)', params: [name, version] };
+        // a rematch's scan has the rows of the scan it re-used (inventory_of): both are looked up by the index
+        return {
+          sql: `SELECT p.scan_id FROM scan_packages p WHERE p.name = $3 AND ($4::text IS NULL OR p.version = $4)
+                UNION ALL
+                SELECT s.id FROM scan_packages p JOIN scans s ON s.inventory_of = p.scan_id WHERE p.name = $3 AND ($4::text IS NULL OR p.version = $4)`,
+          params: [name, version],
+        };
       }
       case 'vulnerability':
-        return { sql: 'SELECT scan_id AS id FROM scan_vulnerabilities WHERE id = $3 OR aliases @> ARRAY[$3]', params: [q.toUpperCase()] };
+        return { sql: 'SELECT scan_id FROM scan_vulnerabilities WHERE id = $3 OR aliases @> ARRAY[$3]', params: [q.toUpperCase()] };
       case 'indicator':
-        return { sql: 'SELECT scan_id AS id FROM scan_indicators WHERE value = $3 OR value = lower($3)', params: [q] };
+        return { sql: 'SELECT scan_id FROM scan_indicators WHERE value = $3 OR value = lower($3)', params: [q] };
     }
   })();
   return { ...(await pageOf(db, matching.sql, matching.params, request)), kind: chosen };
@@ -125,12 +125,12 @@ export async function searchImages(db: pg.Pool | pg.PoolClient, q: string, kind:
 
 /** Malicious images, or those of one category, newest first. */
 export function maliciousImages(db: pg.Pool | pg.PoolClient, category: FindingCategory | undefined, request: PageRequest): Promise<Page<ImageHit>> {
-  return pageOf(db, "SELECT id FROM scans WHERE status = 'done' AND malicious AND ($3::text IS NULL OR $3 = ANY(categories))", [category ?? null], request);
+  return pageOf(db, 'SELECT scan_id FROM image_results WHERE malicious AND ($3::text IS NULL OR $3 = ANY(categories))', [category ?? null], request);
 }
 
 /** Images whose current result names this indicator. */
 export function indicatorImages(db: pg.Pool | pg.PoolClient, kind: IndicatorKind, value: string, request: PageRequest): Promise<Page<ImageHit>> {
-  return pageOf(db, 'SELECT scan_id AS id FROM scan_indicators WHERE kind = $3 AND value = $4', [kind, value], request);
+  return pageOf(db, 'SELECT scan_id FROM scan_indicators WHERE kind = $3 AND value = $4', [kind, value], request);
 }
 
 export interface FailedScan {
@@ -168,7 +168,7 @@ export interface ImagePage {
 /** An image's page: its current report and every tag that names it; null when the store has no result for it. */
 export async function imagePage(db: pg.Pool | pg.PoolClient, digest: string, platform: string): Promise<ImagePage | null> {
   const { rows } = await db.query<{ id: string; report: string }>(
-    `SELECT id, report::text AS report FROM scans WHERE status = 'done' AND image_digest = $1 AND platform = $2 ORDER BY finished_at DESC, id DESC LIMIT 1`,
+    'SELECT s.id, s.report::text AS report FROM image_results r JOIN scans s ON s.id = r.scan_id WHERE r.image_digest = $1 AND r.platform = $2',
     [digest, platform],
   );
   if (!rows[0]) return null;

@@ -46,7 +46,7 @@ interface PagingQuery {
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, maxParamLength: MAX_PATH_PARAM_CHARS, bodyLimit: MAX_PATH_PARAM_CHARS });
+  const app = Fastify({ logger: options.logger ?? false, routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS }, bodyLimit: MAX_PATH_PARAM_CHARS });
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-origin' },
@@ -59,7 +59,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setNotFoundHandler((_request, reply) => void reply.code(404).send({ error: 'no such page; GET /api/docs lists the API' }));
 
   const { db } = options;
-  let dashboard: { at: number; figures: Promise<AggregateReport> } | undefined;
+  // the figures take seconds over a large store: once made, they are served while the next ones are worked out
+  let dashboard: { at: number; figures: AggregateReport } | undefined;
+  let refreshing: Promise<AggregateReport> | undefined;
+  const refresh = (): Promise<AggregateReport> =>
+    (refreshing ??= aggregate(db)
+      .then((figures) => {
+        dashboard = { at: Date.now(), figures };
+        return figures;
+      })
+      .finally(() => (refreshing = undefined)));
   const routes: Route[] = [
     {
       url: '/api/search',
@@ -110,13 +119,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     {
       url: '/api/dashboard',
-      summary: 'The state of the registry: the figures `detonate report --aggregate` prints (refreshed every 30 s at most).',
+      summary: 'The state of the registry: the figures `detonate report --aggregate` prints, as of `generatedAt` (worked out again in the background once 30 s old).',
       handler: async () => {
-        if (!dashboard || Date.now() - dashboard.at > DASHBOARD_CACHE_MS) {
-          const figures = aggregate(db);
-          dashboard = { at: Date.now(), figures };
-          figures.catch(() => (dashboard = undefined));
-        }
+        if (!dashboard) return refresh();
+        if (Date.now() - dashboard.at > DASHBOARD_CACHE_MS) refresh().catch(() => {}); // the next request sees them
         return dashboard.figures;
       },
     },

@@ -90,6 +90,9 @@ describe('detonate rematch against the store', () => {
       expect(after.image).toEqual(before.image);
       expect(after.tool.version).toBe(before.tool.version);
 
+      // the site and the figures see the new result as the image's current one
+      const current = await store.pool.query<{ scan_id: string; malicious: boolean }>('SELECT scan_id, malicious FROM image_results WHERE image_digest = $1', [digest(1)]);
+      expect(current.rows).toEqual([{ scan_id: String(changes[0]!.scanId), malicious: true }]);
       const row = (await store.pool.query('SELECT id, rematch_of, tool_version, rules_digest, malicious FROM scans WHERE id = $1', [changes[0]!.scanId])).rows[0];
       expect(row).toMatchObject({ rematch_of: String(scanId), tool_version: '0.1.0', rules_digest: 'rules-1', malicious: true });
       // the inventory is the analysed scan's, not a copy: search by package finds the rematch through scan_inventory

@@ -58,3 +58,5 @@ export const MAX_PAGE_SIZE = 100;
 export const MAX_SEARCH_OFFSET = 10_000;
 /** Tags shown with each image in a result list. */
 export const MAX_TAGS_PER_HIT = 20;
+/** Other images an image's page lists as built on its malicious layers. */
+export const MAX_SHARING_IMAGES = 50;

@@ -6,7 +6,7 @@
  * entry is at most about 2.7 kB: strings are cleaned (U+FFFD) and cut to a bound here, so that no image can make
  * its own scan impossible to record.
  */
-import type { Finding, Report, RunFailure, RunRecord } from '../model/index.js';
+import { MALICIOUS_CATEGORIES, type Finding, type Report, type RunFailure, type RunRecord } from '../model/index.js';
 import { INDEXED_TEXT_BYTES, SHOWN_TEXT_BYTES } from './limits.js';
 
 const UNREPRESENTABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -61,11 +61,19 @@ export interface IndicatorRow {
   value: string;
 }
 
+/** One layer of the image; `malicious`: it holds strong evidence (high or critical) of a malicious category. */
+export interface LayerRow {
+  layer: number;
+  diff_id: string;
+  malicious: boolean;
+}
+
 export interface ReportRows {
   packages: PackageRow[];
   vulnerabilities: VulnerabilityRow[];
   findings: FindingRow[];
   indicators: IndicatorRow[];
+  layers: LayerRow[];
 }
 
 const t = (text: string, maxBytes?: number) => storableText(text, maxBytes);
@@ -93,7 +101,17 @@ export function reportRows(report: Report): ReportRows {
       sha256: optional(f.sha256),
     })),
     indicators: indicatorsOf(report),
+    layers: layersOf(report),
   };
+}
+
+function layersOf(report: Report): LayerRow[] {
+  const malicious = new Set(
+    report.findings
+      .filter((f) => MALICIOUS_CATEGORIES.has(f.category) && (f.severity === 'high' || f.severity === 'critical') && typeof f.layer === 'number')
+      .map((f) => f.layer),
+  );
+  return report.image.layers.map((l) => ({ layer: l.index, diff_id: t(l.diffId), malicious: malicious.has(l.index) }));
 }
 
 const isRun = (behavior: Report['behavior']): behavior is RunRecord => behavior !== null && !('error' in (behavior as RunRecord | RunFailure));

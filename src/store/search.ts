@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import type { FindingCategory, Report } from '../model/index.js';
-import { MAX_PAGE_SIZE, MAX_SEARCH_OFFSET, MAX_TAGS_PER_HIT } from './limits.js';
+import { MAX_PAGE_SIZE, MAX_SEARCH_OFFSET, MAX_SHARING_IMAGES, MAX_TAGS_PER_HIT } from './limits.js';
 import type { IndicatorKind } from './rows.js';
 
 export const SEARCH_KINDS = ['repository', 'digest', 'package', 'vulnerability', 'indicator'] as const;
@@ -163,6 +163,8 @@ export interface ImagePage {
   references: Array<{ reference: string; pulls: number | null; firstSeen: string; lastSeen: string }>;
   /** The advisory DB builds its result was checked against after it was made (rematch). */
   checkedAgainst: string[];
+  /** Other images whose current result has one of this image's malicious layers (by diffID), at most `MAX_SHARING_IMAGES`. */
+  sharingMaliciousLayers: Array<{ digest: string; platform: string; references: string[]; layers: string[] }>;
 }
 
 /** An image's page: its current report and every tag that names it; null when the store has no result for it. */
@@ -172,17 +174,35 @@ export async function imagePage(db: pg.Pool | pg.PoolClient, digest: string, pla
     [digest, platform],
   );
   if (!rows[0]) return null;
-  const [refs, checks] = await Promise.all([
+  const [refs, checks, sharing] = await Promise.all([
     db.query<{ name: string; pull_count: string | null; first_seen: Date; last_seen: Date }>(
       `SELECT registry || '/' || repository || CASE WHEN tag = '' THEN '' ELSE ':' || tag END AS name, pull_count::text, first_seen, last_seen
          FROM images WHERE digest = $1 AND platform = $2 ORDER BY name LIMIT 1000`,
       [digest, platform],
     ),
     db.query<{ built: Date }>('SELECT advisory_db_built_at AS built FROM scan_checks WHERE scan_id = $1 ORDER BY 1', [rows[0].id]),
+    // a rematch's scan has the layers of the scan it re-used (inventory_of), on both sides
+    db.query<{ image_digest: string; platform: string; layers: string[]; refs: string[] | null }>(
+      `WITH mine AS (
+         SELECT l.diff_id FROM scans s JOIN scan_layers l ON l.scan_id = COALESCE(s.inventory_of, s.id) WHERE s.id = $1 AND l.malicious),
+       analysed AS (SELECT l.scan_id, l.diff_id FROM mine m JOIN scan_layers l ON l.diff_id = m.diff_id),
+       candidates AS (SELECT scan_id AS id, diff_id FROM analysed UNION ALL SELECT s.id, a.diff_id FROM analysed a JOIN scans s ON s.inventory_of = a.scan_id),
+       other AS (
+         SELECT r.image_digest, r.platform, array_agg(DISTINCT c.diff_id ORDER BY c.diff_id) AS layers
+           FROM candidates c JOIN image_results r ON r.scan_id = c.id
+          WHERE NOT (r.image_digest = $2 AND r.platform = $3)
+          GROUP BY r.image_digest, r.platform ORDER BY r.image_digest, r.platform LIMIT ${MAX_SHARING_IMAGES})
+       SELECT o.image_digest, o.platform, o.layers,
+              (SELECT array_agg(t.name ORDER BY t.name) FROM (SELECT i.registry || '/' || i.repository || CASE WHEN i.tag = '' THEN '' ELSE ':' || i.tag END AS name
+                                                                FROM images i WHERE i.digest = o.image_digest AND i.platform = o.platform ORDER BY 1 LIMIT ${MAX_TAGS_PER_HIT}) t) AS refs
+         FROM other o ORDER BY o.image_digest, o.platform`,
+      [rows[0].id, digest, platform],
+    ),
   ]);
   return {
     report: JSON.parse(rows[0].report) as Report,
     references: refs.rows.map((r) => ({ reference: r.name, pulls: r.pull_count === null ? null : Number(r.pull_count), firstSeen: r.first_seen.toISOString(), lastSeen: r.last_seen.toISOString() })),
     checkedAgainst: checks.rows.map((c) => c.built.toISOString()),
+    sharingMaliciousLayers: sharing.rows.map((r) => ({ digest: r.image_digest, platform: r.platform, references: r.refs ?? [], layers: r.layers })),
   };
 }

@@ -198,7 +198,7 @@ export class Store {
       const scanId = Number(rows[0]!.id);
       const created = rows[0]!.created;
       if (!created) {
-        for (const table of ['scan_packages', 'scan_vulnerabilities', 'scan_findings', 'scan_indicators', 'scan_checks']) {
+        for (const table of ['scan_packages', 'scan_vulnerabilities', 'scan_findings', 'scan_indicators', 'scan_layers', 'scan_checks']) {
           await client.query(`DELETE FROM ${table} WHERE scan_id = $1`, [scanId]);
         }
       }
@@ -386,6 +386,13 @@ async function insertRows(client: Queryable, scanId: number, report: Report): Pr
       `INSERT INTO scan_indicators (scan_id, kind, value)
        SELECT $1, kind, value FROM json_to_recordset($2::json) AS r(kind text, value text) ON CONFLICT DO NOTHING`,
       [scanId, JSON.stringify(rows.indicators)],
+    );
+  }
+  if (rows.layers.length > 0) {
+    await client.query(
+      `INSERT INTO scan_layers (scan_id, layer, diff_id, malicious)
+       SELECT $1, layer, diff_id, malicious FROM json_to_recordset($2::json) AS r(layer int, diff_id text, malicious boolean) ON CONFLICT DO NOTHING`,
+      [scanId, JSON.stringify(rows.layers)],
     );
   }
 }

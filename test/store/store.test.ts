@@ -58,6 +58,36 @@ describe('migrations', () => {
     }
   });
 
+  it("schema 7 works out, for scans stored before it, each image's current result and each scan's layers", async () => {
+    const url = await server.freshDatabase();
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      await migrate(pool, loadMigrations().slice(0, 6));
+      const miner = sampleReport({ malicious: true });
+      const insert = (report: object, finished: string) =>
+        pool.query(
+          `INSERT INTO scans (reference, image_digest, platform, tool_version, rules_digest, status, malicious, categories, vulnerability_counts, report, finished_at)
+           VALUES ('registry.example.test/team/app:1.0', $1, 'linux/amd64', '0.1.0', $2, 'done', true, '{cryptominer}', '{}', $3, $4) RETURNING id`,
+          [DIGEST, finished, JSON.stringify(report), finished],
+        );
+      await insert(miner, '2026-11-01T00:00:00Z');
+      const newest = Number((await insert(miner, '2026-12-01T00:00:00Z')).rows[0].id);
+      // a report an old Detonate wrote in some other shape must not stop the migration
+      await pool.query(
+        `INSERT INTO scans (reference, image_digest, platform, tool_version, rules_digest, status, malicious, categories, report, finished_at)
+         VALUES ('x', $1, 'linux/amd64', '0.0.1', 'r', 'done', false, '{}', '{"image": {"layers": "none"}, "findings": 3}', now() - interval '1 year')`,
+        [`sha256:${'9'.repeat(64)}`],
+      );
+      expect(await migrate(pool)).toMatchObject({ applied: [7] });
+      const current = await pool.query('SELECT image_digest, scan_id, malicious FROM image_results ORDER BY image_digest');
+      expect(current.rows.map((r) => [r.image_digest, Number(r.scan_id), r.malicious])).toEqual([[`sha256:${'9'.repeat(64)}`, newest + 1, false], [DIGEST, newest, true]]);
+      const layers = await pool.query('SELECT scan_id, layer, diff_id, malicious FROM scan_layers WHERE scan_id = $1', [newest]);
+      expect(layers.rows).toEqual([{ scan_id: String(newest), layer: 0, diff_id: `sha256:${'c'.repeat(64)}`, malicious: true }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('a store newer than this Detonate is refused with what to do', async () => {
     const url = await server.freshDatabase();
     const pool = new pg.Pool({ connectionString: url });

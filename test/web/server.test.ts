@@ -83,6 +83,13 @@ describe('detonate serve: the JSON API over a store', () => {
     expect(page.body.report.verdict).toMatchObject({ malicious: true, summary: 'A cryptominer.' });
     expect(page.body.references.map((r: { reference: string }) => r.reference)).toEqual(['docker.io/team/miner:latest', 'docker.io/team/miner:v2']);
     expect(page.body.references[0].pulls).toBe(5000);
+    // its miner is in its base layer, which the other two images were built on too
+    expect(page.body.sharingMaliciousLayers).toEqual([
+      { digest: storeDigest(1), platform: 'linux/amd64', references: ['docker.io/team/web:1.0'], layers: [`sha256:${'c'.repeat(64)}`] },
+      { digest: storeDigest(3), platform: 'linux/amd64', references: ['registry.example.test/odd/tools:1'], layers: [`sha256:${'c'.repeat(64)}`] },
+    ]);
+    // the clean image has no malicious layer of its own to follow
+    expect((await get(`/api/images/${storeDigest(1)}`)).body.sharingMaliciousLayers).toEqual([]);
     const missing = await get(`/api/images/${storeDigest(99)}`);
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatch(/no result for sha256:0+63 \(linux\/amd64\)/);

@@ -52,3 +52,25 @@ SELECT DISTINCT ON (image_digest, platform) image_digest, platform, id, COALESCE
        vulnerability_counts, advisory_db_built_at, sandbox IS NOT NULL
   FROM scans WHERE status = 'done'
  ORDER BY image_digest, platform, finished_at DESC, id DESC;
+
+-- The layers of each analysed scan (a rematch's scan shares those of the scan it re-used, as with packages), and
+-- which hold strong evidence of a malicious category: an image's page lists the other images built on its
+-- malicious layers.
+CREATE TABLE scan_layers (
+  scan_id    bigint NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+  layer      integer NOT NULL,
+  diff_id    text NOT NULL,
+  malicious  boolean NOT NULL,
+  PRIMARY KEY (scan_id, layer)
+);
+CREATE INDEX scan_layers_diff_id ON scan_layers (diff_id);
+
+-- Scans stored before: their layers from their reports (the categories are MALICIOUS_CATEGORIES, src/model/categories.ts).
+INSERT INTO scan_layers (scan_id, layer, diff_id, malicious)
+SELECT s.id, (l->>'index')::int, l->>'diffId',
+       EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN json_typeof(s.report->'findings') = 'array' THEN s.report->'findings' ELSE '[]'::json END) f
+                WHERE f->>'category' IN ('cryptominer', 'backdoor', 'windows-malware', 'malware', 'malicious-package')
+                  AND f->>'severity' IN ('high', 'critical') AND (f->>'layer') = (l->>'index'))
+  FROM scans s, json_array_elements(CASE WHEN json_typeof(s.report->'image'->'layers') = 'array' THEN s.report->'image'->'layers' ELSE '[]'::json END) l
+ WHERE s.status = 'done' AND s.inventory_of IS NULL AND (l->>'index') ~ '^[0-9]{1,9}$' AND l->>'diffId' IS NOT NULL
+ON CONFLICT DO NOTHING;

@@ -40,6 +40,8 @@ function itemCounts(items: readonly ChangeItem[]): string {
   const n = (change: ChangeItem['change'], kind: ChangeItem['kind']) => items.filter((i) => i.change === change && i.kind === kind).length;
   const vulns = [n('added', 'vulnerability') && `+${n('added', 'vulnerability')}`, n('removed', 'vulnerability') && `-${n('removed', 'vulnerability')}`].filter(Boolean);
   if (vulns.length) parts.push(`${vulns.join(' ')} vulnerabilities`);
+  const revised = n('changed', 'vulnerability');
+  if (revised) parts.push(`${revised} revised (severity or fix)`);
   const mal = [n('added', 'malicious-package') && `+${n('added', 'malicious-package')}`, n('removed', 'malicious-package') && `-${n('removed', 'malicious-package')}`].filter(Boolean);
   if (mal.length) parts.push(`${mal.join(' ')} malicious packages`);
   return parts.join(', ') || 'no vulnerability came or went';
@@ -59,15 +61,22 @@ export function summaryText(s: RematchSummary): string {
     `images      ${s.images} (latest done scan of each)`,
     `re-matched  ${s.rematched}: ${s.changed} changed, ${s.unchanged} unchanged${s.unchangedByFingerprint ? ` (${s.unchangedByFingerprint} known from their packages' matches alone)` : ''}${s.recordedByOther ? `; ${s.recordedByOther} recorded by another rematch first` : ''}`,
     `skipped     ${s.skipped} (already matched against this DB)`,
-    `vulns       +${s.vulnerabilitiesAdded} -${s.vulnerabilitiesRemoved}${s.maliciousPackagesAdded || s.maliciousPackagesRemoved ? `; malicious packages +${s.maliciousPackagesAdded} -${s.maliciousPackagesRemoved}` : ''}`,
+    `vulns       +${s.vulnerabilitiesAdded} -${s.vulnerabilitiesRemoved}${s.vulnerabilitiesRevised ? ` ~${s.vulnerabilitiesRevised} revised` : ''}${s.maliciousPackagesAdded || s.maliciousPackagesRemoved ? `; malicious packages +${s.maliciousPackagesAdded} -${s.maliciousPackagesRemoved}` : ''}`,
     `verdicts    ${s.verdictsChanged} changed${s.becameMalicious ? `, ${s.becameMalicious} now malicious` : ''}`,
     `time        ${s.seconds.toFixed(1)} s (${s.imagesPerMinute} images/min)`,
   ];
   return `${lines.join('\n')}\n`;
 }
 
+const fixWords = (fixed: string | null) => (fixed ? `fixed in ${fixed}` : 'no fix');
+
 function itemLine(i: ChangeItem): string {
-  const fix = i.change === 'added' && i.kind === 'vulnerability' ? (i.fixedVersion ? `, fixed in ${i.fixedVersion}` : ', no fix') : '';
+  if (i.change === 'changed' && i.previous) {
+    const severity = i.previous.severity === i.severity ? i.severity : `${i.previous.severity} → ${i.severity}`;
+    const fix = i.previous.fixedVersion === i.fixedVersion ? '' : `, ${fixWords(i.previous.fixedVersion)} → ${fixWords(i.fixedVersion)}`;
+    return `  ~ ${i.id} ${i.package} ${i.installedVersion} (${severity}${fix})`;
+  }
+  const fix = i.change === 'added' && i.kind === 'vulnerability' ? `, ${fixWords(i.fixedVersion)}` : '';
   return `  ${i.change === 'added' ? '+' : '-'} ${i.id} ${i.package} ${i.installedVersion} (${i.kind === 'malicious-package' ? 'malicious package' : i.severity}${fix})`;
 }
 
@@ -75,8 +84,9 @@ export function listingText(listing: ChangeListing): string {
   if (!listing.advisoryDbBuiltAt) return 'no changes recorded yet: run detonate rematch after detonate db update\n';
   const out = [`${listing.total} image(s) changed when matched against the advisory DB built ${listing.advisoryDbBuiltAt}${listing.changes.length < listing.total ? ` (showing ${listing.changes.length})` : ''}`];
   for (const c of listing.changes) {
-    out.push(changeLine(c, { before: c.before, after: c.after, items: [...c.added, ...c.removed] }));
-    for (const i of [...c.added, ...c.removed]) out.push(itemLine(i));
+    const items = [...c.added, ...c.removed, ...c.changed];
+    out.push(changeLine(c, { before: c.before, after: c.after, items }));
+    for (const i of items) out.push(itemLine(i));
   }
   return `${out.join('\n')}\n`;
 }
@@ -143,5 +153,6 @@ function changeJson(c: ChangedImage): Omit<ListedChange, 'advisoryDbBuiltAt' | '
     scanId: c.scanId, previousScanId: c.previousScanId, reference: c.reference, digest: c.digest, platform: c.platform,
     before: c.change.before, after: c.change.after,
     added: c.change.items.filter((i) => i.change === 'added'), removed: c.change.items.filter((i) => i.change === 'removed'),
+    changed: c.change.items.filter((i) => i.change === 'changed'),
   };
 }

@@ -38,6 +38,21 @@ export function verdictState(report: Report): VerdictState {
   return { malicious: report.verdict.malicious, categories: [...report.verdict.categories], summary: report.verdict.summary };
 }
 
+/** Vulnerabilities in both whose severity or fix differs: `changed` items with what they were. */
+function revised(before: readonly Vulnerability[], after: readonly Vulnerability[]): ChangeItem[] {
+  const was = new Map(before.map((v) => [vulnerabilityKey(v), v]));
+  const seen = new Set<string>();
+  const out: ChangeItem[] = [];
+  for (const v of after) {
+    const key = vulnerabilityKey(v);
+    const old = was.get(key);
+    if (!old || seen.has(key) || (old.severity === v.severity && old.fixedVersion === v.fixedVersion)) continue;
+    seen.add(key);
+    out.push({ ...vulnerabilityItem('changed', v), previous: { severity: old.severity, fixedVersion: old.fixedVersion } });
+  }
+  return out;
+}
+
 /** The change from `before` to `after` (the same image matched against another advisory DB), or null when none. */
 export function imageChange(before: Report, after: Report): ImageChange | null {
   const malicious = (r: Report) => r.findings.filter(isMaliciousPackageFinding).map((f) => maliciousItem('added', f));
@@ -45,6 +60,7 @@ export function imageChange(before: Report, after: Report): ImageChange | null {
   const items: ChangeItem[] = [
     ...added(before.vulnerabilities, after.vulnerabilities, vulnerabilityKey).map((v) => vulnerabilityItem('added', v)),
     ...added(after.vulnerabilities, before.vulnerabilities, vulnerabilityKey).map((v) => vulnerabilityItem('removed', v)),
+    ...revised(before.vulnerabilities, after.vulnerabilities),
     ...added(mBefore, mAfter, maliciousKey),
     ...added(mAfter, mBefore, maliciousKey).map((i) => ({ ...i, change: 'removed' as const })),
   ];

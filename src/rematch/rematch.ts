@@ -80,6 +80,8 @@ export interface RematchSummary {
   recordedByOther: number;
   vulnerabilitiesAdded: number;
   vulnerabilitiesRemoved: number;
+  /** Vulnerabilities that still apply with another severity or fix. */
+  vulnerabilitiesRevised: number;
   maliciousPackagesAdded: number;
   maliciousPackagesRemoved: number;
   /** Images whose verdict (malicious or its categories) changed. */
@@ -111,7 +113,7 @@ export async function rematchStore(store: Store, options: RematchOptions): Promi
   const progress = options.progress ?? silentProgress;
   const summary: RematchSummary = {
     advisoryDbBuiltAt: builtAt, dryRun: options.dryRun ?? false, images: 0, rematched: 0, changed: 0, unchanged: 0, unchangedByFingerprint: 0, skipped: 0, recordedByOther: 0,
-    vulnerabilitiesAdded: 0, vulnerabilitiesRemoved: 0, maliciousPackagesAdded: 0, maliciousPackagesRemoved: 0, verdictsChanged: 0, becameMalicious: 0,
+    vulnerabilitiesAdded: 0, vulnerabilitiesRemoved: 0, vulnerabilitiesRevised: 0, maliciousPackagesAdded: 0, maliciousPackagesRemoved: 0, verdictsChanged: 0, becameMalicious: 0,
     seconds: 0, imagesPerMinute: 0, timings: { readSeconds: 0, judgeSeconds: 0, writeSeconds: 0 },
   };
   const timed = <T>(key: keyof RematchSummary['timings'], work: Promise<T>): Promise<T> => {
@@ -263,8 +265,8 @@ function count(j: Judged, scanId: number | null, summary: RematchSummary, option
   }
   summary.changed++;
   for (const item of change.items) {
-    const key = `${item.kind === 'vulnerability' ? 'vulnerabilities' : 'maliciousPackages'}${item.change === 'added' ? 'Added' : 'Removed'}` as const;
-    summary[key]++;
+    if (item.change === 'changed') summary.vulnerabilitiesRevised++;
+    else summary[`${item.kind === 'vulnerability' ? 'vulnerabilities' : 'maliciousPackages'}${item.change === 'added' ? 'Added' : 'Removed'}`]++;
   }
   if (change.before.malicious !== change.after.malicious || change.before.categories.join() !== change.after.categories.join()) {
     summary.verdictsChanged++;

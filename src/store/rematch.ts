@@ -104,13 +104,15 @@ export async function recordChecks(client: pg.PoolClient, scanIds: readonly numb
 
 /** A vulnerability or malicious-package advisory that a rematch added to an image or found no longer applying. */
 export interface ChangeItem {
-  change: 'added' | 'removed';
+  /** `changed`: still applies, with another severity or fix (`previous` says which it had). */
+  change: 'added' | 'removed' | 'changed';
   kind: 'vulnerability' | 'malicious-package';
   id: string;
   package: string;
   installedVersion: string;
   severity: string;
   fixedVersion: string | null;
+  previous?: { severity: string; fixedVersion: string | null };
 }
 
 export interface VerdictState {
@@ -195,11 +197,13 @@ export async function recordRematches(client: pg.PoolClient, rematched: readonly
       malicious_before: c.before.malicious, malicious_after: c.after.malicious, categories_before: c.before.categories, categories_after: c.after.categories,
       summary_before: storableText(c.before.summary, SHOWN_TEXT_BYTES), summary_after: storableText(c.after.summary, SHOWN_TEXT_BYTES),
       added: c.items.filter((i) => i.change === 'added').length, removed: c.items.filter((i) => i.change === 'removed').length,
+      changed: c.items.filter((i) => i.change === 'changed').length,
     });
     for (const i of c.items) {
       items.push({
         scan_id: scanId, change: i.change, kind: i.kind, id: storableText(i.id), package: storableText(i.package), installed_version: storableText(i.installedVersion),
         severity: i.severity, fixed_version: i.fixedVersion === null ? null : storableText(i.fixedVersion),
+        previous_severity: i.previous?.severity ?? null, previous_fixed_version: i.previous?.fixedVersion == null ? null : storableText(i.previous.fixedVersion),
       });
     }
   }
@@ -229,20 +233,22 @@ export async function recordRematches(client: pg.PoolClient, rematched: readonly
   if (changes.length > 0) {
     await client.query(
       `INSERT INTO scan_changes (scan_id, previous_scan_id, image_digest, platform, reference, advisory_db_built_at, previous_advisory_db_built_at,
-                                 malicious_before, malicious_after, categories_before, categories_after, summary_before, summary_after, added, removed)
+                                 malicious_before, malicious_after, categories_before, categories_after, summary_before, summary_after, added, removed, changed)
        SELECT r.scan_id, r.previous_scan_id, s.image_digest, s.platform, s.reference, r.db, p.advisory_db_built_at,
-              r.malicious_before, r.malicious_after, r.categories_before, r.categories_after, r.summary_before, r.summary_after, r.added, r.removed
+              r.malicious_before, r.malicious_after, r.categories_before, r.categories_after, r.summary_before, r.summary_after, r.added, r.removed, r.changed
          FROM json_to_recordset($1::json) AS r(scan_id bigint, previous_scan_id bigint, db timestamptz, malicious_before boolean, malicious_after boolean,
-                                               categories_before text[], categories_after text[], summary_before text, summary_after text, added int, removed int)
+                                               categories_before text[], categories_after text[], summary_before text, summary_after text, added int, removed int,
+                                               changed int)
          JOIN scans s ON s.id = r.scan_id JOIN scans p ON p.id = r.previous_scan_id`,
       [JSON.stringify(changes)],
     );
   }
   if (items.length > 0) {
     await client.query(
-      `INSERT INTO scan_change_items (scan_id, change, kind, id, package, installed_version, severity, fixed_version)
-       SELECT scan_id, change, kind, id, package, installed_version, severity, fixed_version
-       FROM json_to_recordset($1::json) AS r(scan_id bigint, change text, kind text, id text, package text, installed_version text, severity text, fixed_version text)`,
+      `INSERT INTO scan_change_items (scan_id, change, kind, id, package, installed_version, severity, fixed_version, previous_severity, previous_fixed_version)
+       SELECT scan_id, change, kind, id, package, installed_version, severity, fixed_version, previous_severity, previous_fixed_version
+       FROM json_to_recordset($1::json) AS r(scan_id bigint, change text, kind text, id text, package text, installed_version text, severity text, fixed_version text,
+                                             previous_severity text, previous_fixed_version text)`,
       [JSON.stringify(items)],
     );
   }
@@ -262,6 +268,8 @@ export interface ListedChange {
   after: VerdictState;
   added: ChangeItem[];
   removed: ChangeItem[];
+  /** Vulnerabilities that still apply with another severity or fix. */
+  changed: ChangeItem[];
   recordedAt: string;
 }
 
@@ -292,12 +300,13 @@ export async function listLatestChanges(db: pg.Pool, limit: number): Promise<Cha
     `SELECT c.*, (SELECT json_agg(i ORDER BY i.change, i.kind DESC, i.severity, i.id, i.package) FROM scan_change_items i WHERE i.scan_id = c.scan_id) AS items
        FROM scan_changes c
       WHERE c.advisory_db_built_at = $1
-      ORDER BY (c.malicious_before <> c.malicious_after) DESC, c.malicious_after DESC, (c.added + c.removed) DESC, c.scan_id
+      ORDER BY (c.malicious_before <> c.malicious_after) DESC, c.malicious_after DESC, (c.added + c.removed + c.changed) DESC, c.scan_id
       LIMIT $2`,
     [built, limit],
   );
   const item = (i: ChangeItemRow): ChangeItem => ({
     change: i.change, kind: i.kind, id: i.id, package: i.package, installedVersion: i.installed_version, severity: i.severity, fixedVersion: i.fixed_version,
+    ...(i.change === 'changed' ? { previous: { severity: i.previous_severity ?? 'unknown', fixedVersion: i.previous_fixed_version } } : {}),
   });
   return {
     advisoryDbBuiltAt: built.toISOString(),
@@ -316,6 +325,7 @@ export async function listLatestChanges(db: pg.Pool, limit: number): Promise<Cha
         after: { malicious: r.malicious_after, categories: r.categories_after, summary: r.summary_after },
         added: items.filter((i) => i.change === 'added'),
         removed: items.filter((i) => i.change === 'removed'),
+        changed: items.filter((i) => i.change === 'changed'),
         recordedAt: r.recorded_at.toISOString(),
       };
     }),
@@ -330,4 +340,6 @@ interface ChangeItemRow {
   installed_version: string;
   severity: string;
   fixed_version: string | null;
+  previous_severity: string | null;
+  previous_fixed_version: string | null;
 }

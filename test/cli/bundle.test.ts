@@ -49,7 +49,7 @@ describe('the bundled CLI', () => {
     expect(scan.code).toBe(0);
     const status = detonate(['store', 'status', '--json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'private', running: false, schemaVersion: 7, images: 1, scans: { done: 1, failed: 0, skipped: 0 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'private', running: false, schemaVersion: 8, images: 1, scans: { done: 1, failed: 0, skipped: 0 } });
   });
 
   it('reads zstd layers, SQLite rpm databases and pnpm lock files', async () => {

@@ -117,7 +117,7 @@ describe('detonate scan --store', () => {
     url.password = '';
     const r = await runCli(['store', 'status', '--json', '--store', url.toString()], { ...env, PGPASSWORD: password });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'server', schemaVersion: 7, images: 0, scans: { done: 0, failed: 0, skipped: 0 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'server', schemaVersion: 8, images: 0, scans: { done: 0, failed: 0, skipped: 0 } });
   });
 });
 

@@ -25,20 +25,21 @@ const osv = (id: string, aliases: string[], name: string, affected: Record<strin
   ...(severity ? { database_specific: { severity } } : {}),
 });
 
-/** Feed directories for DB A and DB B under `work`. */
-export function writeFeeds(work: string): { a: string; b: string } {
+/** Feed directories for DB A and DB B under `work`, and A's revised: its left-pad advisory now critical, fixed later. */
+export function writeFeeds(work: string): { a: string; b: string; revised: string } {
   const a = join(work, 'feeds-a');
   const b = join(work, 'feeds-b');
-  mkdirSync(a, { recursive: true });
-  mkdirSync(b, { recursive: true });
+  const revised = join(work, 'feeds-a-revised');
+  for (const dir of [a, b, revised]) mkdirSync(dir, { recursive: true });
   writeFileSync(join(a, 'withdrawn.json'), JSON.stringify(osv('GHSA-rm00-0001-0001', [WITHDRAWN], 'left-pad', { ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] }, 'HIGH')));
+  writeFileSync(join(revised, 'withdrawn.json'), JSON.stringify(osv('GHSA-rm00-0001-0001', [WITHDRAWN], 'left-pad', { ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.4.0' }] }] }, 'CRITICAL')));
   writeFileSync(join(b, 'added.json'), JSON.stringify(osv('GHSA-rm00-0002-0002', [ADDED], 'is-even', { ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }] }, 'MODERATE')));
   writeFileSync(join(b, 'malicious.json'), JSON.stringify(osv(MALICIOUS, [], 'evil-helper', { versions: ['1.0.0'] })));
-  return { a, b };
+  return { a, b, revised };
 }
 
-/** Builds DB A, DB B and A2 (A's feeds again), each after the last, so that each build date is later; their paths. */
-export async function buildDbs(work: string): Promise<{ a: string; b: string; a2: string }> {
+/** Builds DB A, DB B, A2 (A's feeds again) and A's revision, each after the last, so that each build date is later; their paths. */
+export async function buildDbs(work: string): Promise<{ a: string; b: string; a2: string; revised: string }> {
   const feeds = writeFeeds(work);
   const a = join(work, 'a.sqlite');
   const b = join(work, 'b.sqlite');
@@ -49,7 +50,10 @@ export async function buildDbs(work: string): Promise<{ a: string; b: string; a2
   await build(b, feeds.b);
   await new Promise((r) => setTimeout(r, 20));
   await build(a2, feeds.a);
-  return { a, b, a2 };
+  await new Promise((r) => setTimeout(r, 20));
+  const revised = join(work, 'revised.sqlite');
+  await build(revised, feeds.revised);
+  return { a, b, a2, revised };
 }
 
 export const npm = (name: string, version: string, layer = 1): Package => ({

@@ -21,6 +21,8 @@ let dbA: AdvisoryDb;
 let dbB: AdvisoryDb;
 /** DB A built again, a day later in effect: the same advisories, another build. */
 let dbA2: AdvisoryDb;
+/** DB A with its left-pad advisory revised: critical now, fixed in a later version. */
+let dbRevised: AdvisoryDb;
 let rules: VerdictRules;
 
 beforeAll(async () => {
@@ -30,12 +32,14 @@ beforeAll(async () => {
   dbA = AdvisoryDb.open(dbs.a);
   dbB = AdvisoryDb.open(dbs.b);
   dbA2 = AdvisoryDb.open(dbs.a2);
+  dbRevised = AdvisoryDb.open(dbs.revised);
   rules = await loadVerdictRules();
 }, 120_000);
 afterAll(async () => {
   dbA?.close();
   dbB?.close();
   dbA2?.close();
+  dbRevised?.close();
   await server?.stop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -107,6 +111,20 @@ describe('detonate rematch against the store', () => {
       expect(listing.changes[0]).toMatchObject({ scanId: changes[0]!.scanId, previousScanId: scanId, before: { malicious: false }, after: { malicious: true } });
       expect(listing.changes[0]!.added.map((i) => i.id).sort()).toEqual([ADDED, MALICIOUS].sort());
       expect(listing.changes[0]!.removed.map((i) => i.id)).toEqual([WITHDRAWN]);
+    });
+  });
+
+  it('records a vulnerability whose severity or fix was revised, with what it was', async () => {
+    await withStore(async (store) => {
+      await storeScannedWithA(store, unmatchedReport(digest(1)), true);
+      const changes: ChangedImage[] = [];
+      const summary = await rematchStore(store, { db: dbRevised, rules, ignore: null, onChange: (c) => changes.push(c) });
+      expect(summary).toMatchObject({ rematched: 1, changed: 1, unchangedByFingerprint: 0, vulnerabilitiesAdded: 0, vulnerabilitiesRemoved: 0, vulnerabilitiesRevised: 1 });
+      expect(changes[0]!.change.items).toEqual([
+        { change: 'changed', kind: 'vulnerability', id: WITHDRAWN, package: 'left-pad', installedVersion: '1.1.0', severity: 'critical', fixedVersion: '1.4.0', previous: { severity: 'high', fixedVersion: '1.3.0' } },
+      ]);
+      const listing = await listLatestChanges(store.pool, 10);
+      expect(listing.changes[0]).toMatchObject({ added: [], removed: [], changed: [{ id: WITHDRAWN, severity: 'critical', fixedVersion: '1.4.0', previous: { severity: 'high', fixedVersion: '1.3.0' } }] });
     });
   });
 

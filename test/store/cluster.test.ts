@@ -119,7 +119,7 @@ describe('the private cluster', () => {
     expect(await store.close()).toBe(false); // pinned: the last lease leaves it running
     const status = await runCli(['store', 'status', '--json'], env);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'private', location: cluster.root, initialized: true, running: true, pinned: true, schemaVersion: 7, leases: 0 });
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'private', location: cluster.root, initialized: true, running: true, pinned: true, schemaVersion: 8, leases: 0 });
     expect((await runCli(['store', 'stop'], env)).code).toBe(0);
     expect(await cluster.running()).toBe(false);
     expect(cluster.pinned()).toBe(false);

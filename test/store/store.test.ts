@@ -35,10 +35,10 @@ describe('migrations', () => {
     const url = await server.freshDatabase();
     const pool = new pg.Pool({ connectionString: url });
     try {
-      expect(await migrate(pool)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7], version: 7 });
-      expect(await migrate(pool)).toEqual({ applied: [], version: 7 });
+      expect(await migrate(pool)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7, 8], version: 8 });
+      expect(await migrate(pool)).toEqual({ applied: [], version: 8 });
       const { rows } = await pool.query('SELECT version, name FROM schema_migrations');
-      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'workers' }, { version: 3, name: 'crawls' }, { version: 4, name: 'rematch' }, { version: 5, name: 'shared-inventory' }, { version: 6, name: 'match-fingerprints' }, { version: 7, name: 'search' }]);
+      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'workers' }, { version: 3, name: 'crawls' }, { version: 4, name: 'rematch' }, { version: 5, name: 'shared-inventory' }, { version: 6, name: 'match-fingerprints' }, { version: 7, name: 'search' }, { version: 8, name: 'rematch-revisions' }]);
     } finally {
       await pool.end();
     }
@@ -78,7 +78,7 @@ describe('migrations', () => {
          VALUES ('x', $1, 'linux/amd64', '0.0.1', 'r', 'done', false, '{}', '{"image": {"layers": "none"}, "findings": 3}', now() - interval '1 year')`,
         [`sha256:${'9'.repeat(64)}`],
       );
-      expect(await migrate(pool)).toMatchObject({ applied: [7] });
+      expect(await migrate(pool)).toMatchObject({ applied: [7, 8] });
       const current = await pool.query('SELECT image_digest, scan_id, malicious FROM image_results ORDER BY image_digest');
       expect(current.rows.map((r) => [r.image_digest, Number(r.scan_id), r.malicious])).toEqual([[`sha256:${'9'.repeat(64)}`, newest + 1, false], [DIGEST, newest, true]]);
       const layers = await pool.query('SELECT scan_id, layer, diff_id, malicious FROM scan_layers WHERE scan_id = $1', [newest]);
@@ -94,14 +94,14 @@ describe('migrations', () => {
     try {
       await migrate(pool);
       await pool.query("INSERT INTO schema_migrations (version, name, tool_version) VALUES (99, 'future', '9.9.9')");
-      await expect(openStore({ kind: 'server', url })).rejects.toThrow(/schema is version 99 \(written by detonate 9\.9\.9\), newer than this detonate .* knows \(7\): upgrade Detonate/);
+      await expect(openStore({ kind: 'server', url })).rejects.toThrow(/schema is version 99 \(written by detonate 9\.9\.9\), newer than this detonate .* knows \(8\): upgrade Detonate/);
     } finally {
       await pool.end();
     }
   });
 
   it('the shipped migrations are numbered without gaps, and a gap is refused', () => {
-    expect(loadMigrations().map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(loadMigrations().map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const dir = mkdtempSync(join(tmpdir(), 'detonate-migrations-'));
     try {
       writeFileSync(join(dir, '001-a.sql'), 'SELECT 1;');

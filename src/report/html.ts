@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { CLIENT_SCRIPT } from './html/client.js';
 import { STYLES } from './html/styles.js';
 import { orderReport } from './json.js';
-import type { Report } from '../model/index.js';
+import type { AggregateReport, Report } from '../model/index.js';
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
@@ -26,9 +26,18 @@ function checkInline(name: string, text: string, closing: RegExp): void {
 }
 
 export function renderHtml(reports: readonly Report[]): string {
+  return page('Detonate report', reports.map(orderReport));
+}
+
+/** `report --aggregate --format html`: the state of the registry, drawn by the same script with its charts. */
+export function renderAggregateHtml(figures: AggregateReport): string {
+  return page('Detonate: the state of the registry', { aggregate: figures });
+}
+
+function page(title: string, content: unknown): string {
   checkInline('script', CLIENT_SCRIPT, /<\/script/i);
   checkInline('stylesheet', STYLES, /<\/style/i);
-  const data = jsonForScript(reports.map(orderReport));
+  const data = jsonForScript(content);
   const csp = [
     "default-src 'none'",
     `script-src ${sha256(CLIENT_SCRIPT)}`,
@@ -49,11 +58,11 @@ export function renderHtml(reports: readonly Report[]): string {
     '<meta name="referrer" content="no-referrer">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="generator" content="detonate">',
-    '<title>Detonate report</title>',
+    `<title>${title}</title>`,
     `<style>${STYLES}</style>`,
     '</head>',
     '<body>',
-    '<noscript><p>This report is drawn by a small script in this file; allow JavaScript to read it. The full report is in the JSON data element at the end of the file.</p></noscript>',
+    '<noscript><p>This report is drawn by a small script in this file; allow JavaScript to read it. Its data is in the JSON data element at the end of the file.</p></noscript>',
     '<div id="app"></div>',
     `<script type="application/json" id="detonate-data">${data}</script>`,
     `<script>${CLIENT_SCRIPT}</script>`,

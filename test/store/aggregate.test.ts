@@ -6,6 +6,12 @@ import { aggregate } from '../../src/store/aggregate.js';
 import { renderAggregateMarkdown } from '../../src/report/aggregate.js';
 import type { AggregateReport } from '../../src/model/index.js';
 import { HOSTILE_DOMAIN, fillSampleStore } from './sample-store.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { renderAggregateHtml } from '../../src/report/html.js';
+import { chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
 
 let server: TestPostgres;
 let url: string;
@@ -74,4 +80,30 @@ describe('the state of the registry (aggregate figures)', () => {
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain('--aggregate');
   });
+
+  it.skipIf(chromiumSkipReason !== undefined)('as HTML: Chromium draws the sentences, charts and tables offline, the hostile name as text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'detonate-aggregate-html-'));
+    const browser = await launchChromium();
+    try {
+      const file = join(dir, 'state.html');
+      writeFileSync(file, renderAggregateHtml(await figures()));
+      const page = await browser.newPage();
+      const watch = await watchPage(page);
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForSelector('html[data-ready="true"]', { timeout: 10_000 });
+      expect(await page.textContent('[data-figure="judged"]')).toContain('Detonate judged 3 images (4 tags in 3 repositories)');
+      expect(await page.textContent('[data-figure="malicious"]')).toContain('2 images (66.7%) judged malicious; their repositories had 5,000 pulls.');
+      for (const chart of ['categories', 'severity', 'by-day']) expect(await page.locator(`svg[data-chart="${chart}"] rect.bar`).count(), chart).toBeGreaterThan(0);
+      expect(await page.locator('svg[data-chart="severity"] rect.bar').count()).toBe(6);
+      expect(await page.locator('table[data-table="domains"] td').allTextContents()).toContain(HOSTILE_DOMAIN);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(watch.pageErrors).toEqual([]);
+      expect(watch.consoleErrors).toEqual([]);
+      expect(await watch.violations()).toEqual([]);
+      expect(watch.requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+    } finally {
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

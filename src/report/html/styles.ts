@@ -88,6 +88,10 @@ svg .cpu { stroke: var(--cpu); fill: none; stroke-width: 2; }
 svg .mem { stroke: var(--mem); fill: none; stroke-width: 2; }
 svg .pids { stroke: var(--pids); fill: none; stroke-width: 2; }
 svg .lane { stroke: var(--line); }
+figure.chart:has(svg[data-chart="categories"]), figure.chart:has(svg[data-chart="severity"]), figure.chart:has(svg[data-chart="by-day"]) { max-width: 720px; }
+svg .bar { fill: var(--accent); } svg .bar.cat { fill: var(--bad); }
+svg .bar.sev-critical { fill: var(--critical); } svg .bar.sev-high { fill: var(--high); } svg .bar.sev-moderate { fill: var(--moderate); }
+svg .bar.sev-low { fill: var(--low); } svg .bar.sev-unknown, svg .bar.sev-none { fill: var(--muted); }
 svg .run { stroke: var(--accent); stroke-width: 3; }
 svg .ev-exec { fill: var(--accent); } svg .ev-dns { fill: var(--moderate); } svg .ev-connect { fill: var(--bad); } svg .ev-file { fill: var(--good); }
 .legend { display: flex; gap: 12px; font-size: 12px; color: var(--muted); flex-wrap: wrap; }

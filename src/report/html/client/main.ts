@@ -3,6 +3,7 @@
  * the page's JSON data element and draws the page. Every string in a report may come from a hostile image; dom.ts
  * shows them as text only.
  */
+import { renderAggregatePage } from './aggregate.js';
 import { detonationSection } from './detonation.js';
 import { empty, h } from './dom.js';
 import {
@@ -40,21 +41,26 @@ function renderReport(report: Rec, i: number): HTMLElement {
   return section;
 }
 
-function readReports(): Rec[] {
+function readData(): unknown {
   const data = document.getElementById('detonate-data');
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(data?.textContent ?? '[]');
+    return JSON.parse(data?.textContent ?? '[]');
   } catch {
-    parsed = [];
+    return [];
   }
-  return (Array.isArray(parsed) ? parsed : [parsed]).filter(isObj);
 }
 
 function main(): void {
-  const reports = readReports();
+  const data = readData();
   const root = document.getElementById('app');
   if (!root) return;
+  // `report --aggregate --format html` writes `{ aggregate: figures }`; a scan's reports are a list
+  if (isObj(data) && isObj(data.aggregate)) {
+    renderAggregatePage(root, data.aggregate);
+    document.documentElement.setAttribute('data-ready', 'true');
+    return;
+  }
+  const reports = (Array.isArray(data) ? data : [data]).filter(isObj);
   const tool = obj(reports[0]?.tool);
   const malicious = reports.filter(isMalicious).length;
   root.appendChild(h('header', { class: 'top' }, h('h1', null, 'Detonate report'),

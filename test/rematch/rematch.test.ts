@@ -63,6 +63,18 @@ async function storeScannedWithA(store: Store, report: Report, judged = false): 
   return { scanId, report: scanned };
 }
 
+/** Two rematches against `db` at once, from two connections and in batches of other sizes: `images` re-matched between them. */
+async function twoRematchesAtOnce(store: Store, db: AdvisoryDb, images: number): Promise<void> {
+  const second = await openStore({ kind: 'server', url: (store.pool.options as { connectionString: string }).connectionString });
+  try {
+    const [x, y] = await Promise.all([rematchStore(store, { db, rules, ignore: null, batchSize: 7 }), rematchStore(second, { db, rules, ignore: null, batchSize: 5 })]);
+    expect(x.rematched + y.rematched).toBe(images);
+    expect(x.rematched + x.recordedByOther + x.skipped).toBe(x.images);
+  } finally {
+    await second.close();
+  }
+}
+
 const storedFingerprint = async (store: Store, scanId: number) =>
   (await store.pool.query<{ match_keys: string[] | null; match_fingerprint: string | null }>('SELECT match_keys, match_fingerprint FROM scans WHERE id = $1', [scanId])).rows[0]!;
 
@@ -143,17 +155,7 @@ describe('detonate rematch against the store', () => {
   it('two rematches at once record each image once', async () => {
     await withStore(async (store) => {
       for (let i = 1; i <= 30; i++) await storeScannedWithA(store, unmatchedReport(digest(i), undefined, `registry.example.test/app${i}:1`));
-      const second = await openStore({ kind: 'server', url: (store.pool.options as { connectionString: string }).connectionString });
-      try {
-        const [x, y] = await Promise.all([
-          rematchStore(store, { db: dbB, rules, ignore: null, batchSize: 7 }),
-          rematchStore(second, { db: dbB, rules, ignore: null, batchSize: 5 }),
-        ]);
-        expect(x.rematched + y.rematched).toBe(30);
-        expect(x.rematched + x.recordedByOther + x.skipped).toBe(x.images);
-      } finally {
-        await second.close();
-      }
+      await twoRematchesAtOnce(store, dbB, 30);
       expect(await count(store, 'SELECT count(*) AS n FROM scans WHERE rematch_of IS NOT NULL')).toBe(30);
       expect(await count(store, 'SELECT count(*) AS n FROM scan_changes')).toBe(30);
       expect(await count(store, 'SELECT count(*) AS n FROM (SELECT image_digest FROM scans GROUP BY image_digest HAVING count(*) <> 2) x')).toBe(0);
@@ -260,17 +262,7 @@ describe('detonate rematch against the store', () => {
     it('two rematches at once check each image once', async () => {
       await withStore(async (store) => {
         for (let i = 1; i <= 20; i++) await storeScannedWithA(store, unmatchedReport(digest(i), undefined, `registry.example.test/app${i}:1`), true);
-        const second = await openStore({ kind: 'server', url: (store.pool.options as { connectionString: string }).connectionString });
-        try {
-          const [x, y] = await Promise.all([
-            rematchStore(store, { db: dbA2, rules, ignore: null, batchSize: 3 }),
-            rematchStore(second, { db: dbA2, rules, ignore: null, batchSize: 4 }),
-          ]);
-          expect(x.rematched + y.rematched).toBe(20);
-          expect(x.rematched + x.recordedByOther + x.skipped).toBe(x.images);
-        } finally {
-          await second.close();
-        }
+        await twoRematchesAtOnce(store, dbA2, 20);
         expect(await count(store, 'SELECT count(*) AS n FROM scan_checks')).toBe(20);
         expect(await count(store, 'SELECT count(*) AS n FROM scans')).toBe(20);
       });

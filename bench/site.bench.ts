@@ -8,7 +8,8 @@
  * 2. Starts the API (src/web/server.ts) on 127.0.0.1 and sends requests at a fixed rate (BENCH_SITE_RATE, default
  *    200 per second, open loop: a slow answer does not slow the sender) for BENCH_SITE_SECONDS (default 10) per
  *    kind, after 2 s unmeasured (a running server's caches are warm): search by repository substring, by package
- *    name@version, by vulnerability id, an image page, the dashboard.
+ *    name@version, by vulnerability id, an image page, a page of the malicious listing, an indicator's page, the
+ *    dashboard.
  * 3. Prints p50, p95 and p99 latency and the requests per second answered, per kind. Goals: p99 < 200 ms at 200
  *    requests/s; search over the 1,000,000-row package table p95 < 100 ms. Exit 1 when one is missed.
  */
@@ -146,6 +147,8 @@ async function main(): Promise<number> {
           ['search: package name@version', () => `/api/search?q=pkg${pick(20000) - 1}@1.${pick(5) - 1}`],
           ['search: vulnerability id', () => `/api/search?q=CVE-2026-${1000 + pick(3000) - 1}`],
           ['image page', () => `/api/images/${digest(pick(IMAGES))}`],
+          ['malicious listing, a page', () => `/api/malicious?category=cryptominer&page=${pick(20)}`],
+          ['indicator page (a pool)', () => `/api/indicators/pool/pool${pick(40) - 1}.example.test`],
           ['dashboard', () => '/api/dashboard'],
         ];
         const results: Measured[] = [];

@@ -27,7 +27,11 @@ export function serveCommand(): Command {
       const location = await storeLocationOf(flags.store);
       const [{ openStore }, { buildServer }, { SERVE_POOL_SIZE }] = await Promise.all([import('../store/index.js'), import('../web/server.js'), import('../web/limits.js')]);
       const store = await openStore(location, { poolSize: SERVE_POOL_SIZE });
-      const app = await buildServer({ db: store.pool, ...(flags.rateLimit ? { rateLimitPerMinute: flags.rateLimit } : {}) });
+      const app = await buildServer({
+        db: store.pool,
+        ...(flags.rateLimit ? { rateLimitPerMinute: flags.rateLimit } : {}),
+        onServerError: (error, url) => process.stderr.write(`${new Date().toISOString()} GET ${url.slice(0, 300)}: ${error.message}\n`),
+      });
       let stopping: Promise<void> | undefined;
       const stop = () => (stopping ??= (async () => {
         await app.close();

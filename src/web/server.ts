@@ -20,6 +20,8 @@ export interface ServerOptions {
   /** Requests per minute per client address (default `SERVE_RATE_LIMIT_PER_MINUTE`). */
   rateLimitPerMinute?: number;
   logger?: boolean;
+  /** Told of every error the client only hears of as a 500 (the store down, a bug): an operator's log. */
+  onServerError?: (error: Error, url: string) => void;
 }
 
 type Schema = Record<string, unknown>;
@@ -52,8 +54,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   await app.register(rateLimit, { max: options.rateLimitPerMinute ?? SERVE_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' });
-  app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? (error instanceof RangeError ? 400 : 500);
+    if (status >= 500) options.onServerError?.(error, request.url);
     void reply.code(status).send({ error: status >= 500 ? 'the store could not answer; try again later' : error.message });
   });
   app.setNotFoundHandler((_request, reply) => void reply.code(404).send({ error: 'no such page; GET /api/docs lists the API' }));

@@ -119,6 +119,24 @@ describe('detonate serve: the JSON API over a store', () => {
     expect(docs.body.paths['/api/search'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['q', 'kind', 'page', 'pageSize']);
   });
 
+  it('a store that cannot answer is a 500 saying so, and the operator is told why', async () => {
+    const { default: pg } = await import('pg');
+    const down = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
+    const told: string[] = [];
+    const broken = await buildServer({ db: down, onServerError: (error, url) => told.push(`${url}: ${error.message}`) });
+    const at = await broken.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const r = await fetch(`${at}/api/failed`);
+      expect(r.status).toBe(500);
+      expect(await r.json()).toEqual({ error: 'the store could not answer; try again later' });
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(/^\/api\/failed: .*ECONNREFUSED/);
+    } finally {
+      await broken.close();
+      await down.end();
+    }
+  });
+
   it('limits each client to its rate: 429 past it', async () => {
     const limited = await buildServer({ db: store.pool, rateLimitPerMinute: 5 });
     const at = await limited.listen({ port: 0, host: '127.0.0.1' });

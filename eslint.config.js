@@ -6,7 +6,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -20,12 +20,13 @@ export default tseslint.config(
   },
   {
     // The HTML report's client draws strings from a hostile image: as text only, never through an HTML parser.
-    files: ['src/report/html/client/**/*.ts'],
+    files: ['src/report/html/client/**/*.ts', 'src/web/site/**/*.ts', 'src/web/site/**/*.tsx'],
     rules: {
       'no-restricted-properties': ['error',
         ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'createContextualFragment', 'parseFromString', 'write', 'writeln']
-          .map((property) => ({ property, message: 'The report page builds elements and text nodes only (src/report/html/client/dom.ts).' })),
+          .map((property) => ({ property, message: 'The report page and the site build elements and text nodes only (src/report/html/client/dom.ts, Preact).' })),
       ],
+      'no-restricted-syntax': ['error', { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'The site renders strings from images as text only.' }],
     },
   },
 );

@@ -25,10 +25,14 @@ export function serveCommand(): Command {
     .option('--rate-limit <n>', 'requests per minute one client address may make', parseWhole(1, 1_000_000))
     .action(async (flags: ServeFlags) => {
       const location = await storeLocationOf(flags.store);
-      const [{ openStore }, { buildServer }, { SERVE_POOL_SIZE }] = await Promise.all([import('../store/index.js'), import('../web/server.js'), import('../web/limits.js')]);
+      const [{ openStore }, { buildServer }, { SERVE_POOL_SIZE }, { builtSiteDir }] = await Promise.all([
+        import('../store/index.js'), import('../web/server.js'), import('../web/limits.js'), import('../web/site-files.js'),
+      ]);
+      const siteDir = builtSiteDir();
       const store = await openStore(location, { poolSize: SERVE_POOL_SIZE });
       const app = await buildServer({
         db: store.pool,
+        ...(siteDir ? { siteDir } : {}),
         ...(flags.rateLimit ? { rateLimitPerMinute: flags.rateLimit } : {}),
         onServerError: (error, url) => process.stderr.write(`${new Date().toISOString()} GET ${url.slice(0, 300)}: ${error.message}\n`),
       });
@@ -40,6 +44,7 @@ export function serveCommand(): Command {
       try {
         const address = await app.listen({ port: flags.port, host: flags.host });
         process.stderr.write(`serving ${store.location} at ${address} (API: ${address}/api/docs); Ctrl-C stops\n`);
+        if (!siteDir) process.stderr.write('the site is not built (npm run build makes dist/site/): serving the API alone\n');
       } catch (err) {
         await stop();
         throw new Error(`cannot listen on ${flags.host}:${flags.port}: ${(err as Error).message}`);

@@ -13,6 +13,7 @@ import { aggregate } from '../store/aggregate.js';
 import { imagePage, indicatorImages, maliciousImages, searchImages, SEARCH_KINDS, unfinishedScans, type SearchKind } from '../store/search.js';
 import { MAX_PAGE_SIZE } from '../store/limits.js';
 import { toolVersion } from '../version.js';
+import { loadSite, type SiteFile } from './site-files.js';
 import { DASHBOARD_CACHE_MS, MAX_PATH_PARAM_CHARS, MAX_PLATFORM_CHARS, MAX_QUERY_CHARS, SERVE_RATE_LIMIT_PER_MINUTE } from './limits.js';
 
 export interface ServerOptions {
@@ -22,6 +23,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Told of every error the client only hears of as a 500 (the store down, a bug): an operator's log. */
   onServerError?: (error: Error, url: string) => void;
+  /** The built site (dist/site/) served at `/`; without it, the API alone. */
+  siteDir?: string;
 }
 
 type Schema = Record<string, unknown>;
@@ -50,7 +53,13 @@ interface PagingQuery {
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS }, bodyLimit: MAX_PATH_PARAM_CHARS });
   await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+    // the site's own script, stylesheet and API calls, and nothing else: no inline code, no other origin
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"],
+        frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"],
+      },
+    },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   await app.register(rateLimit, { max: options.rateLimitPerMinute ?? SERVE_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' });
@@ -136,6 +145,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   }
   const document = openApiDocument(routes);
   app.get('/api/docs', async () => document);
+  if (options.siteDir) {
+    const site = loadSite(options.siteDir);
+    const send = (file: SiteFile | undefined, reply: FastifyReply, immutable: boolean) => {
+      if (!file) return reply.code(404).send({ error: 'no such page; GET /api/docs lists the API' });
+      return reply.type(file.type).header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache').send(file.body);
+    };
+    app.get('/', async (_request, reply) => send(site.get('/'), reply, false));
+    app.get('/assets/:name', async (request, reply) => send(site.get(`/assets/${(request.params as { name: string }).name}`), reply, true));
+    // browsers ask for it on every page; the site has none
+    app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
+  }
   return app;
 }
 

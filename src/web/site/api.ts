@@ -1,0 +1,46 @@
+/** The results API (src/web/server.ts), from the browser: the same origin, JSON only. */
+import { useEffect, useState } from 'preact/hooks';
+
+export class ApiError extends Error {}
+
+export async function api<T>(path: string): Promise<T> {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const body = (await response.json().catch(() => ({}))) as { error?: unknown };
+  if (!response.ok) throw new ApiError(typeof body.error === 'string' ? body.error : `the server answered ${response.status}`);
+  return body as T;
+}
+
+export interface Hit {
+  digest: string;
+  platform: string;
+  references: string[];
+  pulls: number | null;
+  malicious: boolean;
+  categories: string[];
+  vulnerabilities: Record<string, number>;
+  scannedAt: string;
+  detonated: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  pageSize: number;
+  more: boolean;
+}
+
+/** Loads `path` whenever it changes: the result, the error, or null while waiting. */
+export function useApi<T>(path: string | null): { data: T | null; error: string | null } {
+  const [state, setState] = useState<{ data: T | null; error: string | null }>({ data: null, error: null });
+  useEffect(() => {
+    if (path === null) return;
+    let live = true;
+    setState({ data: null, error: null });
+    api<T>(path).then((data) => live && setState({ data, error: null }), (err: Error) => live && setState({ data: null, error: err.message }));
+    return () => {
+      live = false;
+    };
+  }, [path]);
+  return state;
+}
+

@@ -1,0 +1,85 @@
+/** The dashboard: the state of the registry (`/api/dashboard`) as ECharts charts and the tables behind them. */
+import { useEffect, useRef } from 'preact/hooks';
+import { BarChart, LineChart } from 'echarts/charts';
+import { GridComponent, TooltipComponent, LegendComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { SVGRenderer } from 'echarts/renderers';
+import type { AggregateReport, Ranked } from '../../model/index.js';
+import { useApi } from './api.js';
+
+echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, SVGRenderer]);
+
+type Option = Parameters<echarts.ECharts['setOption']>[0];
+
+function Chart({ name, option }: { name: string; option: Option }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    // SVG: text in the chart stays text, and the page's CSP needs no inline anything
+    const chart = echarts.init(el.current, undefined, { renderer: 'svg' });
+    chart.setOption(option);
+    const resize = () => chart.resize();
+    window.addEventListener('resize', resize);
+    return () => {
+      window.removeEventListener('resize', resize);
+      chart.dispose();
+    };
+  }, [option]);
+  return <div class="echart" data-chart={name} ref={el} />;
+}
+
+const bars = (labels: string[], values: number[], color: string): Option => ({
+  grid: { left: 130, right: 30, top: 10, bottom: 30 },
+  tooltip: { trigger: 'axis' },
+  xAxis: { type: 'value', minInterval: 1 },
+  yAxis: { type: 'category', data: labels, inverse: true },
+  series: [{ type: 'bar', data: values, itemStyle: { color } }],
+});
+
+function Ranking({ title, name, list }: { title: string; name: string; list: Ranked[] }) {
+  return (
+    <section class="card">
+      <h3>{title}</h3>
+      {list.length === 0 ? <p class="empty">None.</p> : (
+        <div class="scroll"><table data-table={name}><thead><tr><th>{title}</th><th>images</th></tr></thead>
+          <tbody>{list.map((r) => <tr><td class="mono wrap">{r.value}</td><td>{r.images}</td></tr>)}</tbody></table></div>
+      )}
+    </section>
+  );
+}
+
+export function DashboardPage() {
+  const { data, error } = useApi<AggregateReport>('api/dashboard');
+  if (!data) return error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>;
+  const severities = ['critical', 'high', 'moderate', 'low', 'unknown', 'none'] as const;
+  return (
+    <>
+      <section class="card" data-section="summary">
+        <h3>The state of the registry</h3>
+        <p data-figure="judged">{data.images.judged.toLocaleString('en-US')} images judged ({data.images.tags} tags in {data.images.repositories} repositories), {data.images.detonated} detonated; {data.images.malicious} judged malicious, from repositories with {data.images.maliciousPulls === null ? 'unknown' : data.images.maliciousPulls.toLocaleString('en-US')} pulls. Figures as of {data.generatedAt}.</p>
+      </section>
+      <div class="grid">
+        <section class="card"><h3>Images by worst vulnerability</h3>
+          <Chart name="severity" option={bars([...severities], severities.map((s) => data.worstSeverity[s]), '#d4521b')} /></section>
+        <section class="card"><h3>Images per threat category</h3>
+          <Chart name="categories" option={bars(data.categories.map((c) => c.category), data.categories.map((c) => c.images), '#b3123a')} /></section>
+        <section class="card"><h3>Results by day</h3>
+          <Chart name="by-day" option={{
+            grid: { left: 50, right: 20, top: 40, bottom: 30 }, tooltip: { trigger: 'axis' }, legend: { top: 0 },
+            xAxis: { type: 'category', data: data.byDay.map((d) => d.date) }, yAxis: { type: 'value', minInterval: 1 },
+            series: [
+              { name: 'judged', type: 'bar', data: data.byDay.map((d) => d.judged), itemStyle: { color: '#2f6fb0' } },
+              { name: 'malicious', type: 'bar', data: data.byDay.map((d) => d.malicious), itemStyle: { color: '#b3123a' } },
+            ],
+          }} /></section>
+      </div>
+      <div class="grid">
+        <Ranking title="pool" name="pools" list={data.top.pools} />
+        <Ranking title="wallet" name="wallets" list={data.top.wallets} />
+        <Ranking title="domain" name="domains" list={data.top.domains} />
+        <Ranking title="attack tool" name="tools" list={data.top.attackTools} />
+        <Ranking title="vulnerability" name="cves" list={data.top.vulnerabilities} />
+      </div>
+    </>
+  );
+}

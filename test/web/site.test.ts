@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
+import { repoRoot } from '../support/paths.js';
+import { chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { buildServer } from '../../src/web/server.js';
+import { HOSTILE_DOMAIN, fillSampleStore, storeDigest } from '../store/sample-store.js';
+
+const artifacts = join(repoRoot, 'test-artifacts');
+let server: TestPostgres;
+let store: Store;
+let app: FastifyInstance;
+let base: string;
+let browser: Browser;
+let siteDir: string;
+
+describe.skipIf(chromiumSkipReason !== undefined)('the results site in Chromium', () => {
+  beforeAll(async () => {
+    siteDir = mkdtempSync(join(tmpdir(), 'detonate-site-'));
+    const { build } = await import('vite');
+    await build({ configFile: join(repoRoot, 'src/web/site/vite.config.ts'), build: { outDir: siteDir, emptyOutDir: true }, logLevel: 'silent' });
+    server = await startTestPostgres();
+    store = await openStore({ kind: 'server', url: await server.freshDatabase() });
+    await fillSampleStore(store);
+    app = await buildServer({ db: store.pool, siteDir });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launchChromium();
+    mkdirSync(artifacts, { recursive: true });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await store?.close();
+    await server?.stop();
+    if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+  });
+
+  it('search → image page → dashboard, everything drawn from the API, hostile names as text, nothing fetched elsewhere', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const watch = await watchPage(page);
+    await page.goto(`${base}/`);
+    await page.fill('input[name="q"]', 'team/min');
+    await page.click('button[type="submit"]');
+    const hit = page.locator(`ul[data-list="images"] li[data-digest="${storeDigest(2)}"] a`);
+    await hit.waitFor();
+    expect(await hit.textContent()).toBe('docker.io/team/miner:latest');
+    await hit.click();
+    await page.waitForSelector('[data-section="verdict"]');
+    expect(await page.textContent('[data-section="verdict"] .verdict-label')).toBe('MALICIOUS');
+    expect(await page.locator('table[data-table="tags"] tbody tr').count()).toBe(2);
+    expect(await page.locator('table[data-table="dns"] td').allTextContents()).toContain('Pool.Example.');
+    expect(await page.locator('[data-section="sharing"] li').count()).toBe(2);
+    await page.screenshot({ path: join(artifacts, 'site-image.png'), fullPage: true });
+
+    // the image whose run looked up a hostile name: shown as the text it is
+    await page.goto(`${base}/#/image/${encodeURIComponent(storeDigest(3))}?platform=linux%2Famd64`);
+    await page.waitForSelector('table[data-table="dns"]');
+    expect(await page.locator('table[data-table="dns"] td').allTextContents()).toContain(HOSTILE_DOMAIN);
+    expect(await page.locator('img').count()).toBe(0);
+
+    await page.goto(`${base}/#/dashboard`);
+    for (const chart of ['severity', 'categories', 'by-day']) {
+      await page.waitForSelector(`[data-chart="${chart}"] svg path`, { state: 'attached' });
+      expect(await page.locator(`[data-chart="${chart}"] svg path`).count(), chart).toBeGreaterThan(3);
+    }
+    expect(await page.textContent('[data-figure="judged"]')).toContain('3 images judged (4 tags in 3 repositories), 2 detonated; 2 judged malicious');
+    expect(await page.locator('table[data-table="domains"] td').allTextContents()).toContain(HOSTILE_DOMAIN);
+    await page.screenshot({ path: join(artifacts, 'site-dashboard.png'), fullPage: true });
+
+    await page.goto(`${base}/#/malicious?category=windows-malware`);
+    await page.waitForSelector(`ul[data-list="images"] li[data-digest="${storeDigest(3)}"]`);
+    await page.goto(`${base}/#/failed`);
+    await page.waitForSelector('table[data-table="failed"]');
+    expect(await page.locator('table[data-table="failed"] tbody tr').count()).toBe(2);
+
+    expect(watch.pageErrors).toEqual([]);
+    expect(watch.consoleErrors, watch.consoleErrors.join("\n")).toEqual([]);
+    expect(await watch.violations()).toEqual([]);
+    expect(watch.requests.filter((u) => !u.startsWith(base))).toEqual([]);
+  }, 120_000);
+});

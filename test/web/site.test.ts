@@ -59,7 +59,9 @@ describe.skipIf(chromiumSkipReason !== undefined)('the results site in Chromium'
 
     // the image whose run looked up a hostile name: shown as the text it is
     await page.goto(`${base}/#/image/${encodeURIComponent(storeDigest(3))}?platform=linux%2Famd64`);
-    await page.waitForSelector('table[data-table="dns"]');
+    // the last image's page may still be up for a moment: wait for this one's
+    await page.locator('h2', { hasText: 'registry.example.test/odd/tools:1' }).waitFor();
+    await page.locator('table[data-table="dns"] td', { hasText: 'onerror' }).waitFor();
     expect(await page.locator('table[data-table="dns"] td').allTextContents()).toContain(HOSTILE_DOMAIN);
     expect(await page.locator('img').count()).toBe(0);
 

@@ -10,24 +10,8 @@ export async function api<T>(path: string): Promise<T> {
   return body as T;
 }
 
-export interface Hit {
-  digest: string;
-  platform: string;
-  references: string[];
-  pulls: number | null;
-  malicious: boolean;
-  categories: string[];
-  vulnerabilities: Record<string, number>;
-  scannedAt: string;
-  detonated: boolean;
-}
-
-export interface Page<T> {
-  items: T[];
-  page: number;
-  pageSize: number;
-  more: boolean;
-}
+/** What the API answers: the store's own types (type-only: nothing of the store is bundled). */
+export type { ImageHit as Hit, Page } from '../../store/search.js';
 
 /** Loads `path` whenever it changes: the result, the error, or null while waiting. */
 export function useApi<T>(path: string | null): { data: T | null; error: string | null } {

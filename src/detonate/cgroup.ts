@@ -162,6 +162,8 @@ class Cgroup implements RunCgroup {
   private pidsLimitHits = 0;
   private removed = false;
   private sampling: Promise<CgroupStats> | undefined;
+  /** The read that starts once the one in flight ends (shared by everyone who asked meanwhile). */
+  private queued: Promise<CgroupStats> | undefined;
   private taskCounter: (() => Promise<number | null>) | undefined;
   private lastTasks = 0;
 
@@ -225,8 +227,17 @@ class Cgroup implements RunCgroup {
   }
 
   sample(): Promise<CgroupStats> {
-    // one read at a time: a slow read must not let samples pile up
-    this.sampling ??= this.read().finally(() => (this.sampling = undefined));
+    // One read at a time, so that slow reads do not pile up; but every caller gets a read that began after it asked.
+    // A read already in flight may predate what the caller means to count: the final sample taken as the run ends
+    // once got the periodic read from before the OOM kill (peak below the limit, no kill counted).
+    if (this.sampling) {
+      this.queued ??= this.sampling.catch(() => undefined).then(() => {
+        this.queued = undefined;
+        return this.sample();
+      });
+      return this.queued;
+    }
+    this.sampling = this.read().finally(() => (this.sampling = undefined));
     return this.sampling;
   }
 

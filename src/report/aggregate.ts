@@ -5,14 +5,10 @@
  */
 import { threatCategories, type AggregateReport, type Ranked, type WorstSeverity } from '../model/index.js';
 import { MAX_CELL_CHARS } from './limits.js';
+import { markdownText } from './markdown.js';
 
-/** A value from an image, as inert Markdown text on one line. */
-export function markdownText(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const line = value.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-  const cut = line.length > MAX_CELL_CHARS ? `${line.slice(0, MAX_CELL_CHARS)}…` : line;
-  return cut.replace(/[\\`*_{}[\]()#+\-.!|<>&~"']/g, (c) => `\\${c}`);
-}
+/** A value from an image, as inert Markdown text on one line, cut to a table cell. */
+const cellText = (value: string): string => markdownText(value.length > MAX_CELL_CHARS ? `${value.slice(0, MAX_CELL_CHARS)}…` : value);
 
 const count = (n: number) => n.toLocaleString('en-US');
 const counted = (n: number, one: string, many: string) => `${count(n)} ${n === 1 ? one : many}`;
@@ -25,7 +21,7 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
 }
 
-const rankedTable = (label: string, list: readonly Ranked[], unit = 'images') => table([label, unit], list.map((r) => [markdownText(r.value), count(r.images)]));
+const rankedTable = (label: string, list: readonly Ranked[], unit = 'images') => table([label, unit], list.map((r) => [cellText(r.value), count(r.images)]));
 
 const SEVERITY_WORDS: Array<[WorstSeverity, string]> = [
   ['critical', 'at least one critical vulnerability'],
@@ -71,7 +67,7 @@ export function renderAggregateMarkdown(report: AggregateReport): string {
     out.push(`Of the ${count(matched)} images matched against an advisory DB:\n\n${lines.join('\n')}\n`);
     if (report.notMatched > 0) out.push(`\n${count(report.notMatched)} images were judged without an advisory DB and are not counted here.\n`);
     out.push('\nMost common vulnerabilities:\n\n');
-    out.push(table(['vulnerability', 'severity', 'images'], report.top.vulnerabilities.map((v) => [markdownText(v.value), v.severity, count(v.images)])));
+    out.push(table(['vulnerability', 'severity', 'images'], report.top.vulnerabilities.map((v) => [cellText(v.value), v.severity, count(v.images)])));
   }
 
   out.push('\n## Indicators\n');

@@ -1,5 +1,6 @@
 import { worstFirst, type Finding, type FindingCategory, type Report, type Vulnerability } from '../model/index.js';
 import { MAX_SARIF_EVIDENCE_CHARS, MAX_SARIF_EVIDENCE_KEYS, MAX_SARIF_FULL_DESCRIPTION_CHARS, MAX_SARIF_SHORT_DESCRIPTION_CHARS } from './limits.js';
+import { markdownText } from './markdown.js';
 
 /**
  * SARIF 2.1.0 (as GitHub code scanning reads it): one run per image; a rule per advisory or detector rule, a
@@ -108,10 +109,6 @@ const CATEGORY_HELP: Record<FindingCategory, string> = {
 };
 
 
-/** Text from an image or a user's rule, made inert in Markdown (no links, images, HTML or emphasis). */
-function markdownText(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
-}
 
 const ATTACK_ID = /^T\d{4}(\.\d{3})?$/;
 

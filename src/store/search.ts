@@ -59,14 +59,21 @@ export function guessSearchKind(q: string): SearchKind {
   return 'repository';
 }
 
+/** A tag row's reference as people write it: `registry/repository:tag` (no `:tag` for a digest-only name). */
+const referenceName = (images: string) => `${images}.registry || '/' || ${images}.repository || CASE WHEN ${images}.tag = '' THEN '' ELSE ':' || ${images}.tag END`;
+
+/** The references naming the image of row `row` (its image_digest and platform), sorted, at most `MAX_TAGS_PER_HIT`: a `refs` column. */
+const referencesOf = (row: string) =>
+  `(SELECT array_agg(t.name ORDER BY t.name) FROM (SELECT ${referenceName('i')} AS name FROM images i
+                                                    WHERE i.digest = ${row}.image_digest AND i.platform = ${row}.platform ORDER BY 1 LIMIT ${MAX_TAGS_PER_HIT}) t) AS refs`;
+
 /** The current results among the scans `matchingScans` selects (as `id`), newest first, with their tags and pulls. */
 function hitsQuery(matchingScans: string): string {
   return `WITH page AS (
        SELECT r.* FROM image_results r WHERE r.scan_id IN (${matchingScans})
         ORDER BY r.finished_at DESC, r.scan_id DESC LIMIT $1 OFFSET $2)
      SELECT c.image_digest, c.platform, c.malicious, c.categories, c.vulnerability_counts, c.finished_at, c.detonated,
-            (SELECT array_agg(t.name ORDER BY t.name) FROM (SELECT i.registry || '/' || i.repository || CASE WHEN i.tag = '' THEN '' ELSE ':' || i.tag END AS name
-                                                              FROM images i WHERE i.digest = c.image_digest AND i.platform = c.platform ORDER BY 1 LIMIT ${MAX_TAGS_PER_HIT}) t) AS refs,
+            ${referencesOf('c')},
             (SELECT max(i.pull_count) FROM images i WHERE i.digest = c.image_digest AND i.platform = c.platform)::text AS pulls
        FROM page c
       ORDER BY c.finished_at DESC, c.scan_id DESC`;
@@ -176,7 +183,7 @@ export async function imagePage(db: pg.Pool | pg.PoolClient, digest: string, pla
   if (!rows[0]) return null;
   const [refs, checks, sharing] = await Promise.all([
     db.query<{ name: string; pull_count: string | null; first_seen: Date; last_seen: Date }>(
-      `SELECT registry || '/' || repository || CASE WHEN tag = '' THEN '' ELSE ':' || tag END AS name, pull_count::text, first_seen, last_seen
+      `SELECT ${referenceName('images')} AS name, pull_count::text, first_seen, last_seen
          FROM images WHERE digest = $1 AND platform = $2 ORDER BY name LIMIT 1000`,
       [digest, platform],
     ),
@@ -193,8 +200,7 @@ export async function imagePage(db: pg.Pool | pg.PoolClient, digest: string, pla
           WHERE NOT (r.image_digest = $2 AND r.platform = $3)
           GROUP BY r.image_digest, r.platform ORDER BY r.image_digest, r.platform LIMIT ${MAX_SHARING_IMAGES})
        SELECT o.image_digest, o.platform, o.layers,
-              (SELECT array_agg(t.name ORDER BY t.name) FROM (SELECT i.registry || '/' || i.repository || CASE WHEN i.tag = '' THEN '' ELSE ':' || i.tag END AS name
-                                                                FROM images i WHERE i.digest = o.image_digest AND i.platform = o.platform ORDER BY 1 LIMIT ${MAX_TAGS_PER_HIT}) t) AS refs
+              ${referencesOf('o')}
          FROM other o ORDER BY o.image_digest, o.platform`,
       [rows[0].id, digest, platform],
     ),

@@ -155,10 +155,15 @@ describe('detonate serve: the JSON API over a store', () => {
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     for (let i = 0; i < 200 && !/serving .* at (http:\/\/127\.0\.0\.1:\d+)/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
-    const address = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err)?.[1];
-    expect(address, err).toBeDefined();
-    expect(((await (await fetch(`${address}/api/dashboard`)).json()) as { images: { judged: number } }).images.judged).toBe(3);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    try {
+      const address = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err)?.[1];
+      expect(address, err).toBeDefined();
+      expect(((await (await fetch(`${address}/api/dashboard`)).json()) as { images: { judged: number } }).images.judged).toBe(3);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      // a failed assertion must not leave the server running
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   }, 60_000);
 });

@@ -55,6 +55,18 @@ describe.skipIf(chromiumSkipReason !== undefined)('the results site in Chromium'
     expect(await page.locator('table[data-table="tags"] tbody tr').count()).toBe(2);
     expect(await page.locator('table[data-table="dns"] td').allTextContents()).toContain('Pool.Example.');
     expect(await page.locator('[data-section="sharing"] li').count()).toBe(2);
+    // everything the HTML report shows, drawn by the report's own renderer: the run's process tree, timeline and charts
+    expect(await page.locator('ul[data-tree="processes"] li[data-pid="1"] .exe').textContent()).toBe('/usr/bin/xmrig');
+    expect(await page.locator('table[data-table="timeline"] tbody tr').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('[data-section="detonation"] svg circle').count()).toBeGreaterThan(0);
+    expect(await page.locator('table[data-table="connections"] td', { hasText: '203.0.113.7:80' }).count()).toBe(1);
+    for (const section of ['findings', 'vulnerabilities', 'layers', 'packages']) expect(await page.locator(`[data-section="${section}"]`).count(), section).toBe(1);
+    // the report's table of contents scrolls within the page; the route (the URL's hash) stays the image's
+    const route = await page.evaluate<string>('location.hash');
+    await page.click('nav.toc a[href="#r0-packages"]');
+    expect(await page.evaluate<string>('location.hash')).toBe(route);
+    expect(await page.locator('[data-section="verdict"]').count()).toBe(1);
+    await page.evaluate('window.scrollTo(0, 0)'); // sticky table headers follow the scroll position into a full-page shot
     await page.screenshot({ path: join(artifacts, 'site-image.png'), fullPage: true });
 
     // the image whose run looked up a hostile name: shown as the text it is

@@ -1,10 +1,17 @@
-/** An image's page: its current report (verdict, findings, vulnerabilities, what its detonation did), its tags, and the images built on its malicious layers. */
-import type { Finding, Report, RunRecord, Vulnerability } from '../../model/index.js';
+/**
+ * An image's page: its current report drawn by the HTML report's own renderer (src/report/html/client/report.ts), so
+ * the site and the report show an image the same way, plus what only the store knows: every tag that names the
+ * image, the advisory DB builds its result was checked against, and the other images built on its malicious layers.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import type { Report } from '../../model/index.js';
+import { renderReport } from '../../report/html/client/report.js';
+import type { Rec } from '../../report/html/client/text.js';
 import { useApi } from './api.js';
 import { imageHref } from './router.js';
 
-/** Rows of a long list shown at once; the whole report is one link away. */
-const SHOWN_ROWS = 200;
+/** Rows of the tags table shown at once; the rest are in the JSON. */
+const SHOWN_TAGS = 200;
 
 interface ImagePageData {
   report: Report;
@@ -13,70 +20,52 @@ interface ImagePageData {
   sharingMaliciousLayers: Array<{ digest: string; platform: string; references: string[]; layers: string[] }>;
 }
 
-const isRun = (b: Report['behavior']): b is RunRecord => b !== null && typeof b === 'object' && 'processes' in b;
-
-function Table<T>({ name, head, rows, cells }: { name: string; head: string[]; rows: readonly T[]; cells: (row: T) => unknown[] }) {
-  if (rows.length === 0) return <p class="empty">None.</p>;
-  return (
-    <div class="scroll">
-      <table data-table={name}>
-        <thead><tr>{head.map((h) => <th>{h}</th>)}</tr></thead>
-        <tbody>{rows.slice(0, SHOWN_ROWS).map((r) => <tr>{cells(r).map((c) => <td>{String(c ?? '')}</td>)}</tr>)}</tbody>
-      </table>
-      {rows.length > SHOWN_ROWS ? <p class="muted">{rows.length - SHOWN_ROWS} more in the report's JSON.</p> : null}
-    </div>
-  );
+/** The report's DOM, built once per report. Its table of contents links to `#r0-…` ids: scrolled to here, since the URL's hash is the route. */
+function ReportView({ report }: { report: Report }) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    el.replaceChildren(renderReport(report as unknown as Rec, 0));
+    const jump = (event: MouseEvent) => {
+      const link = event.target instanceof Element ? event.target.closest('a[href^="#r0"]') : null;
+      if (!link) return;
+      event.preventDefault();
+      document.getElementById(link.getAttribute('href')!.slice(1))?.scrollIntoView();
+    };
+    el.addEventListener('click', jump);
+    return () => el.removeEventListener('click', jump);
+  }, [report]);
+  return <div ref={host} data-report="" />;
 }
 
 export function ImagePage({ digest, platform }: { digest: string; platform: string }) {
   const path = `api/images/${encodeURIComponent(digest)}?platform=${encodeURIComponent(platform)}`;
   const { data, error } = useApi<ImagePageData>(path);
   if (!data) return error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>;
-  const { report } = data;
-  const run = isRun(report.behavior) ? report.behavior : null;
   return (
-    <section class="image">
-      <h2>{data.references[0]?.reference ?? digest}</h2>
+    <article class="image-page" data-digest={digest}>
       <p class="muted mono">{digest} ({platform}) · <a href={path}>the whole report (JSON)</a></p>
-      <section class={report.verdict.malicious ? 'card verdict malicious' : 'card verdict'} data-section="verdict">
-        <div class="verdict-label">{report.verdict.malicious ? 'MALICIOUS' : 'NOT MALICIOUS'}</div>
-        <p class="summary">{report.verdict.summary}</p>
-        {report.verdict.categories.length ? <p>Categories: {report.verdict.categories.join(', ')}</p> : null}
-      </section>
+      <ReportView report={data.report} />
       <section class="card" data-section="tags">
-        <h3>Tags ({data.references.length})</h3>
-        <Table name="tags" head={['reference', 'pulls', 'first seen', 'last seen']} rows={data.references}
-          cells={(r) => [r.reference, r.pulls === null ? 'unknown' : r.pulls.toLocaleString('en-US'), r.firstSeen.slice(0, 10), r.lastSeen.slice(0, 10)]} />
+        <h3>Tags naming this image ({data.references.length})</h3>
+        <div class="scroll">
+          <table class="data" data-table="tags">
+            <thead><tr><th>reference</th><th class="num">pulls</th><th>first seen</th><th>last seen</th></tr></thead>
+            <tbody>{data.references.slice(0, SHOWN_TAGS).map((r) => (
+              <tr><td class="mono">{r.reference}</td><td class="num">{r.pulls === null ? 'unknown' : r.pulls.toLocaleString('en-US')}</td><td>{r.firstSeen.slice(0, 10)}</td><td>{r.lastSeen.slice(0, 10)}</td></tr>
+            ))}</tbody>
+          </table>
+        </div>
+        {data.references.length > SHOWN_TAGS ? <p class="muted">{data.references.length - SHOWN_TAGS} more in the JSON.</p> : null}
         {data.checkedAgainst.length ? <p class="muted">Checked unchanged against the advisory DB builds {data.checkedAgainst.join(', ')}.</p> : null}
       </section>
-      <section class="card" data-section="findings">
-        <h3>Findings ({report.findings.length})</h3>
-        <Table name="findings" head={['category', 'severity', 'title', 'where']} rows={report.findings} cells={(f: Finding) => [f.category, f.severity, f.title, f.path ?? '']} />
-      </section>
-      <section class="card" data-section="vulnerabilities">
-        <h3>Vulnerabilities ({report.vulnerabilities.length})</h3>
-        <Table name="vulnerabilities" head={['id', 'package', 'installed', 'fixed in', 'severity']} rows={report.vulnerabilities}
-          cells={(v: Vulnerability) => [v.id, v.package, v.installedVersion, v.fixedVersion ?? 'no fix', v.severity]} />
-      </section>
-      <section class="card" data-section="detonation">
-        <h3>Detonation</h3>
-        {!run ? <p class="empty">Not run.</p> : (
-          <>
-            <h4>Processes ({run.processes.length})</h4>
-            <Table name="processes" head={['pid', 'parent', 'program', 'arguments']} rows={run.processes} cells={(p) => [p.pid, p.ppid, p.exe ?? '', p.argv.join(' ')]} />
-            <h4>DNS ({run.dns.length})</h4>
-            <Table name="dns" head={['name', 'type']} rows={run.dns} cells={(d) => [d.name, d.type]} />
-            <h4>Connections ({run.connections.length})</h4>
-            <Table name="connections" head={['to', 'port', 'host', 'protocol']} rows={run.connections} cells={(c) => [c.dst, c.port, c.host ?? '', c.protocol]} />
-          </>
-        )}
-      </section>
       <section class="card" data-section="sharing">
-        <h3>Images built on its malicious layers ({data.sharingMaliciousLayers.length})</h3>
+        <h3>Other images built on its malicious layers ({data.sharingMaliciousLayers.length})</h3>
         {data.sharingMaliciousLayers.length === 0 ? <p class="empty">None.</p> : (
           <ul class="hits">{data.sharingMaliciousLayers.map((o) => <li><a href={imageHref(o)}>{o.references[0] ?? o.digest}</a> <span class="muted mono">{o.layers.join(', ')}</span></li>)}</ul>
         )}
       </section>
-    </section>
+    </article>
   );
 }

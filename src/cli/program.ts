@@ -9,6 +9,7 @@ import { queueCommand } from './queue.js';
 import { rematchCommand } from './rematch.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
+import { exportCommand } from './export.js';
 import { toolVersion } from '../version.js';
 import { EXIT } from './exit.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(rematchCommand());
   program.addCommand(reportCommand());
   program.addCommand(serveCommand());
+  program.addCommand(exportCommand());
   const exitOverrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

@@ -148,20 +148,22 @@ export interface FailedScan {
   at: string;
 }
 
+/** The latest attempt of every reference whose latest attempt is not done, newest first. */
+const UNFINISHED_SCANS = `SELECT reference, status, failed_stage, reason, at FROM (
+       SELECT DISTINCT ON (reference) reference, status, failed_stage, reason, COALESCE(finished_at, started_at, now()) AS at, id
+         FROM scans ORDER BY reference, id DESC) latest
+      WHERE status <> 'done' ORDER BY at DESC, id DESC`;
+
+interface UnfinishedRow {
+  reference: string; status: 'failed' | 'skipped'; failed_stage: string | null; reason: string | null; at: Date;
+}
+const failedScan = (r: UnfinishedRow): FailedScan => ({ reference: r.reference, status: r.status, stage: r.failed_stage, reason: r.reason ?? '', at: r.at.toISOString() });
+
 /** References whose latest attempt failed or was skipped, with why, newest first. */
 export async function unfinishedScans(db: pg.Pool | pg.PoolClient, request: PageRequest): Promise<Page<FailedScan>> {
   const { page, pageSize, offset } = pageBounds(request);
-  const { rows } = await db.query<{ reference: string; status: 'failed' | 'skipped'; failed_stage: string | null; reason: string; at: Date }>(
-    `SELECT reference, status, failed_stage, reason, at FROM (
-       SELECT DISTINCT ON (reference) reference, status, failed_stage, reason, COALESCE(finished_at, started_at, now()) AS at, id
-         FROM scans ORDER BY reference, id DESC) latest
-      WHERE status <> 'done' ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2`,
-    [pageSize + 1, offset],
-  );
-  return {
-    items: rows.slice(0, pageSize).map((r) => ({ reference: r.reference, status: r.status, stage: r.failed_stage, reason: r.reason ?? '', at: r.at.toISOString() })),
-    page, pageSize, more: rows.length > pageSize,
-  };
+  const { rows } = await db.query<UnfinishedRow>(`${UNFINISHED_SCANS} LIMIT $1 OFFSET $2`, [pageSize + 1, offset]);
+  return { items: rows.slice(0, pageSize).map(failedScan), page, pageSize, more: rows.length > pageSize };
 }
 
 export interface ImagePage {
@@ -211,4 +213,82 @@ export async function imagePage(db: pg.Pool | pg.PoolClient, digest: string, pla
     checkedAgainst: checks.rows.map((c) => c.built.toISOString()),
     sharingMaliciousLayers: sharing.rows.map((r) => ({ digest: r.image_digest, platform: r.platform, references: r.refs ?? [], layers: r.layers })),
   };
+}
+
+/** Where a walk over every current result stands: after this one (newest first). */
+export interface ResultCursor {
+  finishedAt: string;
+  scanId: string;
+}
+
+/**
+ * Every current result, newest first, a batch at a time (keyset paging: no offset bound, for the static export),
+ * each with its hit and every tag that names it (at most 1,000, as an image's page).
+ */
+export async function currentResultsAfter(db: pg.Pool | pg.PoolClient, after: ResultCursor | null, limit: number): Promise<{ items: Array<{ hit: ImageHit; names: string[] }>; next: ResultCursor | null }> {
+  const { rows } = await db.query<HitRow & { scan_id: string; finished_text: string; names: string[] | null }>(
+    `SELECT c.scan_id::text, c.image_digest, c.platform, c.malicious, c.categories, c.vulnerability_counts, c.finished_at, c.finished_at::text AS finished_text, c.detonated,
+            ${referencesOf('c')},
+            (SELECT array_agg(t.name ORDER BY t.name) FROM (SELECT ${referenceName('i')} AS name FROM images i
+                WHERE i.digest = c.image_digest AND i.platform = c.platform ORDER BY 1 LIMIT 1000) t) AS names,
+            (SELECT max(i.pull_count) FROM images i WHERE i.digest = c.image_digest AND i.platform = c.platform)::text AS pulls
+       FROM image_results c
+      WHERE $1::timestamptz IS NULL OR (c.finished_at, c.scan_id) < ($1::timestamptz, $2::bigint)
+      ORDER BY c.finished_at DESC, c.scan_id DESC LIMIT $3`,
+    [after?.finishedAt ?? null, after?.scanId ?? null, limit],
+  );
+  const last = rows[rows.length - 1];
+  return {
+    items: rows.map((r) => ({ hit: hit(r), names: r.names ?? [] })),
+    next: rows.length < limit || !last ? null : { finishedAt: last.finished_text, scanId: last.scan_id },
+  };
+}
+
+/**
+ * What the search looks up besides names, for every current result: (kind, key, image) rows in `onRow`, streamed in
+ * batches by scan id; an indicator's row also says which kind of indicator it is.
+ */
+export async function searchKeysOfCurrentResults(
+  db: pg.Pool | pg.PoolClient,
+  onRow: (kind: 'package' | 'vulnerability' | 'indicator', key: string, digest: string, platform: string, indicatorKind?: IndicatorKind) => void,
+  batch = 500,
+): Promise<void> {
+  let after = '0';
+  for (;;) {
+    const { rows: results } = await db.query<{ scan_id: string; inventory: string; image_digest: string; platform: string }>(
+      `SELECT r.scan_id::text, COALESCE(s.inventory_of, s.id)::text AS inventory, r.image_digest, r.platform
+         FROM image_results r JOIN scans s ON s.id = r.scan_id WHERE r.scan_id > $1::bigint ORDER BY r.scan_id LIMIT $2`,
+      [after, batch],
+    );
+    if (results.length === 0) return;
+    after = results[results.length - 1]!.scan_id;
+    const byScan = new Map(results.map((r) => [r.scan_id, r]));
+    const byInventory = new Map<string, typeof results>();
+    for (const r of results) byInventory.set(r.inventory, [...(byInventory.get(r.inventory) ?? []), r]);
+    const scanIds = results.map((r) => r.scan_id);
+    const [packages, vulnerabilities, indicators] = await Promise.all([
+      db.query<{ scan_id: string; name: string; version: string }>('SELECT DISTINCT scan_id::text, name, version FROM scan_packages WHERE scan_id = ANY($1::bigint[])', [[...byInventory.keys()]]),
+      db.query<{ scan_id: string; id: string; aliases: string[] }>('SELECT scan_id::text, id, aliases FROM scan_vulnerabilities WHERE scan_id = ANY($1::bigint[])', [scanIds]),
+      db.query<{ scan_id: string; kind: IndicatorKind; value: string }>('SELECT scan_id::text, kind, value FROM scan_indicators WHERE scan_id = ANY($1::bigint[])', [scanIds]),
+    ]);
+    for (const p of packages.rows) {
+      for (const r of byInventory.get(p.scan_id) ?? []) {
+        onRow('package', p.name, r.image_digest, r.platform);
+        onRow('package', `${p.name}@${p.version}`, r.image_digest, r.platform);
+      }
+    }
+    for (const v of vulnerabilities.rows) {
+      const r = byScan.get(v.scan_id)!;
+      for (const id of [v.id, ...v.aliases]) onRow('vulnerability', id, r.image_digest, r.platform);
+    }
+    for (const i of indicators.rows) {
+      const r = byScan.get(i.scan_id)!;
+      onRow('indicator', i.value, r.image_digest, r.platform, i.kind);
+    }
+  }
+}
+
+/** Every reference whose latest attempt failed or was skipped, newest first (the export's listing: no offset bound). */
+export async function allUnfinishedScans(db: pg.Pool | pg.PoolClient): Promise<FailedScan[]> {
+  return (await db.query<UnfinishedRow>(UNFINISHED_SCANS)).rows.map(failedScan);
 }

@@ -1,9 +1,12 @@
-/** The results API (src/web/server.ts), from the browser: the same origin, JSON only. */
+/** The results API (src/web/server.ts), from the browser: the same origin, JSON only; or a static export's files (./static-api.ts). */
 import { useEffect, useState } from 'preact/hooks';
+import { isStaticExport, staticApi } from './static-api.js';
 
 export class ApiError extends Error {}
 
+/** The answer to `path` (`api/…`): from the server that serves the site, or from the files of a static export. */
 export async function api<T>(path: string): Promise<T> {
+  if (isStaticExport()) return (await staticApi(path)) as T;
   const response = await fetch(path, { headers: { accept: 'application/json' } });
   const body = (await response.json().catch(() => ({}))) as { error?: unknown };
   if (!response.ok) throw new ApiError(typeof body.error === 'string' ? body.error : `the server answered ${response.status}`);

@@ -6,6 +6,7 @@ import * as echarts from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
 import type { AggregateReport, Ranked } from '../../model/index.js';
 import { useApi } from './api.js';
+import { indicatorHref } from './lists.js';
 
 echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, SVGRenderer]);
 
@@ -36,13 +37,14 @@ const bars = (labels: string[], values: number[], color: string): Option => ({
   series: [{ type: 'bar', data: values, itemStyle: { color } }],
 });
 
-function Ranking({ title, name, list }: { title: string; name: string; list: Ranked[] }) {
+/** A ranking; each value links to its page when `href` says where. */
+function Ranking({ title, name, list, href }: { title: string; name: string; list: Ranked[]; href?: (value: string) => string }) {
   return (
     <section class="card">
       <h3>{title}</h3>
       {list.length === 0 ? <p class="empty">None.</p> : (
         <div class="scroll"><table data-table={name}><thead><tr><th>{title}</th><th>images</th></tr></thead>
-          <tbody>{list.map((r) => <tr><td class="mono wrap">{r.value}</td><td>{r.images}</td></tr>)}</tbody></table></div>
+          <tbody>{list.map((r) => <tr><td class="mono wrap">{href ? <a href={href(r.value)}>{r.value}</a> : r.value}</td><td>{r.images}</td></tr>)}</tbody></table></div>
       )}
     </section>
   );
@@ -74,11 +76,11 @@ export function DashboardPage() {
           }} /></section>
       </div>
       <div class="grid">
-        <Ranking title="pool" name="pools" list={data.top.pools} />
-        <Ranking title="wallet" name="wallets" list={data.top.wallets} />
-        <Ranking title="domain" name="domains" list={data.top.domains} />
+        <Ranking title="pool" name="pools" list={data.top.pools} href={(v) => indicatorHref('pool', v)} />
+        <Ranking title="wallet" name="wallets" list={data.top.wallets} href={(v) => indicatorHref('wallet', v)} />
+        <Ranking title="domain" name="domains" list={data.top.domains} href={(v) => indicatorHref('domain', v)} />
         <Ranking title="attack tool" name="tools" list={data.top.attackTools} />
-        <Ranking title="vulnerability" name="cves" list={data.top.vulnerabilities} />
+        <Ranking title="vulnerability" name="cves" list={data.top.vulnerabilities} href={(v) => `#/?${new URLSearchParams({ q: v, kind: 'vulnerability' }).toString()}`} />
       </div>
     </>
   );

@@ -84,6 +84,24 @@ export function MaliciousPage({ route }: { route: Route }) {
   );
 }
 
+const INDICATOR_NAMES: Readonly<Record<string, string>> = { pool: 'mining pool', wallet: 'wallet', domain: 'domain', ip: 'IP address', sha256: 'file SHA-256' };
+
+/** An indicator's page: every image whose current result names it (`#/indicator/pool/pool.example:3333`). */
+export function IndicatorPage({ kind, value, route }: { kind: string; value: string; route: Route }) {
+  const page = Number(route.query.get('page') ?? '1') || 1;
+  const base = `#/indicator/${encodeURIComponent(kind)}/${encodeURIComponent(value)}`;
+  const result = useApi<Page<Hit>>(`api/indicators/${encodeURIComponent(kind)}/${encodeURIComponent(value)}?page=${page}`);
+  return (
+    <section class="card" data-indicator={kind}>
+      <h3>Images that used the {INDICATOR_NAMES[kind] ?? kind} <code>{value}</code></h3>
+      {result.data ? <Hits page={result.data} hrefFor={(p) => `${base}?page=${p}`} /> : <Loading error={result.error} />}
+    </section>
+  );
+}
+
+/** Where an indicator's page is. */
+export const indicatorHref = (kind: string, value: string): string => `#/indicator/${encodeURIComponent(kind)}/${encodeURIComponent(value)}`;
+
 interface Failed {
   reference: string;
   status: string;

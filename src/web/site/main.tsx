@@ -7,7 +7,7 @@ import { render } from 'preact';
 import { STYLES } from '../../report/html/styles.js';
 import { DashboardPage } from './dashboard.js';
 import { ImagePage } from './image.js';
-import { FailedPage, MaliciousPage, SearchPage } from './lists.js';
+import { FailedPage, IndicatorPage, MaliciousPage, SearchPage } from './lists.js';
 import { useRoute } from './router.js';
 
 const LINKS: ReadonlyArray<readonly [string, string]> = [['#/', 'Search'], ['#/malicious', 'Malicious images'], ['#/failed', 'Failed scans'], ['#/dashboard', 'Dashboard']];
@@ -17,7 +17,10 @@ function App() {
   const here = '#' + route.path;
   let page;
   if (route.path.startsWith('/image/')) page = <ImagePage digest={decodeURIComponent(route.path.slice('/image/'.length))} platform={route.query.get('platform') ?? 'linux/amd64'} />;
-  else if (route.path === '/malicious') page = <MaliciousPage route={route} />;
+  else if (route.path.startsWith('/indicator/')) {
+    const [kind = '', value = ''] = route.path.slice('/indicator/'.length).split('/').map(decodeURIComponent);
+    page = <IndicatorPage kind={kind} value={value} route={route} />;
+  } else if (route.path === '/malicious') page = <MaliciousPage route={route} />;
   else if (route.path === '/failed') page = <FailedPage route={route} />;
   else if (route.path === '/dashboard') page = <DashboardPage />;
   else page = <SearchPage route={route} />;

@@ -12,7 +12,10 @@
  *    dashboard.
  * 3. Prints p50, p95 and p99 latency and the requests per second answered, per kind. Goals: p99 < 200 ms at 200
  *    requests/s; search over the 1,000,000-row package table p95 < 100 ms. Exit 1 when one is missed.
+ * 4. Exports the whole store as a static site (`detonate export --site`, src/web/export.ts) and prints its images per
+ *    second, files, size and the process's peak RSS (no goal: a figure to watch). BENCH_SITE_EXPORT=0 skips it.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +24,9 @@ import { startTestPostgres } from '../test/support/postgres.js';
 import { seededRandom } from '../test/support/prng.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { buildServer } from '../src/web/server.js';
+import { exportSite } from '../src/web/export.js';
+import { builtSiteDir } from '../src/web/site-files.js';
+import { silentProgress } from '../src/progress/progress.js';
 
 const IMAGES = Number(process.env.BENCH_SITE_IMAGES ?? 100_000);
 const RATE = Number(process.env.BENCH_SITE_RATE ?? 200);
@@ -162,6 +168,7 @@ async function main(): Promise<number> {
           ...results.filter((m) => m.label.startsWith('search: package') && !(m.p95 < SEARCH_P95_GOAL_MS)).map((m) => `${m.label} over ${Number(rows.rows[0]!.n).toLocaleString('en-US')} rows: p95 ${m.p95.toFixed(0)} ms (goal < ${SEARCH_P95_GOAL_MS} ms)`),
         ];
         console.log(misses.length === 0 ? 'goals met' : `GOAL MISSED: ${misses.join('; ')}`);
+        if (process.env.BENCH_SITE_EXPORT !== '0') await measureExport(store, join(work, 'export'));
         return misses.length === 0 ? 0 : 1;
       } finally {
         await http.close();
@@ -174,6 +181,20 @@ async function main(): Promise<number> {
     await server.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+async function measureExport(store: Store, outDir: string): Promise<void> {
+  const siteDir = builtSiteDir();
+  if (!siteDir) {
+    console.log('export: skipped, the site is not built (npm run build)');
+    return;
+  }
+  const t = Date.now();
+  const summary = await exportSite({ db: store.pool, siteDir, outDir, progress: silentProgress });
+  const seconds = (Date.now() - t) / 1000;
+  const du = spawnSync('du', ['-sm', outDir], { encoding: 'utf8' });
+  console.log(`export: ${summary.images.toLocaleString('en-US')} images in ${seconds.toFixed(1)} s (${(summary.images / seconds).toFixed(0)} images/s), ` +
+    `${summary.files.toLocaleString('en-US')} files, ${du.stdout.split('\t')[0]} MB; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (the whole bench)`);
 }
 
 main().then((code) => process.exit(code), (err) => {

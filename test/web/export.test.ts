@@ -85,7 +85,8 @@ describe('detonate export --site', () => {
 
       const search = async (q: string, kind?: string): Promise<string[]> => {
         await page.goto(`${index}#/?${new URLSearchParams({ q, ...(kind ? { kind } : {}) }).toString()}`);
-        await page.locator('ul[data-list="images"], section.card p.empty').first().waitFor();
+        // the page shows the last search's results until this one's arrive
+        await expect.poll(() => page.getAttribute('[data-results-for]', 'data-results-for', { timeout: 10_000 }).catch(() => null), { timeout: 10_000 }).toBe(q);
         return page.locator('ul[data-list="images"] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-digest') ?? ''));
       };
       expect(await search('team/min')).toEqual([storeDigest(2)]);

@@ -16,18 +16,18 @@ export async function api<T>(path: string): Promise<T> {
 /** What the API answers: the store's own types (type-only: nothing of the store is bundled). */
 export type { ImageHit as Hit, Page } from '../../store/search.js';
 
-/** Loads `path` whenever it changes: the result, the error, or null while waiting. */
+/** Loads `path` whenever it changes: the result, the error, or null while waiting (never the answer to an earlier path). */
 export function useApi<T>(path: string | null): { data: T | null; error: string | null } {
-  const [state, setState] = useState<{ data: T | null; error: string | null }>({ data: null, error: null });
+  const [state, setState] = useState<{ path: string | null; data: T | null; error: string | null }>({ path: null, data: null, error: null });
   useEffect(() => {
     if (path === null) return;
     let live = true;
-    setState({ data: null, error: null });
-    api<T>(path).then((data) => live && setState({ data, error: null }), (err: Error) => live && setState({ data: null, error: err.message }));
+    setState({ path, data: null, error: null });
+    api<T>(path).then((data) => live && setState({ path, data, error: null }), (err: Error) => live && setState({ path, data: null, error: err.message }));
     return () => {
       live = false;
     };
   }, [path]);
-  return state;
+  // the render that follows a change of path comes before the effect above: it must not show the last path's answer
+  return state.path === path ? { data: state.data, error: state.error } : { data: null, error: null };
 }
-

@@ -38,13 +38,13 @@ const bars = (labels: string[], values: number[], color: string): Option => ({
 });
 
 /** A ranking; each value links to its page when `href` says where. */
-function Ranking({ title, name, list, href }: { title: string; name: string; list: Ranked[]; href?: (value: string) => string }) {
+function Ranking({ title, column, name, list, href }: { title: string; column: string; name: string; list: Ranked[]; href?: (value: string) => string }) {
   return (
     <section class="card">
       <h3>{title}</h3>
       {list.length === 0 ? <p class="empty">None.</p> : (
-        <div class="scroll"><table data-table={name}><thead><tr><th>{title}</th><th>images</th></tr></thead>
-          <tbody>{list.map((r) => <tr><td class="mono wrap">{href ? <a href={href(r.value)}>{r.value}</a> : r.value}</td><td>{r.images}</td></tr>)}</tbody></table></div>
+        <div class="scroll"><table class="data" data-table={name}><thead><tr><th>{column}</th><th class="num">images</th></tr></thead>
+          <tbody>{list.map((r) => <tr><td class="mono wrap">{href ? <a href={href(r.value)}>{r.value}</a> : r.value}</td><td class="num">{r.images.toLocaleString('en-US')}</td></tr>)}</tbody></table></div>
       )}
     </section>
   );
@@ -76,11 +76,11 @@ export function DashboardPage() {
           }} /></section>
       </div>
       <div class="grid">
-        <Ranking title="pool" name="pools" list={data.top.pools} href={(v) => indicatorHref('pool', v)} />
-        <Ranking title="wallet" name="wallets" list={data.top.wallets} href={(v) => indicatorHref('wallet', v)} />
-        <Ranking title="domain" name="domains" list={data.top.domains} href={(v) => indicatorHref('domain', v)} />
-        <Ranking title="attack tool" name="tools" list={data.top.attackTools} />
-        <Ranking title="vulnerability" name="cves" list={data.top.vulnerabilities} href={(v) => `#/?${new URLSearchParams({ q: v, kind: 'vulnerability' }).toString()}`} />
+        <Ranking title="Top mining pools" column="pool" name="pools" list={data.top.pools} href={(v) => indicatorHref('pool', v)} />
+        <Ranking title="Top wallets" column="wallet" name="wallets" list={data.top.wallets} href={(v) => indicatorHref('wallet', v)} />
+        <Ranking title="Top domains" column="domain" name="domains" list={data.top.domains} href={(v) => indicatorHref('domain', v)} />
+        <Ranking title="Top attack tools" column="attack tool" name="tools" list={data.top.attackTools} />
+        <Ranking title="Top vulnerabilities" column="vulnerability" name="cves" list={data.top.vulnerabilities} href={(v) => `#/?${new URLSearchParams({ q: v, kind: 'vulnerability' }).toString()}`} />
       </div>
     </>
   );

@@ -59,10 +59,10 @@ export function SearchPage({ route }: { route: Route }) {
         <button type="submit">Search</button>
       </form>
       {!q ? <p class="muted">Search every image this store judged.</p> : result.data ? (
-        <>
+        <div data-results-for={q}>
           <p class="muted">as a {result.data.kind}</p>
           <Hits page={result.data} hrefFor={(p) => `#/?${params(p)}`} />
-        </>
+        </div>
       ) : <Loading error={result.error} />}
     </section>
   );
@@ -120,7 +120,7 @@ export function FailedPage({ route }: { route: Route }) {
       <h3>Scans that failed or were skipped</h3>
       {data.items.length === 0 ? <p class="empty">None.</p> : (
         <div class="scroll">
-          <table data-table="failed">
+          <table class="data" data-table="failed">
             <thead><tr><th>reference</th><th>status</th><th>stage</th><th>why</th><th>when</th></tr></thead>
             <tbody>{data.items.map((f) => <tr><td class="mono">{f.reference}</td><td>{f.status}</td><td>{f.stage ?? ''}</td><td>{f.reason}</td><td>{f.at.slice(0, 19)}</td></tr>)}</tbody>
           </table>

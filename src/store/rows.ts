@@ -118,7 +118,12 @@ const isRun = (behavior: Report['behavior']): behavior is RunRecord => behavior 
 
 /** `host` without a scheme, a trailing dot or case; `stratum+tcp://Pool.Example:3333/x` → `pool.example:3333`. */
 function hostPart(text: string): string {
-  return text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/[/?#].*$/, '').replace(/\.$/, '').toLowerCase();
+  return dnsName(text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/[/?#].*$/, ''));
+}
+
+/** A name the sample looked up, as the sinkhole presents it, without a trailing dot or case. Not a URL: `/`, `?` and `#` are bytes a label may hold. */
+function dnsName(name: string): string {
+  return name.replace(/\.$/, '').toLowerCase();
 }
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -130,23 +135,24 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
  */
 export function indicatorsOf(report: Report): IndicatorRow[] {
   const seen = new Map<string, IndicatorRow>();
-  const add = (kind: IndicatorKind, raw: unknown) => {
+  const add = (kind: IndicatorKind, raw: unknown, normalise: (text: string) => string = kind === 'domain' || kind === 'pool' ? hostPart : (text) => text.trim()) => {
     if (typeof raw !== 'string') return;
-    const value = storableText(kind === 'domain' || kind === 'pool' ? hostPart(raw) : raw.trim());
+    const value = storableText(normalise(raw));
     if (!value) return;
     seen.set(`${kind}\u0000${value}`, { kind, value });
   };
   const run = isRun(report.behavior) ? report.behavior : null;
   if (run) {
-    for (const q of run.dns) add('domain', q.name);
+    for (const q of run.dns) add('domain', q.name, dnsName);
     for (const c of run.connections) {
       if (c.host) {
-        const name = hostPart(c.host).replace(/:\d+$/, ''); // an HTTP Host header may carry a port
-        add(IPV4.test(name) || name.includes(':') ? 'ip' : 'domain', name);
+        // the name it was resolved from, or the Host or SNI it sent: a name, not a URL (an HTTP Host header may carry a port)
+        const name = dnsName(c.host).replace(/:\d+$/, '');
+        add(IPV4.test(name) || name.includes(':') ? 'ip' : 'domain', name, dnsName);
       }
       if (c.dst && c.dst !== run.sinkAddress) add('ip', c.dst);
       if (c.protocol === 'stratum') {
-        add('pool', `${c.host ?? c.dst}:${c.port}`);
+        add('pool', `${c.host ?? c.dst}:${c.port}`, dnsName);
         add('wallet', (c.details as { wallet?: unknown } | undefined)?.wallet);
       }
     }

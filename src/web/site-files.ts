@@ -15,8 +15,17 @@ const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
 };
 
-/** Where the build left the site: beside the CLI bundle (dist/bin/ → dist/site/) or from source (src/web/ → dist/site/); undefined when not built. */
+/**
+ * Where the built site is: `$DETONATE_SITE_DIR` when set (another build of the site, or a test's), else where the
+ * build left it, beside the CLI bundle (dist/bin/ → dist/site/) or from source (src/web/ → dist/site/); undefined
+ * when not built.
+ */
 export function builtSiteDir(): string | undefined {
+  const chosen = process.env.DETONATE_SITE_DIR;
+  if (chosen) {
+    if (!existsSync(join(chosen, 'index.html'))) throw new Error(`DETONATE_SITE_DIR=${chosen} holds no index.html: point it at a built site (npm run build makes dist/site/)`);
+    return chosen;
+  }
   for (const rel of ['../site/', '../../dist/site/', '../../../dist/site/']) {
     const dir = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(join(dir, 'index.html'))) return dir;

@@ -59,3 +59,15 @@ export async function watchPage(page: Page): Promise<PageWatch> {
   });
   return watch;
 }
+
+/**
+ * Bars an ECharts chart (SVG renderer) of the results site drew in `colour` (src/web/site/dashboard.tsx), by their
+ * drawn size: a zero bar is a path of no size, and the legend's swatch of the same colour is 14 px tall.
+ */
+export function barsDrawn(page: Page, chart: string, colour: string): Promise<number> {
+  return page.locator(`[data-chart="${chart}"] svg path[fill="${colour}"]`).evaluateAll((paths) =>
+    paths.filter((p) => {
+      const box = (p as unknown as { getBBox(): { width: number; height: number } }).getBBox();
+      return box.width > 1 && box.height > 16;
+    }).length);
+}

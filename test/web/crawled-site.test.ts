@@ -9,6 +9,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -17,11 +18,12 @@ import type { Report, RunRecord } from '../../src/model/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { SERVE_POOL_SIZE } from '../../src/web/limits.js';
 import { buildServer } from '../../src/web/server.js';
-import { chromiumSkipReason, launchChromium, watchPage, type PageWatch } from '../support/chromium.js';
+import { barsDrawn, chromiumSkipReason, launchChromium, watchPage, type PageWatch } from '../support/chromium.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { query } from '../worker/helpers.js';
+import { runCli } from '../support/cli.js';
 import { CLEAN_PACKAGE, EDGE_REPOSITORY, EDGE_TAG, HOSTILE, HOSTILE_FILES, HOSTILE_LABELS, HOSTILE_LOOKUPS, PUSHED, fillStoreByCrawl, type CrawledStore } from './crawled-store.js';
 
 const busybox = findBusybox();
@@ -31,12 +33,17 @@ const sandbox = (['runc', 'gvisor'] as const).find((r) => findExecutable(r === '
 const wall = netnsWall({
   file: 'test/web/crawled-site.test.ts',
   title: 'the results site over a crawled store',
-  expectPassed: 4,
+  expectPassed: 5,
   timeoutMs: 150_000,
   requires: () => (!busybox ? 'busybox-static not installed (apt-get install busybox-static)' : !sandbox ? 'neither runsc nor runc is installed' : chromiumSkipReason),
 });
 
 const artifacts = join(repoRoot, 'test-artifacts');
+
+/** A string as the report's renderer shows it: control, bidi and invisible characters as escapes (\\x1b, \\u202e). */
+const shown = (text: string): string =>
+  // eslint-disable-next-line no-control-regex
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/g, (c) => (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 
 /** Addresses a sample may name: TEST-NET-1, -2 and -3 (RFC 5737). */
 const TEST_NET = /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}$/;
@@ -161,7 +168,7 @@ wall.describe(() => {
       await page.click('button[type="submit"]');
       // polled: for a moment after the hash changes, the page may still show the last search's hits
       await expect.poll(async () => ({
-        kind: ((await page.locator('section.card > p.muted').first().textContent()) ?? '').replace(/^as an? /, ''),
+        kind: ((await page.locator('[data-results-for] > p.muted').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').replace(/^as an? /, ''),
         digests: await page.locator('ul[data-list="images"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-digest'))),
       }), { timeout: 10_000, message: `search ${q}` }).toEqual(expected);
     };
@@ -191,20 +198,31 @@ wall.describe(() => {
     const verdict = (await page.textContent('[data-section="verdict"]')) ?? '';
     expect(verdict).toContain('MALICIOUS');
     expect(verdict).not.toContain('NOT MALICIOUS');
-    expect(verdict).toContain('cryptominer, misconfiguration');
+    expect(await page.locator('[data-section="verdict"] .categories .chip').allTextContents()).toEqual(expect.arrayContaining(['cryptominer', 'misconfiguration']));
     expect(verdict).toContain('contacts pool.example.test:3333 over stratum');
     const tags = page.locator('[data-section="tags"] table[data-table="tags"] tbody tr td:first-child');
     expect(await tags.allTextContents()).toEqual([crawled.reference(PUSHED.miner[1]), crawled.reference(PUSHED.miner[0])]);
     const names = await page.locator('table[data-table="dns"] td').allTextContents();
     for (const l of HOSTILE_LOOKUPS) expect(names, l.recorded).toContain(l.recorded);
     expect(names).toContain('pool.example.test');
-    // TODO(lead, after the image page's rewrite): the process tree and the timeline show the hostile command lines
-    // and the file written as text, exactly:
-    //   ul[data-tree="processes"] li  holds  `nslookup ${HOSTILE_LOOKUPS[0].asked}` (and [1], [2]) and `sh -c echo '${HOSTILE.rlo}'`
-    //   table[data-table="timeline"]  holds  `/tmp/${HOSTILE.img}` (a write) and the lookups of HOSTILE_LOOKUPS[*].recorded
-    //   [data-section="findings"]     holds  each of HOSTILE_FILES as a finding's path
-    // and, wherever the page shows the image's config, HOSTILE_LABELS (keys and values) as text.
+    // everything the HTML report shows, with every hidden character (bidi override, escape) shown as an escape
+    const argvs = await page.locator('ul[data-tree="processes"] li > span.proc').evaluateAll((els) =>
+      els.map((el) => Array.from((el as unknown as { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> }).querySelectorAll('.arg'), (a) => a.textContent ?? '')));
+    for (const l of HOSTILE_LOOKUPS) expect(argvs).toContainEqual(['nslookup', shown(l.asked)]);
+    expect(argvs).toContainEqual(['sh', '-c', `echo '${shown(HOSTILE.rlo)}'`]);
+    const timeline = await page.locator('table[data-table="timeline"] tbody td code').allTextContents();
+    expect(timeline.some((t) => t.endsWith(` /tmp/${HOSTILE.img}`)), timeline.join('\n')).toBe(true);
+    for (const l of HOSTILE_LOOKUPS) expect(timeline).toContain(`A ${l.recorded}`);
+    const findings = (await page.textContent('[data-section="findings"]')) ?? '';
+    for (const f of HOSTILE_FILES) expect(findings, f).toContain(`/${shown(f)}`);
+    const labelTexts = await page.locator('[data-section="image"] dl.facts dl.facts').evaluate((dl) =>
+      Array.from((dl as unknown as { children: ArrayLike<{ textContent: string | null }> }).children, (c) => c.textContent ?? ''));
+    const labels = labelTexts.flatMap((text, i) => (i % 2 === 0 ? [`${text}=${labelTexts[i + 1]}`] : [])).sort();
+    expect(labels).toEqual(Object.entries(HOSTILE_LABELS).map(([k, v]) => `${shown(k)}=${shown(v)}`).sort());
+    expect(await page.locator('[data-section="detonation"] svg circle').count()).toBeGreaterThan(3);
     await page.screenshot({ path: join(artifacts, 'crawled-image.png'), fullPage: true });
+    // the top of the page, for the README (docs/site-image.png)
+    await page.screenshot({ path: join(artifacts, 'crawled-image-top.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1500 } });
     await expectNothingRan(watched);
     await page.close();
   }, 60_000);
@@ -237,18 +255,50 @@ wall.describe(() => {
     await page.screenshot({ path: join(artifacts, 'crawled-failed.png'), fullPage: true });
 
     await page.goto(`${base}/#/dashboard`);
-    for (const chart of ['severity', 'categories', 'by-day']) {
-      await page.waitForSelector(`[data-chart="${chart}"] svg path`, { state: 'attached' });
-      expect(await page.locator(`[data-chart="${chart}"] svg path`).count(), chart).toBeGreaterThan(3);
-    }
+    // the worker ran with --no-vulns: no severity chart, and the page says why
+    await page.waitForSelector('[data-chart="categories"] svg path', { state: 'attached' });
+    expect(await page.locator('[data-chart-empty="severity"]').count()).toBe(1);
+    expect(await page.textContent('[data-figure="not-matched"]')).toContain('3 of 3 images were not matched against an advisory DB');
+    // one bar per category (found by its colour, src/web/site/dashboard.tsx), one per day
+    const bars = (chart: string, colour: string) => barsDrawn(page, chart, colour);
+    const categories = await page.locator('[data-chart="categories"] svg text').allTextContents();
+    expect(categories).toEqual(expect.arrayContaining(['cryptominer', 'backdoor']));
+    expect(await bars('categories', '#b3123a')).toBeGreaterThanOrEqual(2);
+    expect(await bars('by-day', '#2f6fb0')).toBe(1);
     expect(await page.textContent('[data-figure="judged"]')).toContain('3 images judged (4 tags in 4 repositories), 3 detonated; 2 judged malicious, from repositories with unknown pulls');
     const domains = await page.locator('table[data-table="domains"] td').allTextContents();
     expect(domains).toEqual(expect.arrayContaining([...HOSTILE_LOOKUPS.map((l) => l.recorded), 'pool.example.test']));
     expect(await page.locator('table[data-table="pools"] td').allTextContents()).toContain('pool.example.test:3333');
     await page.screenshot({ path: join(artifacts, 'crawled-dashboard.png'), fullPage: true });
-    // TODO(lead, with the static export): export this store's site to a directory, open its index.html from disk
-    // (file://) in Chromium, and assert the same search hit, the miner's verdict and DNS table, and expectNothingRan.
     await expectNothingRan(watched);
+    await page.close();
+  }, 60_000);
+
+  it('the same site exported (detonate export --site) and opened from disk: search, the miner\'s page, nothing run', async () => {
+    const out = join(work, 'export');
+    const exported = await runCli(['export', '--store', crawled.url, '--site', out], { DETONATE_SITE_DIR: siteDir });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toContain('exported 3 images (2 malicious, 2 failed scans');
+    const index = pathToFileURL(join(out, 'index.html')).href;
+    const watched = await openPage();
+    const { page, watch, dialogs } = watched;
+    await page.goto(`${index}#/?${new URLSearchParams({ q: HOSTILE_LOOKUPS[1].recorded, kind: 'indicator' }).toString()}`);
+    await page.locator(`[data-results-for] ul[data-list="images"] li[data-digest="${digests.miner}"] a`).click();
+    await page.waitForSelector('ul[data-tree="processes"] li');
+    expect(await page.textContent('[data-section="verdict"] .verdict-label')).toBe('MALICIOUS');
+    const names = await page.locator('table[data-table="dns"] td code').allTextContents();
+    for (const l of HOSTILE_LOOKUPS) expect(names, l.recorded).toContain(l.recorded);
+    await page.goto(`${index}#/dashboard`);
+    await page.locator('table[data-table="pools"] a', { hasText: 'pool.example.test:3333' }).click();
+    await page.locator(`[data-indicator="pool"] li[data-digest="${digests.miner}"]`).waitFor();
+    // from disk: the export's own script and data files only
+    expect(dialogs).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+    expect(await page.locator('img, [onerror]').count()).toBe(0);
+    expect(watch.pageErrors).toEqual([]);
+    expect(watch.consoleErrors, watch.consoleErrors.join('\n')).toEqual([]);
+    expect(await watch.violations()).toEqual([]);
+    expect(watch.requests.filter((u) => !u.startsWith(pathToFileURL(out).href + '/'))).toEqual([]);
     await page.close();
   }, 60_000);
 });

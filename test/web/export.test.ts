@@ -130,7 +130,7 @@ describe('detonate export --site', () => {
     const busy = join(work, 'busy');
     mkdirSync(busy);
     writeFileSync(join(busy, 'notes.txt'), 'mine');
-    const refused = await runCli(['export', '--store', storeUrl, '--site', busy]);
+    const refused = await runCli(['export', '--store', storeUrl, '--site', busy], { DETONATE_SITE_DIR: siteDir });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('is not empty and holds no earlier export');
     expect(readdirSync(busy)).toEqual(['notes.txt']);

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { repoRoot } from '../support/paths.js';
-import { chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
+import { barsDrawn, chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { buildServer } from '../../src/web/server.js';
 import { HOSTILE_DOMAIN, fillSampleStore, storeDigest } from '../store/sample-store.js';
@@ -78,10 +78,15 @@ describe.skipIf(chromiumSkipReason !== undefined)('the results site in Chromium'
     expect(await page.locator('img').count()).toBe(0);
 
     await page.goto(`${base}/#/dashboard`);
-    for (const chart of ['severity', 'categories', 'by-day']) {
+    // the bars drawn, found by their colours (src/web/site/dashboard.tsx): not just the axes
+    const bars = async (chart: string, colour: string) => {
       await page.waitForSelector(`[data-chart="${chart}"] svg path`, { state: 'attached' });
-      expect(await page.locator(`[data-chart="${chart}"] svg path`).count(), chart).toBeGreaterThan(3);
-    }
+      return barsDrawn(page, chart, colour);
+    };
+    expect(await bars('severity', '#d4521b'), 'critical 1, moderate 2').toBe(2);
+    expect(await bars('categories', '#b3123a'), 'cryptominer, windows-malware').toBe(2);
+    expect(await bars('by-day', '#2f6fb0'), 'judged today').toBe(1);
+    expect(await page.locator('[data-figure="not-matched"]').count()).toBe(0);
     expect(await page.textContent('[data-figure="judged"]')).toContain('3 images judged (4 tags in 3 repositories), 2 detonated; 2 judged malicious');
     expect(await page.locator('table[data-table="domains"] td').allTextContents()).toContain(HOSTILE_DOMAIN);
     await page.screenshot({ path: join(artifacts, 'site-dashboard.png'), fullPage: true });

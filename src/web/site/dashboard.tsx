@@ -1,4 +1,5 @@
 /** The dashboard: the state of the registry (`/api/dashboard`) as ECharts charts and the tables behind them. */
+import { visible } from '../../report/html/client/text.js';
 import { useEffect, useRef } from 'preact/hooks';
 import { BarChart, LineChart } from 'echarts/charts';
 import { GridComponent, TooltipComponent, LegendComponent } from 'echarts/components';
@@ -12,13 +13,18 @@ echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendCompone
 
 type Option = Parameters<echarts.ECharts['setOption']>[0];
 
+/** The bars' colours (tests find a chart's bars by them). */
+const SEVERITY_COLOUR = '#d4521b';
+const CATEGORY_COLOUR = '#b3123a';
+const JUDGED_COLOUR = '#2f6fb0';
+
 function Chart({ name, option }: { name: string; option: Option }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!el.current) return;
     // SVG: text in the chart stays text, and the page's CSP needs no inline anything
     const chart = echarts.init(el.current, undefined, { renderer: 'svg' });
-    chart.setOption(option);
+    chart.setOption({ animation: false, ...option }); // drawn at once: the figures, not a show
     const resize = () => chart.resize();
     window.addEventListener('resize', resize);
     return () => {
@@ -44,7 +50,7 @@ function Ranking({ title, column, name, list, href }: { title: string; column: s
       <h3>{title}</h3>
       {list.length === 0 ? <p class="empty">None.</p> : (
         <div class="scroll"><table class="data" data-table={name}><thead><tr><th>{column}</th><th class="num">images</th></tr></thead>
-          <tbody>{list.map((r) => <tr><td class="mono wrap">{href ? <a href={href(r.value)}>{r.value}</a> : r.value}</td><td class="num">{r.images.toLocaleString('en-US')}</td></tr>)}</tbody></table></div>
+          <tbody>{list.map((r) => <tr><td class="mono wrap">{href ? <a href={href(r.value)}>{visible(r.value)}</a> : visible(r.value)}</td><td class="num">{r.images.toLocaleString('en-US')}</td></tr>)}</tbody></table></div>
       )}
     </section>
   );
@@ -62,16 +68,23 @@ export function DashboardPage() {
       </section>
       <div class="grid">
         <section class="card"><h3>Images by worst vulnerability</h3>
-          <Chart name="severity" option={bars([...severities], severities.map((s) => data.worstSeverity[s]), '#d4521b')} /></section>
+          {severities.some((s) => data.worstSeverity[s] > 0)
+            ? <Chart name="severity" option={bars([...severities], severities.map((s) => data.worstSeverity[s]), SEVERITY_COLOUR)} />
+            : <p class="empty" data-chart-empty="severity">No image was matched against an advisory DB.</p>}
+          {data.notMatched > 0 ? <p class="muted" data-figure="not-matched">{data.notMatched.toLocaleString('en-US')} of {data.images.judged.toLocaleString('en-US')} images were not matched against an advisory DB (scanned with --no-vulns, or before a DB was fetched): they are not counted here.</p> : null}
+        </section>
         <section class="card"><h3>Images per threat category</h3>
-          <Chart name="categories" option={bars(data.categories.map((c) => c.category), data.categories.map((c) => c.images), '#b3123a')} /></section>
+          {data.categories.length > 0
+            ? <Chart name="categories" option={bars(data.categories.map((c) => c.category), data.categories.map((c) => c.images), CATEGORY_COLOUR)} />
+            : <p class="empty" data-chart-empty="categories">No image was judged malicious.</p>}
+        </section>
         <section class="card"><h3>Results by day</h3>
           <Chart name="by-day" option={{
             grid: { left: 50, right: 20, top: 40, bottom: 30 }, tooltip: { trigger: 'axis' }, legend: { top: 0 },
             xAxis: { type: 'category', data: data.byDay.map((d) => d.date) }, yAxis: { type: 'value', minInterval: 1 },
             series: [
-              { name: 'judged', type: 'bar', data: data.byDay.map((d) => d.judged), itemStyle: { color: '#2f6fb0' } },
-              { name: 'malicious', type: 'bar', data: data.byDay.map((d) => d.malicious), itemStyle: { color: '#b3123a' } },
+              { name: 'judged', type: 'bar', data: data.byDay.map((d) => d.judged), itemStyle: { color: JUDGED_COLOUR } },
+              { name: 'malicious', type: 'bar', data: data.byDay.map((d) => d.malicious), itemStyle: { color: CATEGORY_COLOUR } },
             ],
           }} /></section>
       </div>

@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { Report } from '../../model/index.js';
 import { renderReport } from '../../report/html/client/report.js';
-import type { Rec } from '../../report/html/client/text.js';
+import { visible, type Rec } from '../../report/html/client/text.js';
 import { useApi } from './api.js';
 import { imageHref } from './router.js';
 
@@ -53,7 +53,7 @@ export function ImagePage({ digest, platform }: { digest: string; platform: stri
           <table class="data" data-table="tags">
             <thead><tr><th>reference</th><th class="num">pulls</th><th>first seen</th><th>last seen</th></tr></thead>
             <tbody>{data.references.slice(0, SHOWN_TAGS).map((r) => (
-              <tr><td class="mono">{r.reference}</td><td class="num">{r.pulls === null ? 'unknown' : r.pulls.toLocaleString('en-US')}</td><td>{r.firstSeen.slice(0, 10)}</td><td>{r.lastSeen.slice(0, 10)}</td></tr>
+              <tr><td class="mono">{visible(r.reference)}</td><td class="num">{r.pulls === null ? 'unknown' : r.pulls.toLocaleString('en-US')}</td><td>{r.firstSeen.slice(0, 10)}</td><td>{r.lastSeen.slice(0, 10)}</td></tr>
             ))}</tbody>
           </table>
         </div>
@@ -63,7 +63,7 @@ export function ImagePage({ digest, platform }: { digest: string; platform: stri
       <section class="card" data-section="sharing">
         <h3>Other images built on its malicious layers ({data.sharingMaliciousLayers.length})</h3>
         {data.sharingMaliciousLayers.length === 0 ? <p class="empty">None.</p> : (
-          <ul class="hits">{data.sharingMaliciousLayers.map((o) => <li><a href={imageHref(o)}>{o.references[0] ?? o.digest}</a> <span class="muted mono">{o.layers.join(', ')}</span></li>)}</ul>
+          <ul class="hits">{data.sharingMaliciousLayers.map((o) => <li><a href={imageHref(o)}>{visible(o.references[0] ?? o.digest)}</a> <span class="muted mono">{o.layers.join(', ')}</span></li>)}</ul>
         )}
       </section>
     </article>

@@ -1,4 +1,5 @@
 /** Search and the listings: pages of images (or failed scans) from the API, each image linking to its page. */
+import { visible } from '../../report/html/client/text.js';
 import { useState } from 'preact/hooks';
 import { useApi, type Hit, type Page } from './api.js';
 import { imageHref, type Route } from './router.js';
@@ -15,7 +16,7 @@ function Hits({ page, hrefFor }: { page: Page<Hit>; hrefFor: (n: number) => stri
       <ul class="hits" data-list="images">
         {page.items.map((hit) => (
           <li data-digest={hit.digest}>
-            <a href={imageHref(hit)}>{hit.references[0] ?? hit.digest}</a>
+            <a href={imageHref(hit)}>{visible(hit.references[0] ?? hit.digest)}</a>
             {hit.references.length > 1 ? <span class="muted"> and {hit.references.length - 1} more tags</span> : null}{' '}
             <span class={hit.malicious ? 'chip sev-critical' : 'chip'}>{hit.malicious ? `malicious: ${hit.categories.join(', ')}` : 'not malicious'}</span>{' '}
             <span class="muted">{worst(hit.vulnerabilities)}; {hit.pulls === null ? 'pulls unknown' : `${hit.pulls.toLocaleString('en-US')} pulls`}; scanned {hit.scannedAt.slice(0, 10)}{hit.detonated ? ', detonated' : ''}</span>
@@ -93,7 +94,7 @@ export function IndicatorPage({ kind, value, route }: { kind: string; value: str
   const result = useApi<Page<Hit>>(`api/indicators/${encodeURIComponent(kind)}/${encodeURIComponent(value)}?page=${page}`);
   return (
     <section class="card" data-indicator={kind}>
-      <h3>Images that used the {INDICATOR_NAMES[kind] ?? kind} <code>{value}</code></h3>
+      <h3>Images that used the {INDICATOR_NAMES[kind] ?? kind} <code>{visible(value)}</code></h3>
       {result.data ? <Hits page={result.data} hrefFor={(p) => `${base}?page=${p}`} /> : <Loading error={result.error} />}
     </section>
   );
@@ -122,7 +123,7 @@ export function FailedPage({ route }: { route: Route }) {
         <div class="scroll">
           <table class="data" data-table="failed">
             <thead><tr><th>reference</th><th>status</th><th>stage</th><th>why</th><th>when</th></tr></thead>
-            <tbody>{data.items.map((f) => <tr><td class="mono">{f.reference}</td><td>{f.status}</td><td>{f.stage ?? ''}</td><td>{f.reason}</td><td>{f.at.slice(0, 19)}</td></tr>)}</tbody>
+            <tbody>{data.items.map((f) => <tr><td class="mono">{visible(f.reference)}</td><td>{f.status}</td><td>{f.stage ?? ''}</td><td>{visible(f.reason)}</td><td>{f.at.slice(0, 19)}</td></tr>)}</tbody>
           </table>
         </div>
       )}

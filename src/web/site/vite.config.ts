@@ -1,6 +1,6 @@
 /**
- * Builds the results site (this folder) into dist/site/: `npm run build`, or `buildSite()` (src/web/site-build.ts)
- * from a test. Everything it needs is bundled: the pages fetch nothing but the API of the server that serves them,
+ * Builds the results site (this folder) into dist/site/: `npm run build`, or vite's `build()` with this file from a
+ * test (into a folder of its own). Everything it needs is bundled: the pages fetch nothing but the API of the server that serves them,
  * or a static export's data files.
  *
  * One classic script (an IIFE, loaded with `defer`), not an ES module: a page opened from disk (a static export,

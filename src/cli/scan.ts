@@ -52,6 +52,13 @@ export function meetsFailOn(report: Report, failOn: FailOn): boolean {
   return false;
 }
 
+/** `--skip-db-update`: never fetch the advisory DB before a run, as Trivy's flag (also DETONATE_SKIP_DB_UPDATE=1). */
+export function skipDbUpdateOption(): Option {
+  return new Option('--skip-db-update', 'do not fetch or refresh the advisory DB before scanning (default: fetched when missing or older than a day; also DETONATE_SKIP_DB_UPDATE=1)');
+}
+
+const skipDbUpdateByEnv = (): boolean => /^(1|true|yes)$/i.test(process.env.DETONATE_SKIP_DB_UPDATE ?? '');
+
 /** Opens the advisory DB for the whole run; a missing or unusable DB is not fatal: the reports say why. */
 export async function openAdvisoryDb(path: string | undefined): Promise<{ db: AdvisoryDb | null; unavailable?: string }> {
   const { AdvisoryDb, AdvisoryDbError, defaultDbPath } = await import('../vuln/db.js');
@@ -61,6 +68,27 @@ export async function openAdvisoryDb(path: string | undefined): Promise<{ db: Ad
     if (err instanceof AdvisoryDbError) return { db: null, unavailable: err.message };
     throw err;
   }
+}
+
+/**
+ * The advisory DB of a scan or a worker: the default one is fetched first when it is missing or due for a refresh
+ * (src/vuln/refresh.ts), unless `--skip-db-update`; a DB named with `--db` is used as it is. A refresh that fails is
+ * said on `log`, and the run goes on with the DB there is (the reports say when there is none, and why).
+ */
+export async function advisoryDbForRun(flags: { db?: string; skipDbUpdate?: boolean }, progress: Progress): Promise<{ db: AdvisoryDb | null; unavailable?: string }> {
+  let failure: string | undefined;
+  if (flags.db === undefined && !flags.skipDbUpdate && !skipDbUpdateByEnv()) {
+    const [{ refreshAdvisoryDbIfDue }, { defaultDbPath }, { defaultDownloadDir }] = await Promise.all([import('../vuln/refresh.js'), import('../vuln/db.js'), import('../vuln/update.js')]);
+    const root = cacheRoot();
+    const outcome = await refreshAdvisoryDbIfDue({ dbPath: defaultDbPath(root), downloadDir: defaultDownloadDir(root), progress });
+    if (outcome.action === 'failed') {
+      failure = outcome.message;
+      progress.log(`warning: ${outcome.message}`);
+    } else if (outcome.action === 'updated') progress.log(`advisory DB updated: ${outcome.records} records`);
+    else if (outcome.action === 'left') progress.log(`note: the advisory DB is due for a refresh but is left as it is: ${outcome.why}`);
+  }
+  const opened = await openAdvisoryDb(flags.db);
+  return !opened.db && failure ? { db: null, unavailable: `no advisory DB, and fetching one failed: ${failure}` } : opened;
 }
 
 /** The detectors for this run; mistakes in the user's rules or hash lists are usage errors that name the file. */
@@ -184,6 +212,7 @@ export interface ScanFlags {
   cache: boolean;
   vulns: boolean;
   db?: string;
+  skipDbUpdate?: boolean;
   rules: string[];
   hashes: string[];
   yaraEngine: 'auto' | 'yara-x' | 'yara';
@@ -207,6 +236,7 @@ export function scanCommand(): Command {
     .option('--no-cache', 'analyse every layer again (blobs stay cached: they are verified by digest)')
     .option('--no-vulns', 'skip matching packages against the advisory DB')
     .option('--db <path>', 'advisory DB to match against (default: the one `detonate db update` builds in the cache dir)')
+    .addOption(skipDbUpdateOption())
     .option('--rules <dir>', 'add your own YARA rules from DIR (searched recursively; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--hashes <file>', 'flag files whose SHA-256 is on this list (one digest per line, sha256sum or CSV; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--yara-engine <engine>', 'YARA engine: YARA-X in-process, the yara CLI, or auto').choices(['auto', 'yara-x', 'yara']).default('auto'))
@@ -234,7 +264,7 @@ export function scanCommand(): Command {
       }
       const detectors = await createDetectorsForCli(flags);
       for (const n of detectors.notices) progress.log(`note: ${n.message}`);
-      const vulnerabilities = flags.vulns ? await openAdvisoryDb(flags.db) : undefined;
+      const vulnerabilities = flags.vulns ? await advisoryDbForRun(flags, progress) : undefined;
       if (vulnerabilities && !vulnerabilities.db) progress.log(`note: vulnerabilities not checked: ${vulnerabilities.unavailable}`);
       let recorder: ScanRecorder | undefined;
       if (flags.store !== undefined) {

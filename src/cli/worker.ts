@@ -5,7 +5,7 @@ import { cacheRoot } from '../image/cache.js';
 import type { Progress } from '../progress/progress.js';
 import type { BucketSettings } from '../store/registry-limits.js';
 import { UsageError } from './exit.js';
-import { createDetectorsForCli, loadIgnore, loadRules, openAdvisoryDb, parseDuration, prepareSandbox } from './scan.js';
+import { advisoryDbForRun, createDetectorsForCli, loadIgnore, loadRules, parseDuration, prepareSandbox, skipDbUpdateOption } from './scan.js';
 import { STORE_OPTION_HELP, storeLocationOf } from './store.js';
 import { STORE_WAIT_MAX_MS, DEFAULT_REGISTRY_BUCKET, DEFAULT_WORKER_LEASE_MS, DEFAULT_WORKER_STOP_TIMEOUT_MS, MIN_WORKER_LEASE_MS, RATE_LIMIT_BURST_SECONDS } from '../worker/limits.js';
 
@@ -23,6 +23,7 @@ interface WorkerFlags {
   insecureRegistry: string[];
   vulns: boolean;
   db?: string;
+  skipDbUpdate?: boolean;
   rules: string[];
   hashes: string[];
   yaraEngine: 'auto' | 'yara-x' | 'yara';
@@ -108,6 +109,7 @@ export function workerCommand(): Command {
     .option('--insecure-registry <host>', 'plain HTTP / unverified TLS for this registry host (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--no-vulns', 'skip matching packages against the advisory DB')
     .option('--db <path>', 'advisory DB to match against (default: the one `detonate db update` builds in the cache dir)')
+    .addOption(skipDbUpdateOption())
     .option('--rules <dir>', 'add your own YARA rules from DIR (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--hashes <file>', 'flag files whose SHA-256 is on this list (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--yara-engine <engine>', 'YARA engine: YARA-X in-process, the yara CLI, or auto').choices(['auto', 'yara-x', 'yara']).default('auto'))
@@ -128,7 +130,8 @@ export function workerCommand(): Command {
       if (bound.lowered) log(`note: ${bound.lowered}`);
       const detectors = await createDetectorsForCli(flags);
       for (const n of detectors.notices) log(`note: ${n.message}`);
-      const vulnerabilities = flags.vulns ? await openAdvisoryDb(flags.db) : undefined;
+      // fetched or refreshed once, as the worker starts (a worker matches every job against the DB it opened)
+      const vulnerabilities = flags.vulns ? await advisoryDbForRun(flags, progress) : undefined;
       if (vulnerabilities && !vulnerabilities.db) log(`note: vulnerabilities not checked: ${vulnerabilities.unavailable}`);
 
       const [{ openStore, judgingDigest, rulesDigest, RegistryLimits }, { ScanQueue }, { Worker }, { RegistryGate }, { WorkerMetrics, serveMetrics }] = await Promise.all([

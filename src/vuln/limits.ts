@@ -43,3 +43,8 @@ export const MAX_MAVEN_PARSED_VERSION_CHARS = 1 << 16;
  * package versions, but not an unbounded store's; past it the memo starts again.
  */
 export const MAX_MEMOIZED_MATCHES = 500_000;
+
+// --- Automatic refresh (refresh.ts) ---
+
+/** A scan refreshes the default advisory DB once it is this old (as Trivy fetches its DB when the copy it has is due). */
+export const DB_REFRESH_AFTER_HOURS = 24;

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeZip } from '../util/zip.js';
+import { silentProgress } from '../progress/progress.js';
+import { AdvisoryDb } from './db.js';
+import { refreshAdvisoryDbIfDue } from './refresh.js';
+import { updateAdvisoryDb } from './update.js';
+
+// The OSV bucket's layout on 127.0.0.1: npm's all.zip with two advisories, every other ecosystem's empty.
+const record = (id: string, name: string, fixed: string) =>
+  JSON.stringify({ id, aliases: [], summary: `${name} issue`, modified: '2026-01-01T00:00:00Z', affected: [{ package: { ecosystem: 'npm', name }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }] }] });
+const npmZip = writeZip([
+  { name: 'GHSA-0001.json', data: Buffer.from(record('GHSA-aaaa-0001', 'left-pad', '1.3.0')) },
+  { name: 'GHSA-0002.json', data: Buffer.from(record('GHSA-aaaa-0002', 'event-stream', '3.3.7')) },
+]);
+const emptyZip = writeZip([]);
+
+let server: Server;
+let base: string;
+let work: string;
+let served = 0;
+/** The feed server answers 503 (down for maintenance) while this is set. */
+let failing = false;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'detonate-refresh-'));
+  server = createServer((req, res) => {
+    served++;
+    if (failing) {
+      res.writeHead(503).end();
+      return;
+    }
+    const body = req.url === '/npm/all.zip' ? npmZip : emptyZip;
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(work, { recursive: true, force: true });
+});
+
+const env = () => ({ DETONATE_OSV_BASE_URL: base });
+let n = 0;
+const fresh = () => {
+  const dir = join(work, `case-${n++}`);
+  return { dbPath: join(dir, 'db', 'advisories.sqlite'), downloadDir: join(dir, 'feeds') };
+};
+const builtAt = (dbPath: string) => {
+  const db = AdvisoryDb.open(dbPath);
+  try {
+    return db.status().builtAt;
+  } finally {
+    db.close();
+  }
+};
+
+describe('the advisory DB a scan fetches for itself', () => {
+  it('is fetched when missing, left alone while current, and fetched again once a day old', async () => {
+    const paths = fresh();
+    const first = await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env() });
+    expect(first).toEqual({ action: 'updated', records: 2 });
+    const built = builtAt(paths.dbPath);
+    const before = served;
+    expect(await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: new Date(Date.parse(built) + 3_600_000) })).toEqual({ action: 'current', builtAt: built });
+    expect(served).toBe(before);
+    const dayLater = new Date(Date.parse(built) + 25 * 3_600_000);
+    expect(await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: dayLater })).toMatchObject({ action: 'updated' });
+    expect(served).toBeGreaterThan(before);
+    expect(existsSync(`${paths.dbPath}.update-lock`)).toBe(false);
+  });
+
+  it('offline: says what failed and what the scan goes on with, and keeps the DB it had', async () => {
+    const paths = fresh();
+    const offline = { DETONATE_OSV_BASE_URL: 'http://127.0.0.1:9' }; // the discard port: nothing listens
+    const none = await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: offline });
+    expect(none.action).toBe('failed');
+    expect(none.action === 'failed' && none.message).toMatch(/could not be updated \(cannot download http:\/\/127\.0\.0\.1:9\/.*\); vulnerabilities are not checked\. Run `detonate db update` when online/);
+    await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env() });
+    const built = builtAt(paths.dbPath);
+    failing = true;
+    try {
+      const stale = await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: new Date(Date.parse(built) + 48 * 3_600_000) });
+      expect(stale.action === 'failed' && stale.message).toMatch(new RegExp(`HTTP 503\\); matching against the DB built ${built.replace(/[.]/g, '\\.')}`));
+    } finally {
+      failing = false;
+    }
+    expect(builtAt(paths.dbPath)).toBe(built);
+  });
+
+  it('never replaces a DB built from the user\'s own feeds', async () => {
+    const paths = fresh();
+    const feed = join(work, 'own-feed.zip');
+    writeFileSync(feed, npmZip);
+    await updateAdvisoryDb({ from: [feed], dbPath: paths.dbPath, downloadDir: paths.downloadDir, progress: silentProgress });
+    const built = builtAt(paths.dbPath);
+    const outcome = await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: new Date(Date.parse(built) + 30 * 86_400_000) });
+    expect(outcome).toEqual({ action: 'left', why: expect.stringContaining(feed) });
+    expect(builtAt(paths.dbPath)).toBe(built);
+  });
+
+  it('one refresh at a time: a running process\'s lock is respected, a dead one\'s taken over', async () => {
+    const paths = fresh();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(paths.dbPath, '..'), { recursive: true });
+    const holder = spawn('sleep', ['30']);
+    try {
+      writeFileSync(`${paths.dbPath}.update-lock`, String(holder.pid));
+      expect(await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env() })).toEqual({ action: 'left', why: 'another detonate process is updating it now' });
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    expect(await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env() })).toMatchObject({ action: 'updated' });
+  });
+});

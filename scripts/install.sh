@@ -17,16 +17,17 @@ done
 # yara (the YARA engine used when the YARA-X binding cannot load);
 # detonation: runsc (gVisor) and runc (the sandboxes), strace (runc's syscall monitor), iproute2, nftables and
 # util-linux (nsenter) for the sandbox's network namespaces and sinkhole rules;
-# postgresql: the server programs of the results store's private cluster (Detonate runs its own, in its data dir).
-packages=(ca-certificates zstd yara runsc runc strace iproute2 nftables util-linux postgresql)
+# postgresql: the server programs of the results store's private cluster (Detonate runs its own, in its data dir);
+# busybox-static: the programs of the demo image the README's first command scans (examples/demo-miner.oci.tar).
+packages=(ca-certificates zstd yara runsc runc strace iproute2 nftables util-linux postgresql busybox-static)
 if [ "$want_test" = 1 ]; then
   # docker-registry: a real registry on loopback; skopeo/umoci: push and build test images;
   # apache2-utils: htpasswd for basic auth; openssl: token-auth certificates; rpm: rpmdb fixtures and oracle;
-  # mmdebstrap: the benchmark's Debian image; busybox-static: small test images;
+  # mmdebstrap: the benchmark's Debian image;
   # ruby, python3-packaging: oracles for the RubyGems and PEP 440 version comparators;
   # openssl, curl, dig, ssh: real clients for the sinkhole's protocol tests;
   # chromium: the HTML report is opened in a real browser (driven by playwright-core).
-  packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap busybox-static tar gzip ruby python3-packaging
+  packages+=(docker-registry skopeo umoci apache2-utils openssl rpm mmdebstrap tar gzip ruby python3-packaging
     curl dnsutils openssh-client chromium)
 fi
 
@@ -69,4 +70,6 @@ else
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
+# the demo image of the README's first command: made here from busybox-static and examples/demo-miner/, no download
+node --import tsx scripts/make-demo-image.ts >/dev/null
 echo "Detonate is installed: node dist/src/cli/main.js --help  (or npm link for a 'detonate' command)" >&2

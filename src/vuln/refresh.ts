@@ -89,7 +89,9 @@ export async function refreshAdvisoryDbIfDue({ dbPath, downloadDir, progress, no
     return { action: 'updated', records: result.records };
   } catch (err) {
     const goesOn = current ? `matching against the DB built ${current.builtAt}` : 'vulnerabilities are not checked';
-    return { action: 'failed', message: `the advisory DB could not be updated (${(err as Error).message}); ${goesOn}. Run \`detonate db update\` when online, or \`detonate db update --from DIR\` with feed files; --skip-db-update stops trying` };
+    const reason = (err as Error).message;
+    const advice = /db update/.test(reason) ? '' : ' Run `detonate db update` when online, or `detonate db update --from DIR` with feed files.';
+    return { action: 'failed', message: `the advisory DB could not be updated (${reason}); ${goesOn}.${advice} --skip-db-update stops trying` };
   } finally {
     rmSync(lockPath, { force: true });
   }

@@ -1,52 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeZip } from '../util/zip.js';
 import { silentProgress } from '../progress/progress.js';
+import { osvRecord, startOsvBucket, type OsvBucket } from '../../test/support/osv-bucket.js';
 import { AdvisoryDb } from './db.js';
 import { refreshAdvisoryDbIfDue } from './refresh.js';
 import { updateAdvisoryDb } from './update.js';
 
-// The OSV bucket's layout on 127.0.0.1: npm's all.zip with two advisories, every other ecosystem's empty.
-const record = (id: string, name: string, fixed: string) =>
-  JSON.stringify({ id, aliases: [], summary: `${name} issue`, modified: '2026-01-01T00:00:00Z', affected: [{ package: { ecosystem: 'npm', name }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }] }] });
-const npmZip = writeZip([
-  { name: 'GHSA-0001.json', data: Buffer.from(record('GHSA-aaaa-0001', 'left-pad', '1.3.0')) },
-  { name: 'GHSA-0002.json', data: Buffer.from(record('GHSA-aaaa-0002', 'event-stream', '3.3.7')) },
-]);
-const emptyZip = writeZip([]);
-
-let server: Server;
-let base: string;
+// the OSV bucket on 127.0.0.1: npm's all.zip with two advisories, every other ecosystem's empty
+const npmRecords = [osvRecord('GHSA-aaaa-0001', 'npm', 'left-pad', '1.3.0'), osvRecord('GHSA-aaaa-0002', 'npm', 'event-stream', '3.3.7')];
+let bucket: OsvBucket;
 let work: string;
-let served = 0;
-/** The feed server answers 503 (down for maintenance) while this is set. */
-let failing = false;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'detonate-refresh-'));
-  server = createServer((req, res) => {
-    served++;
-    if (failing) {
-      res.writeHead(503).end();
-      return;
-    }
-    const body = req.url === '/npm/all.zip' ? npmZip : emptyZip;
-    res.writeHead(200, { 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  bucket = await startOsvBucket({ npm: npmRecords });
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await bucket?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
-const env = () => ({ DETONATE_OSV_BASE_URL: base });
+const env = () => ({ DETONATE_OSV_BASE_URL: bucket.base });
 let n = 0;
 const fresh = () => {
   const dir = join(work, `case-${n++}`);
@@ -67,12 +45,12 @@ describe('the advisory DB a scan fetches for itself', () => {
     const first = await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env() });
     expect(first).toEqual({ action: 'updated', records: 2 });
     const built = builtAt(paths.dbPath);
-    const before = served;
+    const before = bucket.requests;
     expect(await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: new Date(Date.parse(built) + 3_600_000) })).toEqual({ action: 'current', builtAt: built });
-    expect(served).toBe(before);
+    expect(bucket.requests).toBe(before);
     const dayLater = new Date(Date.parse(built) + 25 * 3_600_000);
     expect(await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: dayLater })).toMatchObject({ action: 'updated' });
-    expect(served).toBeGreaterThan(before);
+    expect(bucket.requests).toBeGreaterThan(before);
     expect(existsSync(`${paths.dbPath}.update-lock`)).toBe(false);
   });
 
@@ -84,12 +62,12 @@ describe('the advisory DB a scan fetches for itself', () => {
     expect(none.action === 'failed' && none.message).toMatch(/could not be updated \(cannot download http:\/\/127\.0\.0\.1:9\/.*\); vulnerabilities are not checked\. .*--skip-db-update stops trying$/);
     await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env() });
     const built = builtAt(paths.dbPath);
-    failing = true;
+    bucket.failing = true;
     try {
       const stale = await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: new Date(Date.parse(built) + 48 * 3_600_000) });
       expect(stale.action === 'failed' && stale.message).toMatch(new RegExp(`HTTP 503\\); matching against the DB built ${built.replace(/[.]/g, '\\.')}`));
     } finally {
-      failing = false;
+      bucket.failing = false;
     }
     expect(builtAt(paths.dbPath)).toBe(built);
   });
@@ -97,7 +75,7 @@ describe('the advisory DB a scan fetches for itself', () => {
   it('never replaces a DB built from the user\'s own feeds', async () => {
     const paths = fresh();
     const feed = join(work, 'own-feed.zip');
-    writeFileSync(feed, npmZip);
+    writeFileSync(feed, writeZip(npmRecords.map((r, i) => ({ name: `${i}.json`, data: Buffer.from(r) }))));
     await updateAdvisoryDb({ from: [feed], dbPath: paths.dbPath, downloadDir: paths.downloadDir, progress: silentProgress });
     const built = builtAt(paths.dbPath);
     const outcome = await refreshAdvisoryDbIfDue({ ...paths, progress: silentProgress, env: env(), now: new Date(Date.parse(built) + 30 * 86_400_000) });
@@ -107,7 +85,6 @@ describe('the advisory DB a scan fetches for itself', () => {
 
   it('one refresh at a time: a running process\'s lock is respected, a dead one\'s taken over', async () => {
     const paths = fresh();
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(paths.dbPath, '..'), { recursive: true });
     const holder = spawn('sleep', ['30']);
     try {

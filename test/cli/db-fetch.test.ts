@@ -4,41 +4,27 @@
  * `--skip-db-update` never asks, and offline the scan goes on and its report says why nothing was checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeZip } from '../../src/util/zip.js';
 import type { Report } from '../../src/model/index.js';
 import { repoRoot } from '../support/paths.js';
 import { runCli } from '../support/cli.js';
+import { osvRecord, startOsvBucket, type OsvBucket } from '../support/osv-bucket.js';
 
 const example = `oci-archive:${join(repoRoot, 'examples', 'example-app.oci.tar')}`;
-const advisory = JSON.stringify({
-  id: 'GHSA-test-0001', aliases: ['CVE-2099-0001'], summary: 'a test advisory for every version of lodash', modified: '2026-01-01T00:00:00Z',
-  affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }] }] }],
-});
-const npmZip = writeZip([{ name: 'GHSA-test-0001.json', data: Buffer.from(advisory) }]);
-const emptyZip = writeZip([]);
 
-let server: Server;
+let bucket: OsvBucket;
 let base: string;
 let work: string;
-let requests = 0;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'detonate-db-fetch-'));
-  server = createServer((req, res) => {
-    requests++;
-    const body = req.url === '/npm/all.zip' ? npmZip : emptyZip;
-    res.writeHead(200, { 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  bucket = await startOsvBucket({ npm: [osvRecord('GHSA-test-0001', 'npm', 'lodash', undefined, ['CVE-2099-0001'])] });
+  base = bucket.base;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await bucket?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -56,19 +42,19 @@ describe('the first scan fetches the advisory DB', () => {
     expect(first.stderr).toContain('no advisory DB yet: fetching the advisory feeds');
     expect(first.report.tool.advisoryDb?.sources).toEqual(expect.arrayContaining([`${base}/npm/all.zip`]));
     expect(first.report.vulnerabilities.map((v) => v.id)).toContain('CVE-2099-0001');
-    const asked = requests;
+    const asked = bucket.requests;
     const second = await scan(cache, base);
     expect(second.code, second.stderr).toBe(0);
-    expect(requests).toBe(asked);
+    expect(bucket.requests).toBe(asked);
     expect(second.stderr).not.toContain('fetching');
     expect(second.report.vulnerabilities.map((v) => v.id)).toContain('CVE-2099-0001');
   }, 180_000);
 
   it('--skip-db-update never asks; offline, the scan goes on and its report says why vulnerabilities were not checked', async () => {
-    const asked = requests;
+    const asked = bucket.requests;
     const skipped = await scan(join(work, 'skipped'), base, ['--skip-db-update']);
     expect(skipped.code, skipped.stderr).toBe(0);
-    expect(requests).toBe(asked);
+    expect(bucket.requests).toBe(asked);
     expect(skipped.report.tool.advisoryDb).toBeNull();
 
     const offline = await scan(join(work, 'offline'), 'http://127.0.0.1:9');

@@ -5,7 +5,9 @@
  */
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, copyFileSync, renameSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
@@ -43,7 +45,7 @@ export async function debianImage(name = 'debian-bookworm'): Promise<DebianImage
   const layoutDir = join(dir, 'layout');
   const layersFile = join(dir, 'layers.json');
   if (existsSync(archive) && existsSync(layersFile) && existsSync(layoutDir)) {
-    return { archive, rootfsTar, layoutDir, layers: JSON.parse((await import('node:fs')).readFileSync(layersFile, 'utf8')) };
+    return { archive, rootfsTar, layoutDir, layers: JSON.parse(readFileSync(layersFile, 'utf8')) as DebianImage['layers'] };
   }
   mkdirSync(dir, { recursive: true });
   if (!existsSync(rootfsTar)) {
@@ -51,8 +53,6 @@ export async function debianImage(name = 'debian-bookworm'): Promise<DebianImage
     run('mmdebstrap', ['--quiet', '--variant=minbase', `--include=${DEBIAN_EXTRA_PACKAGES.join(',')}`, 'bookworm', partial]);
     renameSync(partial, rootfsTar);
   }
-  rmSync(layoutDir, { recursive: true, force: true });
-  mkdirSync(join(layoutDir, 'blobs', 'sha256'), { recursive: true });
   // layer 1: a small application layer (a node_modules tree), as a real image would have
   const appDir = mkdtempSync(join(tmpdir(), 'detonate-app-'));
   for (let i = 0; i < 200; i++) {
@@ -65,17 +65,29 @@ export async function debianImage(name = 'debian-bookworm'): Promise<DebianImage
   run('tar', ['--sort=name', '--mtime=2024-01-01', '--owner=0', '--group=0', '-cf', appTar, '-C', appDir, 'srv']);
   rmSync(appDir, { recursive: true, force: true });
 
+  const layers = await writeOciArchive(dir, [rootfsTar, appTar], [`mmdebstrap --variant=minbase --include=${DEBIAN_EXTRA_PACKAGES.join(',')} bookworm`, 'COPY srv/ /srv/']);
+  rmSync(appTar);
+  return { archive, rootfsTar, layoutDir, layers };
+}
+
+/**
+ * Writes `dir/layout/` (an OCI layout with one gzip layer per tar, in order) and `dir/image.oci.tar` (the layout
+ * archived), then `dir/layers.json`; returns the layers. The tars themselves are left in place.
+ */
+async function writeOciArchive(dir: string, tars: readonly string[], history: readonly string[]): Promise<DebianImage['layers']> {
+  const layoutDir = join(dir, 'layout');
+  const archive = join(dir, 'image.oci.tar');
+  rmSync(layoutDir, { recursive: true, force: true });
+  mkdirSync(join(layoutDir, 'blobs', 'sha256'), { recursive: true });
   const layers: DebianImage['layers'] = [];
-  for (const tar of [rootfsTar, appTar]) {
+  for (const tar of tars) {
     const diffId = await sha256File(tar);
     const gz = `${tar}.gz`;
     execFileSync('sh', ['-c', 'gzip -6 -n -c "$1" > "$2"', 'sh', tar, gz]);
     const digest = await sha256File(gz);
-    copyFileSync(gz, join(layoutDir, 'blobs', 'sha256', digest.slice(7)));
-    layers.push({ digest, diffId, size: statSync(gz).size });
-    rmSync(gz);
+    renameSync(gz, join(layoutDir, 'blobs', 'sha256', digest.slice(7)));
+    layers.push({ digest, diffId, size: statSync(join(layoutDir, 'blobs', 'sha256', digest.slice(7))).size });
   }
-  rmSync(appTar);
   const put = (data: Buffer): { digest: string; size: number } => {
     const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
     writeFileSync(join(layoutDir, 'blobs', 'sha256', digest.slice(7)), data);
@@ -86,7 +98,7 @@ export async function debianImage(name = 'debian-bookworm'): Promise<DebianImage
     os: 'linux',
     config: { Cmd: ['/bin/bash'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-    history: [{ created_by: `mmdebstrap --variant=minbase --include=${DEBIAN_EXTRA_PACKAGES.join(',')} bookworm` }, { created_by: 'COPY srv/ /srv/' }],
+    history: history.map((created_by) => ({ created_by })),
   })));
   const manifest = put(Buffer.from(JSON.stringify({
     schemaVersion: 2,
@@ -101,6 +113,61 @@ export async function debianImage(name = 'debian-bookworm'): Promise<DebianImage
   writeFileSync(join(layoutDir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   run('tar', ['-cf', `${archive}.partial`, '-C', layoutDir, '.']);
   renameSync(`${archive}.partial`, archive);
-  writeFileSync(layersFile, JSON.stringify(layers));
-  return { archive, rootfsTar, layoutDir, layers };
+  writeFileSync(join(dir, 'layers.json'), JSON.stringify(layers));
+  return layers;
+}
+
+/**
+ * A large image for the flat-memory check: the Debian rootfs `copies` times over in one layer (copy N under
+ * `copy-N/`, so every path is new), about 2 GB uncompressed at 8 copies. Built once from the Debian image's rootfs
+ * tar, streamed (no copy is ever held in memory), and cached like it.
+ */
+export async function largeDebianImage(copies = 8): Promise<DebianImage> {
+  const base = await debianImage();
+  const dir = join(imagesCacheDir, `debian-bookworm-x${copies}`);
+  const archive = join(dir, 'image.oci.tar');
+  const layoutDir = join(dir, 'layout');
+  const layersFile = join(dir, 'layers.json');
+  const rootfsTar = join(dir, 'rootfs.tar');
+  if (existsSync(archive) && existsSync(layersFile) && existsSync(layoutDir)) {
+    return { archive, rootfsTar, layoutDir, layers: JSON.parse(readFileSync(layersFile, 'utf8')) as DebianImage['layers'] };
+  }
+  mkdirSync(dir, { recursive: true });
+  const pack = tarPack();
+  const written = pipeline(pack, createWriteStream(rootfsTar));
+  for (let copy = 1; copy <= copies; copy++) {
+    const extract = tarExtract();
+    const reading = pipeline(createReadStream(base.rootfsTar), extract);
+    for await (const entry of extract) {
+      const name = entry.header.name.replace(/^(\.\/)?/, `./copy-${copy}/`);
+      const header = { ...entry.header, name, ...(entry.header.type === 'link' && entry.header.linkname ? { linkname: entry.header.linkname.replace(/^(\.\/)?/, `./copy-${copy}/`) } : {}) };
+      await pipeline(entry, pack.entry(header));
+    }
+    await reading;
+  }
+  pack.finalize();
+  await written;
+  await writeOciArchive(dir, [rootfsTar], [`${copies} copies of the Debian rootfs`]);
+  return { archive, rootfsTar, layoutDir, layers: JSON.parse(readFileSync(layersFile, 'utf8')) as DebianImage['layers'] };
+}
+
+/**
+ * The same image as a `docker save` archive (`manifest.json` naming the same config and gzip layer blobs), for tools
+ * that read that format only (the Trivy build the benchmark runs as a peer refuses OCI archives). Built once.
+ */
+export function dockerArchiveOf(image: DebianImage): string {
+  const dockerArchive = join(image.layoutDir, '..', 'image.docker.tar');
+  if (existsSync(dockerArchive)) return dockerArchive;
+  const index = JSON.parse(readFileSync(join(image.layoutDir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const blob = (digest: string) => `blobs/sha256/${digest.slice('sha256:'.length)}`;
+  const manifest = JSON.parse(readFileSync(join(image.layoutDir, blob(index.manifests[0]!.digest)), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+  const staging = mkdtempSync(join(tmpdir(), 'detonate-docker-archive-'));
+  try {
+    writeFileSync(join(staging, 'manifest.json'), JSON.stringify([{ Config: blob(manifest.config.digest), RepoTags: ['detonate-bench/debian:latest'], Layers: manifest.layers.map((l) => blob(l.digest)) }]));
+    run('tar', ['-cf', `${dockerArchive}.partial`, '-C', staging, 'manifest.json', '-C', image.layoutDir, 'blobs']);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  renameSync(`${dockerArchive}.partial`, dockerArchive);
+  return dockerArchive;
 }

@@ -164,15 +164,30 @@ function entryType(type: Header['type']): FileHeader['type'] {
   }
 }
 
+/**
+ * A file's content: the walker's own chunk when the file arrived in one (most files do: no copy, and no fresh
+ * memory to fault in), else the chunks joined into one buffer of the size the header gives.
+ */
 async function readAll(stream: AsyncIterable<unknown>, size: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(size);
+  let first: Buffer | undefined;
+  let buf: Buffer | undefined;
   let offset = 0;
   for await (const item of stream) {
     const chunk = item as Buffer;
     if (offset + chunk.length > size) throw new LayerReadError('tar entry is longer than its header says');
-    chunk.copy(buf, offset);
+    if (first === undefined && buf === undefined) {
+      first = chunk;
+    } else {
+      if (buf === undefined) {
+        buf = Buffer.allocUnsafe(size);
+        first!.copy(buf, 0);
+        first = undefined;
+      }
+      chunk.copy(buf, offset);
+    }
     offset += chunk.length;
   }
+  if (buf === undefined) return first ?? Buffer.alloc(0);
   return offset === size ? buf : buf.subarray(0, offset);
 }
 

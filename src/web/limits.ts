@@ -10,3 +10,5 @@ export const MAX_PATH_PARAM_CHARS = 512;
 export const MAX_PLATFORM_CHARS = 64;
 /** Connections to the store a server keeps: enough for concurrent requests, few enough for a shared server. */
 export const SERVE_POOL_SIZE = 8;
+/** Longest path segment a static export writes (file systems allow 255 bytes; an escaped value is cut into several). */
+export const MAX_EXPORT_PATH_SEGMENT_CHARS = 120;

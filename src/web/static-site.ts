@@ -9,6 +9,7 @@
  * case (case-insensitive hosts), or start with a dot.
  */
 import type { ImageHit } from '../store/search.js';
+import { MAX_EXPORT_PATH_SEGMENT_CHARS } from './limits.js';
 
 /** Images per page of a listing or search result in an export (the API's default page size). */
 export const STATIC_PAGE_SIZE = 20;
@@ -37,16 +38,14 @@ export interface StaticIndexedImage {
   names: string[];
 }
 
-const SEGMENT_CHARS = 120;
-
-/** `value` as path segments: [a-z0-9_-] kept, every other UTF-8 byte as `~xx`, cut into segments of at most 120 characters. */
+/** `value` as path segments: [a-z0-9_-] kept, every other UTF-8 byte as `~xx`, cut into segments of at most MAX_EXPORT_PATH_SEGMENT_CHARS. */
 export function safeSegment(value: string): string {
   const parts: string[] = [];
   let current = '';
   for (const byte of new TextEncoder().encode(value)) {
     const c = String.fromCharCode(byte);
     const token = /[a-z0-9_-]/.test(c) ? c : `~${byte.toString(16).padStart(2, '0')}`;
-    if (current.length + token.length > SEGMENT_CHARS) {
+    if (current.length + token.length > MAX_EXPORT_PATH_SEGMENT_CHARS) {
       parts.push(current);
       current = '';
     }

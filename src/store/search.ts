@@ -264,7 +264,11 @@ export async function searchKeysOfCurrentResults(
     after = results[results.length - 1]!.scan_id;
     const byScan = new Map(results.map((r) => [r.scan_id, r]));
     const byInventory = new Map<string, typeof results>();
-    for (const r of results) byInventory.set(r.inventory, [...(byInventory.get(r.inventory) ?? []), r]);
+    for (const r of results) {
+      const sharing = byInventory.get(r.inventory);
+      if (sharing) sharing.push(r);
+      else byInventory.set(r.inventory, [r]);
+    }
     const scanIds = results.map((r) => r.scan_id);
     const [packages, vulnerabilities, indicators] = await Promise.all([
       db.query<{ scan_id: string; name: string; version: string }>('SELECT DISTINCT scan_id::text, name, version FROM scan_packages WHERE scan_id = ANY($1::bigint[])', [[...byInventory.keys()]]),

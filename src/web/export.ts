@@ -6,7 +6,7 @@
  * The export is written into an empty folder, or over an earlier export (recognised by its data/static.js); any
  * other non-empty folder is refused, so a typo cannot mix the site into someone's files.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type pg from 'pg';
@@ -15,6 +15,7 @@ import type { Progress } from '../progress/progress.js';
 import { aggregate } from '../store/aggregate.js';
 import { allUnfinishedScans, currentResultsAfter, imagePage, searchKeysOfCurrentResults, type ImageHit, type Page, type ResultCursor } from '../store/search.js';
 import { toolVersion } from '../version.js';
+import { loadSite } from './site-files.js';
 import {
   dataScript, indexKey, INDEXED_KINDS, shardOf, STATIC_CHUNK_IMAGES, STATIC_GLOBAL, STATIC_KEYS_PER_SHARD, STATIC_PAGE_SIZE, staticPaths,
   type IndexedKind, type StaticIndexedImage, type StaticSearchMeta,
@@ -44,11 +45,18 @@ export interface ExportSummary {
 export async function exportSite({ db, siteDir, outDir, progress }: ExportOptions): Promise<ExportSummary> {
   await prepareOutDir(outDir);
   let files = 0;
+  const folders = new Set<string>();
+  const folderFor = async (file: string): Promise<void> => {
+    const folder = dirname(file);
+    if (folders.has(folder)) return;
+    await mkdir(folder, { recursive: true });
+    folders.add(folder);
+  };
   /** Writes one API answer: api/<path>.json for scripts, data/<path>.js for the pages. */
   const put = async (path: string, value: unknown): Promise<void> => {
     const json = JSON.stringify(value);
-    await mkdir(dirname(join(outDir, 'api', path)), { recursive: true });
-    await mkdir(dirname(join(outDir, 'data', path)), { recursive: true });
+    await folderFor(join(outDir, 'api', path));
+    await folderFor(join(outDir, 'data', path));
     await writeFile(join(outDir, 'api', `${path}.json`), json);
     await writeFile(join(outDir, 'data', `${path}.js`), dataScript(path, json));
     files += 2;
@@ -62,7 +70,7 @@ export async function exportSite({ db, siteDir, outDir, progress }: ExportOption
     }
   };
 
-  files += copySite(siteDir, outDir);
+  files += await copySite(siteDir, outDir);
   const figures = await aggregate(db);
   await put(staticPaths.dashboard(), figures);
 
@@ -155,24 +163,24 @@ async function prepareOutDir(outDir: string): Promise<void> {
   await mkdir(join(outDir, 'data'), { recursive: true });
 }
 
-/** The built site into `outDir`: its assets as they are, its page with the export's CSP and data/static.js before the site's script. */
-function copySite(siteDir: string, outDir: string): number {
-  const index = readFileSync(join(siteDir, 'index.html'), 'utf8');
-  const script = index.indexOf('<script');
-  if (script < 0 || !index.includes('<head>')) throw new Error(`${siteDir}/index.html is not the built site; rebuild it with \`npm run build\``);
+/**
+ * The built site into `outDir`, as `detonate serve` holds it (./site-files.ts): its assets as they are, its page with
+ * the export's CSP and data/static.js before the site's script.
+ */
+async function copySite(siteDir: string, outDir: string): Promise<number> {
+  const site = loadSite(siteDir);
+  const index = site.get('/')!.body.toString('utf8');
+  if (!index.includes('<script') || !index.includes('<head>')) throw new Error(`${siteDir}/index.html is not the built site; rebuild it with \`npm run build\``);
   const page = index
     .replace('<head>', `<head>\n<meta http-equiv="Content-Security-Policy" content="${EXPORT_CSP}">`)
     .replace('<script', '<script src="./data/static.js"></script>\n<script');
-  const written: Array<[string, Buffer | string]> = [['index.html', page]];
-  const assets = join(siteDir, 'assets');
-  if (existsSync(assets)) for (const name of readdirSync(assets)) written.push([join('assets', name), readFileSync(join(assets, name))]);
-  return syncWrite(outDir, written);
-}
-
-function syncWrite(outDir: string, files: ReadonlyArray<[string, Buffer | string]>): number {
-  for (const [name, body] of files) {
-    mkdirSync(dirname(join(outDir, name)), { recursive: true });
-    writeFileSync(join(outDir, name), body);
+  await writeFile(join(outDir, 'index.html'), page);
+  await mkdir(join(outDir, 'assets'), { recursive: true });
+  let written = 1;
+  for (const [urlPath, file] of site) {
+    if (!urlPath.startsWith('/assets/')) continue;
+    await writeFile(join(outDir, urlPath.slice(1)), file.body);
+    written++;
   }
-  return files.length;
+  return written;
 }

@@ -4,7 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
+import { repoRoot } from './paths.js';
 
 export const CHROMIUM_PATH = process.env.DETONATE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -70,4 +72,10 @@ export function barsDrawn(page: Page, chart: string, colour: string): Promise<nu
       const box = (p as unknown as { getBBox(): { width: number; height: number } }).getBBox();
       return box.width > 1 && box.height > 16;
     }).length);
+}
+
+/** Builds the results site (src/web/site/, Vite) into `outDir`: what a test serves or exports, whatever dist/ holds. */
+export async function buildSiteInto(outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  await build({ configFile: join(repoRoot, 'src/web/site/vite.config.ts'), build: { outDir, emptyOutDir: true }, logLevel: 'silent' });
 }

@@ -18,7 +18,7 @@ import type { Report, RunRecord } from '../../src/model/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { SERVE_POOL_SIZE } from '../../src/web/limits.js';
 import { buildServer } from '../../src/web/server.js';
-import { barsDrawn, chromiumSkipReason, launchChromium, watchPage, type PageWatch } from '../support/chromium.js';
+import { barsDrawn, buildSiteInto, chromiumSkipReason, launchChromium, watchPage, type PageWatch } from '../support/chromium.js';
 import { findBusybox, netnsWall } from '../support/netns-wall.js';
 import { repoRoot } from '../support/paths.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
@@ -65,10 +65,7 @@ wall.describe(() => {
     work = mkdtempSync(join(tmpdir(), 'detonate-crawled-site-'));
     chmodSync(work, 0o711); // runc's sandbox user (uid 100000) must traverse to its bundle
     siteDir = join(work, 'site');
-    const buildSite = (async () => {
-      const { build } = await import('vite');
-      await build({ configFile: join(repoRoot, 'src/web/site/vite.config.ts'), build: { outDir: siteDir, emptyOutDir: true }, logLevel: 'silent' });
-    })();
+    const buildSite = buildSiteInto(siteDir);
     postgres = await startTestPostgres();
     crawled = await fillStoreByCrawl({ postgres, work, busybox: busybox!, sandbox: sandbox!, budgetMs: 90_000 });
     digests.miner = await crawled.digest(PUSHED.miner[0]);

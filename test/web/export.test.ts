@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { repoRoot } from '../support/paths.js';
-import { chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
+import { buildSiteInto, chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
 import { runCli } from '../support/cli.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { exportSite } from '../../src/web/export.js';
@@ -31,8 +31,7 @@ describe('detonate export --site', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'detonate-export-'));
     siteDir = join(work, 'built');
-    const { build } = await import('vite');
-    await build({ configFile: join(repoRoot, 'src/web/site/vite.config.ts'), build: { outDir: siteDir, emptyOutDir: true }, logLevel: 'silent' });
+    await buildSiteInto(siteDir);
     server = await startTestPostgres();
     storeUrl = await server.freshDatabase();
     store = await openStore({ kind: 'server', url: storeUrl });

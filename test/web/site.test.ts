@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { repoRoot } from '../support/paths.js';
-import { barsDrawn, chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
+import { barsDrawn, buildSiteInto, chromiumSkipReason, launchChromium, watchPage } from '../support/chromium.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { buildServer } from '../../src/web/server.js';
 import { HOSTILE_DOMAIN, fillSampleStore, storeDigest } from '../store/sample-store.js';
@@ -22,8 +22,7 @@ let siteDir: string;
 describe.skipIf(chromiumSkipReason !== undefined)('the results site in Chromium', () => {
   beforeAll(async () => {
     siteDir = mkdtempSync(join(tmpdir(), 'detonate-site-'));
-    const { build } = await import('vite');
-    await build({ configFile: join(repoRoot, 'src/web/site/vite.config.ts'), build: { outDir: siteDir, emptyOutDir: true }, logLevel: 'silent' });
+    await buildSiteInto(siteDir);
     server = await startTestPostgres();
     store = await openStore({ kind: 'server', url: await server.freshDatabase() });
     await fillSampleStore(store);

@@ -36,6 +36,8 @@ export class VerifyingStream extends Transform {
     private readonly expectedDigest: string,
     private readonly expectedSize: number | undefined,
     private readonly what = 'blob',
+    /** Called once the bytes are verified, before the stream ends (a failure of this callback is ignored). */
+    private readonly onVerified?: () => Promise<void>,
   ) {
     super();
     this.hash = createHash(parseDigest(expectedDigest).algorithm);
@@ -61,7 +63,14 @@ export class VerifyingStream extends Transform {
       cb(new DigestMismatchError(this.expectedDigest, actual, this.what));
       return;
     }
-    cb();
+    if (!this.onVerified) {
+      cb();
+      return;
+    }
+    this.onVerified().then(
+      () => cb(),
+      () => cb(),
+    );
   }
 
   get bytesSeen(): number {

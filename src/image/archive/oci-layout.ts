@@ -114,8 +114,17 @@ export class OciLayoutSource implements ImageSource {
   private async openBlob(d: Descriptor): Promise<Readable> {
     const path = blobPath(d.digest);
     if (!(await this.files.exists(path))) throw new ImageError(`${this.files.describe} is missing blob ${d.digest}`, 'the layout is incomplete');
+    const local = this.options.localDigests;
+    const before = local ? await this.files.locate(path).catch(() => undefined) : undefined;
     const raw = await this.files.stream(path);
-    const verifier = new VerifyingStream(d.digest, d.size, 'layer');
+    // A blob verified while it is walked is remembered, so the next (warm) scan need not hash it again.
+    const remember = local && before
+      ? async () => {
+        const after = await this.files.locate(path);
+        await local.remember(before, after, parseDigest(d.digest).algorithm, d.digest);
+      }
+      : undefined;
+    const verifier = new VerifyingStream(d.digest, d.size, 'layer', remember);
     raw.on('error', (err) => verifier.destroy(err));
     return raw.pipe(verifier);
   }

@@ -7,9 +7,13 @@
 
 // --- Layer analysis (runner.ts) ---
 
-/** Files, and bytes of their content, analysed at once per layer: enough to keep a thread pool busy, bounded memory. */
+/**
+ * Files, and bytes of their content, analysed at once per layer: enough to keep a thread pool busy, bounded memory.
+ * A file over the byte bound still goes, alone; YARA holds a copy of each file it scans, so what is in flight costs
+ * about twice this.
+ */
 export const MAX_IN_FLIGHT_FILES = 16;
-export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+export const MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 
 // --- Distribution detection (os/) ---
 

@@ -23,7 +23,11 @@ import { MAX_YARA_MATCHES_PER_PATTERN, MAX_YARA_STRINGS_PER_RULE } from '../../l
  * worker is inline JavaScript so it runs the same from `src/` under tsx and from the bundle.
  */
 
-export const YARAX_WORKERS = Math.max(1, Math.min(availableParallelism(), Number(process.env.DETONATE_YARA_WORKERS) || 8));
+/**
+ * One thread fewer than the machine has, since the walk's own thread (and zlib's) is busy too: on 2 cores a second
+ * YARA thread bought no speed and cost 20 MB. `DETONATE_YARA_WORKERS` overrides.
+ */
+export const YARAX_WORKERS = Math.max(1, Number(process.env.DETONATE_YARA_WORKERS) || Math.min(availableParallelism() - 1, 8));
 
 /** Batches a worker may hold at once (one being scanned, one waiting): keeps it busy without starving the others. */
 const BATCHES_PER_WORKER = 2;

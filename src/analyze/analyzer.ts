@@ -42,6 +42,11 @@ export interface Analyzer {
    * built with. Part of the layer cache key, so results made with other rules are never reused.
    */
   readonly configKey?: string;
+  /**
+   * Also run on payloads unpacked from files (archive members, decoded blobs, what a self-extracting script carries;
+   * see unpack/): the threat detectors. Not the catalogers: what a payload holds is not installed.
+   */
+  readonly scansPayloads?: boolean;
   wants(path: string, header: FileHeader): boolean;
   analyze(file: AnalyzedFile, context: AnalyzerContext): Promise<AnalysisOutput> | AnalysisOutput;
 }

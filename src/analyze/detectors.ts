@@ -1,7 +1,7 @@
 import type { ScanNotice } from '../model/index.js';
 import type { Analyzer } from './analyzer.js';
 import type { ImageCheck } from './image-check.js';
-import { defaultAnalyzers, defaultImageChecks } from './registry.js';
+import { defaultImageChecks, fileAnalyzers, withUnpacking } from './registry.js';
 import { createKnownHashesAnalyzer, loadHashLists } from './threats/known-hashes/index.js';
 import type { CompiledRules } from './threats/yara/engine.js';
 
@@ -40,8 +40,9 @@ export async function createDetectors(options: DetectorOptions = {}): Promise<De
   // The user's rules compile now, so what cannot be used is reported before the scan; the bundled ones (tested to
   // compile) compile on first use, so a re-scan answered from the cache never starts the YARA engine.
   const rules = await loadRules({ bundled: options.bundledRules ?? true, dirs: ruleDirs, engine: options.yaraEngine ?? 'auto', lazy: ruleDirs.length === 0 });
-  const analyzers: Analyzer[] = [...defaultAnalyzers, createYaraAnalyzer(rules)];
-  if (hashes) analyzers.push(hashes);
+  const fileAndRuleAnalyzers: Analyzer[] = [...fileAnalyzers, createYaraAnalyzer(rules)];
+  if (hashes) fileAndRuleAnalyzers.push(hashes);
+  const analyzers = withUnpacking(fileAndRuleAnalyzers);
   const notices: ScanNotice[] = describeSkippedRules(rules).map((message) => ({ level: 'warning', message }));
   return {
     analyzers,

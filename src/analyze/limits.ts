@@ -243,3 +243,30 @@ export const YARA_ZIP_LIMITS: Readonly<{ maxEntries: number; maxEntryBytes: numb
   maxEntryBytes: 4 * MAX_YARA_ZIP_BYTES,
   maxTotalBytes: 8 * MAX_YARA_ZIP_BYTES,
 });
+
+// --- Unpacking (unpack/) ---
+
+/** Payloads inside payloads are followed this deep (a base64 blob of a gzip of a tar of a script is 3 deep). */
+export const MAX_UNPACK_DEPTH = 4;
+/** Files larger than this are not looked into for payloads. */
+export const MAX_UNPACK_INPUT_BYTES = 64 * 1024 * 1024;
+/** What all payloads got out of one file may add up to, at every depth together, and one payload's largest size. */
+export const MAX_UNPACKED_BYTES_PER_FILE = 96 * 1024 * 1024;
+export const MAX_PAYLOAD_BYTES = 32 * 1024 * 1024;
+/** Payloads analysed per file, at every depth together (an archive of thousands of members is cut here). */
+export const MAX_PAYLOADS_PER_FILE = 256;
+/** A decompression that expands more than this many times its input, past the first MiB, is a bomb: stopped. */
+export const MAX_UNPACK_RATIO = 200;
+export const UNPACK_RATIO_CHECK_AFTER_BYTES = 1024 * 1024;
+/** Shortest base64, hex and escaped runs decoded (shorter ones are words, hashes and colours, not programs). */
+export const MIN_BASE64_CHARS = 24;
+export const MIN_HEX_CHARS = 32;
+export const MIN_ESCAPED_BYTES = 8;
+/** Encoded runs tried per text, and characters of a run's line read to see what the decoded bytes are fed to. */
+export const MAX_ENCODED_RUNS_PER_TEXT = 4096;
+export const MAX_FEED_CONTEXT_CHARS = 2000;
+/** Where in a self-extracting script its payload may start, and the heredocs read from one script. */
+export const MAX_SELF_EXTRACTING_HEADER_BYTES = 1024 * 1024;
+export const MAX_HEREDOCS_PER_SCRIPT = 64;
+/** Members listed from one tar or zip archive found in a file. */
+export const MAX_ARCHIVE_MEMBERS = 10_000;

@@ -19,6 +19,7 @@ import { dotnetAnalyzer } from './packages/dotnet/index.js';
 import { goBinaryAnalyzer } from './packages/golang/index.js';
 import { rustAuditAnalyzer } from './packages/rust/index.js';
 import { javaArchiveAnalyzer } from './packages/java/index.js';
+import { createUnpackAnalyzer } from './unpack/index.js';
 
 /**
  * The cataloger of each package ecosystem of the model's table (`src/model/ecosystems.ts`): an ecosystem added
@@ -41,11 +42,19 @@ export const catalogers: Readonly<Record<PackageType, Analyzer>> = {
 export const threatDetectors: readonly Analyzer[] = [executablesAnalyzer, secretsAnalyzer, cryptominerAnalyzer, backdoorAnalyzer];
 
 /**
- * Every analyzer the static stage runs, in one list: the OS, the catalogers in the table's order, the detectors.
+ * Every file analyzer the static stage runs, in one list: the OS, the catalogers in the table's order, the detectors.
  * Adding an ecosystem: a line in the model's table and its module under `packages/<ecosystem>/`, named above;
  * a detector: its module under `threats/<detector>/`, named in `threatDetectors`.
  */
-export const defaultAnalyzers: readonly Analyzer[] = [osReleaseAnalyzer, ...new Set(PACKAGE_TYPES.map((t) => catalogers[t])), ...threatDetectors];
+export const fileAnalyzers: readonly Analyzer[] = [osReleaseAnalyzer, ...new Set(PACKAGE_TYPES.map((t) => catalogers[t])), ...threatDetectors];
+
+/** `analyzers` and, last, the unpacking that runs their payload scanners (`scansPayloads`) on what files hold (unpack/). */
+export function withUnpacking(analyzers: readonly Analyzer[]): Analyzer[] {
+  return [...analyzers, createUnpackAnalyzer(analyzers)];
+}
+
+/** The file analyzers, with unpacking (YARA and `--hashes` are added per run: see detectors.ts). */
+export const defaultAnalyzers: readonly Analyzer[] = withUnpacking(fileAnalyzers);
 
 /**
  * Image-level checks, in the order they run (each sees the findings of those before it): detectors of the config,

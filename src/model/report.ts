@@ -38,6 +38,35 @@ export interface Finding {
   sha256?: string;
   attack?: string[];
   evidence?: Record<string, unknown>;
+  /**
+   * Set when the finding is in a payload unpacked from the file at `path` (an archive member, a decoded blob, the
+   * program a self-extracting script carries): how it was got out, step by step, outermost first.
+   */
+  payload?: PayloadOrigin;
+}
+
+/** How one step of unpacking got a payload out of what held it. */
+export interface DecodeStep {
+  method: DecodeMethod;
+  /** Where in the holder the step's input starts, and how long it is (bytes; characters for text decodings). */
+  offset?: number;
+  length?: number;
+  /** A format the step recognised (`gzexe`, `makeself`, `shar`, `heredoc` …). */
+  format?: string;
+  /** The archive member, heredoc target or file name the payload had. */
+  name?: string;
+  /** What the holder hands the decoded bytes to (`sh`, `eval`, `python -c` …), when the text says. */
+  feeds?: string;
+}
+
+export const DECODE_METHODS = ['base64', 'hex', 'escapes', 'gzip', 'zlib', 'tar', 'zip', 'self-extracting', 'heredoc', 'uudecode'] as const;
+export type DecodeMethod = (typeof DECODE_METHODS)[number];
+
+export interface PayloadOrigin {
+  steps: DecodeStep[];
+  /** The payload's own digest and size. */
+  sha256: string;
+  size: number;
 }
 
 export interface OsInfo {

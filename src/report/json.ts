@@ -40,7 +40,8 @@ const VULNERABILITY: KeyOrder = {
 };
 
 const FINDING: KeyOrder = {
-  keys: ['category', 'severity', 'title', 'source', 'rule', 'path', 'layer', 'removedInLayer', 'sha256', 'attack', 'evidence'],
+  keys: ['category', 'severity', 'title', 'source', 'rule', 'path', 'layer', 'removedInLayer', 'sha256', 'attack', 'evidence', 'payload'],
+  nested: { payload: { keys: ['steps', 'sha256', 'size'], nested: { steps: { keys: ['method', 'format', 'name', 'feeds', 'offset', 'length'] } } } },
 };
 
 const BEHAVIOR: KeyOrder = {

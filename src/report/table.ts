@@ -302,7 +302,7 @@ function findingsSection(report: Report, width: number, paint: Paint): string[] 
     cell(f.severity, asSeverityStyle(f.severity)),
     cell(f.category),
     cell(f.title),
-    cell(f.path ? `/${f.path}` : ''),
+    cell(f.path ? `/${f.path}${f.payload ? ` (${f.payload.steps.map((s) => s.method).join(' → ')})` : ''}` : ''),
     cell(
       f.layer === undefined ? '' : `${f.layer}${typeof f.removedInLayer === 'number' ? ` (removed in ${f.removedInLayer})` : ''}`,
     ),

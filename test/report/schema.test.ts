@@ -78,6 +78,15 @@ function maximalReport(): Report {
   const finding: Required<Finding> = {
     category: 'cryptominer', severity: 'critical', title: 'XMRig miner binary', source: 'static', rule: 'yara/xmrig',
     path: 'tmp/xmrig', layer: 1, removedInLayer: 2, sha256: hex('9e'), attack: ['T1496', 'T1059.004'], evidence: { strings: ['stratum+tcp://'], nested: { n: 1 } },
+    payload: {
+      steps: [
+        { method: 'base64', offset: 120, length: 400, feeds: 'sh' },
+        { method: 'gzip', name: 'x.tar' },
+        { method: 'tar', name: 'xmrig', offset: 512, length: 4096, format: 'ustar' },
+      ],
+      sha256: hex('b2'),
+      size: 4096,
+    },
   };
   const vulnerability: Required<Vulnerability> = {
     id: 'CVE-2024-0727', aliases: ['DSA-5621-1', 'GHSA-9v9h-cgj8-h64p'], package: 'libssl3', purl: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12',

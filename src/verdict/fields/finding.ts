@@ -17,7 +17,9 @@ export const FINDING_FIELDS: FieldSpec[] = [
   { name: 'finding.attack', type: 'strings', doc: 'Its ATT&CK technique ids.' },
   { name: 'finding.dropped', type: 'bool', doc: 'The file was written by the sample at run time (a static detector\'s hit on a dropped file).' },
   { name: 'finding.family', type: 'string', doc: 'The program family a detector named (`evidence.family`, e.g. XMRig, spelt as in the title); "" when none.' },
-  { name: 'finding.label', type: 'string', doc: 'How a summary names the file: `XMRig renamed as kdevtmpfsi` for a program of a known family under another name, `XMRig` under its own, `XMRig (config.json)` for a family\'s config or script, else the file\'s name.' },
+  { name: 'finding.label', type: 'string', doc: 'How a summary names the file: `XMRig hidden in start.sh (base64 → gzip)` for a finding in an unpacked payload, `XMRig renamed as kdevtmpfsi` for a program of a known family under another name, `XMRig` under its own, `XMRig (config.json)` for a family\'s config or script, else the file\'s name.' },
+  { name: 'finding.unpacked', type: 'bool', doc: 'Found in a payload unpacked from the file (an archive member, a decoded blob, what a self-extracting script carries), not in the file\'s own bytes.' },
+  { name: 'finding.decoding', type: 'strings', doc: 'How that payload was got out, outermost first (`base64`, `gzip`, `tar`, `self-extracting`, `heredoc` …); empty when not unpacked.' },
   { name: 'finding.evidence.pool', type: 'string', doc: 'The mining pool the static evidence names (`host:port` of a stratum URL, a config\'s first pool, a listed pool domain); "" when none.' },
   { name: 'finding.endpoint', type: 'string', doc: 'The `host:port` the static evidence names (a reverse shell\'s target, a stratum URL); "" when none.' },
   { name: 'finding.executed', type: 'bool', doc: 'A process of the run executed the file, as its program or as the script of a shell or interpreter (unknown when not run).' },
@@ -66,6 +68,8 @@ export function findingEvents(ctx: BehaviorContext): EventView[] {
     // A program found by content (not a config or script line naming the family) under a name that hides it.
     const program = !('line' in ev) && !('pools' in ev) && !('excerpt' in ev);
     const renamed = program && family !== '' && name !== '' && !name.toLowerCase().includes(family.toLowerCase());
+    const decoding = (f.payload?.steps ?? []).map((step) => step.method);
+    const hidden = decoding.length > 0 ? `${family || 'payload'} hidden in ${name || 'a file'} (${decoding.join(' → ')})` : undefined;
     const values: Record<string, FieldValue> = {
       'finding.category': f.category,
       'finding.severity': f.severity,
@@ -80,7 +84,9 @@ export function findingEvents(ctx: BehaviorContext): EventView[] {
       'finding.attack': (f.attack ?? []).map(str),
       'finding.dropped': f.evidence?.droppedAtRuntime === true,
       'finding.family': family,
-      'finding.label': renamed ? `${family} renamed as ${name}` : family && !program && name ? `${family} (${name})` : family || name,
+      'finding.unpacked': decoding.length > 0,
+      'finding.decoding': decoding,
+      'finding.label': hidden ?? (renamed ? `${family} renamed as ${name}` : family && !program && name ? `${family} (${name})` : family || name),
       'finding.evidence.pool': poolOf(f),
       'finding.endpoint': hostPort(f.evidence?.host, f.evidence?.port) || poolOf(f),
       'finding.executed': null,

@@ -115,6 +115,7 @@ export function scanBackdoorText(file: AnalyzedFile, text: string, kinds: number
  */
 export const backdoorAnalyzer: Analyzer = {
   name: 'backdoor',
+  scansPayloads: true,
   version: 1,
   get configKey(): string {
     return `patterns:${dataFileDigest('backdoor-patterns.yaml')}`;

@@ -205,6 +205,7 @@ export function scanMinerText(file: AnalyzedFile, text: string, pools: PoolDomai
  */
 export const cryptominerAnalyzer: Analyzer = {
   name: 'cryptominer',
+  scansPayloads: true,
   version: 2,
   get configKey(): string {
     return `pools:${dataFileDigest('ioc/mining-pools.txt')}`;

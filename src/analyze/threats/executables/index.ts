@@ -134,6 +134,7 @@ function capitalise(text: string): string {
 
 export const executablesAnalyzer: Analyzer = {
   name: 'executables',
+  scansPayloads: true,
   version: 1,
   get configKey(): string {
     return `executables-rules:${dataFileDigest('executables.yaml')}`;

@@ -55,6 +55,7 @@ export function loadHashLists(paths: readonly string[]): HashList {
 export function createKnownHashesAnalyzer(list: HashList): Analyzer {
   return {
     name: 'known-hashes',
+    scansPayloads: true,
     version: 1,
     configKey: list.digest.slice(0, 16),
     wants: (_path, header) => header.type === 'file' && header.size > 0,

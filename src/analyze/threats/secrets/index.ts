@@ -49,6 +49,7 @@ export function secretFinding(match: SecretMatch, line: number): DetectedFinding
  */
 export const secretsAnalyzer: Analyzer = {
   name: 'secrets',
+  scansPayloads: true,
   version: 1,
   get configKey(): string {
     return dataFileDigest('secrets.yaml');

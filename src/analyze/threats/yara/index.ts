@@ -119,6 +119,7 @@ export function createYaraAnalyzer(rules: CompiledRules): Analyzer {
 
   return {
     name: 'yara',
+    scansPayloads: true,
     version: 1,
     configKey: rules.digest,
     wants: (path, header) => hasKind(candidateKinds(path, header), WANTED_KINDS) || isSmallZip(path, header),

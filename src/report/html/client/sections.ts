@@ -69,6 +69,25 @@ export function imageFacts(report: Rec, id: string): HTMLElement {
   return el;
 }
 
+/** How a payload was got out of the file, one step per item: `base64 (at 15, fed to bash)`, `tar: run.sh` … */
+function payloadChain(payload: unknown): HTMLElement | null {
+  if (payload === null || typeof payload !== 'object') return null;
+  const p = payload as Rec;
+  const steps = objs(p.steps);
+  if (steps.length === 0) return null;
+  return h('div', { class: 'payload' },
+    h('ol', { class: 'decode-chain' }, steps.map((s) => {
+      const details = [
+        s.format !== undefined && s.format !== s.method ? str(s.format) : '',
+        num(s.offset) !== null ? 'at ' + str(s.offset) : '',
+        s.feeds !== undefined ? 'fed to ' + str(s.feeds) : '',
+      ].filter(Boolean);
+      return h('li', null, code(str(s.method)), s.name !== undefined ? ': ' : null, s.name !== undefined ? code(str(s.name)) : null,
+        details.length ? h('span', { class: 'muted' }, ' (' + details.join(', ') + ')') : null);
+    })),
+    h('span', { class: 'muted' }, 'payload ' + bytes(p.size) + ', SHA-256 '), code(str(p.sha256)));
+}
+
 function findingDetails(f: Rec): HTMLElement {
   const sev = findingSeverity(f.severity);
   const where = f.path ? slash(f.path) : '';
@@ -84,6 +103,7 @@ function findingDetails(f: Rec): HTMLElement {
     ['Path', where ? code(where) : null],
     ['Layer', layerText],
     ['SHA-256', f.sha256 ? code(f.sha256) : null],
+    ['Unpacked', payloadChain(f.payload)],
     ['ATT&CK', arr(f.attack).length ? h('span', { class: 'chips' }, arr(f.attack).map((a) => h('span', { class: 'chip mono' }, a))) : null],
     ['Evidence', evidence !== undefined ? h('div', { class: 'evidence' }, valueNode(evidence, 0)) : null],
   ])));

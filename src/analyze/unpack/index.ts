@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import type { DecodeStep, ScanNotice } from '../../model/index.js';
+import type { AnalysisOutput, AnalyzedFile, Analyzer, AnalyzerContext, DetectedFinding, FileHeader } from '../analyzer.js';
+import { candidateKinds, hasKind, Kind } from '../threats/candidates.js';
+import { compressedUnpacker, tarUnpacker, zipUnpacker } from './archives.js';
+import { sniff } from './content.js';
+import { encodedUnpacker } from './encoded.js';
+import { selfExtractingUnpacker } from './self-extracting.js';
+import type { Unpacker, UnpackBudget } from './types.js';
+import { MAX_PAYLOADS_PER_FILE, MAX_UNPACK_DEPTH, MAX_UNPACK_INPUT_BYTES, MAX_UNPACKED_BYTES_PER_FILE } from '../limits.js';
+
+export type { Payload, Unpacker, UnpackBudget, UnpackInput } from './types.js';
+
+/** Every way a payload hides, each its own module; a payload any of them gets out is tried by all of them again. */
+export const unpackers: readonly Unpacker[] = [compressedUnpacker, tarUnpacker, zipUnpacker, selfExtractingUnpacker, encodedUnpacker];
+
+/** Archives and compressed files, by name (their content is read only when they are named so). */
+const ARCHIVE_NAME = /\.(?:tar|tgz|gz|z|zz|zip|jar|war|ear|whl|egg|apk|xpi)$/i;
+/** Compressed manuals, change logs and locale data: thousands per image, and nothing runs them. */
+const DOCUMENTATION = /^usr\/share\/(?:doc|man|info|i18n|locale|zoneinfo)\//;
+/** Files whose text or appended data may hold a payload: scripts, crontabs and units, histories, web pages, configuration, programs. */
+const HOLDER_KINDS = Kind.Script | Kind.Persistence | Kind.History | Kind.Web | Kind.Config | Kind.Executable;
+
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/**
+ * The static stage's unpacking (issue 16): gets payloads out of files (archives, compressed data, self-extracting
+ * scripts, heredocs, encoded blobs a script decodes), recursively within the bounds of `limits.ts`, and runs every
+ * threat detector (`scansPayloads`) on each. Their findings are reported on the file in the image that held the
+ * payload, with `payload`: the steps that got it out, outermost first, and the payload's digest and size.
+ */
+export function createUnpackAnalyzer(analyzers: readonly Analyzer[]): Analyzer {
+  const inner = analyzers.filter((a) => a.scansPayloads);
+  const wantedByInner = (header: FileHeader) => inner.some((a) => safeWants(a, header));
+  const keep = (name: string, mode: number, size: number) =>
+    ARCHIVE_NAME.test(name) || wantedByInner({ path: name, type: 'file', size, mode });
+  return {
+    name: 'unpack',
+    version: 1,
+    configKey: shortHash(inner.map((a) => `${a.name}@${a.version}${a.configKey ? `#${a.configKey}` : ''}`).sort().join(',')),
+    wants(path: string, header: FileHeader): boolean {
+      if (header.type !== 'file' || header.size === 0 || header.size > MAX_UNPACK_INPUT_BYTES) return false;
+      if (ARCHIVE_NAME.test(path)) {
+        if (DOCUMENTATION.test(path)) return false;
+        // `x.sh.gz` is worth opening when a detector would read `x.sh`; `x.tar.gz`, `x.zip` always are
+        const inside = path.replace(/\.(?:gz|z|zz)$/i, '');
+        return inside === path || ARCHIVE_NAME.test(inside) || wantedByInner({ ...header, path: inside });
+      }
+      return hasKind(candidateKinds(path, header), HOLDER_KINDS);
+    },
+    async analyze(file: AnalyzedFile, context: AnalyzerContext): Promise<AnalysisOutput> {
+      const budget: UnpackBudget = { bytesLeft: MAX_UNPACKED_BYTES_PER_FILE, payloadsLeft: MAX_PAYLOADS_PER_FILE, notes: [] };
+      const findings: DetectedFinding[] = [];
+      const notices: Omit<ScanNotice, 'layer'>[] = [];
+      const seen = new Set<string>();
+      // depth first, so that at most one level's payloads per holder are in memory at once
+      const stack: { name: string; content: Buffer; steps: DecodeStep[]; depth: number }[] = [{ name: file.path, content: file.content, steps: [], depth: 0 }];
+      while (stack.length > 0) {
+        const holder = stack.pop()!;
+        const kind = sniff(holder.content);
+        if (kind === 'elf' || kind === 'pe' || kind === 'data') continue;
+        if (holder.depth >= MAX_UNPACK_DEPTH) {
+          budget.notes.push(`payloads nested deeper than ${MAX_UNPACK_DEPTH} levels were not unpacked`);
+          continue;
+        }
+        const found: typeof stack = [];
+        for (const unpacker of unpackers) {
+          let payloads;
+          try {
+            payloads = unpacker.unpack({ name: holder.name, content: holder.content, kind, keep }, budget);
+          } catch (err) {
+            budget.notes.push(`${unpacker.name} could not unpack ${holder.depth === 0 ? 'the file' : holder.name}: ${(err as Error).message}`);
+            continue;
+          }
+          for (const payload of payloads) {
+            const sha256 = createHash('sha256').update(payload.content).digest('hex');
+            if (seen.has(sha256)) continue;
+            seen.add(sha256);
+            const steps = [...holder.steps, ...payload.steps];
+            // a program or a `#!` script is analysed as one whatever mode its wrapper recorded
+            const payloadKind = sniff(payload.content);
+            const program = payloadKind === 'elf' || payloadKind === 'pe' || payloadKind === 'script';
+            const header: FileHeader = { path: payload.name, type: 'file', size: payload.content.length, mode: payload.mode | (program ? 0o755 : 0) };
+            for (const analyzer of inner) {
+              if (!safeWants(analyzer, header)) continue;
+              try {
+                const out = await analyzer.analyze({ ...header, content: payload.content }, context);
+                for (const f of out.findings ?? []) findings.push({ ...f, path: file.path, payload: { steps, sha256, size: payload.content.length } });
+              } catch (err) {
+                notices.push({ level: 'warning', message: `${analyzer.name} could not read the payload ${payload.name}: ${(err as Error).message}`, path: file.path });
+              }
+            }
+            found.push({ name: payload.name, content: payload.content, steps, depth: holder.depth + 1 });
+          }
+        }
+        stack.push(...found.reverse());
+      }
+      for (const note of new Set(budget.notes)) notices.push({ level: 'warning', message: note, path: file.path });
+      return { findings, notices };
+    },
+  };
+}
+
+function safeWants(analyzer: Analyzer, header: FileHeader): boolean {
+  try {
+    return analyzer.wants(header.path, header);
+  } catch {
+    return false;
+  }
+}

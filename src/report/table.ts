@@ -302,12 +302,20 @@ function findingsSection(report: Report, width: number, paint: Paint): string[] 
     cell(f.severity, asSeverityStyle(f.severity)),
     cell(f.category),
     cell(f.title),
-    cell(f.path ? `/${f.path}${f.payload ? ` (${f.payload.steps.map((s) => s.method).join(' → ')})` : ''}` : ''),
+    cell(findingPlace(f)),
     cell(
       f.layer === undefined ? '' : `${f.layer}${typeof f.removedInLayer === 'number' ? ` (removed in ${f.removedInLayer})` : ''}`,
     ),
   ]);
   return [heading(`Findings (${findings.length})`, width, paint), ...renderRows(columns, rows, width, paint)];
+}
+
+/** Where a finding is: the file, or the config command, and for an unpacked payload the steps that got it out. */
+function findingPlace(f: Finding): string {
+  const chain = f.payload ? ` (${f.payload.steps.map((s) => s.method).join(' → ')})` : '';
+  if (f.path) return `/${f.path}${chain}`;
+  const config = typeof f.evidence?.config === 'string' ? f.evidence.config : '';
+  return chain ? `${config || 'config'}${chain}` : '';
 }
 
 /** Info findings of a category past the limit become one row naming the count and the directory they share. */

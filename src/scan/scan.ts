@@ -4,6 +4,7 @@ import { mergeLayers, type MergedImage } from '../analyze/merge.js';
 import { LayerResultCache } from '../analyze/layer-cache.js';
 import { ImageSummaryCache, summarise, type StaticSummary } from '../analyze/summary.js';
 import { defaultAnalyzers, defaultImageChecks } from '../analyze/registry.js';
+import { configPayloadFindings, type ConfigText } from '../analyze/unpack/index.js';
 import { imageCheckKey, runImageChecks, type HistoryStep, type ImageCheck } from '../analyze/image-check.js';
 import { assembleReport, configSummary, verdictInput } from './report.js';
 import type { Detectors } from '../analyze/detectors.js';
@@ -17,7 +18,7 @@ import { ExpansionBudget, walkLayer, type LayerVisitor, type WalkResult } from '
 import { LayerIdentities } from '../layers/identity.js';
 import { LayerReadError } from '../image/errors.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import type { Report } from '../model/index.js';
+import type { ImageConfigSummary, Report } from '../model/index.js';
 import type { AdvisoryDb } from '../vuln/db.js';
 import type { DetonationStageOptions, DetonationStageResult } from './detonation.js';
 import type { VulnerabilityResult } from '../vuln/stage.js';
@@ -155,16 +156,22 @@ export async function staticStage(image: ResolvedImage, options: ResolvedScanOpt
     if (cached) return cached;
   }
   const { layers, merged } = await analyzeImage(image, options, identities);
+  const config = configSummary(image);
+  const history = historySteps(image);
+  const fromConfig = await configPayloadFindings(configTexts(config, history), options.analyzers ?? defaultAnalyzers, {
+    maxNestedArchiveDepth: options.limits.maxNestedArchiveDepth,
+    maxNestedArchiveBytes: options.limits.maxNestedArchiveBytes,
+  });
   const checked = runImageChecks(checks, {
-    config: configSummary(image),
-    history: historySteps(image),
+    config,
+    history,
     layers,
     files: merged.files,
     removed: merged.removed,
     packages: merged.packages,
-    findings: merged.findings,
+    findings: [...merged.findings, ...fromConfig.findings],
   });
-  const summary = summarise(layers, { ...merged, findings: checked.findings, notices: [...merged.notices, ...checked.notices] });
+  const summary = summarise(layers, { ...merged, findings: checked.findings, notices: [...merged.notices, ...fromConfig.notices, ...checked.notices] });
   await cache?.put(diffIds, key, summary);
   return summary;
 }
@@ -173,6 +180,19 @@ export async function staticStage(image: ResolvedImage, options: ResolvedScanOpt
 async function allConfirmed(image: ResolvedImage, confirms: (layer: Layer) => Promise<boolean>): Promise<boolean> {
   for (const layer of image.layers) if (!(await confirms(layer))) return false;
   return true;
+}
+
+/** The commands and values of the config that a payload may be encoded in: entrypoint with command, ENV values, build steps. */
+function configTexts(config: ImageConfigSummary, history: readonly HistoryStep[]): ConfigText[] {
+  const texts: ConfigText[] = [];
+  const command = [...config.entrypoint, ...config.cmd].join(' ');
+  if (command) texts.push({ where: 'config.Entrypoint/Cmd', text: command });
+  for (const env of config.env) {
+    const eq = env.indexOf('=');
+    texts.push({ where: `config.Env ${(eq < 0 ? env : env.slice(0, eq)).slice(0, 64)}`, text: eq < 0 ? '' : env.slice(eq + 1) });
+  }
+  for (const step of history) if (step.createdBy) texts.push({ where: `history step ${step.step}`, text: step.createdBy, step: step.step, layer: step.layer });
+  return texts.filter((t) => t.text !== '');
 }
 
 /** The config's build history, each step tied to the layer it produced (steps marked `empty_layer` made none). */

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { DecodeStep, ScanNotice } from '../../model/index.js';
+import type { DecodeStep, Finding, ScanNotice } from '../../model/index.js';
 import type { AnalysisOutput, AnalyzedFile, Analyzer, AnalyzerContext, DetectedFinding, FileHeader } from '../analyzer.js';
 import { candidateKinds, hasKind, Kind } from '../threats/candidates.js';
 import { compressedUnpacker, tarUnpacker, zipUnpacker } from './archives.js';
 import { sniff } from './content.js';
 import { encodedUnpacker } from './encoded.js';
 import { selfExtractingUnpacker } from './self-extracting.js';
-import type { Unpacker, UnpackBudget } from './types.js';
+import type { Unpacker, UnpackBudget, UnpackInput } from './types.js';
 import { MAX_PAYLOADS_PER_FILE, MAX_UNPACK_DEPTH, MAX_UNPACK_INPUT_BYTES, MAX_UNPACKED_BYTES_PER_FILE } from '../limits.js';
 
 export type { Payload, Unpacker, UnpackBudget, UnpackInput } from './types.js';
@@ -49,56 +49,116 @@ export function createUnpackAnalyzer(analyzers: readonly Analyzer[]): Analyzer {
       return hasKind(candidateKinds(path, header), HOLDER_KINDS);
     },
     async analyze(file: AnalyzedFile, context: AnalyzerContext): Promise<AnalysisOutput> {
-      const budget: UnpackBudget = { bytesLeft: MAX_UNPACKED_BYTES_PER_FILE, payloadsLeft: MAX_PAYLOADS_PER_FILE, notes: [] };
-      const findings: DetectedFinding[] = [];
-      const notices: Omit<ScanNotice, 'layer'>[] = [];
-      const seen = new Set<string>();
-      // depth first, so that at most one level's payloads per holder are in memory at once
-      const stack: { name: string; content: Buffer; steps: DecodeStep[]; depth: number }[] = [{ name: file.path, content: file.content, steps: [], depth: 0 }];
-      while (stack.length > 0) {
-        const holder = stack.pop()!;
-        const kind = sniff(holder.content);
-        if (kind === 'elf' || kind === 'pe' || kind === 'data') continue;
-        if (holder.depth >= MAX_UNPACK_DEPTH) {
-          budget.notes.push(`payloads nested deeper than ${MAX_UNPACK_DEPTH} levels were not unpacked`);
-          continue;
-        }
-        const found: typeof stack = [];
-        for (const unpacker of unpackers) {
-          let payloads;
-          try {
-            payloads = unpacker.unpack({ name: holder.name, content: holder.content, kind, keep }, budget);
-          } catch (err) {
-            budget.notes.push(`${unpacker.name} could not unpack ${holder.depth === 0 ? 'the file' : holder.name}: ${(err as Error).message}`);
-            continue;
-          }
-          for (const payload of payloads) {
-            const sha256 = createHash('sha256').update(payload.content).digest('hex');
-            if (seen.has(sha256)) continue;
-            seen.add(sha256);
-            const steps = [...holder.steps, ...payload.steps];
-            // a program or a `#!` script is analysed as one whatever mode its wrapper recorded
-            const payloadKind = sniff(payload.content);
-            const program = payloadKind === 'elf' || payloadKind === 'pe' || payloadKind === 'script';
-            const header: FileHeader = { path: payload.name, type: 'file', size: payload.content.length, mode: payload.mode | (program ? 0o755 : 0) };
-            for (const analyzer of inner) {
-              if (!safeWants(analyzer, header)) continue;
-              try {
-                const out = await analyzer.analyze({ ...header, content: payload.content }, context);
-                for (const f of out.findings ?? []) findings.push({ ...f, path: file.path, payload: { steps, sha256, size: payload.content.length } });
-              } catch (err) {
-                notices.push({ level: 'warning', message: `${analyzer.name} could not read the payload ${payload.name}: ${(err as Error).message}`, path: file.path });
-              }
-            }
-            found.push({ name: payload.name, content: payload.content, steps, depth: holder.depth + 1 });
-          }
-        }
-        stack.push(...found.reverse());
-      }
-      for (const note of new Set(budget.notes)) notices.push({ level: 'warning', message: note, path: file.path });
-      return { findings, notices };
+      const { findings, notes } = await unpackAndAnalyze(file.path, file.content, inner, keep, context);
+      return { findings, notices: notes.map((message) => ({ level: 'warning', message, path: file.path })) };
     },
   };
+}
+
+/**
+ * Gets every payload out of `content` (the file at `path`, or a command of the image config) and runs `inner`'s
+ * analyzers on each, depth first within the bounds. Findings carry `path` and `payload` (steps, digest, size); the
+ * notes say what was refused or cut.
+ */
+async function unpackAndAnalyze(
+  path: string,
+  content: Buffer,
+  inner: readonly Analyzer[],
+  keep: UnpackInput['keep'],
+  context: AnalyzerContext,
+): Promise<{ findings: DetectedFinding[]; notes: string[] }> {
+  const budget: UnpackBudget = { bytesLeft: MAX_UNPACKED_BYTES_PER_FILE, payloadsLeft: MAX_PAYLOADS_PER_FILE, notes: [] };
+  const findings: DetectedFinding[] = [];
+  const seen = new Set<string>();
+  // depth first, so that at most one level's payloads per holder are in memory at once
+  const stack: { name: string; content: Buffer; steps: DecodeStep[]; depth: number }[] = [{ name: path, content, steps: [], depth: 0 }];
+  while (stack.length > 0) {
+    const holder = stack.pop()!;
+    const kind = sniff(holder.content);
+    if (kind === 'elf' || kind === 'pe' || kind === 'data') continue;
+    if (holder.depth >= MAX_UNPACK_DEPTH) {
+      budget.notes.push(`payloads nested deeper than ${MAX_UNPACK_DEPTH} levels were not unpacked`);
+      continue;
+    }
+    const found: typeof stack = [];
+    for (const unpacker of unpackers) {
+      let payloads;
+      try {
+        payloads = unpacker.unpack({ name: holder.name, content: holder.content, kind, keep }, budget);
+      } catch (err) {
+        budget.notes.push(`${unpacker.name} could not unpack ${holder.depth === 0 ? 'the file' : holder.name}: ${(err as Error).message}`);
+        continue;
+      }
+      for (const payload of payloads) {
+        const sha256 = createHash('sha256').update(payload.content).digest('hex');
+        if (seen.has(sha256)) continue;
+        seen.add(sha256);
+        const steps = [...holder.steps, ...payload.steps];
+        // a program or a `#!` script is analysed as one whatever mode its wrapper recorded
+        const payloadKind = sniff(payload.content);
+        const program = payloadKind === 'elf' || payloadKind === 'pe' || payloadKind === 'script';
+        const header: FileHeader = { path: payload.name, type: 'file', size: payload.content.length, mode: payload.mode | (program ? 0o755 : 0) };
+        for (const analyzer of inner) {
+          if (!safeWants(analyzer, header)) continue;
+          try {
+            const out = await analyzer.analyze({ ...header, content: payload.content }, context);
+            for (const f of out.findings ?? []) findings.push({ ...f, path, payload: { steps, sha256, size: payload.content.length } });
+          } catch (err) {
+            budget.notes.push(`${analyzer.name} could not read the payload ${payload.name}: ${(err as Error).message}`);
+          }
+        }
+        found.push({ name: payload.name, content: payload.content, steps, depth: holder.depth + 1 });
+      }
+    }
+    stack.push(...found.reverse());
+  }
+  return { findings, notes: [...new Set(budget.notes)] };
+}
+
+/** A command or value of the image config that may carry an encoded payload, and where it is. */
+export interface ConfigText {
+  /** `config.Entrypoint`, `config.Cmd`, `config.Env`, `history` … */
+  where: string;
+  text: string;
+  /** The build step and the layer it made, for history commands. */
+  step?: number;
+  layer?: number | null;
+}
+
+/**
+ * Encoded payloads in the image config's commands (`CMD ["sh","-c","echo … | base64 -d | sh"]`, ENTRYPOINT, ENV
+ * values, build history): each command is read as a shell script would be, and what it decodes goes through every
+ * payload scanner of `analyzers`. The findings are the image configuration's (no path), with the payload's chain
+ * and where the command is in their evidence.
+ */
+const SCRIPT_PREFIX = '#!/bin/sh\n';
+
+export async function configPayloadFindings(
+  texts: readonly ConfigText[],
+  analyzers: readonly Analyzer[],
+  context: AnalyzerContext,
+): Promise<{ findings: Finding[]; notices: ScanNotice[] }> {
+  const inner = analyzers.filter((a) => a.scansPayloads);
+  const keep = (name: string, mode: number, size: number) => ARCHIVE_NAME.test(name) || inner.some((a) => safeWants(a, { path: name, type: 'file', size, mode }));
+  const findings: Finding[] = [];
+  const notices: ScanNotice[] = [];
+  for (const t of texts) {
+    if (t.text.length > MAX_UNPACK_INPUT_BYTES) continue;
+    const out = await unpackAndAnalyze('config.sh', Buffer.from(`${SCRIPT_PREFIX}${t.text}\n`, 'latin1'), inner, keep, context);
+    for (const { path: _path, payload, ...f } of out.findings) {
+      // offsets into the command as given, not into the script it was wrapped in
+      const steps = payload!.steps.map((step, i) => (i === 0 && step.offset !== undefined ? { ...step, offset: Math.max(0, step.offset - SCRIPT_PREFIX.length) } : step));
+      findings.push({
+        ...f,
+        payload: { ...payload!, steps },
+        source: f.source ?? 'static',
+        ...(t.layer !== undefined && t.layer !== null ? { layer: t.layer } : {}),
+        evidence: { ...(f.evidence ?? {}), config: t.where, ...(t.step !== undefined ? { step: t.step } : {}) },
+      });
+    }
+    for (const message of out.notes) notices.push({ level: 'warning', message: `${t.where}: ${message}` });
+  }
+  return { findings, notices };
 }
 
 function safeWants(analyzer: Analyzer, header: FileHeader): boolean {

@@ -182,6 +182,14 @@ describe('packed programs', () => {
     expect(inBin.map((f) => f.rule)).toEqual(['executables/packed-upx']);
   });
 
+  it('names the UPX version the stub records', async () => {
+    const stub = Buffer.from('$Info: This file is packed with the UPX executable packer http://upx.sf.net $\n$Id: UPX 4.02 Copyright (C) 1996-2023 the UPX Team. All Rights Reserved. $\n');
+    const lInfo = Buffer.concat([Buffer.alloc(4), Buffer.from('UPX!'), Buffer.alloc(8)]);
+    const elf = buildElfProgram({ afterHeaders: lInfo, segments: [{ data: Buffer.concat([randomBytes(16384), stub]), address: 0x400000, flags: 7 }] });
+    const packed = (await findingsFor('usr/local/bin/tool', elf)).findings.find((f) => f.rule === 'executables/packed-upx');
+    expect(packed).toMatchObject({ title: 'ELF program packed with UPX 4.02', evidence: { packer: 'upx', packerVersion: '4.02' } });
+  });
+
   it('reads UPX’s $Info string only in files without a section table (the upx tool itself has one)', () => {
     const info = Buffer.from('$Info: This file is packed with the UPX executable packer http://upx.sf.net $');
     const rules = executableRules();

@@ -55,17 +55,27 @@ export { shannonEntropy } from './entropy.js';
 const PACKING = ['T1027.002'];
 const HIDDEN_FILES = 'T1564.001';
 
-function packedFindings(format: 'ELF' | 'Windows', facts: ElfFacts | PeFacts, key: 'elf' | 'pe'): DetectedFinding[] {
+/** UPX writes its version into what it packs (`$Id: UPX 4.02 Copyright …`); other packers' versions are not read. */
+const UPX_VERSION = /\$Id: UPX (\d{1,2}\.\d{1,3}(?:\.\d{1,3})?)/;
+
+function packerVersion(id: string, content: Buffer): string | undefined {
+  if (id !== 'upx') return undefined;
+  // the notice sits in the stub, near the start of the file
+  return UPX_VERSION.exec(content.subarray(0, 1024 * 1024).toString('latin1'))?.[1];
+}
+
+function packedFindings(format: 'ELF' | 'Windows', facts: ElfFacts | PeFacts, key: 'elf' | 'pe', content: Buffer): DetectedFinding[] {
   const packer = facts.packers?.[0];
   if (packer) {
+    const version = packerVersion(packer.id, content);
     return [
       {
         category: 'suspicious',
         severity: 'moderate',
         rule: `executables/packed-${packer.id}`,
-        title: `${format} program packed with ${packer.name}`,
+        title: `${format} program packed with ${packer.name}${version ? ` ${version}` : ''}`,
         attack: PACKING,
-        evidence: { packer: packer.id, packerName: packer.name, signals: packer.signals, highEntropyCode: facts.highEntropyCode, [key]: facts },
+        evidence: { packer: packer.id, packerName: packer.name, ...(version ? { packerVersion: version } : {}), signals: packer.signals, highEntropyCode: facts.highEntropyCode, [key]: facts },
       },
     ];
   }
@@ -135,7 +145,7 @@ function capitalise(text: string): string {
 export const executablesAnalyzer: Analyzer = {
   name: 'executables',
   scansPayloads: true,
-  version: 1,
+  version: 2,
   get configKey(): string {
     return `executables-rules:${dataFileDigest('executables.yaml')}`;
   },
@@ -148,7 +158,7 @@ export const executablesAnalyzer: Analyzer = {
       const findings: DetectedFinding[] = [
         { category: 'windows-pe', severity: 'info', rule: 'executables/windows-pe', title: peTitle(facts), evidence: { pe: facts } },
       ];
-      if (!facts.managed || facts.packer !== undefined) findings.push(...packedFindings('Windows', facts, 'pe'));
+      if (!facts.managed || facts.packer !== undefined) findings.push(...packedFindings('Windows', facts, 'pe', file.content));
       return { findings };
     }
     if (format === 'elf') {
@@ -159,7 +169,7 @@ export const executablesAnalyzer: Analyzer = {
       if (!mayYieldFinding(file.path, screened, rules)) return {};
       const facts = examineElf(file.content, rules);
       if (!facts) return { notices: [{ level: 'warning', message: 'ELF headers are unreadable; the program was not examined' }] };
-      const findings = facts.goVersion === undefined || facts.packer !== undefined ? packedFindings('ELF', facts, 'elf') : [];
+      const findings = facts.goVersion === undefined || facts.packer !== undefined ? packedFindings('ELF', facts, 'elf', file.content) : [];
       findings.push(...hiddenLocationFinding(file.path, facts, rules));
       return findings.length > 0 ? { findings } : {};
     }

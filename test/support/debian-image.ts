@@ -3,7 +3,8 @@
  * configured Debian sources) and cached in `.cache/images/`: the rootfs as one gzip layer plus a small app layer.
  * Streamed with gzip/tar/sha256 so a 250 MB rootfs never sits in memory.
  */
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +14,8 @@ import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
 export const imagesCacheDir = join(repoRoot, '.cache', 'images');
+
+const execFileAsync = promisify(execFile);
 
 export interface DebianImage {
   /** `oci-archive:` path of the image. */
@@ -74,7 +77,7 @@ export async function debianImage(name = 'debian-bookworm'): Promise<DebianImage
  * Writes `dir/layout/` (an OCI layout with one gzip layer per tar, in order) and `dir/image.oci.tar` (the layout
  * archived), then `dir/layers.json`; returns the layers. The tars themselves are left in place.
  */
-async function writeOciArchive(dir: string, tars: readonly string[], history: readonly string[]): Promise<DebianImage['layers']> {
+async function writeOciArchive(dir: string, tars: readonly string[], history: readonly string[], imageConfig: Record<string, unknown> = {}): Promise<DebianImage['layers']> {
   const layoutDir = join(dir, 'layout');
   const archive = join(dir, 'image.oci.tar');
   rmSync(layoutDir, { recursive: true, force: true });
@@ -96,7 +99,7 @@ async function writeOciArchive(dir: string, tars: readonly string[], history: re
   const config = put(Buffer.from(JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
-    config: { Cmd: ['/bin/bash'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    config: { Cmd: ['/bin/bash'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ...imageConfig },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     history: history.map((created_by) => ({ created_by })),
   })));
@@ -115,6 +118,40 @@ async function writeOciArchive(dir: string, tars: readonly string[], history: re
   renameSync(`${archive}.partial`, archive);
   writeFileSync(join(dir, 'layers.json'), JSON.stringify(layers));
   return layers;
+}
+
+/** A Debian image a user would run, for the precision corpus: its packages and the config a real one would have. */
+export interface BenignImageSpec {
+  name: string;
+  packages: readonly string[];
+  config: Record<string, unknown>;
+}
+
+/**
+ * Builds (once, cached like the Debian image) a one-layer image of Debian bookworm minbase with `packages` installed
+ * by mmdebstrap from the machine's Debian sources, and `config` as its image config.
+ */
+export async function benignDebianImage(spec: BenignImageSpec): Promise<DebianImage> {
+  const dir = join(imagesCacheDir, `benign-${spec.name}`);
+  const archive = join(dir, 'image.oci.tar');
+  const rootfsTar = join(dir, 'rootfs.tar');
+  const layoutDir = join(dir, 'layout');
+  const layersFile = join(dir, 'layers.json');
+  const recipe = JSON.stringify({ packages: spec.packages, config: spec.config });
+  const recipeFile = join(dir, 'recipe.json');
+  if (existsSync(archive) && existsSync(layersFile) && existsSync(layoutDir) && existsSync(recipeFile) && readFileSync(recipeFile, 'utf8') === recipe) {
+    return { archive, rootfsTar, layoutDir, layers: JSON.parse(readFileSync(layersFile, 'utf8')) as DebianImage['layers'] };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const partial = join(dir, 'rootfs.partial.tar');
+  // asynchronous, so that several images can be built at once
+  await execFileAsync('mmdebstrap', ['--quiet', '--variant=minbase', `--include=${spec.packages.join(',')}`, 'bookworm', partial], { maxBuffer: 64 * 1024 * 1024 });
+  renameSync(partial, rootfsTar);
+  const layers = await writeOciArchive(dir, [rootfsTar], [`mmdebstrap --variant=minbase --include=${spec.packages.join(',')} bookworm`], spec.config);
+  rmSync(rootfsTar);
+  writeFileSync(recipeFile, recipe);
+  return { archive, rootfsTar, layoutDir, layers };
 }
 
 /**

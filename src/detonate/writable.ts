@@ -1,13 +1,12 @@
 /**
  * The run's writable layer: one host-side tmpfs per run (its size is the disk limit) under the run dir, holding
- *  - for a root kept as an `overlay` (runc), an overlayfs upper and work dir: the container's root is
+ *  - for a root kept as an `overlay` (runc and gVisor), an overlayfs upper and work dir: the container's root is
  *    overlayfs(lower = the materialised rootfs, upper on the tmpfs), mounted on the host side, writable like a
- *    Docker container's root;
+ *    Docker container's root (gVisor's gofer writes it: `--overlay2=none`), so a file dropped anywhere is read back;
  *  - for every runtime, the dirs bind-mounted on /tmp, /var/tmp and /run.
- * A runtime that keeps its root's writes itself (`runtime`: gVisor's `--overlay2=root:memory`, whose gofer would
- * otherwise write the host filesystem for every file the sample touches, and whose 2022 build cannot put a rootfs
- * overlay's upper layer on a host dir) runs on the materialised rootfs; its /tmp, /var/tmp and /run are binds from
- * the tmpfs, so what it drops there is readable here.
+ * A runtime that keeps its root's writes in its own memory (`runtime`) runs on the materialised rootfs, and only what
+ * it drops in /tmp, /var/tmp and /run (the binds) is readable here. No shipped runtime does so any more: gVisor did
+ * (`--overlay2=root:memory`) until issue 16, and lost every file dropped elsewhere.
  * Whatever the sample wrote stays until `destroy()`, so `collectDropped` can list it after the run.
  * The tmpfs pages count against the memory cgroup of the process that wrote them (the sample, or gVisor's gofer).
  * The sample reads these mounts in /proc/self/mountinfo and df: they carry the names Docker's do (`tmpfs`,

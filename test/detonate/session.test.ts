@@ -413,7 +413,7 @@ wall.describe(() => {
     }
   }, 90_000);
 
-  it('gives runc a writable root, hands dropped files to inspectDropped and records failed writes, kills and pids', async () => {
+  it('gives both runtimes a writable root, hands dropped files to inspectDropped and records failed writes, kills and pids', async () => {
     for (const runtime of runtimes) {
       const seen: { file: DroppedFile; content: string }[] = [];
       const r = await detonate(runtime, images.writer, 20_000, {
@@ -432,12 +432,10 @@ wall.describe(() => {
       expect(seen.find((s) => s.file.path === '/run/app/pid')?.content, why).toBe('pidfile\n');
       // the link and the FIFO are no dropped files; nothing is outside the sample's own writes
       expect(seen.map((s) => s.file.path).filter((p) => p === '/tmp/link' || p === '/tmp/fifo'), why).toEqual([]);
-      // gVisor's root stays in its memory overlay; runc's overlay upper layer is read back
-      if (runtime.name === 'runc') {
-        expect(seen.find((s) => s.file.path === '/usr/local/bin/x'), why).toMatchObject({ content: '#!/bin/sh\necho usr-local-ran\n', file: { mode: 0o755 } });
-        // executables first
-        expect(seen.findIndex((s) => s.file.path === '/usr/local/bin/x'), why).toBeLessThan(seen.findIndex((s) => s.file.path === '/run/app/pid'));
-      }
+      // both runtimes' roots are an overlay whose upper layer is read back: a file dropped anywhere is kept
+      expect(seen.find((s) => s.file.path === '/usr/local/bin/x'), why).toMatchObject({ content: '#!/bin/sh\necho usr-local-ran\n', file: { mode: 0o755 } });
+      // executables first
+      expect(seen.findIndex((s) => s.file.path === '/usr/local/bin/x'), why).toBeLessThan(seen.findIndex((s) => s.file.path === '/run/app/pid'));
       const sha = createHash('sha256').update('payload-42\n').digest('hex');
       expect(r.dropped, why).toContainEqual({ path: '/tmp/drop.sh', size: 11, mode: 0o700, sha256: sha });
       expect(r.files.find((f) => f.path === '/sys/kernel/detonate-probe' && f.error), why).toMatchObject({ op: 'create', error: expect.stringMatching(/^E(ROFS|ACCES|PERM)$/) });

@@ -4,7 +4,9 @@
  *  - `--network=host` inside *our* sample namespace: this runsc's own network stack refuses to start on kernels
  *    where every namespace has /proc/sys/net/core/rmem_default. The sample then uses the host kernel's TCP/IP, but
  *    only in that namespace, whose one route leads to the sinkhole;
- *  - `--overlay2=root:memory`: writes stay in the sandbox's memory, the materialised rootfs is left pristine;
+ *  - `--overlay2=none`: the root is the run's own overlay mount (writable.ts), upper layer on the run's tmpfs, which
+ *    the gofer writes: the materialised rootfs stays pristine and every file the sample drops is read back after the
+ *    run (this build's `root:<dir>` medium keeps the upper layer in a filestore only the sandbox can read);
  *  - every runsc command under `nsenter --net=<sample ns>`: the control socket is an abstract unix socket, which
  *    lives per network namespace (`ip netns exec` would remount /sys and break the cgroup setup).
  * The run is `runsc run` in the foreground: `runsc wait` cannot give a root container's exit status once its
@@ -71,7 +73,7 @@ export class GvisorRuntime extends RuntimeDriver implements Runtime {
   private command(id: string, netnsPath: string | undefined, args: string[], extra: string[] = []): [string, string[]] {
     const bin = this.binary();
     if (!bin) throw new RuntimeError('unavailable', 'gVisor (runsc) is not installed', INSTALL_HINT);
-    const runsc = [bin, '--root', this.root(id), '--platform=ptrace', '--network=host', '--overlay2=root:memory', ...extra, ...args];
+    const runsc = [bin, '--root', this.root(id), '--platform=ptrace', '--network=host', '--overlay2=none', ...extra, ...args];
     if (netnsPath && existsSync(netnsPath)) {
       return [this.options.nsenter ?? findExecutable('nsenter') ?? 'nsenter', [`--net=${netnsPath}`, '--', ...runsc]];
     }

@@ -1,7 +1,8 @@
 /**
- * The sandbox gVisor needs: its own kernel is the wall, so no user namespace and no seccomp profile of ours; it
- * keeps the root's writes in its memory (`--overlay2=root:memory`); and the sample's pids limit is RLIMIT_NPROC in
- * its kernel, with a backstop for its own tasks on the host cgroup.
+ * The sandbox gVisor needs: its own kernel is the wall, so no user namespace and no seccomp profile of ours; its root
+ * is the run's overlay (writable.ts: the materialised rootfs under an upper layer on the run's tmpfs), which its gofer
+ * writes (`--overlay2=none`), so every file the sample drops anywhere is read back after the run, as under runc; and
+ * the sample's pids limit is RLIMIT_NPROC in its kernel, with a backstop for its own tasks on the host cgroup.
  */
 import type { SandboxProfile } from '../../bundle.js';
 
@@ -15,7 +16,7 @@ import type { SandboxProfile } from '../../bundle.js';
 export const GVISOR_HOST_TASKS: Readonly<{ perSampleTask: number; base: number }> = Object.freeze({ perSampleTask: 16, base: 256 });
 
 export const GVISOR_SANDBOX: SandboxProfile = Object.freeze({
-  writableRoot: 'runtime',
+  writableRoot: 'overlay',
   seccomp: false,
   pidsLimit: Object.freeze({ enforcedBy: 'rlimit', hostLimit: (pids: number) => pids * GVISOR_HOST_TASKS.perSampleTask + GVISOR_HOST_TASKS.base }),
 });

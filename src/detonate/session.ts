@@ -570,6 +570,7 @@ export async function detonateImage(image: ResolvedImage, options: DetonateOptio
       processes: await resolveExecutables(found.processes ?? [], rootfsDir),
       files,
       kills: found.kills ?? [],
+      failedExecs: found.failedExecs ?? [],
       dropped: droppedFiles.map((f) => ({ path: f.path, size: f.size, mode: f.mode, sha256: f.sha256 })),
       ...(found.trace ? { trace: found.trace } : {}),
       dns,

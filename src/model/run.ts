@@ -22,6 +22,19 @@ export interface ObservedKill {
   targetExe?: string;
 }
 
+/**
+ * A program the sample tried to start and the kernel refused (`behavior.failedExecs`): a download that never
+ * arrived, a missing interpreter, a file left without its exec bit. Its argv still shows what it meant to run.
+ */
+export interface ObservedFailedExec {
+  pid: number;
+  exe: string;
+  argv: string[];
+  /** The errno name (`ENOENT`, `EACCES` …). */
+  error: string;
+  atMs: number;
+}
+
 /** A file the sample left behind, read back before teardown. */
 export interface ObservedDroppedFile {
   /** Path inside the container. */
@@ -111,6 +124,8 @@ export interface RunRecord {
   connections: ObservedConnection[];
   /** Signals sent by the sample's processes. */
   kills: ObservedKill[];
+  /** Programs the sample tried to start and could not (absent in records made before issue 16). */
+  failedExecs?: ObservedFailedExec[];
   /** Files the sample left in its writable layer, as read back before teardown (the static detectors ran on them). */
   dropped?: ObservedDroppedFile[];
   /** How complete the syscall record is; absent when no syscall monitor ran. */

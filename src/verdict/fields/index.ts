@@ -5,12 +5,14 @@ import { CONNECTION_FIELDS, connectionEvents } from './connection.js';
 import { DNS_FIELDS, dnsEvents } from './dns.js';
 import { FILE_FIELDS, fileEvents } from './file.js';
 import { FINDING_FIELDS, findingEvents } from './finding.js';
+import { FAILED_EXEC_FIELDS, failedExecEvents } from './failed-exec.js';
 import { KILL_FIELDS, killEvents } from './kill.js';
 import { PROCESS_FIELDS, processEvents } from './process.js';
 import { RUN_FIELDS, runEvent } from './run.js';
 
 export const FIELDS_BY_KIND: Readonly<Record<EventKind, readonly FieldSpec[]>> = {
   process: PROCESS_FIELDS,
+  exec_failed: FAILED_EXEC_FIELDS,
   file: FILE_FIELDS,
   dns: DNS_FIELDS,
   connection: CONNECTION_FIELDS,
@@ -31,6 +33,8 @@ export function eventsOf(kind: EventKind, ctx: BehaviorContext): EventView[] {
   switch (kind) {
     case 'process':
       return processEvents(ctx);
+    case 'exec_failed':
+      return failedExecEvents(ctx);
     case 'file':
       return fileEvents(ctx);
     case 'dns':

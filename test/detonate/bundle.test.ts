@@ -91,7 +91,8 @@ describe('createBundle', () => {
     expect(spec.process.noNewPrivileges).toBe(true);
     expect(spec.process.terminal).toBe(false);
     expect(spec.hostname).toBe('a1b2c3d4e5f6');
-    expect(spec.root).toEqual({ path: root, readonly: false });
+    // like runc's, gVisor's root is the run's overlay (writable only when the session asks: it mounts the overlay)
+    expect(spec.root).toEqual({ path: root, readonly: true });
     expect(spec.linux.namespaces).toEqual([
       { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' },
       { type: 'network', path: '/run/netns/detonate-test-sample' },

@@ -55,3 +55,6 @@ export const MAX_SEEN_KEYS = 262_144;
 export const DEFAULT_TRACE_DRAIN_TIMEOUT_MS = 10_000;
 /** `mkfifo` of the trace FIFO: a local command that answers at once. */
 export const TRACE_FIFO_TIMEOUT_MS = 5000;
+
+/** Failed execs one pid may have waiting to be listed (a shell's PATH lookup fails once per directory before it finds a program). */
+export const MAX_PENDING_FAILED_EXECS = 16;

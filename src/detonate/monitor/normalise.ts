@@ -11,7 +11,7 @@ import { BoundedList } from './bounded-list.js';
 import type { ObservedFailedExec, ObservedFileOp, ObservedKill, ObservedProcess } from '../../model/index.js';
 import type { TraceEvent } from './events.js';
 import type { TraceStart } from './trace-source.js';
-import { DEFAULT_NORMALISE_LIMITS, MAX_SEEN_KEYS, MAX_TRACKED_PIDS, MAX_WAITING_EVENTS, MAX_WAITING_PER_PID, WAIT_WINDOW_EVENTS } from './limits.js';
+import { DEFAULT_NORMALISE_LIMITS, MAX_PENDING_FAILED_EXECS, MAX_SEEN_KEYS, MAX_TRACKED_PIDS, MAX_WAITING_EVENTS, MAX_WAITING_PER_PID, WAIT_WINDOW_EVENTS } from './limits.js';
 
 /** A process as the fold tracks it: the run record's process plus what the fold needs while it reads the trace. */
 export interface TracedProcess extends ObservedProcess {
@@ -557,9 +557,6 @@ export function normalise(events: readonly TraceEvent[], options: NormaliseOptio
   for (const e of events) folder.push(e);
   return folder.end();
 }
-
-/** Failed execs one pid may have waiting (a PATH lookup fails once per directory). */
-const MAX_PENDING_FAILED_EXECS = 16;
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { LocalDigests } from './local-digests.js';
 import { DigestMismatchError, ImageError } from '../errors.js';
@@ -145,19 +144,14 @@ export class DockerArchiveSource implements ImageSource {
     return images;
   }
 
-  private openLayer(member: { path: string; digest: string; size: number }): Readable {
-    const raw = this.archive.stream(member.path);
-    const local = this.options.localDigests;
+  private async openLayer(member: { path: string; digest: string; size: number }): Promise<Readable> {
+    // A layer verified while it is walked is remembered by the archive's identity, so the next (warm) scan need not
+    // hash it again.
     const stored = this.archive.get(member.path);
-    // A layer verified while it is walked is remembered (if the archive is still the file indexed), so the next
-    // (warm) scan need not hash it again.
-    const remember = local && stored
-      ? async () => {
-        const before = { stat: this.archive.stat, offset: stored.offset, length: stored.size };
-        const after = { stat: await stat(this.archive.path, { bigint: true }), offset: stored.offset, length: stored.size };
-        await local.remember(before, after, parseDigest(member.digest).algorithm, member.digest);
-      }
+    const remember = stored
+      ? await this.options.localDigests?.rememberOnceVerified(async () => ({ stat: await this.archive.currentStat(), offset: stored.offset, length: stored.size }), member.digest)
       : undefined;
+    const raw = this.archive.stream(member.path);
     const verifier = new VerifyingStream(member.digest, member.size, 'layer', remember);
     raw.on('error', (err) => verifier.destroy(err));
     return raw.pipe(verifier);

@@ -34,14 +34,22 @@ export class LocalDigests {
   }
 
   /**
-   * Remembers a digest that was checked while the bytes were read for another purpose (a layer's walk), so the next
-   * scan of the unchanged file need not hash them again. Only when the file is still the one `before` describes:
-   * a file changed or replaced while it was read is not remembered. Never throws (the cache is an optimisation).
+   * For bytes about to be read for another purpose (a layer's walk) and checked against `digest` as they are: the
+   * step to run once they are verified (a `VerifyingStream`'s `onVerified`), which remembers the digest so that the
+   * next scan of the unchanged file need not hash them again. `locate` gives where the bytes are, with the file's
+   * current identity; it is asked before the read and after it, and a file changed or replaced meanwhile is not
+   * remembered. Undefined when the bytes cannot be located now. The step never throws (the cache is an optimisation).
    */
-  async remember(before: StoredRange, after: StoredRange, algorithm: 'sha256' | 'sha512', digest: string): Promise<void> {
+  async rememberOnceVerified(locate: () => Promise<StoredRange>, digest: string): Promise<(() => Promise<void>) | undefined> {
+    const before = await locate().catch(() => undefined);
+    if (!before) return undefined;
+    const algorithm = parseDigest(digest).algorithm;
     const identity = identityOf(before.stat, before.offset, before.length, algorithm);
-    if (identity !== identityOf(after.stat, after.offset, after.length, algorithm)) return;
-    await this.write(this.pathOf(identity), digest).catch(() => {});
+    return async () => {
+      const after = await locate().catch(() => undefined);
+      if (!after || identityOf(after.stat, after.offset, after.length, algorithm) !== identity) return;
+      await this.write(this.pathOf(identity), digest).catch(() => {});
+    };
   }
 
   private async write(path: string, digest: string): Promise<void> {

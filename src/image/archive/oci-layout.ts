@@ -73,7 +73,8 @@ export function archiveLayout(index: TarIndex): LayoutFiles {
     async locate(rel) {
       const member = index.get(rel);
       if (!member) throw new ImageError(`archive ${index.path} has no ${rel}`);
-      return { stat: index.stat, offset: member.offset, length: member.size };
+      // the archive as it is now (not as indexed), so that a file replaced since reads as another one
+      return { stat: await index.currentStat(), offset: member.offset, length: member.size };
     },
     read: (rel, max) => index.read(rel, max),
     stream: async (rel) => index.stream(rel),
@@ -114,16 +115,9 @@ export class OciLayoutSource implements ImageSource {
   private async openBlob(d: Descriptor): Promise<Readable> {
     const path = blobPath(d.digest);
     if (!(await this.files.exists(path))) throw new ImageError(`${this.files.describe} is missing blob ${d.digest}`, 'the layout is incomplete');
-    const local = this.options.localDigests;
-    const before = local ? await this.files.locate(path).catch(() => undefined) : undefined;
-    const raw = await this.files.stream(path);
     // A blob verified while it is walked is remembered, so the next (warm) scan need not hash it again.
-    const remember = local && before
-      ? async () => {
-        const after = await this.files.locate(path);
-        await local.remember(before, after, parseDigest(d.digest).algorithm, d.digest);
-      }
-      : undefined;
+    const remember = await this.options.localDigests?.rememberOnceVerified(() => this.files.locate(path), d.digest);
+    const raw = await this.files.stream(path);
     const verifier = new VerifyingStream(d.digest, d.size, 'layer', remember);
     raw.on('error', (err) => verifier.destroy(err));
     return raw.pipe(verifier);

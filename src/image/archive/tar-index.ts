@@ -1,4 +1,5 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { posix } from 'node:path';
 import { ImageError } from '../errors.js';
@@ -151,6 +152,11 @@ export class TarIndex {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** The archive file's identity now (device, inode, size, times): `stat` unless the file was changed since it was indexed. */
+  currentStat(): Promise<BigIntStats> {
+    return stat(this.path, { bigint: true });
   }
 
   /** The member named `name`, following symlinks and hardlinks inside the archive (bounded). */

@@ -99,16 +99,7 @@ export class LayerAnalysis {
 
   /** Analyzers that want this entry; an empty list means the walker can skip its content. */
   wanted(header: FileHeader): Analyzer[] {
-    if (header.type !== 'file') return [];
-    const out: Analyzer[] = [];
-    for (const a of this.analyzers) {
-      try {
-        if (a.wants(header.path, header)) out.push(a);
-      } catch {
-        // a faulty wants() must not break the walk; the analyzer just sees nothing
-      }
-    }
-    return out;
+    return header.type === 'file' ? analyzersWanting(this.analyzers, header) : [];
   }
 
   /**
@@ -178,6 +169,19 @@ export class LayerAnalysis {
       tarBytes: this.tarBytes,
     };
   }
+}
+
+/** The analyzers of `analyzers` that want a file with this header. */
+export function analyzersWanting(analyzers: readonly Analyzer[], header: FileHeader): Analyzer[] {
+  const out: Analyzer[] = [];
+  for (const a of analyzers) {
+    try {
+      if (a.wants(header.path, header)) out.push(a);
+    } catch {
+      // a faulty wants() must not break the walk; the analyzer just sees nothing
+    }
+  }
+  return out;
 }
 
 /** Runs analyzers over files already in memory, as one layer (used by tests and by nested content). */

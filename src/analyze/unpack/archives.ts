@@ -1,6 +1,6 @@
 import { listTar } from '../../util/tar-buffer.js';
 import { listZip, readZipEntry, ZipFormatError } from '../../util/zip.js';
-import { baseName, charge, inflateBounded } from './content.js';
+import { baseName, charge, inflateBounded, memberPath } from './content.js';
 import type { Payload, UnpackBudget, UnpackInput, Unpacker } from './types.js';
 import { MAX_ARCHIVE_MEMBERS, MAX_PAYLOAD_BYTES } from '../limits.js';
 
@@ -65,11 +65,3 @@ export const zipUnpacker: Unpacker = {
     return payloads;
   },
 };
-
-/** A member path as the detectors see it: no leading `./` or `/`, no `..` steps. Only ever a name, never written. */
-function memberPath(name: string): string {
-  return name
-    .split('/')
-    .filter((part) => part !== '' && part !== '.' && part !== '..')
-    .join('/');
-}

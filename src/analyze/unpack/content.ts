@@ -92,6 +92,17 @@ export function charge(budget: UnpackBudget, size: number): boolean {
   return true;
 }
 
+/**
+ * A member or target path as the detectors see it: no leading `./` or `/`, no `..` steps. Only ever a name, never
+ * written.
+ */
+export function memberPath(name: string): string {
+  return name
+    .split('/')
+    .filter((part) => part !== '' && part !== '.' && part !== '..')
+    .join('/');
+}
+
 /** `a/b/c.tar.gz` → `c.tar.gz`. */
 export function baseName(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);

@@ -6,7 +6,8 @@ import { compressedUnpacker, tarUnpacker, zipUnpacker } from './archives.js';
 import { sniff } from './content.js';
 import { encodedUnpacker } from './encoded.js';
 import { selfExtractingUnpacker } from './self-extracting.js';
-import type { Unpacker, UnpackBudget, UnpackInput } from './types.js';
+import { analyzersWanting } from '../runner.js';
+import type { ContentKind, Unpacker, UnpackBudget, UnpackInput } from './types.js';
 import { MAX_PAYLOADS_PER_FILE, MAX_UNPACK_DEPTH, MAX_UNPACK_INPUT_BYTES, MAX_UNPACKED_BYTES_PER_FILE } from '../limits.js';
 
 export type { Payload, Unpacker, UnpackBudget, UnpackInput } from './types.js';
@@ -30,10 +31,7 @@ const shortHash = (text: string) => createHash('sha256').update(text).digest('he
  * payload, with `payload`: the steps that got it out, outermost first, and the payload's digest and size.
  */
 export function createUnpackAnalyzer(analyzers: readonly Analyzer[]): Analyzer {
-  const inner = analyzers.filter((a) => a.scansPayloads);
-  const wantedByInner = (header: FileHeader) => inner.some((a) => safeWants(a, header));
-  const keep = (name: string, mode: number, size: number) =>
-    ARCHIVE_NAME.test(name) || wantedByInner({ path: name, type: 'file', size, mode });
+  const { inner, wantedByInner, keep } = payloadScanners(analyzers);
   return {
     name: 'unpack',
     version: 1,
@@ -55,6 +53,14 @@ export function createUnpackAnalyzer(analyzers: readonly Analyzer[]): Analyzer {
   };
 }
 
+/** The analyzers of `analyzers` that scan payloads, and which payloads are worth getting out for them. */
+function payloadScanners(analyzers: readonly Analyzer[]): { inner: Analyzer[]; wantedByInner: (header: FileHeader) => boolean; keep: UnpackInput['keep'] } {
+  const inner = analyzers.filter((a) => a.scansPayloads);
+  const wantedByInner = (header: FileHeader) => analyzersWanting(inner, header).length > 0;
+  const keep = (name: string, mode: number, size: number) => ARCHIVE_NAME.test(name) || wantedByInner({ path: name, type: 'file', size, mode });
+  return { inner, wantedByInner, keep };
+}
+
 /**
  * Gets every payload out of `content` (the file at `path`, or a command of the image config) and runs `inner`'s
  * analyzers on each, depth first within the bounds. Findings carry `path` and `payload` (steps, digest, size); the
@@ -71,10 +77,10 @@ async function unpackAndAnalyze(
   const findings: DetectedFinding[] = [];
   const seen = new Set<string>();
   // depth first, so that at most one level's payloads per holder are in memory at once
-  const stack: { name: string; content: Buffer; steps: DecodeStep[]; depth: number }[] = [{ name: path, content, steps: [], depth: 0 }];
+  const stack: { name: string; content: Buffer; kind: ContentKind; steps: DecodeStep[]; depth: number }[] = [{ name: path, content, kind: sniff(content), steps: [], depth: 0 }];
   while (stack.length > 0) {
     const holder = stack.pop()!;
-    const kind = sniff(holder.content);
+    const { kind } = holder;
     if (kind === 'elf' || kind === 'pe' || kind === 'data') continue;
     if (holder.depth >= MAX_UNPACK_DEPTH) {
       budget.notes.push(`payloads nested deeper than ${MAX_UNPACK_DEPTH} levels were not unpacked`);
@@ -98,8 +104,7 @@ async function unpackAndAnalyze(
         const payloadKind = sniff(payload.content);
         const program = payloadKind === 'elf' || payloadKind === 'pe' || payloadKind === 'script';
         const header: FileHeader = { path: payload.name, type: 'file', size: payload.content.length, mode: payload.mode | (program ? 0o755 : 0) };
-        for (const analyzer of inner) {
-          if (!safeWants(analyzer, header)) continue;
+        for (const analyzer of analyzersWanting(inner, header)) {
           try {
             const out = await analyzer.analyze({ ...header, content: payload.content }, context);
             for (const f of out.findings ?? []) findings.push({ ...f, path, payload: { steps, sha256, size: payload.content.length } });
@@ -107,7 +112,7 @@ async function unpackAndAnalyze(
             budget.notes.push(`${analyzer.name} could not read the payload ${payload.name}: ${(err as Error).message}`);
           }
         }
-        found.push({ name: payload.name, content: payload.content, steps, depth: holder.depth + 1 });
+        found.push({ name: payload.name, content: payload.content, kind: payloadKind, steps, depth: holder.depth + 1 });
       }
     }
     stack.push(...found.reverse());
@@ -125,21 +130,21 @@ export interface ConfigText {
   layer?: number | null;
 }
 
+/** What a config command is wrapped in to be read as a shell script. */
+const SCRIPT_PREFIX = '#!/bin/sh\n';
+
 /**
  * Encoded payloads in the image config's commands (`CMD ["sh","-c","echo … | base64 -d | sh"]`, ENTRYPOINT, ENV
  * values, build history): each command is read as a shell script would be, and what it decodes goes through every
  * payload scanner of `analyzers`. The findings are the image configuration's (no path), with the payload's chain
  * and where the command is in their evidence.
  */
-const SCRIPT_PREFIX = '#!/bin/sh\n';
-
 export async function configPayloadFindings(
   texts: readonly ConfigText[],
   analyzers: readonly Analyzer[],
   context: AnalyzerContext,
 ): Promise<{ findings: Finding[]; notices: ScanNotice[] }> {
-  const inner = analyzers.filter((a) => a.scansPayloads);
-  const keep = (name: string, mode: number, size: number) => ARCHIVE_NAME.test(name) || inner.some((a) => safeWants(a, { path: name, type: 'file', size, mode }));
+  const { inner, keep } = payloadScanners(analyzers);
   const findings: Finding[] = [];
   const notices: ScanNotice[] = [];
   for (const t of texts) {
@@ -159,12 +164,4 @@ export async function configPayloadFindings(
     for (const message of out.notes) notices.push({ level: 'warning', message: `${t.where}: ${message}` });
   }
   return { findings, notices };
-}
-
-function safeWants(analyzer: Analyzer, header: FileHeader): boolean {
-  try {
-    return analyzer.wants(header.path, header);
-  } catch {
-    return false;
-  }
 }

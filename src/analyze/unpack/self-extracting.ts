@@ -1,6 +1,6 @@
 import type { DecodeStep } from '../../model/index.js';
 import { latin1Text, shebangInterpreter } from '../threats/candidates.js';
-import { charge, sniff } from './content.js';
+import { charge, memberPath, sniff } from './content.js';
 import type { Payload, UnpackBudget, UnpackInput, Unpacker } from './types.js';
 import { MAX_HEREDOCS_PER_SCRIPT, MAX_PAYLOAD_BYTES, MAX_SELF_EXTRACTING_HEADER_BYTES } from '../limits.js';
 
@@ -80,13 +80,6 @@ function uudecode(body: string): { name: string; bytes: Buffer } | undefined {
   return { name, bytes: Buffer.from(out) };
 }
 
-function targetName(path: string): string {
-  return path
-    .split('/')
-    .filter((part) => part !== '' && part !== '.' && part !== '..')
-    .join('/');
-}
-
 /** A shell script: by its `#!` line, else by its name (crontabs and shell start-up files are shell too). */
 function isShell(input: UnpackInput): boolean {
   const interpreter = input.kind === 'script' ? shebangInterpreter(input.content) : undefined;
@@ -133,12 +126,12 @@ function heredocPayloads(input: UnpackInput, budget: UnpackBudget): Payload[] {
     const step: DecodeStep = { method: 'heredoc', format: stripX ? 'shar' : 'heredoc', offset: bodyStart, length: body.length, ...(target ? { name: target } : {}), ...(feeds ? { feeds } : {}) };
     steps.push(step);
     let content: Buffer;
-    let name = target ? targetName(target) : '';
+    let name = target ? memberPath(target) : '';
     const uu = /\buudecode\b/.test(line) || /^begin(-base64)? [0-7]{3,4} /m.test(body) ? uudecode(body) : undefined;
     if (uu) {
       steps.push({ method: 'uudecode', name: uu.name });
       content = uu.bytes;
-      name = targetName(uu.name);
+      name = memberPath(uu.name);
     } else if (BASE64_DECODE.test(line)) {
       body = body.replace(/\s+/g, '');
       steps.push({ method: 'base64', length: body.length });

@@ -3,65 +3,25 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { posix } from 'node:path';
 import { ImageError } from '../errors.js';
+import { parsePaxRecords, TAR_BLOCK, tarChecksumOk, tarMemberName, tarMemberType, tarNumber, tarString, type TarMemberType } from '../../util/tar-header.js';
 import { MAX_ARCHIVE_LINK_HOPS, MAX_ARCHIVE_MEMBERS, MAX_ARCHIVE_METADATA_RECORD_BYTES } from '../limits.js';
 
 /** One member of an image archive: where its bytes are in the archive file. */
 export interface ArchiveMember {
   name: string;
-  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  type: TarMemberType;
   offset: number;
   size: number;
   linkname?: string;
 }
 
-const BLOCK = 512;
+const BLOCK = TAR_BLOCK;
 
-function readString(buf: Buffer, start: number, len: number): string {
-  const slice = buf.subarray(start, start + len);
-  const nul = slice.indexOf(0);
-  return slice.subarray(0, nul < 0 ? slice.length : nul).toString('utf8');
-}
-
+/** A numeric header field; a malformed one is a corrupt archive. */
 function readOctal(buf: Buffer, start: number, len: number): number {
-  const field = buf.subarray(start, start + len);
-  // GNU base-256 encoding for large sizes
-  if (field[0]! & 0x80) {
-    let n = 0;
-    for (let i = 1; i < field.length; i++) n = n * 256 + field[i]!;
-    return n;
-  }
-  const text = readString(buf, start, len).trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new ImageError(`archive has a corrupt tar header (bad number "${text}")`);
-  return parseInt(text, 8);
-}
-
-function checksumOk(header: Buffer): boolean {
-  let stored: number;
-  try {
-    stored = readOctal(header, 148, 8);
-  } catch {
-    return false;
-  }
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
-  return sum === stored;
-}
-
-function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let pos = 0;
-  while (pos < data.length) {
-    const space = data.indexOf(0x20, pos);
-    if (space < 0) break;
-    const len = parseInt(data.subarray(pos, space).toString('ascii'), 10);
-    if (!Number.isFinite(len) || len <= 0 || pos + len > data.length) break;
-    const record = data.subarray(space + 1, pos + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
-    pos += len;
-  }
-  return out;
+  const n = tarNumber(buf, start, len);
+  if (n === undefined) throw new ImageError(`archive has a corrupt tar header (bad number "${tarString(buf, start, len).trim()}")`);
+  return n;
 }
 
 function normaliseMemberName(name: string): string {
@@ -109,7 +69,7 @@ export class TarIndex {
           continue;
         }
         zeroBlocks = 0;
-        if (!checksumOk(header)) {
+        if (!tarChecksumOk(header)) {
           if (members.size === 0) throw new ImageError(`${path} is not a tar archive`, 'pass a file made by `docker save`, `skopeo copy … docker-archive:` or `oci-archive:`');
           throw new ImageError(`${path} has a corrupt tar header at byte ${offset}`, 'the archive is damaged; re-create it');
         }
@@ -124,25 +84,18 @@ export class TarIndex {
           if (size > MAX_ARCHIVE_METADATA_RECORD_BYTES) throw new ImageError(`${path} has an oversized tar metadata record (${size} bytes)`);
           const data = Buffer.alloc(size);
           readSync(fd, data, 0, size, dataOffset);
-          if (typeflag === 'L') longName = readString(data, 0, size);
-          else if (typeflag === 'K') longLink = readString(data, 0, size);
-          else if (typeflag === 'x') pax = parsePax(data);
+          if (typeflag === 'L') longName = tarString(data, 0, size);
+          else if (typeflag === 'K') longLink = tarString(data, 0, size);
+          else if (typeflag === 'x') pax = parsePaxRecords(data);
           offset = next;
           continue;
         }
-        const prefix = readString(header, 345, 155);
-        const baseName = readString(header, 0, 100);
-        const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/${baseName}` : baseName);
-        const rawLink = pax.linkpath ?? longLink ?? readString(header, 157, 100);
+        const rawName = tarMemberName(header, pax, longName);
+        const rawLink = pax.linkpath ?? longLink ?? tarString(header, 157, 100);
         const realSize = pax.size ? Number(pax.size) : size;
         longName = longLink = undefined;
         pax = {};
-        const type: ArchiveMember['type'] =
-          typeflag === '0' || typeflag === '\0' || typeflag === '7' ? 'file'
-            : typeflag === '5' ? 'directory'
-              : typeflag === '2' ? 'symlink'
-                : typeflag === '1' ? 'hardlink'
-                  : 'other';
+        const type = tarMemberType(typeflag);
         const name = normaliseMemberName(rawName);
         if (members.size >= MAX_ARCHIVE_MEMBERS) throw new ImageError(`${path} has more than ${MAX_ARCHIVE_MEMBERS} members`, 'this is not an image archive, or a hostile one');
         members.set(name, { name, type, offset: dataOffset, size: realSize, ...(rawLink ? { linkname: rawLink } : {}) });
